@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spdk-sim core: the contract between the server core and the modules that model
+ * SPDK's subsystems (bdev_nvme, raid, vhost, nvmf target, lvol, keyring, ...).
+ *
+ * One simulated SPDK process is one `struct sim`. Everything runs on one thread, in
+ * one poll() loop, like an SPDK reactor: handlers never block; work that takes time
+ * (a fabric connect, a rebuild, a controller loss timer) is driven by timers and fd
+ * watches, and the request is answered later (a "deferred" reply).
+ *
+ * Models follow SPDK v25.09's rules; shared/spdk-conformance/ is the ground truth for
+ * the exact shape of answers, error codes and messages.
+ */
+#ifndef DISKENGINE_SIM_H
+#define DISKENGINE_SIM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim;
+struct sim_conn;
+struct sim_timer;
+struct sim_bdev;
+
+/* ---- Requests and replies ------------------------------------------------------ */
+
+/* One JSON-RPC request that still owes an answer. */
+struct sim_req {
+	struct sim *sim;
+	struct sim_conn *conn; /* NULL once the client went away: replies are dropped */
+	json_t *id;            /* the request's id (a notification has none: never answered) */
+	const char *method;    /* points into the request object */
+	json_t *params;        /* borrowed; NULL when the request had no "params" */
+	json_t *request;       /* the whole request object, owned by the req */
+};
+
+/*
+ * Answer a request exactly once; the req is freed by the call. `result` is stolen.
+ * A handler may keep the req and answer from a timer later (deferred reply); if the
+ * connection closed meanwhile, the answer is silently dropped.
+ */
+void sim_reply(struct sim_req *req, json_t *result);
+void sim_reply_error(struct sim_req *req, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Shorthand for SPDK's usual error: code = -errno_value, message = strerror(errno_value). */
+void sim_reply_errno(struct sim_req *req, int errno_value);
+
+/* ---- Methods -------------------------------------------------------------------- */
+
+/* When a method may be called, as SPDK_RPC_STARTUP / SPDK_RPC_RUNTIME. */
+enum sim_method_state {
+	SIM_STARTUP = 1 << 0, /* callable before framework_start_init */
+	SIM_RUNTIME = 1 << 1, /* callable after framework_start_init */
+};
+
+typedef void (*sim_method_fn)(struct sim_req *req);
+
+struct sim_method {
+	const char *name;
+	sim_method_fn fn;
+	unsigned state_mask; /* enum sim_method_state bits */
+};
+
+/* ---- Parameter decoding, modelled on spdk_json_decode_object ------------------------ */
+
+/* The JSON type a decoder entry accepts. */
+enum sim_json_kind {
+	SIM_J_STRING,  /* a string */
+	SIM_J_INT,     /* any integer (signed) */
+	SIM_J_UINT,    /* a non-negative integer */
+	SIM_J_BOOL,    /* true / false */
+	SIM_J_OBJECT,  /* an object, not further checked */
+	SIM_J_ARRAY,   /* an array, not further checked */
+	SIM_J_ANY,     /* any value */
+};
+
+struct sim_decoder {
+	const char *key;
+	enum sim_json_kind kind;
+	bool optional;
+};
+
+/*
+ * true when params is an object whose keys are all known to the decoder table, every
+ * required key is present, and every value has the decoder's kind -- the conditions
+ * under which SPDK's spdk_json_decode_object succeeds. params NULL counts as {}.
+ * The caller sends the method-specific error code (-32602 / -32603 / -32700).
+ */
+bool sim_decode_ok(const json_t *params, const struct sim_decoder *d, size_t n);
+
+/* ---- Timers and fds ---------------------------------------------------------------- */
+
+typedef void (*sim_timer_fn)(struct sim *s, void *ctx);
+typedef void (*sim_fd_fn)(struct sim *s, int fd, short revents, void *ctx);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t sim_now_ms(void);
+/* Run fn once, delay_ms from now. The returned handle is valid until fn runs or cancel. */
+struct sim_timer *sim_timer_add(struct sim *s, uint64_t delay_ms, sim_timer_fn fn, void *ctx);
+void sim_timer_cancel(struct sim *s, struct sim_timer *t);
+/* Call fn whenever poll() reports `events` on fd. 0 or negative errno. */
+int sim_fd_watch(struct sim *s, int fd, short events, sim_fd_fn fn, void *ctx);
+void sim_fd_unwatch(struct sim *s, int fd);
+
+/* ---- Bdevs ----------------------------------------------------------------------- */
+
+struct sim_bdev_ops {
+	const char *product_name; /* "NVMe disk", "Raid Volume", "Malloc disk", "Logical Volume" */
+	/* The value of "driver_specific" in bdev_get_bdevs (new reference); NULL means {}. */
+	json_t *(*driver_specific)(struct sim_bdev *b);
+	/* The "supported_io_types" object (new reference); NULL gives a module-neutral default. */
+	json_t *(*io_types)(struct sim_bdev *b);
+	/*
+	 * Persistent metadata area of the bdev (SPDK raid's superblock lives in the first
+	 * blocks of each base). It is stored where the data lives: for an NVMe-oF namespace
+	 * on the target's lvol, so it survives a crash of the host process. NULL ops: the
+	 * bdev keeps it in memory. read returns a new buffer (caller frees) or -ENODATA.
+	 */
+	int (*sb_read)(struct sim_bdev *b, void **buf, size_t *len);
+	int (*sb_write)(struct sim_bdev *b, const void *buf, size_t len);
+	/* Called by sim_bdev_unregister after listeners ran; frees module state. */
+	void (*destruct)(struct sim_bdev *b);
+};
+
+/* Rate limits in assigned_rate_limits' order; 0 = unlimited. */
+enum sim_qos_kind {
+	SIM_QOS_RW_IOPS = 0,  /* rw_ios_per_sec */
+	SIM_QOS_RW_MBPS = 1,  /* rw_mbytes_per_sec */
+	SIM_QOS_R_MBPS = 2,   /* r_mbytes_per_sec */
+	SIM_QOS_W_MBPS = 3,   /* w_mbytes_per_sec */
+	SIM_QOS_COUNT = 4,    /* number of limits */
+};
+
+struct sim_bdev_stats {
+	uint64_t bytes_read, num_read_ops, bytes_written, num_write_ops;
+	uint64_t bytes_unmapped, num_unmap_ops;
+};
+
+struct sim_bdev {
+	char *name;
+	char uuid[37];
+	json_t *aliases; /* array of strings (owned) */
+	uint32_t block_size;
+	uint64_t num_blocks;
+	uint32_t md_size;
+	const char *claim_type;  /* NULL = not claimed; else "exclusive_write", ... */
+	char *claim_module;      /* who claimed it, e.g. "raid" */
+	uint64_t qos[SIM_QOS_COUNT];
+	struct sim_bdev_stats stats;
+	const struct sim_bdev_ops *ops;
+	void *ctx; /* the owning module's per-bdev state */
+	/* in-memory superblock when ops->sb_read is NULL */
+	void *mem_sb;
+	size_t mem_sb_len;
+	struct sim_bdev *next; /* registration order, as SPDK lists bdevs */
+};
+
+/*
+ * Create and register a bdev. uuid NULL = a fresh random one. Listeners' added() run
+ * before it returns. Returns NULL and sets *err (negative errno; -EEXIST on a name or
+ * alias clash) on failure.
+ */
+struct sim_bdev *sim_bdev_register(struct sim *s, const char *name, const char *uuid,
+				   uint32_t block_size, uint64_t num_blocks, uint32_t md_size,
+				   const struct sim_bdev_ops *ops, void *ctx, int *err);
+/* Remove a bdev: listeners' removed() run first (raid drops the member, vhost nulls). */
+void sim_bdev_unregister(struct sim *s, struct sim_bdev *b);
+/* Change the size (namespace grew); listeners' resized() run. */
+void sim_bdev_resize(struct sim *s, struct sim_bdev *b, uint64_t num_blocks);
+/* Look up by name or alias; NULL if none. */
+struct sim_bdev *sim_bdev_find(struct sim *s, const char *name);
+/* First bdev in registration order; iterate with ->next. */
+struct sim_bdev *sim_bdev_first(struct sim *s);
+/* Claim for a module; -EPERM if already claimed (SPDK: claimed bdevs refuse a 2nd claim). */
+int sim_bdev_claim(struct sim_bdev *b, const char *module, const char *claim_type);
+void sim_bdev_release(struct sim_bdev *b);
+/* Superblock I/O through ops or the in-memory fallback. */
+int sim_bdev_sb_read(struct sim_bdev *b, void **buf, size_t *len);
+int sim_bdev_sb_write(struct sim_bdev *b, const void *buf, size_t len);
+/* The full bdev_get_bdevs entry for b (new reference). */
+json_t *sim_bdev_to_json(struct sim *s, struct sim_bdev *b);
+
+struct sim_bdev_listener {
+	void (*added)(struct sim *s, struct sim_bdev *b, void *ctx);
+	void (*removed)(struct sim *s, struct sim_bdev *b, void *ctx);
+	void (*resized)(struct sim *s, struct sim_bdev *b, void *ctx);
+	void *ctx;
+};
+/* Listeners are called in the order they were added. */
+void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l);
+
+/* ---- Modules ------------------------------------------------------------------------- */
+
+/* A command of the fault/control channel (never a method name real SPDK has). */
+struct sim_control_cmd {
+	const char *name;
+	/* Returns 0 and sets *result (new ref, may stay NULL) or a negative errno + *errmsg. */
+	int (*fn)(struct sim *s, json_t *args, json_t **result, char **errmsg);
+};
+
+/*
+ * A simulated SPDK subsystem/module. Tables are NULL-name terminated.
+ * config(): append this module's framework_get_config entries for `subsystem` to arr
+ * (called for every subsystem name; ignore the ones that are not yours).
+ */
+struct sim_module {
+	const char *name;
+	const struct sim_method *methods;
+	const struct sim_control_cmd *control;
+	void (*init)(struct sim *s);
+	void (*fini)(struct sim *s);
+	void (*config)(struct sim *s, const char *subsystem, json_t *arr);
+};
+
+extern const struct sim_module sim_module_framework; /* sim_framework.c */
+extern const struct sim_module sim_module_bdev;      /* sim_bdev.c: bdev_get_bdevs, qos, iostat */
+extern const struct sim_module sim_module_nvme;      /* sim_nvme.c: bdev_nvme_* (host side) */
+extern const struct sim_module sim_module_target;    /* sim_target.c: malloc, lvol, nvmf_* */
+extern const struct sim_module sim_module_keyring;   /* sim_keyring.c */
+extern const struct sim_module sim_module_raid;      /* sim_raid.c */
+extern const struct sim_module sim_module_vhost;     /* sim_vhost.c */
+
+/* ---- The simulated process ------------------------------------------------------------ */
+
+struct sim_options {
+	const char *rpc_socket;     /* -r */
+	const char *control_socket; /* --control (optional) */
+	const char *vhost_dir;      /* -S */
+	uint64_t core_mask;         /* -m */
+	bool wait_for_rpc;          /* --wait-for-rpc */
+};
+
+struct sim {
+	struct sim_options opts;
+	bool initialized;            /* framework_start_init done */
+	uint64_t reset_window_until; /* monotonic ms; an unfiltered bdev_get_bdevs before it crashes */
+	struct sim_bdev *bdevs;      /* registration order */
+	/* module state, owned by each module */
+	struct sim_framework_state *framework;
+	struct sim_bdev_state *bdev;
+	struct sim_nvme_state *nvme;
+	struct sim_target_state *target;
+	struct sim_keyring_state *keyring;
+	struct sim_raid_state *raid;
+	struct sim_vhost_state *vhost;
+	struct sim_core *core; /* server internals (sim_server.c) */
+};
+
+/* Find a method by name across modules; NULL if unknown. */
+const struct sim_method *sim_method_find(const char *name);
+/* Simulate a crash: exit at once without cleanup, as kill -9 would. */
+__attribute__((noreturn)) void sim_crash(struct sim *s, const char *why);
+/* Run the server until stopped. Returns the process exit code. */
+int sim_run(const struct sim_options *opts);
+
+#endif
