@@ -92,6 +92,23 @@ int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, 
 	return 0;
 }
 
+int exec_verify_raid_member(json_t *raids, const char *name, const char *base, char *why,
+			    size_t whylen)
+{
+	json_t *raid = find_by(raids, "name", name), *b;
+	size_t i;
+
+	if (!raid) {
+		snprintf(why, whylen, "raid %s is not there", name);
+		return -ENOENT;
+	}
+	json_array_foreach(json_object_get(raid, "base_bdevs_list"), i, b)
+		if (strcmp(str(b, "name"), base) == 0)
+			return 0;
+	snprintf(why, whylen, "raid %s does not list %s as a member", name, base);
+	return -EEXIST;
+}
+
 int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why,
 		      size_t whylen)
 {

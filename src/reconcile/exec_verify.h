@@ -21,6 +21,10 @@ int exec_verify_controller(json_t *controllers, const char *name, const char *su
 int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, size_t n_bases,
 		     char *why, size_t whylen);
 
+/* raid `name` lists `base` among its configured members (a re-add that already happened). */
+int exec_verify_raid_member(json_t *raids, const char *name, const char *base, char *why,
+			    size_t whylen);
+
 /* A vhost controller `ctrlr` (vhost_get_controllers) serving bdev. */
 int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why,
 		      size_t whylen);

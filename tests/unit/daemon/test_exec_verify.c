@@ -63,6 +63,9 @@ static void test_raid(void **state)
 	assert_int_equal(exec_verify_raid(r, "raid_2", other, 2, why, sizeof(why)), -EEXIST);
 	assert_non_null(strstr(why, "raid0"));
 	assert_int_equal(exec_verify_raid(r, "raid_3", other, 2, why, sizeof(why)), -ENOENT);
+	assert_int_equal(exec_verify_raid_member(r, "raid_1", "nvme0n1", why, sizeof(why)), 0);
+	assert_int_equal(exec_verify_raid_member(r, "raid_1", "nvme1n1", why, sizeof(why)), -EEXIST);
+	assert_int_equal(exec_verify_raid_member(r, "raid_9", "nvme1n1", why, sizeof(why)), -ENOENT);
 	json_decref(r);
 }
 
