@@ -122,6 +122,13 @@ struct sim_bdev_ops {
 	int (*sb_write)(struct sim_bdev *b, const void *buf, size_t len);
 	/* Called by sim_bdev_unregister after listeners ran; frees module state. */
 	void (*destruct)(struct sim_bdev *b);
+	/*
+	 * The bdev's own framework_get_config "bdev" entries (SPDK's write_config_json),
+	 * appended to arr. The bdev subsystem lists every module's config() entries first,
+	 * then, per bdev in registration order, write_config followed by its QoS entry.
+	 * NULL: the bdev saves nothing (e.g. an NVMe namespace, saved by its controller).
+	 */
+	void (*write_config)(struct sim_bdev *b, json_t *arr);
 };
 
 /* Rate limits in assigned_rate_limits' order; 0 = unlimited. */
