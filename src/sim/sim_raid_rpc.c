@@ -80,7 +80,7 @@ static json_t *raid_io_types(struct sim_bdev *b)
 }
 
 /* raid_bdev_write_config_json: an array with a superblock is described by it instead. */
-static void raid_write_config(struct sim_bdev *b, json_t *arr)
+static void raid_write_config(struct sim *s, struct sim_bdev *b, json_t *arr)
 {
 	struct raid_bdev *r = b->ctx;
 	json_t *params, *bases;
@@ -107,6 +107,30 @@ static void raid_write_config(struct sim_bdev *b, json_t *arr)
 					     params));
 }
 
+/* raid_bdev_get_memory_domains: the configured members' domains, in slot order. */
+static json_t *raid_memory_domains(struct sim_bdev *b)
+{
+	struct raid_bdev *r = b->ctx;
+	json_t *arr = json_array();
+
+	for (uint8_t i = 0; r && i < r->num_base_bdevs; i++) {
+		struct sim_bdev *base = r->base[i].bdev;
+		json_t *d;
+
+		if (!r->base[i].is_configured || !base->ops || !base->ops->memory_domains)
+			continue;
+		d = base->ops->memory_domains(base);
+		if (json_is_array(d))
+			json_array_extend(arr, d);
+		json_decref(d);
+	}
+	if (json_array_size(arr) == 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 static void raid_bdev_destruct(struct sim_bdev *b)
 {
 	b->ctx = NULL; /* the array outlives its bdev registration (offline, then freed) */
@@ -118,6 +142,7 @@ const struct sim_bdev_ops raid_bdev_ops = {
 	.io_types = raid_io_types,
 	.destruct = raid_bdev_destruct,
 	.write_config = raid_write_config,
+	.memory_domains = raid_memory_domains,
 };
 
 /* ---- bdev_raid_get_bdevs ---- */

@@ -343,6 +343,8 @@ int vhost_session_open(struct sim *s, struct vhost_ctrlr *c, uint32_t max_queues
 	for (tail = &c->sessions; *tail; tail = &(*tail)->next)
 		;
 	*tail = v;
+	if (c->bdev)
+		c->bdev->channels++; /* the session's I/O channel on the bdev */
 	*vid = id;
 	return 0;
 }
@@ -380,6 +382,8 @@ int vhost_session_close(struct sim *s, struct vhost_ctrlr *c, int64_t vid)
 	if (!v)
 		return -ENODEV;
 	*pp = v->next;
+	if (c->bdev && c->bdev->channels)
+		c->bdev->channels--;
 	st->vid_used[v->vid] = false;
 	free(v->name);
 	free(v);
@@ -582,9 +586,13 @@ static const struct sim_control_cmd vhost_control[] = {
 static void vhost_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 {
 	/* bdev_event_cpl_cb: the controller stays and serves nothing */
-	for (struct vhost_ctrlr *c = vhost_state(s)->ctrlrs; c; c = c->next)
-		if (c->bdev == b)
-			c->bdev = NULL;
+	for (struct vhost_ctrlr *c = vhost_state(s)->ctrlrs; c; c = c->next) {
+		if (c->bdev != b)
+			continue;
+		for (struct vhost_session *v = c->sessions; v && b->channels; v = v->next)
+			b->channels--;
+		c->bdev = NULL;
+	}
 }
 
 static const struct sim_bdev_listener vhost_listener = {
