@@ -646,6 +646,7 @@ static void raid_module_fini(struct sim *s)
 			r->bdev->ctx = NULL;
 		raid_unlink_and_free(s, r);
 	}
+	raid_scratch_free(s);
 	free(st);
 	s->raid = NULL;
 }
@@ -653,6 +654,7 @@ static void raid_module_fini(struct sim *s)
 const struct sim_module sim_module_raid = {
 	.name = "raid",
 	.methods = sim_raid_methods,
+	.control = sim_raid_control,
 	.init = raid_module_init,
 	.fini = raid_module_fini,
 	.config = sim_raid_config,

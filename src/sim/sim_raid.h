@@ -110,8 +110,11 @@ struct raid_bdev {
 	struct raid_bdev *next;
 };
 
+struct scratch_media;
+
 struct sim_raid_state {
 	struct raid_bdev *raids; /* creation order, as SPDK's g_raid_bdev_list */
+	struct scratch_media *scratch; /* contents of scratch disks, by uuid */
 	uint32_t process_window_size_kb;
 	uint32_t process_max_bandwidth_mb_sec;
 };
@@ -190,6 +193,11 @@ json_t *raid_process_to_json(struct raid_bdev *r);
 json_t *raid_info_json(struct raid_bdev *r);
 extern const struct sim_bdev_ops raid_bdev_ops;
 extern const struct sim_method sim_raid_methods[];
+
+/* ---- sim_raid_scratch.c: plain disks plugged in through the control channel ---- */
+
+extern const struct sim_control_cmd sim_raid_control[];
+void raid_scratch_free(struct sim *s);
 /* sim_module.config for the raid module. */
 void sim_raid_config(struct sim *s, const char *subsystem, json_t *arr);
 
