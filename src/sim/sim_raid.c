@@ -169,6 +169,7 @@ int raid_create(struct sim *s, const char *name, uint32_t strip_size_kb, uint8_t
 	for (uint8_t i = 0; i < num_base_bdevs; i++)
 		r->base[i].raid = r;
 	r->num_base_bdevs = num_base_bdevs;
+	r->num_operational = num_base_bdevs; /* raid_bdev_create; from a superblock: recounted */
 	r->strip_size_kb = strip_size_kb;
 	r->state = RAID_STATE_CONFIGURING;
 	r->level = level;

@@ -198,6 +198,7 @@ static int raid_create_from_sb(struct sim *s, const struct raid_sb *sb, struct r
 		return -ENOMEM;
 	}
 	memcpy(r->sb, sb, sizeof(*sb));
+	r->num_operational = 0;
 	for (uint8_t i = 0; i < sb->base_bdevs_size; i++) {
 		const struct raid_sb_base *sbb = &sb->base[i];
 		struct raid_base *base = &r->base[sbb->slot];
