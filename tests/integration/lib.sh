@@ -31,7 +31,7 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	if [ "$rc" -eq 0 ] || [ -z "${KEEP_TMP:-}" ]; then
+	if [ -z "${KEEP_TMP:-}" ]; then
 		rm -rf "$T"
 	else
 		log "kept $T"
