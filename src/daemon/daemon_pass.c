@@ -92,6 +92,10 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 	uint64_t h = obs_hash(&obs);
 	if (daemon_obs_cache_same(d, c->mapping_id, h))
 		return;
+	/* A status an operator must see is logged once, when it changes. */
+	if (c->blocked)
+		log_warn("mapping %lld (volume %lld): %s", (long long)c->mapping_id,
+			 (long long)c->volume_id, c->note);
 	pthread_mutex_lock(&d->store_lock);
 	int r = store_observation_put(d->store, &obs, &err);
 	pthread_mutex_unlock(&d->store_lock);

@@ -155,3 +155,93 @@ host_rpc() { rpc "$T/host.sock" "$@"; }
 vhost_names() { host_rpc vhost_get_controllers | jq -r '.[].ctrlr' | sort; }
 raid_names() { host_rpc bdev_raid_get_bdevs '{"category":"all"}' | jq -r '.[].name' | sort; }
 ctrlr_names() { host_rpc bdev_nvme_get_controllers | jq -r '.[].name' | sort; }
+
+# two_nodes: storage-node sims t1 and t2 (one NVMe-oF TCP port each, from the kernel), the host
+# sim, and the database rows for host h1 and nodes n1, n2.
+two_nodes() {
+	P1=$(free_port)
+	P2=$(free_port)
+	target_start t1
+	target_start t2
+	host_start
+	de host add h1 >/dev/null
+	de node add n1 --transport tcp --address 127.0.0.1 --port "$P1" >/dev/null
+	de node add n2 --transport tcp --address 127.0.0.1 --port "$P2" >/dev/null
+}
+
+# make_volume NAME [CREATE_ARGS...]: an lvol exported by each node and a volume over the two;
+# prints the volume id.
+make_volume() {
+	local name=$1
+	shift
+	target_export t1 "$name" "nqn.2016-06.io.diskengine:$name-a" "$P1" 8
+	target_export t2 "$name" "nqn.2016-06.io.diskengine:$name-b" "$P2" 8
+	de volume create "$name" --size 4M --replica "n1:nqn.2016-06.io.diskengine:$name-a" \
+		--replica "n2:nqn.2016-06.io.diskengine:$name-b" "$@" --json | jq -r '.id // .volume_id'
+}
+
+# attach_volume NAME VM: map it to a VM on h1; prints the mapping id.
+attach_volume() { de volume attach "$1" --host h1 --vm "$2"; }
+
+# graph: the host sim's diskengine-relevant objects, one per line ("vhost NAME BDEV", ...).
+graph() {
+	host_rpc vhost_get_controllers | jq -r '.[] | "vhost \(.ctrlr) \(.backend_specific.block.bdev)"'
+	host_rpc bdev_raid_get_bdevs '{"category":"all"}' |
+		jq -r '.[] | "raid \(.name) \(.state) \([.base_bdevs_list[].name] | join(","))"'
+	host_rpc bdev_nvme_get_controllers | jq -r '.[] | "ctrlr \(.name) \([.ctrlrs[].trid.subnqn] | unique | join(","))"'
+}
+
+# rpc_batch SOCK: one call per stdin line "METHOD JSON_PARAMS" on one connection; fails on the
+# first error answer.
+rpc_batch() {
+	python3 - "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(sys.argv[1])
+dec, buf, n = json.JSONDecoder(), "", 0
+for line in sys.stdin:
+    line = line.strip()
+    if not line:
+        continue
+    method, _, params = line.partition(" ")
+    n += 1
+    req = {"jsonrpc": "2.0", "id": n, "method": method}
+    if params:
+        req["params"] = json.loads(params)
+    s.sendall(json.dumps(req).encode())
+    while True:
+        try:
+            resp, end = dec.raw_decode(buf.lstrip())
+            buf = buf.lstrip()[end:]
+            break
+        except ValueError:
+            chunk = s.recv(65536)
+            if not chunk:
+                sys.exit("connection closed")
+            buf += chunk.decode()
+    if "error" in resp:
+        sys.exit(f"{method} {params}: {resp['error']}")
+PY
+}
+
+# make_volumes PREFIX FIRST LAST: volumes PREFIX<i> for i in FIRST..LAST, exported and created
+# with few process starts (one batch per node, one CLI call per volume).
+make_volumes() {
+	local prefix=$1 first=$2 last=$3 i
+	for node in t1:a:"$P1" t2:b:"$P2"; do
+		IFS=: read -r t side port <<<"$node"
+		for ((i = first; i <= last; i++)); do
+			local nqn="nqn.2016-06.io.diskengine:$prefix$i-$side"
+			echo "bdev_lvol_create {\"lvs_name\":\"lvs0\",\"lvol_name\":\"$prefix$i\",\"size_in_mib\":8}"
+			echo "nvmf_create_subsystem {\"nqn\":\"$nqn\",\"allow_any_host\":true,\"serial_number\":\"SPDK00000000000001\"}"
+			echo "nvmf_subsystem_add_ns {\"nqn\":\"$nqn\",\"namespace\":{\"bdev_name\":\"lvs0/$prefix$i\"}}"
+			echo "nvmf_subsystem_add_listener {\"nqn\":\"$nqn\",\"listen_address\":{\"trtype\":\"TCP\",\"adrfam\":\"IPv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$port\"}}"
+		done | rpc_batch "$T/$t.sock"
+	done
+	for ((i = first; i <= last; i++)); do
+		de volume create "$prefix$i" --size 4M \
+			--replica "n1:nqn.2016-06.io.diskengine:$prefix$i-a" \
+			--replica "n2:nqn.2016-06.io.diskengine:$prefix$i-b" >/dev/null
+	done
+}
