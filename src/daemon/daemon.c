@@ -96,6 +96,7 @@ static int serve_session(struct daemon *d)
 	struct daemon_pass_result res;
 	bool was_init = true;
 	bool save_pending = false;
+	char last_err[512] = "";
 
 	if (daemon_spdk_start(d->spdk, d->cfg->saved_config, &was_init, err, sizeof(err)) < 0) {
 		log_error("SPDK at %s: start-up failed: %s", d->cfg->spdk_sock, err);
@@ -115,10 +116,15 @@ static int serve_session(struct daemon *d)
 		int r = daemon_pass(d, &res, err, sizeof(err));
 		d->passes++;
 		if (r < 0) {
-			log_warn("pass %llu could not run: %s", (unsigned long long)d->passes, err);
+			/* The same failure every turn is said once, not five times a second. */
+			if (strcmp(err, last_err) != 0)
+				log_warn("pass %llu could not run: %s", (unsigned long long)d->passes,
+					 err);
+			util_strlcpy(last_err, err, sizeof(last_err));
 			if (daemon_spdk_closed(d->spdk))
 				return CLI_EXIT_FAILURE;
 		} else {
+			last_err[0] = '\0';
 			save_pending |= res.changed;
 			if (d->restart_at_ms && res.clean) {
 				log_info("SPDK restart: every mapping back %llu ms after start-up",
