@@ -108,7 +108,7 @@ sim_pid() { eval "echo \${SIM_PID_${1//-/_}}"; }
 target_start() {
 	local name=$1
 	sim_start "$name"
-	rpc "$T/$name.sock" bdev_malloc_create '{"name":"Malloc0","num_blocks":524288,"block_size":512}' >/dev/null
+	rpc "$T/$name.sock" bdev_malloc_create '{"name":"Malloc0","num_blocks":16777216,"block_size":512}' >/dev/null
 	rpc "$T/$name.sock" bdev_lvol_create_lvstore '{"bdev_name":"Malloc0","lvs_name":"lvs0","cluster_sz":1048576}' >/dev/null
 	rpc "$T/$name.sock" nvmf_create_transport '{"trtype":"TCP"}' >/dev/null
 }
