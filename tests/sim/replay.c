@@ -155,8 +155,9 @@ static bool raid_busy(json_t *ans)
 	json_t *res = json_object_get(ans, "result"), *e;
 	size_t i;
 
+	/* an error or no answer: there is no rebuild to wait for (the step after reports) */
 	if (!json_is_array(res))
-		return true;
+		return false;
 	json_array_foreach(res, i, e)
 		if (json_object_get(e, "process"))
 			return true;
@@ -533,11 +534,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argi < argc) {
-		for (; argi < argc && nfiles < 256; argi++) {
-			const char *slash = strrchr(argv[argi], '/');
-
-			files[nfiles++] = strdup(slash ? slash + 1 : argv[argi]);
-		}
+		for (; argi < argc && nfiles < 256; argi++)
+			files[nfiles++] = strdup(argv[argi]);
 	} else {
 		DIR *dd = opendir(dir);
 		struct dirent *de;
@@ -557,14 +555,20 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int f = 0; f < nfiles; f++) {
-		struct replay_run r = {.dir = dir, .file = files[f], .verbose = verbose};
+		const char *slash = strrchr(files[f], '/');
+		struct replay_run r = {.dir = dir, .file = slash ? slash + 1 : files[f],
+				       .verbose = verbose};
 		char path[1024];
 
 		r.env.sim_bin = bin;
-		snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
-		printf("%s:\n", files[f]);
+		/* a bare name is looked up in CONFORMANCE_DIR; a path is used as given */
+		if (slash)
+			snprintf(path, sizeof(path), "%s", files[f]);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+		printf("%s:\n", r.file);
 		replay_file(&r, path);
-		printf("%s: %d passed, %d failed\n", files[f], r.passed, r.failed);
+		printf("%s: %d passed, %d failed\n", r.file, r.passed, r.failed);
 		total_pass += r.passed;
 		total_fail += r.failed;
 		free(files[f]);
