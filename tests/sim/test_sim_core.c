@@ -683,6 +683,30 @@ static void test_cli(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static void test_kill_instance(void **state)
+{
+	struct tsim t;
+	struct tconn c;
+	int status;
+
+	sim_start(&t, false);
+	conn_open(&c, t.rpc);
+	assert_json(rpc(&c, "{\"id\":1,\"method\":\"spdk_kill_instance\","
+			    "\"params\":{\"sig_name\":\"SIGFOO\"}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32602,"
+		    "\"message\":\"Invalid parameters\"}}");
+	assert_json(rpc(&c, "{\"id\":2,\"method\":\"spdk_kill_instance\","
+			    "\"params\":{\"sig_name\":\"15\"}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":true}");
+	waitpid(t.pid, &status, 0);
+	t.pid = 0;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* an orderly shutdown removes the socket */
+	assert_int_equal(access(t.rpc, F_OK), -1);
+	close(c.fd);
+	sim_stop_proc(&t);
+}
+
 /* A stale socket file from a killed process is replaced at start-up. */
 static void test_stale_socket_replaced(void **state)
 {
@@ -725,6 +749,7 @@ int main(void)
 		cmocka_unit_test(test_control_crash_and_reset_window),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_stale_socket_replaced),
+		cmocka_unit_test(test_kill_instance),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
