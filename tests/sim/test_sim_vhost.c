@@ -244,7 +244,9 @@ static void test_session_blocks_deletion(void **state)
 	json_decref(ans);
 
 	/* the delete is held while the VM is connected, answered once it leaves */
-	id = sim_rpc_send(p, "vhost_delete_controller", json_pack("{s:s}", "ctrlr", "vhost7"));
+	s = json_pack("{s:s}", "ctrlr", "vhost7");
+	id = sim_rpc_send(p, "vhost_delete_controller", s);
+	json_decref(s);
 	assert_null(sim_rpc_wait(p, id, 300));
 	assert_true(is_socket(p->vhost_dir, "vhost7"));
 	ans = sim_ctl(p, "vhost_session_close", json_pack("{s:s}", "ctrlr", "vhost7"));
