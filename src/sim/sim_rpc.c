@@ -94,7 +94,8 @@ static void reply_send(struct sim_req *req, json_t *body)
 	char *text;
 
 	if (req->conn) {
-		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		/* SPDK's writer escapes every non-ASCII code point (\u escapes) */
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 		if (text) {
 			sim_conn_send(req->conn, text, strlen(text));
 			sim_conn_send(req->conn, "\n", 1);

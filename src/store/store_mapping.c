@@ -167,19 +167,21 @@ int store_mapping_list(struct store *store, const struct store_mapping_filter *f
 	struct store_mapping_filter none = {0};
 	struct store_rows *rows = NULL;
 	struct store_mapping *a;
-	struct store_param p[3];
+	struct store_param p[5];
 	int r;
 
 	if (!f)
 		f = &none;
 	p[0] = sp_int(f->volume_id);
-	p[1] = sp_int(f->host_id);
-	p[2] = sp_int(f->include_detached);
+	p[1] = sp_int(f->volume_id);
+	p[2] = sp_int(f->host_id);
+	p[3] = sp_int(f->host_id);
+	p[4] = sp_int(f->include_detached);
 	r = store_select(store,
-			 STORE_SELECT_MAPPING "WHERE (? IN (0, m.volume_id)) AND "
-					      "(? IN (0, m.host_id)) AND "
+			 STORE_SELECT_MAPPING "WHERE (? = 0 OR m.volume_id = ?) AND "
+					      "(? = 0 OR m.host_id = ?) AND "
 					      "(? = 1 OR m.state <> 'DETACHED') ORDER BY m.id",
-			 p, 3, &rows, err);
+			 p, 5, &rows, err);
 	if (r < 0)
 		return r;
 	a = calloc(rows->nrows ? rows->nrows : 1, sizeof(*a));

@@ -110,7 +110,12 @@ static int sq_open(const char *conninfo, void **db, struct store_error *err)
 	if (r == 0 && !sqlite3_db_readonly(h, "main"))
 		r = sq_simple(h, conninfo, "PRAGMA journal_mode = WAL", err);
 	if (r < 0) {
-		if (r == -EIO)
+		if (sqlite3_db_readonly(h, "main") == 1)
+			r = store_seterr(err, -EROFS,
+					 "SQLite database %s is read-only and cannot be opened (WAL "
+					 "needs write access to the file and its directory): %s",
+					 conninfo, sqlite3_errmsg(h));
+		else if (r == -EIO)
 			r = store_seterr(err, -ENOTCONN, "cannot use SQLite database %s: %s", conninfo,
 					 sqlite3_errmsg(h));
 		sqlite3_close(h);
