@@ -74,7 +74,14 @@ static pid_t spawn(const char *const argv[])
 	return pid;
 }
 
+static void sim_start_args(struct tsim *t, bool wait_for_rpc, const char *mask);
+
 static void sim_start(struct tsim *t, bool wait_for_rpc)
+{
+	sim_start_args(t, wait_for_rpc, "0x1");
+}
+
+static void sim_start_args(struct tsim *t, bool wait_for_rpc, const char *mask)
 {
 	const char *bin = getenv("SPDK_SIM_BIN");
 	uint64_t deadline;
@@ -84,7 +91,7 @@ static void sim_start(struct tsim *t, bool wait_for_rpc)
 	assert_non_null(mkdtemp(t->dir));
 	snprintf(t->rpc, sizeof(t->rpc), "%s/rpc.sock", t->dir);
 	snprintf(t->ctl, sizeof(t->ctl), "%s/ctl.sock", t->dir);
-	const char *argv[] = {bin, "-r", t->rpc, "--control", t->ctl,
+	const char *argv[] = {bin, "-m", mask, "-r", t->rpc, "--control", t->ctl,
 			      wait_for_rpc ? "--wait-for-rpc" : NULL, NULL};
 	t->pid = spawn(argv);
 	assert_true(t->pid > 0);
@@ -666,10 +673,21 @@ static void test_cli(void **state)
 	assert_int_equal(run_status(help), 0);
 	const char *badmask[] = {bin, "-m", "zz", NULL};
 	assert_int_equal(run_status(badmask), 1);
+	const char *badlist[] = {bin, "-m", "[0,x]", NULL};
+	assert_int_equal(run_status(badlist), 1);
+	const char *badmem[] = {bin, "-s", "lots", NULL};
+	assert_int_equal(run_status(badmem), 1);
+	const char *extra[] = {bin, "stray", NULL};
+	assert_int_equal(run_status(extra), 1);
 	const char *badopt[] = {bin, "--frob", NULL};
 	assert_int_equal(run_status(badopt), 1);
 
-	sim_start(&t, false);
+	sim_start_args(&t, false, "[1,3-4]");
+	json_t *st = result_of(ctl(&t, "{\"cmd\":\"state\"}"));
+	assert_string_equal(json_string_value(json_object_get(st, "core_mask")), "0x1a");
+	/* without --wait-for-rpc the framework initialises by itself */
+	assert_true(json_is_true(json_object_get(st, "initialized")));
+	json_decref(st);
 	/* a second process on the same socket is refused (SPDK's lock file) */
 	const char *second[] = {bin, "-r", t.rpc, NULL};
 	assert_int_equal(run_status(second), 1);
