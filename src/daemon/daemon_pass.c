@@ -159,6 +159,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.now_s = util_wall_s(),
 		.orphan_grace_s = d->cfg->orphan_grace_s,
 		.raid_wait_ms = 1000,
+		.rdma_ip = d->cfg->n_rdma_ips ? d->cfg->rdma_ips[0] : NULL,
 	};
 	r = daemon_plan_build(&in, &plan);
 	if (r < 0) {

@@ -174,6 +174,17 @@ static int plan_live(const struct daemon_plan_input *in, size_t idx, struct daem
 			util_strlcpy(op->trsvcid, port, sizeof(op->trsvcid));
 			util_strlcpy(op->subnqn, r->nqn, sizeof(op->subnqn));
 			op->multipath = true;
+			/* Source address: RDMA_IPS (or the host row's) for RDMA, the host's for TCP. */
+			const struct store_host *h = &in->desired->host;
+			const char *src = NULL;
+			if (r->transport == STORE_TRANSPORT_RDMA)
+				src = in->rdma_ip && in->rdma_ip[0] ? in->rdma_ip
+				      : h->n_rdma_ips	       ? h->rdma_ips[0]
+							       : NULL;
+			else if (h->n_tcp_ips)
+				src = h->tcp_ips[0];
+			if (src)
+				util_strlcpy(op->hostaddr, src, sizeof(op->hostaddr));
 			attached_now = true;
 		}
 		nrep++;

@@ -43,6 +43,7 @@ struct daemon_plan_input {
 	int64_t now_s;
 	uint32_t orphan_grace_s;
 	uint32_t raid_wait_ms;       /* how long to wait for a superblock raid to come back */
+	const char *rdma_ip;         /* RDMA_IPS' first address (source of RDMA paths); NULL = none */
 };
 
 /* Build the plan. 0 or -ENOMEM. Free with daemon_plan_free. */
