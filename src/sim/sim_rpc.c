@@ -128,6 +128,73 @@ static bool token_may_continue(const char *buf, size_t len, size_t pos)
 	return number_prefix(buf + start, len - start);
 }
 
+/*
+ * Where a duplicated member name sits in the request text (jansson keeps the last one,
+ * SPDK's decoders refuse the object): 1 = the request object itself, 2 = inside
+ * "params", 0 = elsewhere.
+ */
+static int duplicate_site(const char *buf, size_t pos)
+{
+	int depth = 0, site = 0;
+	bool in_str = false;
+	size_t key_start = 0;
+
+	for (size_t i = 0; i < pos; i++) {
+		char ch = buf[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"') {
+				in_str = false;
+				/* a member name of the request object */
+				if (depth == 1 && i + 1 < pos)
+					site = (i - key_start == 6 &&
+						strncmp(buf + key_start, "params", 6) == 0)
+						       ? 2
+						       : 0;
+			}
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+			key_start = i + 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+	}
+	return depth == 1 ? 1 : depth > 1 && site == 2 ? 2 : 0;
+}
+
+/* Make a request with duplicated member names fail where SPDK's decoding would. */
+static json_t *apply_duplicates(const char *buf, size_t len, json_t *v)
+{
+	json_error_t err;
+	json_t *strict = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY |
+					      JSON_REJECT_DUPLICATES, &err);
+
+	if (strict) {
+		json_decref(strict);
+		return v;
+	}
+	if (json_error_code(&err) != json_error_duplicate_key)
+		return v;
+	switch (duplicate_site(buf, (size_t)err.position)) {
+	case 1:
+		/* not a valid request object: answered "Invalid request" */
+		json_decref(v);
+		return json_array();
+	case 2:
+		/* params no decoder accepts: the method answers its decode error */
+		json_object_set_new(v, "params", json_array());
+		return v;
+	default:
+		return v;
+	}
+}
+
 int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 {
 	for (;;) {
@@ -146,6 +213,7 @@ int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 			/* SPDK answers "Parse error" but closes the connection before sending */
 			return -EPROTO;
 		}
+		v = apply_duplicates(buf, (size_t)err.position, v);
 		sim_conn_consume(c, (size_t)err.position);
 		if (json_value_count(v) > SIM_RPC_MAX_VALUES || json_depth(v) > SIM_RPC_MAX_DEPTH) {
 			json_decref(v);

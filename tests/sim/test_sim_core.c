@@ -148,6 +148,12 @@ static void test_protocol_invalid_requests(void **state)
 	assert_json(rpc(&c, "{\"id\":[6],\"method\":\"spdk_get_version\"}"), invalid);
 	assert_json(rpc(&c, "{\"id\":7,\"method\":5}"), invalid);
 	assert_json(rpc(&c, "42"), invalid);
+	/* SPDK's decoders refuse duplicated member names; jansson alone would keep one */
+	assert_json(rpc(&c, "{\"id\":9,\"id\":10,\"method\":\"spdk_get_version\"}"), invalid);
+	assert_json(rpc(&c, "{\"id\":11,\"method\":\"bdev_get_bdevs\","
+			    "\"params\":{\"name\":\"a\",\"name\":\"b\"}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":11,\"error\":{\"code\":-32603,"
+		    "\"message\":\"spdk_json_decode_object failed\"}}");
 	/* a string id is echoed; "params": null counts as no params */
 	json_t *v = rpc(&c, "{\"id\":\"abc\",\"method\":\"spdk_get_version\",\"params\":null}");
 	assert_string_equal(json_string_value(json_object_get(v, "id")), "abc");
