@@ -273,12 +273,60 @@ static int cmd_stats_reset(struct sim *s, json_t *args, json_t **result, char **
 
 static int cmd_state(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
-	*result = json_pack("{s:b,s:s}", "initialized", s->initialized, "rpc_socket",
-			    s->opts.rpc_socket);
+	char mask[24];
+
+	snprintf(mask, sizeof(mask), "0x%llx", (unsigned long long)s->opts.core_mask);
+	*result = json_pack("{s:b,s:s,s:s}", "initialized", s->initialized, "rpc_socket",
+			    s->opts.rpc_socket, "core_mask", mask);
+	return 0;
+}
+
+static const struct sim_bdev_ops test_bdev_ops = {
+	.product_name = "spdk-sim test disk",
+};
+
+static int cmd_bdev_add(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	json_t *name = json_object_get(args, "name"), *bs = json_object_get(args, "block_size");
+	json_t *nb = json_object_get(args, "num_blocks"), *uuid = json_object_get(args, "uuid");
+	struct sim_bdev *b;
+	int err = 0;
+
+	if (!json_is_string(name) || !json_is_integer(nb) || json_integer_value(nb) <= 0 ||
+	    (bs && (!json_is_integer(bs) || json_integer_value(bs) <= 0)) ||
+	    (uuid && !json_is_string(uuid))) {
+		*errmsg = strdup("bdev_add needs 'name' (string), 'num_blocks' (positive integer), "
+				 "optional 'block_size' (positive integer, default 512) and "
+				 "'uuid' (string)");
+		return -EINVAL;
+	}
+	b = sim_bdev_register(s, json_string_value(name), json_string_value(uuid),
+			      bs ? (uint32_t)json_integer_value(bs) : 512,
+			      (uint64_t)json_integer_value(nb), 0, &test_bdev_ops, NULL, &err);
+	if (!b) {
+		*errmsg = strdup(err == -EEXIST ? "a bdev with that name or alias exists"
+						: strerror(-err));
+		return err;
+	}
+	*result = json_string(b->name);
+	return 0;
+}
+
+static int cmd_bdev_del(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	struct sim_bdev *b = sim_bdev_find(s, json_string_value(json_object_get(args, "name")));
+
+	if (!b || b->ops != &test_bdev_ops) {
+		*errmsg = strdup("no bdev_add bdev with that 'name'");
+		return -ENODEV;
+	}
+	sim_bdev_unregister(s, b);
 	return 0;
 }
 
 static const struct sim_control_cmd core_cmds[] = {
+	{"bdev_add", cmd_bdev_add},
+	{"bdev_del", cmd_bdev_del},
 	{"ping", cmd_ping},
 	{"fail", cmd_fail},
 	{"delay", cmd_delay},

@@ -416,9 +416,14 @@ static void server_cleanup(struct sim *s)
 	sim_control_close(s);
 	while (core->conns)
 		conn_close(s, core->conns);
-	for (const struct sim_module *const *m = sim_modules; *m; m++)
-		if ((*m)->fini)
-			(*m)->fini(s);
+	/* reverse order, as SPDK finishes subsystems: users of bdevs before the bdev layer */
+	size_t nmod = 0;
+
+	while (sim_modules[nmod])
+		nmod++;
+	while (nmod-- > 0)
+		if (sim_modules[nmod]->fini)
+			sim_modules[nmod]->fini(s);
 	/* requests still deferred (e.g. waiting for init) are never answered */
 	while (core->reqs)
 		sim_req_free(&core->reqs->req);
