@@ -711,6 +711,8 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 		path_connect(s, c);
 		return;
 	}
+	/* SPDK walks no torn-down bdev any more: bdev_get_bdevs is safe again */
+	s->reset_window_until = 0;
 	if (r->rc < 0)
 		sim_reply_errno(r->req, -r->rc);
 	else
@@ -728,7 +730,8 @@ void nvme_reset_start(struct sim *s, struct nvme_ctrlr **paths, size_t n, struct
 	r->req = req;
 	r->paths = paths;
 	r->n = n;
-	s->reset_window_until = sim_now_ms() + 100;
+	/* until the last path is back (bounded, in case a connect hangs) */
+	s->reset_window_until = sim_now_ms() + NVME_CONNECT_TIMEOUT_MS * (uint64_t)n;
 	reset_next(s, r);
 }
 
