@@ -136,6 +136,43 @@ static int write_key(struct replay_run *r, const char *name, unsigned first, mod
 	return chmod(path, mode) < 0 ? -errno : 0;
 }
 
+/*
+ * "wrote key files ['ckey0', 'key0', ...] (modes 0600,0600,...); ...": a file named
+ * key_0NNN gets mode 0NNN (its name is its point), the others the listed mode. Controller
+ * keys (c...) hold other bytes than host keys, as two distinct secrets would.
+ */
+static int write_keys(struct replay_run *r, const char *action)
+{
+	const char *names = strchr(action, '['), *modes = strstr(action, "(modes ");
+	char name[64];
+	int rc = 0, i = 0;
+
+	if (!names || !modes)
+		return -EINVAL;
+	modes += 7;
+	while (rc == 0 && (names = strchr(names, '\'')) != NULL) {
+		const char *end = strchr(names + 1, '\'');
+		unsigned long mode = strtoul(modes, NULL, 8), named;
+		size_t n;
+
+		if (!end)
+			return -EINVAL;
+		n = (size_t)(end - names - 1);
+		if (n >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, names + 1, n);
+		name[n] = '\0';
+		if (n > 5 && name[n - 5] == '_' && name[n - 4] == '0' &&
+		    (named = strtoul(name + n - 4, NULL, 8)) != 0)
+			mode = named;
+		rc = write_key(r, name, name[0] == 'c' ? 32 : 0, (mode_t)mode);
+		names = end + 1;
+		modes = strchr(modes, ',') ? strchr(modes, ',') + 1 : modes;
+		i++;
+	}
+	return rc < 0 ? rc : i > 0 ? 0 : -EINVAL;
+}
+
 static void make_stale_socket(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -244,10 +281,7 @@ static void do_action(struct replay_run *r, json_t *d)
 	} else if (sscanf(a, "sleep %ld", &n) == 1) {
 		usleep((useconds_t)n * 1000000);
 	} else if (strncmp(a, "wrote key files", 15) == 0) {
-		rc = write_key(r, "key0", 0, 0600);
-		rc = rc ?: write_key(r, "ckey0", 32, 0600);
-		rc = rc ?: write_key(r, "key_0644", 0, 0644);
-		rc = rc ?: write_key(r, "key_0640", 0, 0640);
+		rc = write_keys(r, a);
 	} else if (sscanf(a, "step %ld sent on a second connection", &n) == 1) {
 		json_t *s = find_step(r, n), *early;
 		int idx = replay_target_index(json_string_value(json_object_get(s, "target")));
