@@ -126,10 +126,12 @@ static int serve_session(struct daemon *d)
 		} else {
 			last_err[0] = '\0';
 			save_pending |= res.changed;
-			if (d->restart_at_ms && res.clean) {
+			if (d->restart_at_ms && res.clean && res.actions > 0) {
 				log_info("SPDK restart: every mapping back %llu ms after start-up",
 					 (unsigned long long)(util_now_ms() - d->restart_at_ms));
 				d->restart_at_ms = 0;
+			} else if (d->restart_at_ms && res.clean) {
+				d->restart_at_ms = 0; /* nothing to rebuild */
 			}
 		}
 		if (save_pending && !daemon_spdk_closed(d->spdk)) {

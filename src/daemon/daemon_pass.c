@@ -208,7 +208,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		}
 		if (ec->status != EXEC_CHAIN_DONE || c->blocked)
 			res->clean = false;
-		if (c->mapping_id && ec->status != EXEC_CHAIN_INTERRUPTED)
+		/* A chain that did not run (backoff, stop) keeps the status its last run left. */
+		if (c->mapping_id &&
+		    (ec->status == EXEC_CHAIN_DONE || ec->status == EXEC_CHAIN_FAILED))
 			observation_write(d, c, ec, &o);
 	}
 	res->changed = atomic_load(&x.mutations) > 0;

@@ -245,3 +245,11 @@ make_volumes() {
 			--replica "n2:nqn.2016-06.io.diskengine:$prefix$i-b" >/dev/null
 	done
 }
+
+# graph_has PATTERN: the graph has a line matching PATTERN (grep -E). Reads the whole graph first:
+# grep -q on a pipe would end it early and pipefail would call that a failure.
+graph_has() {
+	local g
+	g=$(graph)
+	grep -q -E "$1" <<<"$g"
+}

@@ -18,14 +18,14 @@ log "ATTACHED $(( ($(date +%s%N) - start) / 1000000 )) ms after the attach was c
 [ "$(vhost_names)" = "vhost$mid" ] || fail "vhost controllers: $(vhost_names)"
 [ "$(raid_names)" = "raid_$vol" ] || fail "raids: $(raid_names)"
 [ "$(ctrlr_names | wc -l)" = 2 ] || fail "controllers: $(ctrlr_names)"
-graph | grep -q "^vhost vhost$mid raid_$vol$" || fail "vhost does not serve raid_$vol: $(graph)"
-graph | grep -q "^raid raid_$vol online " || fail "raid not online: $(graph)"
+graph_has "^vhost vhost$mid raid_$vol$" || fail "vhost does not serve raid_$vol: $(graph)"
+graph_has "^raid raid_$vol online " || fail "raid not online: $(graph)"
 
 st=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid)")
 [ "$(jq -r .state <<<"$st")" = ATTACHED ] || fail "status: $st"
 [ "$(jq -r .raid_state <<<"$st")" = online ] || fail "status raid_state: $st"
-jq -r .members <<<"$st" | grep -q ":ok,.*:ok" || fail "status members: $st"
-de status | grep -q "ATTACHED" || fail "status table lacks ATTACHED"
+grep -q ":ok,.*:ok" <<<"$(jq -r .members <<<"$st")" || fail "status members: $st"
+grep -q "ATTACHED" <<<"$(de status)" || fail "status table lacks ATTACHED"
 [ -s "$T/spdk-config.json" ] || fail "live config not saved after the change"
 jq -e '.subsystems[] | select(.subsystem == "vhost_blk") | .config[] | select(.params.ctrlr == "vhost'"$mid"'")' \
 	"$T/spdk-config.json" >/dev/null || fail "saved config lacks vhost$mid"

@@ -27,17 +27,17 @@ m2=$(attach_volume v2 vm2)
 daemon_start --orphan-grace 1
 wait_until 10 "mapping $m2 ATTACHED" state_is "$m2" ATTACHED
 conflict_recorded() {
-	de status --json | jq -r ".mappings[] | select(.mapping == $m1) | .last_error" | grep -q conflict
+	grep -q conflict <<<"$(de status --json | jq -r ".mappings[] | select(.mapping == $m1) | .last_error")"
 }
 wait_until 10 "conflict recorded on mapping $m1" conflict_recorded
-gone() { ! raid_names | grep -qx raid_999 && ! vhost_names | grep -qx vhost999; }
+gone() { ! grep -qx raid_999 <<<"$(raid_names)" && ! grep -qx vhost999 <<<"$(vhost_names)"; }
 wait_until 10 "orphans raid_999 and vhost999 removed" gone
 sleep 1
 [ "$(mapping_state "$m1")" = ASSIGNED ] || fail "conflicting mapping advanced: $(mapping_state "$m1")"
-graph | grep -q "^raid raid_$vol .* Clash0,Clash1$" || fail "conflicting raid changed: $(graph)"
-graph | grep -q "^raid myraid .* Foreign0,Foreign1$" || fail "foreign raid touched: $(graph)"
-graph | grep -q "^vhost vm-disk myraid$" || fail "foreign vhost touched: $(graph)"
-graph | grep -q "^ctrlr Nvme7 " || fail "foreign controller touched: $(graph)"
+graph_has "^raid raid_$vol .* Clash0,Clash1$" || fail "conflicting raid changed: $(graph)"
+graph_has "^raid myraid .* Foreign0,Foreign1$" || fail "foreign raid touched: $(graph)"
+graph_has "^vhost vm-disk myraid$" || fail "foreign vhost touched: $(graph)"
+graph_has "^ctrlr Nvme7 " || fail "foreign controller touched: $(graph)"
 for b in Foreign0 Foreign1 Clash0 Clash1; do
 	host_rpc bdev_get_bdevs "{\"name\":\"$b\"}" >/dev/null || fail "foreign bdev $b gone"
 done

@@ -19,8 +19,8 @@ expect_graph() {
 	local want_v=0 want_r=0 vid mid
 	for pair in $LIVE; do
 		IFS=: read -r vid mid <<<"$pair"
-		graph | grep -q "^vhost vhost$mid raid_$vid$" || fail "point $1: vhost$mid missing: $(graph)"
-		graph | grep -q "^raid raid_$vid online " || fail "point $1: raid_$vid not online: $(graph)"
+		graph_has "^vhost vhost$mid raid_$vid$" || fail "point $1: vhost$mid missing: $(graph)"
+		graph_has "^raid raid_$vid online " || fail "point $1: raid_$vid not online: $(graph)"
 		want_v=$((want_v + 1))
 		want_r=$((want_r + 1))
 	done

@@ -22,7 +22,7 @@ grep -q "volume $vol" <<<"$err" || fail "last error does not name the volume: $e
 
 listener nvmf_subsystem_add_listener
 wait_until 40 "mapping $mid ATTACHED after the path came back" state_is "$mid" ATTACHED
-graph | grep -q "^raid raid_$vol online " || fail "raid not online: $(graph)"
+graph_has "^raid raid_$vol online " || fail "raid not online: $(graph)"
 err=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .last_error")
 [ "$err" = null ] || fail "last error not cleared after convergence: $err"
 daemon_stop
