@@ -215,7 +215,6 @@ int daemon_run(const struct daemon_config *cfg)
 			daemon_notify_watchdog();
 			continue;
 		}
-		retry_ms = 100;
 		rc = serve_session(&d);
 		bool lost = daemon_spdk_closed(d.spdk);
 		daemon_spdk_close(d.spdk);
@@ -225,6 +224,13 @@ int daemon_run(const struct daemon_config *cfg)
 		if (lost && !g_stop)
 			log_warn("SPDK at %s closed the connection (restart?); reconnecting",
 				 cfg->spdk_sock);
+		if (rc != CLI_EXIT_OK && !lost && !g_stop) {
+			/* Start-up failed on a live SPDK: do not hammer it. */
+			sleep_unless_stopped(retry_ms);
+			retry_ms = retry_ms * 2 > 5000 ? 5000 : retry_ms * 2;
+		} else {
+			retry_ms = 100;
+		}
 		rc = CLI_EXIT_OK;
 	}
 	if (g_stop)

@@ -89,7 +89,7 @@ static int replay_preinit(struct daemon_spdk *s, const char *path, json_t *curre
 	json_t *doc = json_load_file(path, 0, &jerr);
 	json_t *subs, *sub, *entry;
 	size_t i, j;
-	unsigned n = 0;
+	unsigned n = 0, skipped = 0;
 	int r = 0;
 
 	if (!doc) {
@@ -110,12 +110,20 @@ static int replay_preinit(struct daemon_spdk *s, const char *path, json_t *curre
 			    strcmp(m, "framework_wait_init") == 0)
 				continue;
 			r = call(s, m, params ? json_incref(params) : NULL, NULL, errbuf, errlen);
+			if (r == -EREMOTEIO) {
+				/* An option this SPDK refuses must not keep every VM's disk away:
+				 * start with SPDK's default for it and say so. */
+				log_warn("saved config %s: %s; continuing without it", path, errbuf);
+				skipped++;
+				r = 0;
+				continue;
+			}
 			if (r < 0)
 				goto out;
 			n++;
 		}
 	}
-	log_info("replayed %u pre-init calls from %s", n, path);
+	log_info("replayed %u pre-init calls from %s (%u refused)", n, path, skipped);
 out:
 	json_decref(doc);
 	return r;

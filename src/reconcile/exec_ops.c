@@ -141,6 +141,15 @@ static int check_ours(struct exec_ctx *x, const struct exec_op *op, char *why, s
 		return -EINVAL;
 	}
 	json_decref(list);
+	if (r == -ENOENT && op->kind == EXEC_OP_CREATE_RAID) {
+		/* SPDK says it exists but lists no such raid: a base carries the superblock of
+		 * another array. SPDK cannot decide which record wins; neither do we. */
+		snprintf(why, len,
+			 "%s refused: a base carries another array's superblock; SPDK did not "
+			 "assemble it, an operator must decide",
+			 op->name);
+		return -EEXIST;
+	}
 	/* Vanished between the answer and the look: try again next pass. */
 	return r == -ENOENT ? -EAGAIN : r;
 }

@@ -194,7 +194,10 @@ graph() {
 # rpc_batch SOCK: one call per stdin line "METHOD JSON_PARAMS" on one connection; fails on the
 # first error answer.
 rpc_batch() {
-	python3 - "$1" <<'PY'
+	# the script comes through -c: stdin carries the calls
+	python3 -c "$RPC_BATCH_PY" "$1"
+}
+RPC_BATCH_PY='
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(30)
@@ -221,9 +224,10 @@ for line in sys.stdin:
                 sys.exit("connection closed")
             buf += chunk.decode()
     if "error" in resp:
-        sys.exit(f"{method} {params}: {resp['error']}")
-PY
-}
+        sys.exit(method + " " + params + ": " + json.dumps(resp["error"]))
+if n == 0:
+    sys.exit("rpc_batch: no calls on stdin")
+'
 
 # make_volumes PREFIX FIRST LAST: volumes PREFIX<i> for i in FIRST..LAST, exported and created
 # with few process starts (one batch per node, one CLI call per volume).

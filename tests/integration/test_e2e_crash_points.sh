@@ -76,7 +76,7 @@ for p in $TEARDOWN; do
 	crash_at "${p%%:*}" "${p##*:}" "de volume detach $vol >/dev/null"
 	wait_until 20 "teardown point $k: mapping $mid DETACHED" state_is "$mid" DETACHED
 	daemon_stop
-	LIVE=$(tr ' ' '\n' <<<"$LIVE" | grep . | grep -v "^$vid:$mid$" | tr '\n' ' ')
+	LIVE=$(tr ' ' '\n' <<<"$LIVE" | { grep -v -e "^$vid:$mid$" -e "^$" || true; } | tr '\n' ' ')
 	expect_graph "teardown $p"
 	log "teardown crash point $k ($p): converged"
 done
