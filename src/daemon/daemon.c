@@ -127,7 +127,7 @@ static int serve_session(struct daemon *d)
 			last_err[0] = '\0';
 			save_pending |= res.changed;
 			if (d->restart_at_ms && res.clean && res.actions > 0) {
-				log_info("SPDK restart: every mapping back %llu ms after start-up",
+				log_info("fresh SPDK: every mapping served again %llu ms after start-up",
 					 (unsigned long long)(util_now_ms() - d->restart_at_ms));
 				d->restart_at_ms = 0;
 			} else if (d->restart_at_ms && res.clean) {

@@ -82,7 +82,14 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 	struct store_observation obs = {.mapping_id = c->mapping_id};
 	struct store_error err = {0};
 
-	describe_raid(o, c->volume_id, &obs);
+	bool torn_down = ec->status == EXEC_CHAIN_DONE && c->n > 0 &&
+			 c->ops[c->n - 1].kind == EXEC_OP_ADVANCE_MAPPING &&
+			 c->ops[c->n - 1].to == STORE_MAPPING_DETACHED;
+	/* After a teardown nothing is left to describe; the pre-pass view would be stale. */
+	if (torn_down)
+		obs.rebuild_percent = -1;
+	else
+		describe_raid(o, c->volume_id, &obs);
 	if (ec->status == EXEC_CHAIN_FAILED)
 		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
 	else if (c->blocked)
