@@ -285,6 +285,55 @@ static void test_deferred_wait_init(void **state)
 	sim_stop_proc(&t);
 }
 
+/* CPU ticks (user + system) the process used so far. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* fields 14 and 15, after the ")" that ends the command name */
+	assert_int_equal(sscanf(strrchr(buf, ')') + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st),
+			 2);
+	return ut + st;
+}
+
+/* A client that shut down its sending side still gets its deferred answer, and the
+ * sim does not spin while it waits. */
+static void test_deferred_half_closed(void **state)
+{
+	struct tsim t;
+	struct tconn a, b, c;
+	long before;
+
+	sim_start(&t, true);
+	conn_open(&a, t.rpc);
+	conn_open(&b, t.rpc);
+	conn_send(&a, "{\"id\":1,\"method\":\"framework_wait_init\"}");
+	shutdown(a.fd, SHUT_WR);
+	/* a client gone for good, with a deferred request pending */
+	conn_open(&c, t.rpc);
+	conn_send(&c, "{\"id\":7,\"method\":\"framework_wait_init\"}");
+	usleep(100000);
+	close(c.fd);
+	usleep(100000);
+	before = cpu_ticks(t.pid);
+	usleep(500000);
+	assert_true(cpu_ticks(t.pid) - before < 10);
+	json_decref(rpc(&b, "{\"id\":2,\"method\":\"framework_start_init\"}"));
+	assert_json(conn_recv(&a, 2000, NULL), "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":true}");
+	close(a.fd);
+	json_decref(rpc(&b, "{\"id\":3,\"method\":\"spdk_get_version\"}"));
+	close(b.fd);
+	sim_stop_proc(&t);
+}
+
 static void test_deferred_get_bdevs(void **state)
 {
 	struct tsim t;
@@ -412,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_state_split),
 		cmocka_unit_test(test_registry_matches_modules),
 		cmocka_unit_test(test_deferred_wait_init),
+		cmocka_unit_test(test_deferred_half_closed),
 		cmocka_unit_test(test_deferred_get_bdevs),
 		cmocka_unit_test(test_bdev_entry_and_qos),
 	};
