@@ -406,6 +406,12 @@ json_t *sim_bdev_config(struct sim *s)
 		if (!listed && *m != &sim_module_bdev && (*m)->config)
 			(*m)->config(s, "bdev", arr);
 	}
+	sim_bdev_config_tail(s, arr);
+	return arr;
+}
+
+void sim_bdev_config_tail(struct sim *s, json_t *arr)
+{
 	for (struct sim_bdev *b = s->bdevs; b; b = b->next) {
 		json_t *p;
 		bool any = false;
@@ -426,5 +432,4 @@ json_t *sim_bdev_config(struct sim *s)
 			json_decref(p);
 	}
 	json_array_append_new(arr, json_pack("{s:s}", "method", "bdev_wait_for_examine"));
-	return arr;
 }

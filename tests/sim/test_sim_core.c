@@ -442,6 +442,8 @@ static void test_bdev_entry_and_qos(void **state)
 	json_t *cfg = result_of(rpc(&c, "{\"id\":7,\"method\":\"framework_get_config\","
 					"\"params\":{\"name\":\"bdev\"}}"));
 	size_t n = json_array_size(cfg);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cfg, 0), "method")),
+			    "bdev_set_options");
 	assert_json(json_incref(json_array_get(cfg, n - 2)),
 		    "{\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":\"d0\","
 		    "\"rw_ios_per_sec\":2000,\"r_mbytes_per_sec\":50}}");
