@@ -130,6 +130,12 @@ struct sim_bdev_ops {
 	/* The "supported_io_types" object (new reference); NULL gives a module-neutral default. */
 	json_t *(*io_types)(struct sim_bdev *b);
 	/*
+	 * A read submitted to b reached its module (the examine reads at registration,
+	 * see sim_bdev_read). NULL: the bdev is a leaf. A raid forwards it to the base its
+	 * read policy picks, with sim_bdev_read, so the base's iostat counts it too.
+	 */
+	void (*read)(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
+	/*
 	 * Persistent metadata area of the bdev (SPDK raid's superblock lives in the first
 	 * blocks of each base). It is stored where the data lives: for an NVMe-oF namespace
 	 * on the target's lvol, so it survives a crash of the host process. NULL ops: the
@@ -154,12 +160,6 @@ struct sim_bdev_ops {
 	 * dump_device_stat_json, e.g. {} for NVMe); NULL op: the key is omitted.
 	 */
 	json_t *(*iostat_driver_specific)(struct sim_bdev *b);
-	/*
-	 * A read submitted to b reached its module (the examine reads at registration,
-	 * see sim_bdev_read). NULL: the bdev is a leaf. A raid forwards it to the base its
-	 * read policy picks, with sim_bdev_read, so the base's iostat counts it too.
-	 */
-	void (*read)(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
 };
 
 /* Rate limits in assigned_rate_limits' order; 0 = unlimited. */
