@@ -74,10 +74,14 @@ static void report(struct replay_run *r, bool ok, const char *what, const json_t
 	printf("  FAIL %s#%s%s%s\n", r->file, what, note ? ": " : "", note ? note : "");
 	if (want || got) {
 		char *w = replay_show(want), *g = replay_show(got);
+		char *d = want && got ? replay_diff(want, got) : NULL;
 
 		printf("       want %s\n       got  %s\n", w, g);
+		if (d)
+			printf("       first difference at %s\n", d);
 		free(w);
 		free(g);
+		free(d);
 	}
 }
 
