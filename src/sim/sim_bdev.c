@@ -15,6 +15,8 @@
 static const char *const qos_names[SIM_QOS_COUNT] = {
 	"rw_ios_per_sec", "rw_mbytes_per_sec", "r_mbytes_per_sec", "w_mbytes_per_sec"};
 
+static void bdev_free(struct sim_bdev *b);
+
 const char *sim_qos_name(enum sim_qos_kind k)
 {
 	return qos_names[k];
@@ -37,6 +39,13 @@ void sim_bdev_state_free(struct sim *s)
 {
 	struct sim_bdev_state *st = s->bdev;
 
+	/* bdevs left by modules: their owners are gone, so no listeners and no destruct */
+	while (s->bdevs) {
+		struct sim_bdev *b = s->bdevs;
+
+		s->bdevs = b->next;
+		bdev_free(b);
+	}
 	if (!st)
 		return;
 	for (struct sim_bdev_waiter *w = st->waiters, *next; w; w = next) {
@@ -206,6 +215,24 @@ void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l)
 	st->listeners[st->nlisteners++] = *l;
 }
 
+void sim_bdev_unlisten(struct sim *s, const struct sim_bdev_listener *l)
+{
+	struct sim_bdev_state *st = s->bdev;
+	size_t j = 0;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nlisteners; i++) {
+		const struct sim_bdev_listener *x = &st->listeners[i];
+
+		if (x->added == l->added && x->removed == l->removed && x->resized == l->resized &&
+		    x->ctx == l->ctx)
+			continue;
+		st->listeners[j++] = *x;
+	}
+	st->nlisteners = j;
+}
+
 int sim_bdev_claim(struct sim_bdev *b, const char *module, const char *claim_type)
 {
 	if (b->claim_type)
@@ -275,12 +302,18 @@ static json_t *io_types_default(void)
 	return o;
 }
 
+json_t *sim_json_from_u64(uint64_t v)
+{
+	/* jansson integers are int64: above that only a (rounded) real can carry it */
+	return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+}
+
 json_t *sim_bdev_qos_json(struct sim_bdev *b)
 {
 	json_t *o = json_object();
 
 	for (int i = 0; i < SIM_QOS_COUNT; i++)
-		json_object_set_new(o, qos_names[i], json_integer((json_int_t)b->qos[i]));
+		json_object_set_new(o, qos_names[i], sim_json_from_u64(b->qos[i]));
 	return o;
 }
 
@@ -373,6 +406,12 @@ json_t *sim_bdev_config(struct sim *s)
 		if (!listed && *m != &sim_module_bdev && (*m)->config)
 			(*m)->config(s, "bdev", arr);
 	}
+	sim_bdev_config_tail(s, arr);
+	return arr;
+}
+
+void sim_bdev_config_tail(struct sim *s, json_t *arr)
+{
 	for (struct sim_bdev *b = s->bdevs; b; b = b->next) {
 		json_t *p;
 		bool any = false;
@@ -382,7 +421,7 @@ json_t *sim_bdev_config(struct sim *s)
 		p = json_pack("{s:s}", "name", b->name);
 		for (int i = 0; i < SIM_QOS_COUNT; i++) {
 			if (b->qos[i]) {
-				json_object_set_new(p, qos_names[i], json_integer((json_int_t)b->qos[i]));
+				json_object_set_new(p, qos_names[i], sim_json_from_u64(b->qos[i]));
 				any = true;
 			}
 		}
@@ -393,5 +432,4 @@ json_t *sim_bdev_config(struct sim *s)
 			json_decref(p);
 	}
 	json_array_append_new(arr, json_pack("{s:s}", "method", "bdev_wait_for_examine"));
-	return arr;
 }
