@@ -480,6 +480,14 @@ static void ns_changed(struct sim *s, struct nvme_ctrlr *c, json_t *arr)
 	}
 }
 
+static void init_done_later(struct sim *s, void *ctx)
+{
+	struct nvme_ctrlr *c = ctx;
+
+	c->timer = NULL;
+	connect_done(s, c, 0);
+}
+
 static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ctx)
 {
 	struct nvme_ctrlr *c = ctx;
@@ -556,13 +564,6 @@ static void connect_fail_later(struct sim *s, void *ctx)
 	connect_done(s, c, -EIO);
 }
 
-static void init_done_later(struct sim *s, void *ctx)
-{
-	struct nvme_ctrlr *c = ctx;
-
-	c->timer = NULL;
-	connect_done(s, c, 0);
-}
 
 static void pcie_connect_later(struct sim *s, void *ctx)
 {
