@@ -850,6 +850,18 @@ void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d)
 	}
 }
 
+void nvme_links_poll(struct sim *s)
+{
+	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs, *nn; n; n = nn) {
+		nn = n->next;
+		for (struct nvme_ctrlr *c = n->ctrlrs, *cn; c; c = cn) {
+			cn = c->next;
+			if (c->link)
+				fab_link_poll(s, c->link);
+		}
+	}
+}
+
 void nvme_partition_apply(struct sim *s)
 {
 	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs, *nn; n; n = nn) {
