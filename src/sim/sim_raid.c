@@ -18,8 +18,8 @@ static const struct {
 	const char *name;
 	enum raid_level level;
 } raid_level_names[] = {
-	{"raid0", RAID_LEVEL_0}, {"0", RAID_LEVEL_0},       {"raid1", RAID_LEVEL_1},
-	{"1", RAID_LEVEL_1},     {"raid5f", RAID_LEVEL_5F}, {"5f", RAID_LEVEL_5F},
+	{"raid0", RAID_LEVEL_0},       {"0", RAID_LEVEL_0},	  {"raid1", RAID_LEVEL_1},
+	{"1", RAID_LEVEL_1},	       {"raid5f", RAID_LEVEL_5F}, {"5f", RAID_LEVEL_5F},
 	{"concat", RAID_LEVEL_CONCAT},
 };
 
@@ -82,10 +82,9 @@ void raid_uuid_generate(char out[37])
 	}
 	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
 	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-		 u[14], u[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
 }
 
 struct raid_bdev *raid_find_by_name(struct sim *s, const char *name)
@@ -388,7 +387,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 
 	if (r->superblock_enabled) {
 		/* 1 MiB in front of the data (SPDK also rounds to optimal_io_boundary, 0 here) */
-		data_offset = base->data_offset ? base->data_offset : RAID_MIN_DATA_OFFSET / b->block_size;
+		data_offset = base->data_offset ? base->data_offset
+						: RAID_MIN_DATA_OFFSET / b->block_size;
 		base->data_offset = data_offset;
 	}
 	rc = -EINVAL;
@@ -405,8 +405,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 		goto out;
 	}
 
-	*cb_status = existing ? raid_configure_base_cont(s, base) :
-				raid_configure_base_check_sb(s, base);
+	*cb_status = existing ? raid_configure_base_cont(s, base)
+			      : raid_configure_base_check_sb(s, base);
 	return 0;
 out:
 	raid_free_base_resource(base);

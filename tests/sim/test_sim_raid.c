@@ -117,8 +117,8 @@ static void test_rebuild_progresses_to_completion(void **state)
 	free(disk_add(p, "d1", 16384, NULL));
 	/* 64 KiB windows at 8 MiB/s: 8 MiB take about one second */
 	rpc_ok(p, "bdev_raid_set_options",
-	       json_pack("{s:i, s:i}", "process_window_size_kb", 64,
-			 "process_max_bandwidth_mb_sec", 8));
+	       json_pack("{s:i, s:i}", "process_window_size_kb", 64, "process_max_bandwidth_mb_sec",
+			 8));
 	rpc_ok(p, "bdev_raid_create", raid1_params("raid_1", "d0", "d1", false));
 	rpc_ok(p, "bdev_raid_remove_base_bdev", json_pack("{s:s}", "name", "d1"));
 	rpc_ok(p, "bdev_raid_add_base_bdev",
@@ -156,7 +156,8 @@ static void test_rebuild_progresses_to_completion(void **state)
 			const char *key, *prev = NULL;
 			json_t *v;
 
-			json_object_foreach(r, key, v) {
+			json_object_foreach(r, key, v)
+			{
 				if (strcmp(key, "base_bdevs_list") == 0)
 					assert_string_equal(prev, "process");
 				prev = key;
@@ -407,7 +408,8 @@ static void test_saved_config(void **state)
 	rpc_ok(p, "bdev_raid_create", raid1_params("raid_1", "d0", "d1", false));
 	rpc_ok(p, "bdev_raid_create", raid1_params("raid_sb", "d2", "d3", true));
 	ans = sim_rpc(p, "framework_get_config", json_pack("{s:s}", "name", "bdev"));
-	json_array_foreach(sim_result(ans), i, e) {
+	json_array_foreach(sim_result(ans), i, e)
+	{
 		const char *m = json_string_value(json_object_get(e, "method"));
 		json_t *params = json_object_get(e, "params");
 
