@@ -220,6 +220,7 @@ void raid_free_base_resource(struct raid_base *base)
 	if (r->state != RAID_STATE_CONFIGURING)
 		base->uuid[0] = '\0';
 	base->is_failed = false;
+	base->vanishing = false;
 	base->data_offset = 0;
 	if (!base->bdev)
 		return;
@@ -534,7 +535,8 @@ int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status)
 		}
 	}
 	rc = raid_sb_record_loss(base);
-	if (rc) {
+	if (rc && !base->vanishing) {
+		/* SPDK keeps the member when the loss cannot be recorded */
 		base->remove_scheduled = false;
 		*cb_status = rc;
 		return 0;
@@ -578,8 +580,15 @@ static void raid_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	struct raid_base *base = raid_find_base_by_bdev(s, b);
 	int ignored = 0;
 
-	if (base && raid_remove_base(s, base, &ignored) != 0)
+	if (!base)
+		return;
+	/* the bdev is freed after the listeners: whatever happens, let go of it */
+	base->vanishing = true;
+	if (raid_remove_base(s, base, &ignored) != 0)
 		log_debug("sim raid: base %s was not removable", b->name);
+	base = raid_find_base_by_bdev(s, b);
+	if (base)
+		raid_free_base_resource(base);
 }
 
 /* raid_bdev_resize_base_bdev with raid1_resize: grows to the smallest member. */

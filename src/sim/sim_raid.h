@@ -75,6 +75,7 @@ struct raid_base {
 	bool is_process_target;
 	bool remove_scheduled;
 	bool is_failed;
+	bool vanishing; /* its bdev is being unregistered: removal cannot be refused */
 };
 
 /* A running rebuild. Progress is a function of time: see sim_raid_process.c. */
