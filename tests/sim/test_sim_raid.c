@@ -432,6 +432,42 @@ static void test_saved_config(void **state)
 	json_decref(ans);
 }
 
+static void ctl_fails(struct simproc *p, const char *cmd, json_t *args, const char *needle)
+{
+	json_t *ans = sim_ctl(p, cmd, args);
+	const char *err;
+
+	assert_non_null(ans);
+	assert_false(json_is_true(json_object_get(ans, "ok")));
+	err = json_string_value(json_object_get(ans, "error"));
+	assert_non_null(err);
+	if (!strstr(err, needle))
+		fail_msg("%s: error '%s' does not mention '%s'", cmd, err, needle);
+	json_decref(ans);
+}
+
+static void test_scratch_disk_bad_input(void **state)
+{
+	struct simproc *p = *state;
+
+	ctl_fails(p, "scratch_bdev_add", json_pack("{s:s}", "name", "d0"), "num_blocks");
+	ctl_fails(p, "scratch_bdev_add", json_pack("{s:s, s:i}", "name", "d0", "num_blocks", 0),
+		  "num_blocks");
+	ctl_fails(p, "scratch_bdev_add",
+		  json_pack("{s:s, s:i, s:i}", "name", "d0", "num_blocks", 8, "block_size", 1000),
+		  "block_size");
+	ctl_fails(p, "scratch_bdev_add",
+		  json_pack("{s:s, s:i, s:s}", "name", "d0", "num_blocks", 8, "uuid", "xyz"),
+		  "uuid");
+	free(disk_add(p, "d0", 8, NULL));
+	ctl_fails(p, "scratch_bdev_add", json_pack("{s:s, s:i}", "name", "d0", "num_blocks", 8),
+		  "taken");
+	ctl_fails(p, "scratch_bdev_remove", json_pack("{s:s}", "name", "nope"), "no scratch disk");
+	ctl_fails(p, "scratch_bdev_remove", json_object(), "name");
+	ctl_fails(p, "scratch_bdev_resize", json_pack("{s:s, s:i}", "name", "d0", "num_blocks", -4),
+		  "num_blocks");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +482,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resize_waits_for_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_saved_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_disk_bad_input, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,6 +233,18 @@ static void test_session_blocks_deletion(void **state)
 	json_decref(ans);
 	ans = sim_ctl(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "nope"));
 	assert_false(json_is_true(json_object_get(ans, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "nope"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_open",
+		      json_pack("{s:s, s:i}", "ctrlr", "vhost7", "max_queues", 0));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "max_queues"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_close",
+		      json_pack("{s:s, s:i}", "ctrlr", "vhost7", "vid", 9));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "session"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_open", json_object());
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "ctrlr"));
 	json_decref(ans);
 
 	ans = sim_rpc(p, "vhost_get_controllers", json_pack("{s:s}", "name", "vhost7"));
