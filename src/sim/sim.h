@@ -212,7 +212,11 @@ int sim_bdev_alias_add(struct sim *s, struct sim_bdev *b, const char *alias);
 struct sim_bdev *sim_bdev_find(struct sim *s, const char *name);
 /* First bdev in registration order; iterate with ->next. */
 struct sim_bdev *sim_bdev_first(struct sim *s);
-/* Claim for a module; -EPERM if already claimed (SPDK: claimed bdevs refuse a 2nd claim). */
+/*
+ * Claim for a module; -EPERM if already claimed (SPDK: claimed bdevs refuse a 2nd claim).
+ * claim_type must be a string with static storage ("exclusive_write", ...); NULL means
+ * "exclusive_write".
+ */
 int sim_bdev_claim(struct sim_bdev *b, const char *module, const char *claim_type);
 void sim_bdev_release(struct sim_bdev *b);
 /* Superblock I/O through ops or the in-memory fallback. */
@@ -229,6 +233,9 @@ struct sim_bdev_listener {
 };
 /* Listeners are called in the order they were added. */
 void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l);
+/* Stop calling a listener (same callbacks and ctx as given to sim_bdev_listen); a module
+ * whose state goes away in fini() calls this first. */
+void sim_bdev_unlisten(struct sim *s, const struct sim_bdev_listener *l);
 
 /* ---- Modules ------------------------------------------------------------------------- */
 
@@ -241,6 +248,11 @@ struct sim_control_cmd {
 
 /*
  * A simulated SPDK subsystem/module. Tables are NULL-name terminated.
+ * init() runs in sim_modules order at start-up; fini() in reverse order at a clean
+ * exit (SIGTERM): a module unregisters its own bdevs there (the bdev layer, finished
+ * after every user of bdevs, frees leftovers without calling listeners or destruct).
+ * Requests a module still holds are freed by the server after every fini(); fini()
+ * must not answer or free them.
  * config(): append this module's framework_get_config entries for `subsystem` to arr
  * (called for every subsystem name; ignore the ones that are not yours). For "bdev"
  * the bdev layer writes bdev_set_options first, then calls the modules' hooks in SPDK's

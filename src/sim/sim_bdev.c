@@ -15,6 +15,8 @@
 static const char *const qos_names[SIM_QOS_COUNT] = {
 	"rw_ios_per_sec", "rw_mbytes_per_sec", "r_mbytes_per_sec", "w_mbytes_per_sec"};
 
+static void bdev_free(struct sim_bdev *b);
+
 const char *sim_qos_name(enum sim_qos_kind k)
 {
 	return qos_names[k];
@@ -37,6 +39,13 @@ void sim_bdev_state_free(struct sim *s)
 {
 	struct sim_bdev_state *st = s->bdev;
 
+	/* bdevs left by modules: their owners are gone, so no listeners and no destruct */
+	while (s->bdevs) {
+		struct sim_bdev *b = s->bdevs;
+
+		s->bdevs = b->next;
+		bdev_free(b);
+	}
 	if (!st)
 		return;
 	for (struct sim_bdev_waiter *w = st->waiters, *next; w; w = next) {
@@ -204,6 +213,24 @@ void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l)
 		abort();
 	st->listeners = n;
 	st->listeners[st->nlisteners++] = *l;
+}
+
+void sim_bdev_unlisten(struct sim *s, const struct sim_bdev_listener *l)
+{
+	struct sim_bdev_state *st = s->bdev;
+	size_t j = 0;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->nlisteners; i++) {
+		const struct sim_bdev_listener *x = &st->listeners[i];
+
+		if (x->added == l->added && x->removed == l->removed && x->resized == l->resized &&
+		    x->ctx == l->ctx)
+			continue;
+		st->listeners[j++] = *x;
+	}
+	st->nlisteners = j;
 }
 
 int sim_bdev_claim(struct sim_bdev *b, const char *module, const char *claim_type)

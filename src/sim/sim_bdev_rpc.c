@@ -96,7 +96,8 @@ static void get_bdev_lookup(struct sim *s, void *arg)
 		w->req = ctx->req;
 		w->name = ctx->name;
 		ctx->name = NULL;
-		w->timer = sim_timer_add(s, ctx->timeout_ms, waiter_timeout, w);
+		/* SPDK re-checks from a 100 ms poller: the timeout ends on the next tick */
+		w->timer = sim_timer_add(s, (ctx->timeout_ms + 99) / 100 * 100, waiter_timeout, w);
 		w->next = st->waiters;
 		st->waiters = w;
 	}

@@ -273,8 +273,11 @@ static int cmd_stats_reset(struct sim *s, json_t *args, json_t **result, char **
 
 static int cmd_state(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
-	*result = json_pack("{s:b,s:s}", "initialized", s->initialized, "rpc_socket",
-			    s->opts.rpc_socket);
+	char mask[24];
+
+	snprintf(mask, sizeof(mask), "0x%llx", (unsigned long long)s->opts.core_mask);
+	*result = json_pack("{s:b,s:s,s:s}", "initialized", s->initialized, "rpc_socket",
+			    s->opts.rpc_socket, "core_mask", mask);
 	return 0;
 }
 

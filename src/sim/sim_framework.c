@@ -439,7 +439,54 @@ static void rpc_accel_set_options(struct sim_req *req)
 	sim_reply(req, json_true());
 }
 
+/* spdk_kill_instance: SPDK signals itself; the sim acts out what that signal does to spdk_tgt. */
+static void rpc_spdk_kill_instance(struct sim_req *req)
+{
+	static const struct sim_decoder dec[] = {{"sig_name", SIM_J_STRING, false}};
+	static const struct {
+		const char *name;
+		int num;
+	} sigs[] = {{"SIGINT", 2}, {"SIGTERM", 15}, {"SIGQUIT", 3},
+		    {"SIGHUP", 1}, {"SIGKILL", 9}, {"SIGUSR1", 10}};
+	struct sim *s = req->sim;
+	const char *name;
+	char *end;
+	long num;
+	size_t i;
+
+	if (!sim_decode_strict(req->params, dec, 1)) {
+		sim_reply_error(req, SIM_RPC_INVALID_PARAMS, "Invalid parameters");
+		return;
+	}
+	name = json_string_value(json_object_get(req->params, "sig_name"));
+	num = strtol(name, &end, 10);
+	if (*end || end == name)
+		num = -1;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0 || num == sigs[i].num)
+			break;
+	if (i == sizeof(sigs) / sizeof(sigs[0])) {
+		sim_reply_error(req, SIM_RPC_INVALID_PARAMS, "Invalid parameters");
+		return;
+	}
+	switch (sigs[i].num) {
+	case 2:
+	case 15:
+		/* SPDK's handler starts an orderly shutdown; the answer still goes out */
+		sim_reply(req, json_true());
+		sim_stop(s);
+		return;
+	case 10:
+		sim_reply(req, json_true());
+		return;
+	default:
+		/* default action of the signal: the process dies before answering */
+		sim_crash(s, name);
+	}
+}
+
 static const struct sim_method framework_methods[] = {
+	{"spdk_kill_instance", rpc_spdk_kill_instance, SIM_RUNTIME},
 	{"rpc_get_methods", rpc_rpc_get_methods, SIM_STARTUP | SIM_RUNTIME},
 	{"spdk_get_version", rpc_spdk_get_version, SIM_STARTUP | SIM_RUNTIME},
 	{"framework_start_init", rpc_framework_start_init, SIM_STARTUP},

@@ -15,6 +15,7 @@
 #define SIM_RPC_RECV_BUF_SIZE (32 * 1024)
 #define SIM_RPC_MAX_VALUES 1024
 #define SIM_RPC_MAX_CONNS 64
+#define SIM_RPC_MAX_DEPTH 64 /* SPDK_JSON_MAX_NESTING_DEPTH */
 
 /* JSON-RPC 2.0 error codes SPDK uses (include/spdk/jsonrpc.h). */
 #define SIM_RPC_PARSE_ERROR (-32700)

@@ -28,12 +28,12 @@ static void usage(FILE *f)
 		"Options (as spdk_tgt):\n"
 		"  -r, --rpc-socket PATH       RPC listen socket (default /var/tmp/spdk.sock);\n"
 		"                              a stale socket file is replaced, PATH.lock is held\n"
-		"  -m, --cpumask MASK          core mask in hex, e.g. 0x2 (vhost cpumask checks)\n"
+		"  -m, --cpumask MASK          core mask: hex (0x2) or list ([0,2-3])\n"
 		"      --wait-for-rpc          start in the startup state; wait for\n"
 		"                              framework_start_init\n"
 		"  -S, --vhost-socket-path DIR directory of the vhost-user sockets\n"
 		"  -u, --no-pci                accepted (spdk-sim never touches PCI)\n"
-		"  -s, --mem-size MB           accepted (spdk-sim reserves no hugepages)\n"
+		"  -s, --mem-size SIZE         MB or with unit (1G); accepted, no hugepages used\n"
 		"      --disable-cpumask-locks accepted, ignored\n"
 		"\n"
 		"spdk-sim only:\n"
@@ -101,21 +101,63 @@ static int ctl_main(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+/* SPDK's core mask syntax: hex ("0x3", "3") or a core list ("[0,2-3]"). */
 static int parse_mask(const char *arg, uint64_t *out)
 {
 	const char *p = arg;
+	uint64_t mask = 0;
 	char *end;
-	unsigned long long v;
 
+	if (*p == '[') {
+		for (p++; *p && *p != ']';) {
+			unsigned long lo, hi;
+
+			errno = 0;
+			lo = strtoul(p, &end, 10);
+			if (end == p || errno || lo > 63)
+				return -EINVAL;
+			hi = lo;
+			p = end;
+			if (*p == '-') {
+				hi = strtoul(p + 1, &end, 10);
+				if (end == p + 1 || hi > 63 || hi < lo)
+					return -EINVAL;
+				p = end;
+			}
+			for (unsigned long c = lo; c <= hi; c++)
+				mask |= 1ULL << c;
+			if (*p == ',')
+				p++;
+			else if (*p != ']')
+				return -EINVAL;
+		}
+		if (*p != ']' || p[1] || !mask)
+			return -EINVAL;
+		*out = mask;
+		return 0;
+	}
 	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
 		p += 2;
 	if (!*p)
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(p, &end, 16);
-	if (errno || *end || v == 0)
+	mask = strtoull(p, &end, 16);
+	if (errno || *end || mask == 0)
 		return -EINVAL;
-	*out = v;
+	*out = mask;
+	return 0;
+}
+
+/* -s: megabytes, or a size with a unit (SPDK accepts both). */
+static int parse_mem(const char *arg, uint64_t *mb)
+{
+	uint64_t bytes;
+
+	if (util_parse_u64(arg, UINT32_MAX, mb) == 0)
+		return 0;
+	if (util_parse_size(arg, &bytes) < 0)
+		return -EINVAL;
+	*mb = bytes >> 20;
 	return 0;
 }
 
@@ -147,8 +189,8 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_mask(optarg, &opts.core_mask) < 0) {
-				fprintf(stderr, "spdk-sim: invalid core mask '%s' (expected hex, "
-						"e.g. 0x3)\n", optarg);
+				fprintf(stderr, "spdk-sim: invalid core mask '%s' (expected hex "
+						"such as 0x3, or a core list such as [0,2-3])\n", optarg);
 				return 1;
 			}
 			break;
@@ -162,9 +204,9 @@ int main(int argc, char **argv)
 			opts.no_pci = true;
 			break;
 		case 's':
-			if (util_parse_u64(optarg, UINT32_MAX, &opts.mem_size_mb) < 0) {
-				fprintf(stderr, "spdk-sim: invalid memory size '%s' (expected MB)\n",
-					optarg);
+			if (parse_mem(optarg, &opts.mem_size_mb) < 0) {
+				fprintf(stderr, "spdk-sim: invalid memory size '%s' (expected MB, "
+						"or a size such as 1G)\n", optarg);
 				return 1;
 			}
 			break;

@@ -39,25 +39,160 @@ static size_t json_value_count(const json_t *v)
 	return n;
 }
 
-/* A literal or number cut off at the end of the buffer may still complete. */
+/* Nesting depth of v (a scalar is 0); SPDK's parser refuses more than 64 levels. */
+static size_t json_depth(const json_t *v)
+{
+	size_t d = 0, i;
+	const char *key;
+	json_t *item;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, item) {
+			size_t x = json_depth(item);
+
+			d = x > d ? x : d;
+		}
+		return d + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			size_t x = json_depth(item);
+
+			d = x > d ? x : d;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+/* "-", "1.", "1e", "1e+": a number that more bytes can still complete. */
+static bool number_prefix(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && t[i] == '-')
+		i++;
+	if (i == n)
+		return true;
+	if (t[i] < '0' || t[i] > '9')
+		return false;
+	while (i < n && t[i] >= '0' && t[i] <= '9')
+		i++;
+	if (i < n && t[i] == '.') {
+		i++;
+		while (i < n && t[i] >= '0' && t[i] <= '9')
+			i++;
+	}
+	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+		i++;
+		if (i < n && (t[i] == '+' || t[i] == '-'))
+			i++;
+		while (i < n && t[i] >= '0' && t[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+/*
+ * jansson failed right at the end of the buffer on a token that more bytes can still
+ * complete (a literal, number or string escape cut short): SPDK's parser reports
+ * such a stream as incomplete and waits, so the sim does too.
+ */
 static bool token_may_continue(const char *buf, size_t len, size_t pos)
 {
 	static const char *const literals[] = {"true", "false", "null"};
-	size_t start = pos;
+	size_t start = len, bs;
 
-	if (pos != len)
+	if (pos != len || len == 0)
 		return false;
-	while (start > 0 && strchr("truefalsn-", buf[start - 1]))
+	/* a cut escape: "\" or "\u" with fewer than four hex digits */
+	for (bs = len; bs > 0 && len - bs < 5 && buf[bs - 1] != '\\'; bs--)
+		;
+	if (bs > 0 && buf[bs - 1] == '\\') {
+		size_t n = len - bs;
+		bool hex = n >= 1 && buf[bs] == 'u';
+
+		for (size_t i = bs + 1; hex && i < len; i++)
+			hex = strchr("0123456789abcdefABCDEF", buf[i]) != NULL;
+		if (n == 0 || (hex && n <= 4))
+			return true;
+	}
+	while (start > 0 && strchr("0123456789+-.eEtruflsan", buf[start - 1]))
 		start--;
 	if (start == len)
 		return false;
-	if (len - start == 1 && buf[start] == '-')
-		return true;
 	for (size_t i = 0; i < 3; i++)
 		if (len - start < strlen(literals[i]) &&
 		    strncmp(buf + start, literals[i], len - start) == 0)
 			return true;
-	return false;
+	return number_prefix(buf + start, len - start);
+}
+
+/*
+ * Where a duplicated member name sits in the request text (jansson keeps the last one,
+ * SPDK's decoders refuse the object): 1 = the request object itself, 2 = inside
+ * "params", 0 = elsewhere.
+ */
+static int duplicate_site(const char *buf, size_t pos)
+{
+	int depth = 0, site = 0;
+	bool in_str = false;
+	size_t key_start = 0;
+
+	for (size_t i = 0; i < pos; i++) {
+		char ch = buf[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"') {
+				in_str = false;
+				/* a member name of the request object */
+				if (depth == 1 && i + 1 < pos)
+					site = (i - key_start == 6 &&
+						strncmp(buf + key_start, "params", 6) == 0)
+						       ? 2
+						       : 0;
+			}
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+			key_start = i + 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+		}
+	}
+	return depth == 1 ? 1 : depth > 1 && site == 2 ? 2 : 0;
+}
+
+/* Make a request with duplicated member names fail where SPDK's decoding would. */
+static json_t *apply_duplicates(const char *buf, size_t len, json_t *v)
+{
+	json_error_t err;
+	json_t *strict = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY |
+					      JSON_REJECT_DUPLICATES, &err);
+
+	if (strict) {
+		json_decref(strict);
+		return v;
+	}
+	if (json_error_code(&err) != json_error_duplicate_key)
+		return v;
+	switch (duplicate_site(buf, (size_t)err.position)) {
+	case 1:
+		/* not a valid request object: answered "Invalid request" */
+		json_decref(v);
+		return json_array();
+	case 2:
+		/* params no decoder accepts: the method answers its decode error */
+		json_object_set_new(v, "params", json_array());
+		return v;
+	default:
+		return v;
+	}
 }
 
 int sim_rpc_feed(struct sim *s, struct sim_conn *c)
@@ -78,8 +213,9 @@ int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 			/* SPDK answers "Parse error" but closes the connection before sending */
 			return -EPROTO;
 		}
+		v = apply_duplicates(buf, (size_t)err.position, v);
 		sim_conn_consume(c, (size_t)err.position);
-		if (json_value_count(v) > SIM_RPC_MAX_VALUES) {
+		if (json_value_count(v) > SIM_RPC_MAX_VALUES || json_depth(v) > SIM_RPC_MAX_DEPTH) {
 			json_decref(v);
 			return -EPROTO;
 		}
@@ -94,7 +230,8 @@ static void reply_send(struct sim_req *req, json_t *body)
 	char *text;
 
 	if (req->conn) {
-		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		/* SPDK's writer escapes every non-ASCII code point (\u escapes) */
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 		if (text) {
 			sim_conn_send(req->conn, text, strlen(text));
 			sim_conn_send(req->conn, "\n", 1);

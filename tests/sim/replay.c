@@ -136,6 +136,43 @@ static int write_key(struct replay_run *r, const char *name, unsigned first, mod
 	return chmod(path, mode) < 0 ? -errno : 0;
 }
 
+/*
+ * "wrote key files ['ckey0', 'key0', ...] (modes 0600,0600,...); ...": a file named
+ * key_0NNN gets mode 0NNN (its name is its point), the others the listed mode. Controller
+ * keys (c...) hold other bytes than host keys, as two distinct secrets would.
+ */
+static int write_keys(struct replay_run *r, const char *action)
+{
+	const char *names = strchr(action, '['), *modes = strstr(action, "(modes ");
+	char name[64];
+	int rc = 0, i = 0;
+
+	if (!names || !modes)
+		return -EINVAL;
+	modes += 7;
+	while (rc == 0 && (names = strchr(names, '\'')) != NULL) {
+		const char *end = strchr(names + 1, '\'');
+		unsigned long mode = strtoul(modes, NULL, 8), named;
+		size_t n;
+
+		if (!end)
+			return -EINVAL;
+		n = (size_t)(end - names - 1);
+		if (n >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, names + 1, n);
+		name[n] = '\0';
+		if (n > 5 && name[n - 5] == '_' && name[n - 4] == '0' &&
+		    (named = strtoul(name + n - 4, NULL, 8)) != 0)
+			mode = named;
+		rc = write_key(r, name, name[0] == 'c' ? 32 : 0, (mode_t)mode);
+		names = end + 1;
+		modes = strchr(modes, ',') ? strchr(modes, ',') + 1 : modes;
+		i++;
+	}
+	return rc < 0 ? rc : i > 0 ? 0 : -EINVAL;
+}
+
 static void make_stale_socket(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -155,8 +192,9 @@ static bool raid_busy(json_t *ans)
 	json_t *res = json_object_get(ans, "result"), *e;
 	size_t i;
 
+	/* an error or no answer: there is no rebuild to wait for (the step after reports) */
 	if (!json_is_array(res))
-		return true;
+		return false;
 	json_array_foreach(res, i, e)
 		if (json_object_get(e, "process"))
 			return true;
@@ -243,10 +281,7 @@ static void do_action(struct replay_run *r, json_t *d)
 	} else if (sscanf(a, "sleep %ld", &n) == 1) {
 		usleep((useconds_t)n * 1000000);
 	} else if (strncmp(a, "wrote key files", 15) == 0) {
-		rc = write_key(r, "key0", 0, 0600);
-		rc = rc ?: write_key(r, "ckey0", 32, 0600);
-		rc = rc ?: write_key(r, "key_0644", 0, 0644);
-		rc = rc ?: write_key(r, "key_0640", 0, 0640);
+		rc = write_keys(r, a);
 	} else if (sscanf(a, "step %ld sent on a second connection", &n) == 1) {
 		json_t *s = find_step(r, n), *early;
 		int idx = replay_target_index(json_string_value(json_object_get(s, "target")));
@@ -533,11 +568,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argi < argc) {
-		for (; argi < argc && nfiles < 256; argi++) {
-			const char *slash = strrchr(argv[argi], '/');
-
-			files[nfiles++] = strdup(slash ? slash + 1 : argv[argi]);
-		}
+		for (; argi < argc && nfiles < 256; argi++)
+			files[nfiles++] = strdup(argv[argi]);
 	} else {
 		DIR *dd = opendir(dir);
 		struct dirent *de;
@@ -557,14 +589,20 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int f = 0; f < nfiles; f++) {
-		struct replay_run r = {.dir = dir, .file = files[f], .verbose = verbose};
+		const char *slash = strrchr(files[f], '/');
+		struct replay_run r = {.dir = dir, .file = slash ? slash + 1 : files[f],
+				       .verbose = verbose};
 		char path[1024];
 
 		r.env.sim_bin = bin;
-		snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
-		printf("%s:\n", files[f]);
+		/* a bare name is looked up in CONFORMANCE_DIR; a path is used as given */
+		if (slash)
+			snprintf(path, sizeof(path), "%s", files[f]);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+		printf("%s:\n", r.file);
 		replay_file(&r, path);
-		printf("%s: %d passed, %d failed\n", files[f], r.passed, r.failed);
+		printf("%s: %d passed, %d failed\n", r.file, r.passed, r.failed);
 		total_pass += r.passed;
 		total_fail += r.failed;
 		free(files[f]);
