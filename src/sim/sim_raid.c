@@ -570,9 +570,57 @@ void raid_delete(struct sim *s, struct raid_bdev *r)
 
 /* ---- bdev events ---- */
 
+/* A second look at a new bdev, once the pass that registered it is over. */
+struct raid_reexamine {
+	char *name;
+	char uuid[37];
+	struct sim_timer *timer;
+	struct raid_reexamine *next;
+};
+
+static void raid_reexamine_fire(struct sim *s, void *ctx)
+{
+	struct raid_reexamine *rx = ctx, **pp;
+	struct sim_bdev *b;
+	struct raid_sb sb;
+
+	for (pp = &raid_state(s)->reexamine; *pp; pp = &(*pp)->next) {
+		if (*pp == rx) {
+			*pp = rx->next;
+			break;
+		}
+	}
+	b = sim_bdev_find(s, rx->name);
+	if (b && strcasecmp(b->uuid, rx->uuid) == 0 && !b->claim_type &&
+	    !raid_find_base_by_bdev(s, b) && raid_sb_load(b, &sb) == 0 &&
+	    raid_examine_sb(s, &sb, b) != 0)
+		log_debug("sim raid: late examine of %s found nothing to join", rx->name);
+	free(rx->name);
+	free(rx);
+}
+
+/*
+ * raid_bdev_examine. A module may fill in the bdev's metadata area (a namespace's copy of
+ * its superblock) right after registering it, so a bdev that did not join anything is
+ * examined once more at the end of the pass, still before the next request is served.
+ */
 static void raid_on_bdev_added(struct sim *s, struct sim_bdev *b, void *ctx)
 {
+	struct sim_raid_state *st = raid_state(s);
+	struct raid_reexamine *rx;
+
 	raid_examine(s, b);
+	if (b->ops == &raid_bdev_ops || raid_find_base_by_bdev(s, b))
+		return;
+	rx = calloc(1, sizeof(*rx));
+	if (!rx || !(rx->name = strdup(b->name))) {
+		free(rx);
+		return;
+	}
+	snprintf(rx->uuid, sizeof(rx->uuid), "%s", b->uuid);
+	rx->timer = sim_timer_add(s, 0, raid_reexamine_fire, rx);
+	rx->next = st->reexamine;
+	st->reexamine = rx;
 }
 
 static void raid_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
@@ -657,6 +705,14 @@ static void raid_module_fini(struct sim *s)
 		raid_unlink_and_free(s, r);
 	}
 	raid_scratch_free(s);
+	while (st->reexamine) {
+		struct raid_reexamine *rx = st->reexamine;
+
+		st->reexamine = rx->next;
+		sim_timer_cancel(s, rx->timer);
+		free(rx->name);
+		free(rx);
+	}
 	free(st);
 	s->raid = NULL;
 }

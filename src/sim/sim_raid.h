@@ -112,10 +112,12 @@ struct raid_bdev {
 };
 
 struct scratch_media;
+struct raid_reexamine;
 
 struct sim_raid_state {
 	struct raid_bdev *raids;       /* creation order, as SPDK's g_raid_bdev_list */
-	struct scratch_media *scratch; /* contents of scratch disks, by uuid */
+	struct scratch_media *scratch;     /* contents of scratch disks, by uuid */
+	struct raid_reexamine *reexamine; /* new bdevs to look at again */
 	uint32_t process_window_size_kb;
 	uint32_t process_max_bandwidth_mb_sec;
 };
