@@ -246,7 +246,10 @@ int store_volume_delete(struct store *store, const char *ref, struct store_error
 
 int store_replica_list(struct store *store, int64_t volume_id, struct store_replica **out,
 		       size_t *n, struct store_error *err);
-/* Record whether a replica holds every write, and the generation it was seen at. */
+/*
+ * Record whether a replica holds every write, and the generation it was seen at. A generation
+ * never goes back: an older one than stored is -ESTALE (a late writer must not undo news).
+ */
 int store_replica_set_in_sync(struct store *store, int64_t replica_id, bool in_sync,
 			      int64_t generation, struct store_error *err);
 

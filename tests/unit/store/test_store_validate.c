@@ -158,6 +158,9 @@ static void test_names_uuid_keys(void **state)
 		  "is too long (199 bytes, at most 127)");
 	check_bad(store_validate_name("VM id", "a\tb", &err), &err, "VM id must not contain");
 	assert_int_equal(store_validate_name("host name", "x'); DROP TABLE hosts; --", NULL), 0);
+	check_bad(store_validate_name("host name", "bad\xff", &err), &err, "is not valid UTF-8");
+	check_bad(store_validate_name("host name", "trunc\xc3", &err), &err, "is not valid UTF-8");
+	assert_int_equal(store_validate_name("host name", "h\xc3\xb6st-\xe2\x82\xac", NULL), 0);
 	check_bad(store_validate_volume_name("0042", &err), &err, "all digits");
 	assert_int_equal(store_validate_volume_name("vol-42", NULL), 0);
 	check_bad(store_validate_uuid("0b5d7c2e3f4a4b6c9d8e1f2a3b4c5d6e", &err), &err,
