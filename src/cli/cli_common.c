@@ -31,8 +31,9 @@ int cli_dispatch(const char *noun, const struct cli_verb *verbs, size_t n, int a
 	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  diskengine %s %s\n      %s\n", noun, verbs[i].usage, verbs[i].help);
-	fprintf(f, "\ncommon options: --db URL (or env DISKENGINE_DB; default %s),\n"
-		   "  --json (machine-readable output), --help\n",
+	fprintf(f,
+		"\ncommon options: --db URL (or env DISKENGINE_DB; default %s),\n"
+		"  --json (machine-readable output), --help\n",
 		CLI_DEFAULT_DB);
 	return rc;
 }

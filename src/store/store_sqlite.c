@@ -114,13 +114,14 @@ static int sq_open(const char *conninfo, void **db, struct store_error *err)
 		r = sq_simple(h, conninfo, "PRAGMA synchronous = FULL", err);
 	if (r < 0) {
 		if (sqlite3_db_readonly(h, "main") == 1)
-			r = store_seterr(err, -EROFS,
-					 "SQLite database %s is read-only and cannot be opened (WAL "
-					 "needs write access to the file and its directory): %s",
-					 conninfo, sqlite3_errmsg(h));
+			r = store_seterr(
+				err, -EROFS,
+				"SQLite database %s is read-only and cannot be opened (WAL "
+				"needs write access to the file and its directory): %s",
+				conninfo, sqlite3_errmsg(h));
 		else if (r == -EIO)
-			r = store_seterr(err, -ENOTCONN, "cannot use SQLite database %s: %s", conninfo,
-					 sqlite3_errmsg(h));
+			r = store_seterr(err, -ENOTCONN, "cannot use SQLite database %s: %s",
+					 conninfo, sqlite3_errmsg(h));
 		sqlite3_close(h);
 		return r;
 	}

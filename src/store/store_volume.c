@@ -14,10 +14,11 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 	int rc;
 
 	if (n != STORE_REPLICAS)
-		return store_seterr(err, -EINVAL,
-				    "a volume needs exactly %d replicas (--replica NODE:NQN twice), "
-				    "got %zu",
-				    STORE_REPLICAS, n);
+		return store_seterr(
+			err, -EINVAL,
+			"a volume needs exactly %d replicas (--replica NODE:NQN twice), "
+			"got %zu",
+			STORE_REPLICAS, n);
 	for (size_t i = 0; i < n; i++) {
 		rc = store_validate_name("storage node name", r[i].node_name, err);
 		if (rc == 0)
@@ -28,7 +29,8 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 			return rc;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(r[i].nqn, r[j].nqn) == 0)
-				return store_seterr(err, -EINVAL, "NQN %s is given twice", r[i].nqn);
+				return store_seterr(err, -EINVAL, "NQN %s is given twice",
+						    r[i].nqn);
 			if (strcmp(r[i].node_name, r[j].node_name) == 0)
 				return store_seterr(err, -EINVAL,
 						    "both replicas are on storage node '%s'; a "

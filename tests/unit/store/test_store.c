@@ -49,7 +49,7 @@ static int teardown(void **state)
 		struct store_error e_ = {0};                                                       \
 		int r_ = fn(__VA_ARGS__, &e_);                                                     \
 		if (r_ != (code) || !strstr(e_.message, (text)))                                   \
-			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),    \
+			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),   \
 				 (text));                                                          \
 		assert_int_equal(e_.err, (code));                                                  \
 	} while (0)
@@ -200,8 +200,8 @@ static void test_host_bad_values(void **state)
 	expect_fail(-EINVAL, "given twice", store_host_add, f->s, &h, NULL);
 	h.n_rdma_ips = 0;
 	snprintf(h.name, sizeof(h.name), "bad\nname");
-	expect_fail(-EINVAL, "host name must not contain control characters", store_host_add,
-		    f->s, &h, NULL);
+	expect_fail(-EINVAL, "host name must not contain control characters", store_host_add, f->s,
+		    &h, NULL);
 	h.name[0] = '\0';
 	expect_fail(-EINVAL, "host name must not be empty", store_host_add, f->s, &h, NULL);
 }
@@ -299,8 +299,8 @@ static void test_volume_create_rules(void **state)
 	expect_fail(-EINVAL, "both replicas are on storage node 'n1'", store_volume_create, f->s,
 		    &v, rep, 2, NULL);
 	snprintf(rep[1].node_name, sizeof(rep[1].node_name), "n9");
-	expect_fail(-ENOENT, "storage node 'n9' does not exist", store_volume_create, f->s, &v,
-		    rep, 2, NULL);
+	expect_fail(-ENOENT, "storage node 'n9' does not exist", store_volume_create, f->s, &v, rep,
+		    2, NULL);
 	fill_replicas(rep, "v1");
 	snprintf(rep[1].nqn, sizeof(rep[1].nqn), "nqn.2016-13.io.spdk:x");
 	expect_fail(-EINVAL, "invalid date", store_volume_create, f->s, &v, rep, 2, NULL);
@@ -532,8 +532,8 @@ static void test_devices(void **state)
 		    store_device_add, f->s, "bm1", "0000:af:1f.7", NULL, NULL);
 	/* the same BDF on another host is another device */
 	expect_ok(store_device_add, f->s, "bm2", "0000:af:1f.7", NULL, NULL);
-	expect_fail(-EINVAL, "device 20 is above 1f", store_device_add, f->s, "bm1",
-		    "0000:82:20.0", NULL, NULL);
+	expect_fail(-EINVAL, "device 20 is above 1f", store_device_add, f->s, "bm1", "0000:82:20.0",
+		    NULL, NULL);
 	expect_fail(-ENOENT, "host 'bm9' does not exist", store_device_add, f->s, "bm9",
 		    "0000:82:00.0", NULL, NULL);
 	expect_ok(store_device_list, f->s, "bm1", &list, &n);
@@ -603,7 +603,8 @@ static void test_open_errors(void **state)
 	assert_int_equal(store_open("mysql://x/y", &s, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "names no known backend"));
 	assert_int_equal(store_open("/nonexistent-dir/x/de.db", &s, &err), -ENOTCONN);
-	assert_non_null(strstr(err.message, "cannot open SQLite database /nonexistent-dir/x/de.db"));
+	assert_non_null(
+		strstr(err.message, "cannot open SQLite database /nonexistent-dir/x/de.db"));
 	assert_int_equal(store_open("host=/nonexistent-dir dbname=x connect_timeout=2", &s, &err),
 			 -ENOTCONN);
 	assert_non_null(strstr(err.message, "cannot connect to PostgreSQL"));

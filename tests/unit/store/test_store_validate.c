@@ -39,9 +39,9 @@ static void test_nqn(void **state)
 		{"nqn.2016-06.io.spdk-:x", "must end with a letter or digit"},
 		{"nqn.2016-06.9io.spdk:x", "must start with a letter"},
 		{"nqn.2016-06.io.sp_dk:x", "only letters, digits, '-' and '.'"},
-		{"nqn.2014-08.org.nvmexpress:uuid:1234", "a UUID (8-4-4-4-12 hex digits) must follow"},
-		{"nqn.2014-08.org.nvmexpress:uuid:0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6z",
-		 "a UUID"},
+		{"nqn.2014-08.org.nvmexpress:uuid:1234",
+		 "a UUID (8-4-4-4-12 hex digits) must follow"},
+		{"nqn.2014-08.org.nvmexpress:uuid:0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6z", "a UUID"},
 		{"nqn.2014-08.org.nvmexpress.discovery", "is the discovery service"},
 		{"nqn.2016-06.io.spdk:a\nb", "control characters"},
 	};
@@ -173,8 +173,10 @@ static void test_names_uuid_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nqn),           cmocka_unit_test(test_bdf),
-		cmocka_unit_test(test_ip_port),       cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_nqn),
+		cmocka_unit_test(test_bdf),
+		cmocka_unit_test(test_ip_port),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_names_uuid_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

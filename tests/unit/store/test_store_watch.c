@@ -53,7 +53,8 @@ static int setup(void **state)
 	for (int k = 0; k < 2; k++) {
 		snprintf(v.name, sizeof(v.name), "v%d", k + 1);
 		for (int i = 0; i < 2; i++)
-			snprintf(rep[i].nqn, sizeof(rep[i].nqn), "nqn.2016-06.io.spdk:v%d-%d", k, i);
+			snprintf(rep[i].nqn, sizeof(rep[i].nqn), "nqn.2016-06.io.spdk:v%d-%d", k,
+				 i);
 		must(store_volume_create(f->s, &v, rep, 2, k ? &f->v2 : &f->v1, &err), &err);
 	}
 	must(store_watch_open(f->daemon, "bm1", &f->w, &err), &err);
@@ -110,7 +111,8 @@ static void test_wakes_on_attach_detach_and_changes(void **state)
 	size_t n;
 
 	must(store_volume_attach(f->s, "v1", "bm1", "vm-1", &mid, &err), &err);
-	/* SQLite polls every 50 ms; PostgreSQL delivers at commit: both well under 100 ms + slack */
+	/* SQLite polls every 50 ms; PostgreSQL delivers at commit: both well under 100 ms + slack
+	 */
 	assert_true(wait_wake(f->w, 2000) < 150);
 	expect_quiet(f->w, 120);
 	/* the volume grows: its host must act */
