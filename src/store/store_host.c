@@ -155,7 +155,14 @@ static int host_remove_fn(struct store *s, void *arg, struct store_error *err)
 				    "detach its volumes first",
 				    name, (long long)live);
 	p = sp_int(id);
-	return store_exec(s, "DELETE FROM hosts WHERE id = ?", &p, 1, err);
+	r = store_exec(s, "DELETE FROM mappings WHERE host_id = ? AND state = 'DETACHED'", &p, 1,
+		       err);
+	if (r == 0)
+		r = store_exec(s, "DELETE FROM hosts WHERE id = ?", &p, 1, err);
+	if (r == -EBUSY) /* a mapping arrived meanwhile */
+		return store_seterr(err, r, "host '%s' was just given a mapping; detach it first",
+				    name);
+	return r;
 }
 
 int store_host_remove(struct store *store, const char *name, struct store_error *err)

@@ -67,8 +67,13 @@ static const struct store_migration migrations[] = {
 		"CREATE INDEX replicas_node ON replicas(node_id);"
 		"CREATE TABLE mappings ("
 		" id @ID@,"
-		" volume_id BIGINT NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,"
-		" host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,"
+		/*
+		 * RESTRICT, not CASCADE: deleting a host or volume must never take a live mapping
+		 * with it, even one a concurrent attach committed a moment before. The delete paths
+		 * remove DETACHED history themselves.
+		 */
+		" volume_id BIGINT NOT NULL REFERENCES volumes(id) ON DELETE RESTRICT,"
+		" host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE RESTRICT,"
 		" vm_id TEXT NOT NULL,"
 		" state TEXT NOT NULL CHECK (state IN ('ASSIGNED', 'INITIALISED', 'ATTACHED',"
 		"  'DETACH_REQUESTED', 'DETACHED')),"

@@ -204,6 +204,7 @@ struct resize_ctx {
 static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct resize_ctx *c = arg;
+	struct store_rows *rows = NULL;
 	struct store_volume v;
 	struct store_param p[3];
 	int r;
@@ -226,11 +227,18 @@ static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 	r = insert_replicas(s, v.id, c->rep, c->n, true, err);
 	if (r < 0)
 		return r;
+	/* compare-and-set: a concurrent resize of the same volume makes this one start over */
 	p[0] = sp_int((int64_t)c->size);
-	p[1] = sp_text(store_volume_state_name(STORE_VOLUME_RESIZING));
-	p[2] = sp_int(v.id);
-	return store_exec(s, "UPDATE volumes SET size_bytes = ?, state = ? WHERE id = ?", p, 3,
-			  err);
+	p[1] = sp_int(v.id);
+	p[2] = sp_int((int64_t)v.size_bytes);
+	r = store_select(s,
+			 "UPDATE volumes SET size_bytes = ?, state = 'RESIZING' WHERE id = ? AND "
+			 "size_bytes = ? AND state = 'READY' RETURNING id",
+			 p, 3, &rows, err);
+	if (r == 0 && rows->nrows == 0)
+		r = -EAGAIN;
+	store_rows_free(rows);
+	return r;
 }
 
 int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
@@ -279,9 +287,8 @@ static int resize_finish_fn(struct store *s, void *arg, struct store_error *err)
 		if (r < 0)
 			return r;
 	}
-	p[0] = sp_text(store_volume_state_name(STORE_VOLUME_READY));
-	p[1] = sp_int(id);
-	return store_exec(s, "UPDATE volumes SET state = ? WHERE id = ?", p, 2, err);
+	p[0] = sp_int(id);
+	return store_exec(s, "UPDATE volumes SET state = 'READY' WHERE id = ?", p, 1, err);
 }
 
 int store_volume_resize_finish(struct store *store, int64_t volume_id, struct store_error *err)
@@ -312,8 +319,14 @@ static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 				 ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
 				 store_rows_str(rows, 0, 2));
 	store_rows_free(rows);
+	if (r < 0)
+		return r;
+	r = store_exec(s, "DELETE FROM mappings WHERE volume_id = ? AND state = 'DETACHED'", &p, 1,
+		       err);
 	if (r == 0)
 		r = store_exec(s, "DELETE FROM volumes WHERE id = ?", &p, 1, err);
+	if (r == -EBUSY) /* an attach won the race */
+		return store_seterr(err, r, "volume '%s' was just mapped; detach it first", ref);
 	return r;
 }
 
