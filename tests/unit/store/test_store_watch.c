@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Wake-ups: a host hears about changes it must act on, quickly, and about nothing else. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +94,60 @@ static void expect_quiet(struct store_watch *w, int ms)
 	assert_int_equal(store_watch_wait(w, ms, &err), 0);
 }
 
+struct late_writer {
+	struct store *s;
+	int round;
+	uint64_t committed_ms;
+	int rc;
+};
+
+/* Commits a change for bm1 while the test is already waiting. */
+static void *late_writer_main(void *arg)
+{
+	struct late_writer *lw = arg;
+	struct store_error err = {0};
+	char bdf[16];
+
+	util_sleep_ms(150);
+	snprintf(bdf, sizeof(bdf), "0000:0%d:00.0", lw->round);
+	lw->rc = store_device_add(lw->s, "bm1", bdf, NULL, NULL, &err);
+	lw->committed_ms = util_now_ms();
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* From commit to wake-up: well under 100 ms (SQLite polls every 50 ms; NOTIFY is immediate). */
+static void test_wake_latency(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t lat[5];
+
+	for (int i = 0; i < 5; i++) {
+		struct late_writer lw = {.s = f->s, .round = i + 1};
+		pthread_t t;
+		uint64_t woke;
+
+		assert_int_equal(pthread_create(&t, NULL, late_writer_main, &lw), 0);
+		wait_wake(f->w, 3000);
+		woke = util_now_ms();
+		pthread_join(t, NULL);
+		assert_int_equal(lw.rc, 0);
+		lat[i] = woke > lw.committed_ms ? woke - lw.committed_ms : 0;
+	}
+	qsort(lat, 5, sizeof(lat[0]), cmp_u64);
+	print_message("wake-up latency after commit (ms): %llu %llu %llu %llu %llu\n",
+		      (unsigned long long)lat[0], (unsigned long long)lat[1],
+		      (unsigned long long)lat[2], (unsigned long long)lat[3],
+		      (unsigned long long)lat[4]);
+	assert_true(lat[2] < 100);
+}
+
 static void test_quiet_when_nothing_changes(void **state)
 {
 	struct fixture *f = *state;
@@ -179,6 +234,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_quiet_when_nothing_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wake_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wakes_on_attach_detach_and_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_for_other_hosts_and_observations, setup,
