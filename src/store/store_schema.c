@@ -167,9 +167,12 @@ static const struct store_migration migrations[] = {
 		"CREATE FUNCTION diskengine_hosts_wake() RETURNS trigger AS $$ BEGIN"
 		" IF TG_OP = 'INSERT' THEN"
 		"  INSERT INTO host_wakeups (host_id, seq) VALUES (NEW.id, 0);"
+		/* the counter row goes with the host: tell its daemon directly */
+		" ELSIF TG_OP = 'DELETE' THEN"
+		"  PERFORM pg_notify('diskengine_host_' || OLD.id, '');"
 		" ELSE PERFORM diskengine_wake(NEW.id); END IF;"
 		" RETURN NULL; END $$ LANGUAGE plpgsql;"
-		"CREATE TRIGGER hosts_wake AFTER INSERT OR UPDATE ON hosts FOR EACH ROW"
+		"CREATE TRIGGER hosts_wake AFTER INSERT OR UPDATE OR DELETE ON hosts FOR EACH ROW"
 		" EXECUTE FUNCTION diskengine_hosts_wake();"
 		/* mappings and devices carry host_id themselves */
 		"CREATE FUNCTION diskengine_host_row_wake() RETURNS trigger AS $$ BEGIN"

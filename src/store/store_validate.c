@@ -302,19 +302,22 @@ int store_validate_qos(const struct store_qos *qos, struct store_error *err)
 
 int store_validate_key_path(const char *s, struct store_error *err)
 {
-	char b[64];
-
+	/* The value is never quoted back: an operator may have pasted the key itself. */
+	if (s && strncmp(s, "DHHC-1:", 7) == 0)
+		return store_seterr(
+			err, -EINVAL,
+			"auth key file looks like a DH-HMAC-CHAP key itself; give the path "
+			"of a file that holds it (the key is never stored or shown)");
 	if (!s || s[0] != '/')
 		return store_seterr(
 			err, -EINVAL,
-			"auth key file '%s' must be an absolute path (the database holds "
-			"only the reference, never the key)",
-			s ? q(s, b, sizeof(b)) : "");
+			"auth key file must be an absolute path (the database holds only "
+			"the reference, never the key)");
 	if (strlen(s) >= STORE_PATH_MAX)
 		return store_seterr(err, -EINVAL, "auth key file path is longer than %d bytes",
 				    STORE_PATH_MAX - 1);
-	if (has_control(s))
+	if (has_control(s) || !utf8_valid(s))
 		return store_seterr(err, -EINVAL,
-				    "auth key file path must not contain control characters");
+				    "auth key file path must be UTF-8 without control characters");
 	return 0;
 }

@@ -87,6 +87,12 @@ expect 2 "address 'storage-3' is not an IPv4 or IPv6 address" node add n3 --tran
 	--address storage-3 --port 4420
 expect 2 "must be an absolute path" node add n3 --transport tcp --address 10.0.0.7 --port 4420 \
 	--auth-key-file key.pem
+expect 2 "looks like a DH-HMAC-CHAP key itself" node add n3 --transport tcp --address 10.0.0.7 \
+	--port 4420 --auth-key-file "DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0Cg==:"
+if grep -q "c2VjcmV0" "$out" "$err"; then
+	echo "FAIL: a key given as --auth-key-file was echoed" >&2
+	failures=$((failures + 1))
+fi
 expect 2 "--transport, --address and --port are required" node add n3 --transport tcp
 expect 4 "storage node 'n1' exists already" node add n1 --transport tcp --address 10.0.0.9 --port 4420
 json node list 'len(j) == 2 and j[0]["auth_key_file"] == "/etc/diskengine/keys/n1.key" and j[1]["auth_key_file"] is None'

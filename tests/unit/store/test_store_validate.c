@@ -167,6 +167,10 @@ static void test_names_uuid_keys(void **state)
 		  "is not a UUID");
 	assert_int_equal(store_validate_uuid("0B5D7C2E-3F4A-4B6C-9D8E-1F2A3B4C5D6E", NULL), 0);
 	check_bad(store_validate_key_path("key.pem", &err), &err, "must be an absolute path");
+	assert_null(strstr(err.message, "key.pem")); /* the value is never echoed */
+	check_bad(store_validate_key_path("DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0Cg==:", &err), &err,
+		  "looks like a DH-HMAC-CHAP key itself");
+	assert_null(strstr(err.message, "c2VjcmV0"));
 	assert_int_equal(store_validate_key_path("/etc/diskengine/keys/n1", NULL), 0);
 }
 

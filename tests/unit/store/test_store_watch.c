@@ -219,6 +219,19 @@ static void test_rolled_back_change_does_not_wake(void **state)
 	expect_quiet(f->w, 200);
 }
 
+/* A removed host's daemon hears of it (and then finds its host gone). */
+static void test_wakes_when_host_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = {0};
+	struct store_desired *d = NULL;
+
+	must(store_host_remove(f->s, "bm1", &err), &err);
+	wait_wake(f->w, 2000);
+	assert_int_equal(store_desired_get(f->daemon, "bm1", &d, &err), -ENOENT);
+	assert_null(d);
+}
+
 static void test_watch_unknown_host(void **state)
 {
 	struct fixture *f = *state;
@@ -241,6 +254,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rolled_back_change_does_not_wake, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_wakes_when_host_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_unknown_host, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
