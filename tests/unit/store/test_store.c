@@ -611,6 +611,44 @@ static void test_open_errors(void **state)
 	assert_null(s);
 }
 
+/* Every URL form names the same database. */
+static void test_url_forms(void **state)
+{
+	struct fixture *f = *state;
+	char forms[3][1200];
+	int n = 0;
+
+	add_host(f->s, "seen");
+	if (f->db.pg) {
+		char host[512] = "";
+		const char *h = strstr(getenv("PG_TEST_CONNINFO"), "host=");
+
+		assert_non_null(h);
+		sscanf(h, "host=%511s", host);
+		snprintf(forms[n++], sizeof(forms[0]), "postgresql://postgres@/%s?host=%s",
+			 f->db.dir, host);
+		snprintf(forms[n++], sizeof(forms[0]), "postgres://postgres@/%s?host=%s", f->db.dir,
+			 host);
+		snprintf(forms[n++], sizeof(forms[0]), "host=%s user=postgres dbname=%s", host,
+			 f->db.dir);
+	} else {
+		snprintf(forms[n++], sizeof(forms[0]), "%s/test.db", f->db.dir);
+		snprintf(forms[n++], sizeof(forms[0]), "sqlite://%s/test.db", f->db.dir);
+		snprintf(forms[n++], sizeof(forms[0]), "sqlite:%s/test.db", f->db.dir);
+	}
+	for (int i = 0; i < n; i++) {
+		struct store_error err = {0};
+		struct store *s = NULL;
+		struct store_host h;
+
+		if (store_open(forms[i], &s, &err) < 0)
+			fail_msg("%s: %s", forms[i], err.message);
+		assert_string_equal(store_backend_name(s), f->db.pg ? "postgresql" : "sqlite");
+		expect_ok(store_host_get, s, "seen", &h);
+		store_close(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_observation_and_in_sync, setup, teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_url_forms, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
