@@ -274,10 +274,12 @@ static void show_text(const struct store_volume *v, const struct store_replica *
 	qos_text(&v->qos, qos, sizeof(qos));
 	cli_format_time(v->created_at, created, sizeof(created));
 	printf("volume:     %s (id %" PRId64 ")\nsize:       %s (%llu bytes)\nblock size: %u\n"
-	       "state:      %s\nqos:        %s\nsnapshot:   %s\ncreated:    %s\n\n",
+	       "state:      %s\nqos:        %s\nsnapshot:   %s\nclean stop: %s\n"
+	       "created:    %s\n\n",
 	       v->name[0] ? v->name : "-", v->id, size, (unsigned long long)v->size_bytes,
 	       v->block_size, store_volume_state_name(v->state), qos,
-	       v->snapshot_source[0] ? v->snapshot_source : "-", created);
+	       v->snapshot_source[0] ? v->snapshot_source : "-", v->clean_stop ? "yes" : "no",
+	       created);
 	for (size_t i = 0; i < nr; i++) {
 		char id[24], addr[STORE_ADDR_MAX + 8], gen[24];
 		const char *row[] = {id,

@@ -96,6 +96,12 @@ struct store_volume {
 	char snapshot_source[STORE_NAME_MAX]; /* snapshot copied before first use; "" = none */
 	enum store_volume_state state;
 	int64_t created_at;
+	/*
+	 * The RAID was last stopped in order with every member in sync (or never ran). The daemon
+	 * clears it when it assembles the RAID and sets it after an orderly teardown; after a crash
+	 * it stays clear, and with superblocks that cannot decide, the daemon stops and asks.
+	 */
+	bool clean_stop;
 };
 
 /* A replica with the storage node it lives on (joined, so a host needs nothing else). */
@@ -241,6 +247,9 @@ int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
 			struct store_error *err);
 /* The daemon finished a resize: replaced replicas go, pending ones become members, READY. */
 int store_volume_resize_finish(struct store *store, int64_t volume_id, struct store_error *err);
+/* Record whether the volume's RAID was stopped cleanly (see struct store_volume). */
+int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
+				struct store_error *err);
 /* Refuses (-EBUSY) while a mapping of the volume is not DETACHED. */
 int store_volume_delete(struct store *store, const char *ref, struct store_error *err);
 

@@ -309,6 +309,7 @@ void store_decode_volume(const struct store_rows *r, size_t row, size_t c, struc
 	store_rows_copy(r, row, c + 8, v->snapshot_source, sizeof(v->snapshot_source));
 	store_volume_state_parse(store_rows_str(r, row, c + 9), &v->state);
 	v->created_at = store_rows_int(r, row, c + 10);
+	v->clean_stop = store_rows_int(r, row, c + 11) != 0;
 }
 
 void store_decode_replica(const struct store_rows *r, size_t row, struct store_replica *out)

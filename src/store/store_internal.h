@@ -82,7 +82,8 @@ int store_lookup_volume(struct store *s, const char *ref, struct store_volume *o
 /* Row decoders shared by list/get/desired (column order fixed by the SELECT_* macros). */
 #define STORE_SELECT_VOLUME                                                                        \
 	"SELECT v.id, v.name, v.size_bytes, v.block_size, v.qos_rw_iops, v.qos_rw_mbps, "          \
-	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at FROM volumes v "
+	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop "      \
+	"FROM volumes v "
 void store_decode_volume(const struct store_rows *r, size_t row, size_t col0,
 			 struct store_volume *v);
 

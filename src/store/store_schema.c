@@ -22,6 +22,10 @@ struct store_migration {
 };
 
 #define LIVE "state <> 'DETACHED'"
+/* Volume columns whose change a host must act on. */
+#define VOLUME_ACTED_ON                                                                            \
+	"size_bytes, block_size, qos_rw_iops, qos_rw_mbps, qos_r_mbps, qos_w_mbps, "               \
+	"snapshot_source, state"
 
 static const struct store_migration migrations[] = {
 	{
@@ -201,6 +205,20 @@ static const struct store_migration migrations[] = {
 		" RETURN NULL; END $$ LANGUAGE plpgsql;"
 		"CREATE TRIGGER nodes_wake AFTER UPDATE ON nodes FOR EACH ROW"
 		" EXECUTE FUNCTION diskengine_nodes_wake();",
+	},
+	{
+		3,
+		"volumes.clean_stop: whether the RAID was last stopped in order",
+		"ALTER TABLE volumes ADD COLUMN clean_stop INTEGER NOT NULL DEFAULT 1"
+		" CHECK (clean_stop IN (0, 1));",
+		/* the daemon's own clean_stop writes must not wake it: list what a host acts on */
+		"DROP TRIGGER volumes_wake;"
+		"CREATE TRIGGER volumes_wake AFTER UPDATE OF " VOLUME_ACTED_ON " ON volumes BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.id AND " LIVE "); END;",
+		"DROP TRIGGER volumes_wake ON volumes;"
+		"CREATE TRIGGER volumes_wake AFTER UPDATE OF " VOLUME_ACTED_ON " ON volumes"
+		" FOR EACH ROW EXECUTE FUNCTION diskengine_volumes_wake();",
 	},
 };
 

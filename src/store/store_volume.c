@@ -296,6 +296,33 @@ int store_volume_resize_finish(struct store *store, int64_t volume_id, struct st
 	return store_txn(store, true, resize_finish_fn, &volume_id, err);
 }
 
+struct clean_ctx {
+	int64_t id;
+	bool clean;
+};
+
+static int clean_stop_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct clean_ctx *c = arg;
+	struct store_param p[2] = {sp_int(c->clean), sp_int(c->id)};
+	struct store_rows *rows = NULL;
+	int r = store_select(s, "UPDATE volumes SET clean_stop = ? WHERE id = ? RETURNING id", p, 2,
+			     &rows, err);
+
+	if (r == 0 && rows->nrows == 0)
+		r = store_seterr(err, -ENOENT, "volume %lld does not exist", (long long)c->id);
+	store_rows_free(rows);
+	return r;
+}
+
+int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
+				struct store_error *err)
+{
+	struct clean_ctx c = {.id = volume_id, .clean = clean};
+
+	return store_txn(store, true, clean_stop_fn, &c, err);
+}
+
 static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 {
 	const char *ref = arg;

@@ -118,7 +118,7 @@ static void test_migrate_idempotent(void **state)
 
 	expect_ok(store_schema_version, f->s, &cur, &latest);
 	assert_int_equal(cur, latest);
-	assert_true(latest >= 2);
+	assert_true(latest >= 3);
 	expect_ok(store_migrate, f->s, &applied);
 	assert_int_equal(applied, 0);
 	/* a second process opening the same database applies nothing and keeps the data */
@@ -147,9 +147,9 @@ static void test_fresh_database_migrates_from_zero(void **state)
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 0);
 	expect_ok(store_migrate, s, &applied);
-	assert_int_equal(applied, 2);
+	assert_int_equal(applied, 3);
 	expect_ok(store_schema_version, s, &cur, NULL);
-	assert_int_equal(cur, 2);
+	assert_int_equal(cur, 3);
 	store_close(s);
 	test_db_destroy(&db);
 }
@@ -399,6 +399,13 @@ static void test_volume_resize(void **state)
 	expect_ok(store_volume_get, f->s, "v1", &v);
 	assert_int_equal(v.state, STORE_VOLUME_READY);
 	expect_fail(-EINVAL, "is not resizing", store_volume_resize_finish, f->s, id);
+	/* the RAID's clean-stop record */
+	assert_true(v.clean_stop);
+	expect_ok(store_volume_set_clean_stop, f->s, id, false);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_false(v.clean_stop);
+	expect_fail(-ENOENT, "volume 999 does not exist", store_volume_set_clean_stop, f->s, 999,
+		    true);
 }
 
 static void test_attach_detach_rules(void **state)

@@ -201,9 +201,10 @@ static void test_quiet_for_other_hosts_and_observations(void **state)
 	must(store_volume_attach(f->s, "v2", "bm2", "vm-2", NULL, &err), &err);
 	must(store_device_add(f->s, "bm2", "0000:02:00.0", NULL, NULL, &err), &err);
 	must(store_volume_resize(f->s, "v2", 4 << 20, NULL, 0, &err), &err);
-	/* what this host itself observed */
+	/* what this host itself observed, and its own clean-stop record */
 	o.mapping_id = m1;
 	must(store_observation_put(f->daemon, &o, &err), &err);
+	must(store_volume_set_clean_stop(f->daemon, f->v1, false, &err), &err);
 	expect_quiet(f->w, 300);
 }
 
