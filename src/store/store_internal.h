@@ -71,6 +71,8 @@ int store_txn(struct store *s, bool write,
 /* Migrations (store_schema.c). */
 int store_schema_latest(void);
 int store_schema_apply(struct store *s, int *applied, struct store_error *err);
+/* Apply migrations up to version `target` only (tests of upgrades over existing data). */
+int store_schema_apply_to(struct store *s, int target, int *applied, struct store_error *err);
 int store_schema_current(struct store *s, int *current, struct store_error *err);
 
 /* Lookups used by several operation files; -ENOENT with a message naming the object. */

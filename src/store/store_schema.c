@@ -326,6 +326,11 @@ static int apply_one(struct store *s, void *arg, struct store_error *err)
 
 int store_schema_apply(struct store *s, int *applied, struct store_error *err)
 {
+	return store_schema_apply_to(s, store_schema_latest(), applied, err);
+}
+
+int store_schema_apply_to(struct store *s, int target, int *applied, struct store_error *err)
+{
 	int current, n = 0, r;
 
 	r = store_schema_current(s, &current, err);
@@ -339,7 +344,7 @@ int store_schema_apply(struct store *s, int *applied, struct store_error *err)
 	for (size_t i = 0; i < ARRAY_SIZE(migrations); i++) {
 		struct apply_ctx ctx = {.m = &migrations[i]};
 
-		if (migrations[i].version <= current)
+		if (migrations[i].version <= current || migrations[i].version > target)
 			continue;
 		r = store_txn(s, true, apply_one, &ctx, err);
 		if (r < 0) {
