@@ -10,7 +10,7 @@
 
 #include "fixture.h"
 
-static void copy(char *dst, size_t size, const char *src)
+void fx_copy(char *dst, size_t size, const char *src)
 {
 	size_t n = strlen(src);
 
@@ -48,12 +48,12 @@ void fx_init(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
 	plan_config_defaults(&f->d.config);
-	copy(f->d.config.hostnqn, sizeof(f->d.config.hostnqn), "nqn.2024-01.io.diskengine:host1");
-	copy(f->d.config.vhost_dir, sizeof(f->d.config.vhost_dir), "/var/tmp/vhost");
-	copy(f->d.config.cpumask, sizeof(f->d.config.cpumask), "0x2");
-	copy(f->addrs[0].addr, sizeof(f->addrs[0].addr), "10.0.0.1");
+	fx_copy(f->d.config.hostnqn, sizeof(f->d.config.hostnqn), "nqn.2024-01.io.diskengine:host1");
+	fx_copy(f->d.config.vhost_dir, sizeof(f->d.config.vhost_dir), "/var/tmp/vhost");
+	fx_copy(f->d.config.cpumask, sizeof(f->d.config.cpumask), "0x2");
+	fx_copy(f->addrs[0].addr, sizeof(f->addrs[0].addr), "10.0.0.1");
 	f->addrs[0].family = AF_INET;
-	copy(f->addrs[0].ifname, sizeof(f->addrs[0].ifname), "ib0");
+	fx_copy(f->addrs[0].ifname, sizeof(f->addrs[0].ifname), "ib0");
 	f->addrs[0].if_up = true;
 	f->hf.n_src_addrs = 1;
 	f->hf.iommu_enabled = true;
@@ -121,11 +121,11 @@ struct obs_controller *fx_obs_ctrlr(struct fx *f, const char *name, enum transpo
 
 	memset(c, 0, sizeof(*c));
 	memset(p, 0, sizeof(*p));
-	copy(c->name, sizeof(c->name), name);
+	fx_copy(c->name, sizeof(c->name), name);
 	p->transport = t;
-	copy(p->traddr, sizeof(p->traddr), traddr);
-	copy(p->trsvcid, sizeof(p->trsvcid), trsvcid);
-	copy(p->subnqn, sizeof(p->subnqn), subnqn);
+	fx_copy(p->traddr, sizeof(p->traddr), traddr);
+	fx_copy(p->trsvcid, sizeof(p->trsvcid), trsvcid);
+	fx_copy(p->subnqn, sizeof(p->subnqn), subnqn);
 	p->state = CTRLR_ENABLED;
 	c->paths = p;
 	c->n_paths = 1;
@@ -139,7 +139,7 @@ struct obs_bdev *fx_obs_bdev(struct fx *f, const char *name, uint64_t num_blocks
 	struct obs_bdev *b = &f->bdevs[f->nb++];
 
 	memset(b, 0, sizeof(*b));
-	copy(b->name, sizeof(b->name), name);
+	fx_copy(b->name, sizeof(b->name), name);
 	snprintf(b->uuid, sizeof(b->uuid), "00000000-0000-0000-0000-%012zu", f->nb);
 	b->block_size = 512;
 	b->num_blocks = num_blocks;
@@ -175,7 +175,7 @@ struct obs_raid *fx_obs_raid(struct fx *f, const struct volume *v)
 
 	memset(r, 0, sizeof(*r));
 	names_raid(v->id, r->name, sizeof(r->name));
-	copy(r->state, sizeof(r->state), "online");
+	fx_copy(r->state, sizeof(r->state), "online");
 	r->superblock = true;
 	for (size_t i = 0; i < v->n_replicas; i++) {
 		struct obs_raid_base *rb;
@@ -215,7 +215,7 @@ struct obs_vhost *fx_obs_vhost(struct fx *f, uint64_t mapping_id, const char *bd
 	names_vhost(mapping_id, vh->name, sizeof(vh->name));
 	if (bdev) {
 		vh->has_bdev = true;
-		copy(vh->bdev, sizeof(vh->bdev), bdev);
+		fx_copy(vh->bdev, sizeof(vh->bdev), bdev);
 	}
 	sync_views(f);
 	return vh;
@@ -225,7 +225,7 @@ void fx_seen(struct fx *f, const char *name, int64_t first_seen_s)
 {
 	struct obs_first_seen *s = &f->seen[f->ns++];
 
-	copy(s->name, sizeof(s->name), name);
+	fx_copy(s->name, sizeof(s->name), name);
 	s->first_seen_s = first_seen_s;
 	sync_views(f);
 }

@@ -43,6 +43,9 @@ struct fx {
 	bool built;
 };
 
+/* Bounded copy that always terminates. */
+void fx_copy(char *dst, size_t size, const char *src);
+
 /* Defaults: seed timers, one RDMA source 10.0.0.1 on ib0 (up), now = 100000, bdevs listed. */
 void fx_init(struct fx *f);
 /* Volume <id>: two in-sync RDMA replicas 10.0.1.1/10.0.1.2:4420, 16 MiB of 512-byte blocks. */
@@ -78,3 +81,14 @@ int fx_index(const struct plan *p, enum action_kind k, const char *object);
 void fx_dump(const struct plan *p);
 
 #endif
+
+/*
+ * Apply a plan's actions to the observed world as SPDK and the store would if every call
+ * succeeded (skip_kind: a kind whose calls "fail" and leave the world unchanged, or
+ * ACTION_KIND_COUNT for none). Returns the number of actions applied.
+ */
+size_t fx_apply(struct fx *f, const struct plan *p, enum action_kind skip_kind);
+void fx_remove_ctrlr(struct fx *f, const char *name);
+void fx_remove_bdev(struct fx *f, const char *name);
+void fx_remove_raid(struct fx *f, const char *name);
+void fx_remove_vhost(struct fx *f, const char *name);
