@@ -160,6 +160,12 @@ struct sim_bdev_ops {
 	 * dump_device_stat_json, e.g. {} for NVMe); NULL op: the key is omitted.
 	 */
 	json_t *(*iostat_driver_specific)(struct sim_bdev *b);
+	/*
+	 * A channel on b was opened (open = true) or closed on `thread`: a stacking bdev
+	 * (raid) opens / closes its members' channels on the same thread, as SPDK's
+	 * channel create/destroy callbacks do. NULL: nothing below b.
+	 */
+	void (*channel_changed)(struct sim *s, struct sim_bdev *b, const char *thread, bool open);
 };
 
 /* Rate limits in assigned_rate_limits' order; 0 = unlimited. */
@@ -259,6 +265,20 @@ void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l);
 /* Stop calling a listener (same callbacks and ctx as given to sim_bdev_listen); a module
  * whose state goes away in fini() calls this first. */
 void sim_bdev_unlisten(struct sim *s, const struct sim_bdev_listener *l);
+
+/*
+ * I/O channels per SPDK thread (sim_channel.c): "app_thread", "nvmf_tgt_poll_group_000",
+ * a vhost session's reactor... bdev_nvme_get_io_paths lists the NVMe bdevs that have
+ * one, per thread. Opening counts references per (bdev, thread) and keeps b->channels
+ * up to date; ops->channel_changed forwards to the bdevs below. A bdev's channels
+ * vanish with it (sim_bdev_unregister); closing one that is gone is a no-op.
+ */
+void sim_bdev_channel_open(struct sim *s, struct sim_bdev *b, const char *thread);
+void sim_bdev_channel_close(struct sim *s, struct sim_bdev *b, const char *thread);
+/* I/O went through b's channel on thread (e.g. raid reading a superblock). */
+void sim_bdev_channel_io(struct sim *s, struct sim_bdev *b, const char *thread);
+/* Threads holding a channel on b, in the order they opened one (new array of strings). */
+json_t *sim_bdev_channel_threads(struct sim *s, struct sim_bdev *b);
 
 /* ---- Modules ------------------------------------------------------------------------- */
 
