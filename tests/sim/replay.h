@@ -86,7 +86,6 @@ enum replay_alt_kind {
 	ALT_IGNORE_KEYS, /* compare after dropping the listed keys everywhere */
 	ALT_ERROR_OK,    /* an error answer with one of the listed codes is also valid */
 	ALT_NAMES_ONLY,  /* compare only the "name" members of the result array, as a set */
-	ALT_UNORDERED,   /* the result array may come in any order */
 	ALT_SUBSEQUENCE, /* timed polls: the distinct states may skip intermediate ones */
 };
 

@@ -175,7 +175,8 @@ char *replay_show(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	if (s && strlen(s) > 600)
+	/* REPLAY_FULL=1 prints whole answers */
+	if (s && strlen(s) > 600 && !getenv("REPLAY_FULL"))
 		strcpy(s + 590, " ...");
 	return s ? s : strdup("(null)");
 }
