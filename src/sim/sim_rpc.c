@@ -12,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * In SPDK's subsystem dependency order: init runs in this order, fini in reverse, so a
+ * module finishes before the ones it uses (nvme and the nvmf target before the keyring,
+ * every bdev user before the bdev layer).
+ */
 const struct sim_module *const sim_modules[] = {
-	&sim_module_framework, &sim_module_bdev, &sim_module_nvme,  &sim_module_target,
-	&sim_module_keyring,   &sim_module_raid, &sim_module_vhost, NULL,
+	&sim_module_framework, &sim_module_keyring, &sim_module_bdev,  &sim_module_nvme,
+	&sim_module_target,    &sim_module_raid,    &sim_module_vhost, NULL,
 };
 
 /* ---- framing ------------------------------------------------------------------------ */
