@@ -47,7 +47,7 @@ struct action *plan_emit(struct plan_ctx *ctx, struct vol_plan *vp, enum action_
 	if (vp) {
 		plan_copy(a->group, sizeof(a->group), vp->group);
 		a->step = vp->step;
-		a->volume_id = vp->v ? vp->v->id : 0;
+		a->volume_id = vp->v ? vp->v->id : vp->volume_id;
 		vp->dirty = true;
 	}
 	return a;
@@ -193,6 +193,7 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 {
 	memset(vp, 0, sizeof(*vp));
 	vp->v = v;
+	vp->volume_id = v->id;
 	vp->member[0] = vp->member[1] = vp->pending[0] = vp->pending[1] = -1;
 	snprintf(vp->group, sizeof(vp->group), "volume:%" PRIu64, v->id);
 	names_raid(v->id, vp->raid, sizeof(vp->raid));
@@ -281,6 +282,7 @@ static void plan_mapping_leave(struct plan_ctx *ctx, const struct volume *v, con
 
 	memset(&mp, 0, sizeof(mp));
 	mp.v = v;
+	mp.volume_id = v->id;
 	snprintf(mp.group, sizeof(mp.group), "mapping:%" PRIu64, m->id);
 	if (!plan_vhost_detach(ctx, &mp, m))
 		return;
@@ -323,6 +325,7 @@ static void plan_unknown_volumes(struct plan_ctx *ctx)
 			continue;
 		memset(&vp, 0, sizeof(vp));
 		vp.member[0] = vp.member[1] = vp.pending[0] = vp.pending[1] = -1;
+		vp.volume_id = m->volume_id;
 		snprintf(vp.group, sizeof(vp.group), "volume:%" PRIu64, m->volume_id);
 		names_raid(m->volume_id, vp.raid, sizeof(vp.raid));
 		if (m->state != MAPPING_DETACH_REQUESTED) {

@@ -19,7 +19,8 @@ struct plan_ctx {
 
 /* One volume's share of the plan. */
 struct vol_plan {
-	const struct volume *v;
+	const struct volume *v;  /* NULL: a volume the desired state no longer describes */
+	uint64_t volume_id;
 	char group[PLAN_GROUP_MAX];
 	unsigned step;          /* step the next action gets */
 	char raid[MODEL_NAME_MAX];

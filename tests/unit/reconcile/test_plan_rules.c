@@ -330,6 +330,45 @@ static void w_pending_degraded(struct fx *f)
 	f->raids[0].operational = 1;
 }
 
+static void w_unknown_volume_leaving(struct fx *f)
+{
+	struct volume tmp = { .id = 42, .size_bytes = 1 << 20, .n_replicas = 2 };
+
+	for (unsigned s = 0; s < 2; s++) {
+		tmp.replicas[s].slot = s;
+		snprintf(tmp.replicas[s].nqn, MODEL_NQN_MAX, "nqn.gone:%u", s);
+	}
+	fx_mapping(f, 8, 42, MAPPING_DETACH_REQUESTED);
+	fx_obs_raid(f, &tmp);
+	fx_obs_vhost(f, 8, "raid_42");
+}
+
+static void w_unknown_volume_vhost_gone(struct fx *f)
+{
+	w_unknown_volume_leaving(f);
+	f->nvh = 0;
+}
+
+static void w_second_mapping_leaves(struct fx *f)
+{
+	w_attached(f);
+	fx_mapping(f, 9, 1, MAPPING_DETACH_REQUESTED);
+	fx_obs_vhost(f, 9, "raid_1")->sessions = 0;
+}
+
+static void w_second_mapping_gone(struct fx *f)
+{
+	w_second_mapping_leaves(f);
+	f->nvh = 1;
+}
+
+static void w_foreign_vhost_on_leaving_raid(struct fx *f)
+{
+	w_attached(f);
+	f->maps[0].state = MAPPING_DETACH_REQUESTED;
+	fx_copy(f->vhosts[0].name, MODEL_NAME_MAX, "operator_vhost");
+}
+
 /* --- the table -------------------------------------------------------------------------- */
 
 static const struct rule_case cases[] = {
@@ -390,6 +429,16 @@ static const struct rule_case cases[] = {
 	{ "PCIe not a local device: status", w_pcie_not_local,
 	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "mapping of an unknown volume", w_unknown_volume, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
+	{ "leaving mapping of a vanished volume: vhost first", w_unknown_volume_leaving,
+	  { { ACTION_DELETE_VHOST, "vhost8", 0 } }, 1 },
+	{ "vanished volume, vhost gone: raid next", w_unknown_volume_vhost_gone,
+	  { { ACTION_DELETE_RAID, "raid_42", 0 } }, 1 },
+	{ "one of two mappings leaves: only its vhost", w_second_mapping_leaves,
+	  { { ACTION_DELETE_VHOST, "vhost9", 0 } }, 1 },
+	{ "one of two mappings left: DETACHED, raid stays", w_second_mapping_gone,
+	  { { ACTION_MAPPING_ADVANCE, NULL, 0 } }, 1 },
+	{ "foreign vhost serves the raid: teardown waits", w_foreign_vhost_on_leaving_raid,
+	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "resize: pending namespace attached first", w_pending_attach,
 	  { { ACTION_ATTACH_PATH, NULL, 0 } }, 1 },
 	{ "resize: pending block size differs", w_pending_bad_block,
