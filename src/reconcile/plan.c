@@ -352,10 +352,7 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 
 	if (!d || !o || !out)
 		return -EINVAL;
-	p.reset_in_progress = !o->bdevs_listed;
-	for (size_t i = 0; i < o->n_ctrlrs; i++)
-		if (obs_ctrlr_resetting(&o->ctrlrs[i]))
-			p.reset_in_progress = true;
+	p.reset_in_progress = !o->bdevs_listed || !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
 
 	for (size_t i = 0; i < d->n_volumes; i++) {
 		const struct volume *v = &d->volumes[i];
@@ -390,6 +387,14 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 	}
 	*out = p;
 	return 0;
+}
+
+bool plan_bdev_listing_safe(const struct obs_controller *ctrlrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (obs_ctrlr_resetting(&ctrlrs[i]))
+			return false;
+	return true;
 }
 
 void plan_free(struct plan *p)

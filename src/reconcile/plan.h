@@ -111,6 +111,13 @@ struct plan {
 int plan_build(const struct desired *d, const struct observed *o, const struct host_facts *hf,
 	       struct plan *out);
 
+/*
+ * May the observer call bdev_get_bdevs without a name? Not while any path of any controller
+ * resets: that can crash SPDK. The observer asks this after bdev_nvme_get_controllers and, if
+ * false, leaves observed.bdevs_listed false.
+ */
+bool plan_bdev_listing_safe(const struct obs_controller *ctrlrs, size_t n);
+
 /* Free the actions of a plan built by plan_build; the struct itself is the caller's. */
 void plan_free(struct plan *p);
 

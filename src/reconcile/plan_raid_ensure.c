@@ -11,6 +11,13 @@
 
 #include "reconcile/plan_internal.h"
 
+/*
+ * Room SPDK reserves for the raid superblock at the start of every base (data_offset): 1 MiB
+ * (RAID_BDEV_MIN_DATA_OFFSET_SIZE; 2048 blocks of 512 bytes in the recordings). The guest sees
+ * exactly the volume's size, so each replica must hold the size plus this.
+ */
+#define PLAN_RAID_SB_BYTES (1024ULL * 1024)
+
 /* Block size, metadata size and size of the two members must be equal for raid1. */
 static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *a,
 			   const struct obs_bdev *b)
@@ -34,11 +41,12 @@ static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 			    v->id, a->block_size, v->block_size);
 		return false;
 	}
-	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes) {
+	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes + PLAN_RAID_SB_BYTES) {
 		plan_status(ctx, vp, 0,
 			    "volume %" PRIu64 ": replicas hold %" PRIu64 " bytes, the volume needs %"
-			    PRIu64 "; raid not created",
-			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes);
+			    PRIu64 " plus %llu for the raid superblock; raid not created",
+			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes,
+			    PLAN_RAID_SB_BYTES);
 		return false;
 	}
 	return true;

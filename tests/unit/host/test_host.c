@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "host/host.h"
+#include "reconcile/plan.h"
 
 static char root[PATH_MAX];
 
@@ -308,6 +309,70 @@ static void test_missing_mounts_file(void **state)
 	assert_int_equal(host_facts_read(NULL, NULL, &f, err, sizeof(err)), -EINVAL);
 }
 
+/* The facts read from a tree reach the planner's statuses, naming interface and mount. */
+static void test_facts_drive_plan(void **state)
+{
+	static struct volume v;
+	struct mapping m = { .id = 7, .volume_id = 1, .state = MAPPING_ASSIGNED };
+	struct local_device dev = { .bdf = "0000:82:00.0" };
+	struct desired d = { .mappings = &m, .n_mappings = 1, .volumes = &v, .n_volumes = 1,
+			     .devices = &dev, .n_devices = 1 };
+	struct observed o = { .bdevs_listed = true };
+	struct host_facts f;
+	struct plan p;
+	char err[256] = "";
+
+	plan_config_defaults(&d.config);
+	memset(&v, 0, sizeof(v));
+	v.id = 1;
+	v.size_bytes = 1 << 20;
+	v.block_size = 512;
+	v.n_replicas = 2;
+	for (unsigned s = 0; s < 2; s++) {
+		v.replicas[s].slot = s;
+		v.replicas[s].in_sync = true;
+		v.replicas[s].port = 4420;
+		snprintf(v.replicas[s].addr, sizeof(v.replicas[s].addr), "10.0.1.%u", s + 1);
+		snprintf(v.replicas[s].nqn, sizeof(v.replicas[s].nqn), "nqn.x:vol1-%u", s);
+	}
+
+	/* RDMA_IPS names an address whose interface (eth1) is down. */
+	assert_int_equal(host_facts_read(root, "192.168.5.7", &f, err, sizeof(err)), 0);
+	assert_int_equal(plan_build(&d, &o, &f, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_int_equal(p.actions[0].kind, ACTION_SET_STATUS);
+	assert_non_null(strstr(p.actions[0].message, "interface eth1"));
+	plan_free(&p);
+	host_facts_free(&f);
+
+	/* A local replica on a drive the kernel still owns, with a mounted filesystem. */
+	nvme_device("nvme");
+	link_to("sys/block/nvme0n1/device", "../../devices/pci0000:80/0000:82:00.0/nvme/nvme0");
+	put("proc/mounts", "/dev/nvme0n1 /srv ext4 rw 0 0\n");
+	v.replicas[0].transport = TRANSPORT_PCIE;
+	snprintf(v.replicas[0].addr, sizeof(v.replicas[0].addr), "0000:82:00.0");
+	v.replicas[0].nqn[0] = '\0';
+	assert_int_equal(host_facts_read(root, "10.0.0.1", &f, err, sizeof(err)), 0);
+	assert_int_equal(plan_build(&d, &o, &f, &p), 0);
+	assert_int_equal(p.n_actions, 1);
+	assert_non_null(strstr(p.actions[0].message, "bound to nvme"));
+	assert_non_null(strstr(p.actions[0].message, "/dev/nvme0n1 on /srv"));
+	plan_free(&p);
+	host_facts_free(&f);
+
+	/* Rebound to vfio-pci by the operator: both replicas attach. */
+	teardown(state);
+	setup(state);
+	nvme_device("vfio-pci");
+	assert_int_equal(host_facts_read(root, "10.0.0.1", &f, err, sizeof(err)), 0);
+	assert_int_equal(plan_build(&d, &o, &f, &p), 0);
+	assert_int_equal(p.n_actions, 2);
+	assert_int_equal(p.actions[0].kind, ACTION_ATTACH_PATH);
+	assert_string_equal(p.actions[1].path.hostaddr, "10.0.0.1");
+	plan_free(&p);
+	host_facts_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unbound_no_iommu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_mounts_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_facts_drive_plan, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

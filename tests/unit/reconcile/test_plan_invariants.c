@@ -219,6 +219,8 @@ static void test_invariant_4_no_listing_during_reset(void **state)
 	F.paths[0][0].state = CTRLR_RESETTING;
 	fx_volume(&F, 2);
 	fx_mapping(&F, 9, 2, MAPPING_ASSIGNED);
+	assert_false(plan_bdev_listing_safe(F.ctrls, F.nc));
+	assert_true(plan_bdev_listing_safe(F.ctrls + 1, F.nc - 1));
 	fx_plan(&F);
 	assert_true(F.p.reset_in_progress);
 	for (size_t i = 0; i < F.p.n_actions; i++)

@@ -111,6 +111,12 @@ static void w_md_mismatch(struct fx *f)
 	f->bdevs[0].md_size = 8;
 }
 
+static void w_no_superblock_room(struct fx *f)
+{
+	w_paths(f);
+	f->bdevs[0].num_blocks = f->bdevs[1].num_blocks = (16ULL << 20) / 512;
+}
+
 static void w_addr_nowhere(struct fx *f)
 {
 	w_fresh(f);
@@ -389,6 +395,8 @@ static const struct rule_case cases[] = {
 	  { { ACTION_DELETE_VHOST, "vhost7", 0 }, { ACTION_CREATE_VHOST, "vhost7", 1 } }, 2 },
 	{ "block size mismatch: status only", w_geometry, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "md size mismatch: status only", w_md_mismatch, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
+	{ "no room for the superblock: status only", w_no_superblock_room,
+	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "source address on no interface", w_addr_nowhere, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "source interface down", w_if_down, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
 	{ "RDMA_IPS empty", w_no_rdma_ips, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
@@ -510,6 +518,7 @@ static void test_status_messages(void **state)
 	expect_status(w_if_down, "interface ib0");
 	expect_status(w_no_rdma_ips, "RDMA_IPS is empty");
 	expect_status(w_geometry, "4096-byte blocks");
+	expect_status(w_no_superblock_room, "raid superblock");
 	expect_status(w_snapshot, "snapshot initialisation not supported yet");
 	expect_status(w_pcie_kernel, "bound to nvme");
 	expect_status(w_pcie_kernel, "/data");
