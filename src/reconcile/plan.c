@@ -249,11 +249,13 @@ static bool vol_resetting(struct plan_ctx *ctx, const struct vol_plan *vp)
 static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct desired *d = ctx->d;
-	bool built = false;
-
-	if (plan_nvme_attach(ctx, vp) && !vp->stopped)
-		built = plan_raid_ensure(ctx, vp) && !vp->stopped;
-	if (!built)
+	/*
+	 * The raid stage runs even while a path is missing: a degraded raid still serves, gets
+	 * its lost member back when the bdev returns, and the layers above it are kept whole.
+	 * It creates a raid only when both members' bdevs are observed.
+	 */
+	plan_nvme_attach(ctx, vp);
+	if (vp->stopped || !plan_raid_ensure(ctx, vp) || vp->stopped)
 		return;
 	plan_resize(ctx, vp);
 	if (vp->stopped)

@@ -36,6 +36,8 @@ enum action_kind {
 	ACTION_DELETE_VHOST,       /* vhost_delete_controller(object); "not found" is success */
 	ACTION_MAPPING_ADVANCE,    /* store: mapping from -> to, only after earlier steps succeeded */
 	ACTION_REPLICA_PROMOTE,    /* store: the slot's pending replica becomes its member (resize) */
+	ACTION_REPLICA_SET_SYNC,   /* store: a member's in_sync flag (false: it left the raid and
+				    * misses writes; true: SPDK finished rebuilding it) */
 	ACTION_SET_STATUS,         /* store: status / last error of a volume's mappings (message) */
 	ACTION_REPORT_CONFLICT,    /* an object with our name is not what we want: tell the operator,
 				    * never delete it */
@@ -92,7 +94,8 @@ struct action {
 	struct action_key key;
 	struct qos_limits qos;
 	enum mapping_state from, to; /* MAPPING_ADVANCE */
-	unsigned slot;               /* REPLICA_PROMOTE */
+	unsigned slot;               /* REPLICA_PROMOTE, REPLICA_SET_SYNC */
+	bool in_sync;                /* REPLICA_SET_SYNC */
 	char message[PLAN_MSG_MAX];  /* SET_STATUS / REPORT_CONFLICT: what is wrong, naming objects */
 };
 

@@ -69,8 +69,8 @@ const struct volume *desired_volume_find(const struct desired *d, uint64_t id);
 void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volume *v);
 
 /*
- * Stages, in the order of the seed's loops. The ensure-stages return true when their layer is
- * complete so the next layer may be planned in this pass.
+ * Stages, in the order of the seed's loops. plan_nvme_attach returns true when every member's
+ * bdev is observed; plan_raid_ensure when the raid serves, so the layers above may be planned.
  */
 bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp);
 bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp);

@@ -151,6 +151,39 @@ static bool bases_ours(struct plan_ctx *ctx, struct vol_plan *vp, const struct o
 	return true;
 }
 
+/*
+ * Mirror the raid's view of its members in the store: a member out of the raid misses writes
+ * from now on; one configured while no rebuild runs holds the data again. The store needs this
+ * when the raid must be created anew (invariant 5) and for status.
+ */
+static void sync_flags(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct replica *rep = &vp->v->replicas[vp->member[s]];
+		const char *name = vp->bdev[vp->member[s]];
+		bool configured = false, in_sync;
+		struct action *a;
+
+		if (vp->pending[s] >= 0)
+			continue; /* resize owns this slot */
+		for (size_t i = 0; i < r->n_bases; i++)
+			if (r->bases[i].has_name && strcmp(r->bases[i].name, name) == 0)
+				configured = r->bases[i].is_configured;
+		in_sync = configured && !(r->has_process && strcmp(r->process_target, name) == 0);
+		if (in_sync == rep->in_sync)
+			continue;
+		/* "in sync" only when the whole raid is healthy again: no process, all members. */
+		if (in_sync && (r->has_process || r->operational < r->n_bases))
+			continue;
+		a = plan_emit(ctx, vp, ACTION_REPLICA_SET_SYNC);
+		if (!a)
+			return;
+		plan_copy(a->object, sizeof(a->object), name);
+		a->slot = (unsigned)s;
+		a->in_sync = in_sync;
+	}
+}
+
 /* Put a lost member back into its empty slot; SPDK rebuilds it (full copy). */
 static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
 {
@@ -208,6 +241,7 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 	if (!bases_ours(ctx, vp, r))
 		return false;
 	if (strcmp(r->state, "online") == 0) {
+		sync_flags(ctx, vp, r);
 		readd_members(ctx, vp, r);
 		/* The raid serves even while degraded; the layers above may go on. */
 		return obs_bdev_find(ctx->o, r->name) != NULL;

@@ -203,6 +203,13 @@ static const struct obs_raid *raid_seen(const char *name)
 	return NULL;
 }
 
+/* Actions that change only the store, not SPDK. */
+static bool store_kind(enum action_kind k)
+{
+	return k == ACTION_SET_STATUS || k == ACTION_MAPPING_ADVANCE || k == ACTION_REPLICA_PROMOTE ||
+	       k == ACTION_REPLICA_SET_SYNC || k == ACTION_REPORT_CONFLICT;
+}
+
 static void fail_case(unsigned n, const struct action *a, const char *why)
 {
 	char buf[1024];
@@ -289,7 +296,8 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 	}
 	/* Foreign objects are never changed. */
 	if (a->kind != ACTION_REPORT_CONFLICT && a->kind != ACTION_SET_STATUS && a->object[0] &&
-	    names_classify(a->object, NULL) == NAME_FOREIGN && a->kind != ACTION_REPLICA_PROMOTE)
+	    names_classify(a->object, NULL) == NAME_FOREIGN && a->kind != ACTION_REPLICA_PROMOTE &&
+	    a->kind != ACTION_REPLICA_SET_SYNC)
 		fail_case(n, a, "action on a foreign object");
 	/* Nothing on a resetting controller's volume, no detach of a resetting controller. */
 	if (a->kind == ACTION_DETACH_CONTROLLER && resetting(a->object))
@@ -307,9 +315,7 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 	if (a->kind == ACTION_MAPPING_ADVANCE || a->kind == ACTION_REPLICA_PROMOTE)
 		for (size_t k = 0; k < idx; k++)
 			if (strcmp(p->actions[k].group, a->group) == 0 &&
-			    p->actions[k].kind != ACTION_SET_STATUS &&
-			    p->actions[k].kind != ACTION_MAPPING_ADVANCE &&
-			    p->actions[k].step >= a->step)
+			    !store_kind(p->actions[k].kind) && p->actions[k].step >= a->step)
 				fail_case(n, a, "store change in the same step as an RPC");
 }
 

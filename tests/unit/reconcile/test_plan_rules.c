@@ -189,6 +189,26 @@ static void w_lost_member_gone(struct fx *f)
 	f->nb--;
 }
 
+static void w_degraded_vhost_null(struct fx *f)
+{
+	w_lost_member_gone(f);
+	f->vhosts[0].has_bdev = false;
+}
+
+static void w_rebuilding(struct fx *f)
+{
+	w_attached(f);
+	f->vols[0].replicas[1].in_sync = false;
+	f->raids[0].has_process = true;
+	fx_copy(f->raids[0].process_target, MODEL_NAME_MAX, f->bdevs[1].name);
+}
+
+static void w_rebuilt(struct fx *f)
+{
+	w_rebuilding(f);
+	f->raids[0].has_process = false;
+}
+
 static void w_reconnecting(struct fx *f)
 {
 	w_attached(f);
@@ -414,10 +434,19 @@ static const struct rule_case cases[] = {
 	  { { ACTION_REPORT_CONFLICT, "raid_1", -1 } }, 1 },
 	{ "our vhost serving another bdev", w_conflict_vhost,
 	  { { ACTION_REPORT_CONFLICT, "vhost7", -1 } }, 1 },
-	{ "lost member back: re-added", w_lost_member_back,
-	  { { ACTION_ADD_RAID_BASE, "raid_1", 0 } }, 1 },
+	{ "lost member back: marked out of sync, re-added", w_lost_member_back,
+	  { { ACTION_REPLICA_SET_SYNC, "$b1", 0 }, { ACTION_ADD_RAID_BASE, "raid_1", 0 } }, 2 },
 	{ "lost member's controller gone: re-attached", w_lost_member_gone,
-	  { { ACTION_ATTACH_PATH, "$c1", 0 } }, 1 },
+	  { { ACTION_ATTACH_PATH, "$c1", 0 }, { ACTION_REPLICA_SET_SYNC, "$b1", 1 } }, 2 },
+	{ "degraded raid still serves: vhost re-created", w_degraded_vhost_null,
+	  { { ACTION_ATTACH_PATH, "$c1", 0 },
+	    { ACTION_REPLICA_SET_SYNC, "$b1", 1 },
+	    { ACTION_DELETE_VHOST, "vhost7", 1 },
+	    { ACTION_CREATE_VHOST, "vhost7", 2 } },
+	  4 },
+	{ "rebuild running: not in sync yet", w_rebuilding, { { 0 } }, 0 },
+	{ "rebuild done: marked in sync", w_rebuilt, { { ACTION_REPLICA_SET_SYNC, "$b1", 0 } },
+	  1 },
 	{ "path reconnecting: left to SPDK", w_reconnecting, { { 0 } }, 0 },
 	{ "controller resetting: no change", w_resetting, { { 0 } }, 0 },
 	{ "stale second path: detached", w_stale_path, { { ACTION_DETACH_PATH, "$c0", 0 } }, 1 },
