@@ -176,7 +176,8 @@ bool desired_volume_live(const struct desired *d, uint64_t volume_id)
 bool desired_volume_claimed(const struct desired *d, uint64_t volume_id)
 {
 	for (size_t i = 0; i < d->n_mappings; i++)
-		if (d->mappings[i].volume_id == volume_id && d->mappings[i].state != MAPPING_DETACHED)
+		if (d->mappings[i].volume_id == volume_id &&
+		    d->mappings[i].state != MAPPING_DETACHED)
 			return true;
 	return false;
 }
@@ -207,8 +208,7 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 		int *slot_ref;
 
 		if (names_ctrlr(r, vp->ctrlr[i], sizeof(vp->ctrlr[i])) != 0) {
-			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 " replica %zu: %s", v->id, i,
+			plan_status(ctx, vp, 0, "volume %" PRIu64 " replica %zu: %s", v->id, i,
 				    r->transport == TRANSPORT_PCIE
 					    ? "PCI address is not of the form DDDD:BB:DD.F"
 					    : "subsystem NQN is empty");
@@ -216,8 +216,9 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 		}
 		names_ns_bdev(vp->ctrlr[i], vp->bdev[i], sizeof(vp->bdev[i]));
 		if (r->slot > 1) {
-			plan_status(ctx, vp, 0, "volume %" PRIu64 " replica %zu: slot %u (want 0 or 1)",
-				    v->id, i, r->slot);
+			plan_status(ctx, vp, 0,
+				    "volume %" PRIu64 " replica %zu: slot %u (want 0 or 1)", v->id,
+				    i, r->slot);
 			return;
 		}
 		slot_ref = r->pending ? &vp->pending[r->slot] : &vp->member[r->slot];
@@ -277,7 +278,8 @@ static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 }
 
 /* A mapping leaves while the volume stays served by another mapping: only its vhost goes. */
-static void plan_mapping_leave(struct plan_ctx *ctx, const struct volume *v, const struct mapping *m)
+static void plan_mapping_leave(struct plan_ctx *ctx, const struct volume *v,
+			       const struct mapping *m)
 {
 	struct vol_plan mp;
 	struct action *a;
@@ -332,7 +334,8 @@ static void plan_unknown_volumes(struct plan_ctx *ctx)
 		names_raid(m->volume_id, vp.raid, sizeof(vp.raid));
 		if (m->state != MAPPING_DETACH_REQUESTED) {
 			plan_status(ctx, &vp, m->id,
-				    "mapping %" PRIu64 ": volume %" PRIu64 " is not in the desired state",
+				    "mapping %" PRIu64 ": volume %" PRIu64
+				    " is not in the desired state",
 				    m->id, m->volume_id);
 			continue;
 		}
@@ -349,8 +352,8 @@ static void plan_unknown_volumes(struct plan_ctx *ctx)
 int plan_build(const struct desired *d, const struct observed *o, const struct host_facts *hf,
 	       struct plan *out)
 {
-	struct plan p = { 0 };
-	struct plan_ctx ctx = { .d = d, .o = o, .hf = hf, .out = &p };
+	struct plan p = {0};
+	struct plan_ctx ctx = {.d = d, .o = o, .hf = hf, .out = &p};
 
 	if (!d || !o || !out)
 		return -EINVAL;

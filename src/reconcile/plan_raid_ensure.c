@@ -36,15 +36,17 @@ static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	}
 	if (v->block_size && a->block_size != v->block_size) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replicas have %u-byte blocks, the volume wants %u; "
+			    "volume %" PRIu64
+			    ": replicas have %u-byte blocks, the volume wants %u; "
 			    "raid not created",
 			    v->id, a->block_size, v->block_size);
 		return false;
 	}
 	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes + PLAN_RAID_SB_BYTES) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replicas hold %" PRIu64 " bytes, the volume needs %"
-			    PRIu64 " plus %llu for the raid superblock; raid not created",
+			    "volume %" PRIu64 ": replicas hold %" PRIu64
+			    " bytes, the volume needs %" PRIu64
+			    " plus %llu for the raid superblock; raid not created",
 			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes,
 			    PLAN_RAID_SB_BYTES);
 		return false;
@@ -78,11 +80,12 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 			plan_barrier(vp);
 			return;
 		}
-		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": %s did not reassemble from the superblocks of %s and "
-			    "%s within %d s; superblocks unreadable or disagreeing: operator decision "
-			    "needed",
-			    v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
+		plan_status(
+			ctx, vp, 0,
+			"volume %" PRIu64 ": %s did not reassemble from the superblocks of %s and "
+			"%s within %d s; superblocks unreadable or disagreeing: operator decision "
+			"needed",
+			v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
 		return;
 	}
 	for (int s = 0; s < 2; s++) {
@@ -142,9 +145,10 @@ static bool bases_ours(struct plan_ctx *ctx, struct vol_plan *vp, const struct o
 			if (strcmp(r->bases[i].name, vp->bdev[k]) == 0)
 				ours = true;
 		if (!ours) {
-			plan_conflict(ctx, vp, r->name,
-				      "%s exists with base %s, which is no replica of volume %" PRIu64,
-				      r->name, r->bases[i].name, vp->v->id);
+			plan_conflict(
+				ctx, vp, r->name,
+				"%s exists with base %s, which is no replica of volume %" PRIu64,
+				r->name, r->bases[i].name, vp->v->id);
 			return false;
 		}
 	}
@@ -206,16 +210,19 @@ static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 				ref = &r->bases[i];
 		if (b->claimed) {
 			plan_conflict(ctx, vp, b->name,
-				      "bdev %s of volume %" PRIu64 " is claimed but not a base of %s",
+				      "bdev %s of volume %" PRIu64
+				      " is claimed but not a base of %s",
 				      b->name, vp->v->id, r->name);
 			return;
 		}
 		if (ref && b->num_blocks < ref->data_offset + ref->data_size) {
 			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 ": %s has %" PRIu64 " blocks, %s needs %" PRIu64
-				    " (offset %" PRIu64 " + size %" PRIu64 "); not re-added",
+				    "volume %" PRIu64 ": %s has %" PRIu64
+				    " blocks, %s needs %" PRIu64 " (offset %" PRIu64
+				    " + size %" PRIu64 "); not re-added",
 				    vp->v->id, b->name, b->num_blocks, r->name,
-				    ref->data_offset + ref->data_size, ref->data_offset, ref->data_size);
+				    ref->data_offset + ref->data_size, ref->data_offset,
+				    ref->data_size);
 			return;
 		}
 		a = plan_emit(ctx, vp, ACTION_ADD_RAID_BASE);
@@ -257,10 +264,11 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 		if (!all_present)
 			return false; /* waits for a member's bdev; the attach stage brings it */
 		if (age >= 0 && age >= ctx->d->config.assembly_wait_s) {
-			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 ": %s stays configuring (%u of %zu bases) for "
-				    "%" PRId64 " s with every member present: operator decision needed",
-				    vp->v->id, r->name, r->discovered, r->n_bases, age);
+			plan_status(
+				ctx, vp, 0,
+				"volume %" PRIu64 ": %s stays configuring (%u of %zu bases) for "
+				"%" PRId64 " s with every member present: operator decision needed",
+				vp->v->id, r->name, r->discovered, r->n_bases, age);
 			return false;
 		}
 		a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);

@@ -80,7 +80,8 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static int setup(void **state)
 {
-	snprintf(root, sizeof(root), "%s/de-host-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(root, sizeof(root), "%s/de-host-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(root));
 	/* The files every read needs: no routes, no mounts, one interface. */
 	put("proc/net/fib_trie", "Main:\n  +-- 0.0.0.0/0 3 0 5\n"
@@ -151,7 +152,8 @@ static void test_address_on_no_interface(void **state)
 	char err[256] = "";
 
 	/* In a routed subnet but not local; and an IPv6 address nobody has. */
-	assert_int_equal(host_src_addrs_read(root, "10.0.0.9 fd00::9", &a, &n, err, sizeof(err)), 0);
+	assert_int_equal(host_src_addrs_read(root, "10.0.0.9 fd00::9", &a, &n, err, sizeof(err)),
+			 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(a[0].ifname, "");
 	assert_string_equal(a[1].ifname, "");
@@ -238,7 +240,8 @@ static void test_vfio_bound_with_iommu(void **state)
 
 	nvme_device("vfio-pci");
 	mkdirs("sys/kernel/iommu_groups/12/devices");
-	link_to("sys/devices/pci0000:80/0000:82:00.0/iommu_group", "../../../kernel/iommu_groups/12");
+	link_to("sys/devices/pci0000:80/0000:82:00.0/iommu_group",
+		"../../../kernel/iommu_groups/12");
 	assert_int_equal(host_facts_read(root, NULL, &f, err, sizeof(err)), 0);
 	assert_int_equal(f.n_pci, 1);
 	assert_string_equal(f.pci[0].driver, "vfio-pci");
@@ -313,11 +316,15 @@ static void test_missing_mounts_file(void **state)
 static void test_facts_drive_plan(void **state)
 {
 	static struct volume v;
-	struct mapping m = { .id = 7, .volume_id = 1, .state = MAPPING_ASSIGNED };
-	struct local_device dev = { .bdf = "0000:82:00.0" };
-	struct desired d = { .mappings = &m, .n_mappings = 1, .volumes = &v, .n_volumes = 1,
-			     .devices = &dev, .n_devices = 1 };
-	struct observed o = { .bdevs_listed = true };
+	struct mapping m = {.id = 7, .volume_id = 1, .state = MAPPING_ASSIGNED};
+	struct local_device dev = {.bdf = "0000:82:00.0"};
+	struct desired d = {.mappings = &m,
+			    .n_mappings = 1,
+			    .volumes = &v,
+			    .n_volumes = 1,
+			    .devices = &dev,
+			    .n_devices = 1};
+	struct observed o = {.bdevs_listed = true};
 	struct host_facts f;
 	struct plan p;
 	char err[256] = "";

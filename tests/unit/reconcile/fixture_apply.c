@@ -158,7 +158,8 @@ static void apply_one(struct fx *f, const struct action *a)
 	case ACTION_REMOVE_KEY:
 		for (size_t k = 0; k < f->nk; k++)
 			if (strcmp(f->keys[k].name, a->object) == 0) {
-				memmove(&f->keys[k], &f->keys[k + 1], (f->nk - k - 1) * sizeof(f->keys[0]));
+				memmove(&f->keys[k], &f->keys[k + 1],
+					(f->nk - k - 1) * sizeof(f->keys[0]));
 				f->nk--;
 				break;
 			}

@@ -174,8 +174,8 @@ static void check_advances_last(const struct plan *p)
 
 static void test_invariant_3_no_advance_after_failed_rpc(void **state)
 {
-	enum action_kind kinds[] = { ACTION_ATTACH_PATH, ACTION_CREATE_RAID, ACTION_SET_QOS,
-				     ACTION_CREATE_VHOST };
+	enum action_kind kinds[] = {ACTION_ATTACH_PATH, ACTION_CREATE_RAID, ACTION_SET_QOS,
+				    ACTION_CREATE_VHOST};
 
 	/* Whichever RPC of the create chain fails, the mapping never reaches ATTACHED. */
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -191,8 +191,8 @@ static void test_invariant_3_no_advance_after_failed_rpc(void **state)
 		fx_done(&F);
 	}
 	/* Same for teardown: a failing delete keeps the mapping DETACH_REQUESTED. */
-	enum action_kind down[] = { ACTION_DELETE_VHOST, ACTION_DELETE_RAID,
-				    ACTION_DETACH_CONTROLLER };
+	enum action_kind down[] = {ACTION_DELETE_VHOST, ACTION_DELETE_RAID,
+				   ACTION_DETACH_CONTROLLER};
 
 	for (size_t k = 0; k < sizeof(down) / sizeof(down[0]); k++) {
 		fx_init(&F);
@@ -214,7 +214,7 @@ static void test_invariant_4_no_listing_during_reset(void **state)
 
 	fx_init(&F);
 	fx_attached(&F, 1, 7)->qos.rw_mbytes_per_sec = 10; /* would need SET_QOS */
-	F.vhosts[0].has_bdev = false;                       /* would need a new vhost */
+	F.vhosts[0].has_bdev = false;			   /* would need a new vhost */
 	fx_ctrlr_name(&F.vols[0], 0, c0, sizeof(c0));
 	F.paths[0][0].state = CTRLR_RESETTING;
 	fx_volume(&F, 2);
@@ -224,7 +224,8 @@ static void test_invariant_4_no_listing_during_reset(void **state)
 	fx_plan(&F);
 	assert_true(F.p.reset_in_progress);
 	for (size_t i = 0; i < F.p.n_actions; i++)
-		assert_int_not_equal(F.p.actions[i].volume_id, 1); /* nothing on the resetting one */
+		assert_int_not_equal(F.p.actions[i].volume_id,
+				     1);			 /* nothing on the resetting one */
 	assert_int_equal(fx_count(&F.p, ACTION_ATTACH_PATH), 2); /* volume 2 goes on */
 
 	/* The observer skipped bdev_get_bdevs: nothing that depends on bdevs is planned. */
@@ -503,7 +504,7 @@ static void test_invariant_10_orphans(void **state)
 		assert_string_not_equal(LOG[i].object, "vhost_stale");
 		assert_string_not_equal(LOG[i].object, "operator_key");
 	}
-	assert_int_equal(F.nc, 1); /* Nvme0 */
+	assert_int_equal(F.nc, 1);  /* Nvme0 */
 	assert_int_equal(F.nvh, 1); /* vhost_stale */
 	assert_int_equal(F.nr, 0);
 	fx_done(&F);
