@@ -336,6 +336,21 @@ static void test_property_random_worlds(void **state)
 		random_world();
 		p = fx_plan(&F);
 		total += p->n_actions;
+		/* Same input, same plan: nothing depends on memory layout or hidden state. */
+		{
+			struct plan again;
+
+			assert_int_equal(plan_build(&F.d, &F.o, &F.hf, &again), 0);
+			assert_int_equal(again.n_actions, p->n_actions);
+			for (size_t i = 0; i < p->n_actions; i++) {
+				char x[1024], y[1024];
+
+				plan_action_describe(&p->actions[i], x, sizeof(x));
+				plan_action_describe(&again.actions[i], y, sizeof(y));
+				assert_string_equal(x, y);
+			}
+			plan_free(&again);
+		}
 		for (size_t i = 0; i < p->n_actions; i++)
 			check_action(n, p, i);
 		fx_done(&F);
