@@ -261,6 +261,39 @@ static void test_pcie_drive_attach_and_hot_remove(void **state)
 	node_stop(&h);
 }
 
+static void test_failover_trid_joins_first_controller(void **state)
+{
+	struct pair p;
+	char second[8];
+	json_t *ap, *r, *ctrlr;
+
+	pair_up(&p);
+	free_port(second);
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_listener", listen_addr(second)));
+	ap = attach_params("nvme0", "lv0", p.port, 10);
+	json_object_set_new(ap, "multipath", json_string("failover"));
+	assert_json(call_ok(&p.host, "bdev_nvme_attach_controller", ap), "[\"nvme0n1\"]");
+	/* a multipath path under a failover name mixes the two modes */
+	free(call_err(&p.host, "bdev_nvme_attach_controller",
+		      attach_params("nvme0", "lv0", second, 10), -22));
+	ap = attach_params("nvme0", "lv0", second, 10);
+	json_object_set_new(ap, "multipath", json_string("failover"));
+	assert_json(call_ok(&p.host, "bdev_nvme_attach_controller", ap), "[\"nvme0n1\"]");
+	r = call_ok(&p.host, "bdev_nvme_get_controllers", json_pack("{s:s}", "name", "nvme0"));
+	ctrlr = json_array_get(json_object_get(json_array_get(r, 0), "ctrlrs"), 0);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "ctrlrs")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(ctrlr, "alternate_trids"), 0),
+				    "trsvcid")),
+			    second);
+	json_decref(r);
+	/* detaching the failover trid leaves the controller */
+	json_decref(call_ok(&p.host, "bdev_nvme_detach_controller",
+			    json_pack("{s:s,s:s}", "name", "nvme0", "trsvcid", second)));
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 100));
+	pair_down(&p);
+}
+
 static void write_key(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "w");
@@ -331,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_partition_and_heal),
 		cmocka_unit_test(test_pcie_drive_attach_and_hot_remove),
 		cmocka_unit_test(test_dhchap_auth),
+		cmocka_unit_test(test_failover_trid_joins_first_controller),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, kill_children);
