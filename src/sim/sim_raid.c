@@ -374,6 +374,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 			return -EINVAL;
 		}
 	}
+	if (!base->name)
+		return -EINVAL; /* neither a name nor a uuid to look for */
 	b = sim_bdev_find(s, base->name);
 	if (!b)
 		return -ENODEV;
