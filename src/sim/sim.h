@@ -98,6 +98,14 @@ bool sim_decode_ok(const json_t *params, const struct sim_decoder *d, size_t n);
  * with a required or an all-optional decoder table) rejects a call without "params".
  */
 bool sim_decode_strict(const json_t *params, const struct sim_decoder *d, size_t n);
+/*
+ * The value of a SIM_J_UINT parameter that passed sim_decode_ok. Integers above
+ * INT64_MAX (up to UINT64_MAX, which SPDK's uint64 decoders take) do not fit a jansson
+ * integer; the core hands them over marked and this reads them. Use it for uint64 fields.
+ */
+uint64_t sim_json_u64(const json_t *v);
+/* A uint64 as a JSON number (above INT64_MAX a real: jansson has no unsigned integer). */
+json_t *sim_json_from_u64(uint64_t v);
 
 /* ---- Timers and fds ---------------------------------------------------------------- */
 

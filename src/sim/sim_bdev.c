@@ -302,12 +302,18 @@ static json_t *io_types_default(void)
 	return o;
 }
 
+json_t *sim_json_from_u64(uint64_t v)
+{
+	/* jansson integers are int64: above that only a (rounded) real can carry it */
+	return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+}
+
 json_t *sim_bdev_qos_json(struct sim_bdev *b)
 {
 	json_t *o = json_object();
 
 	for (int i = 0; i < SIM_QOS_COUNT; i++)
-		json_object_set_new(o, qos_names[i], json_integer((json_int_t)b->qos[i]));
+		json_object_set_new(o, qos_names[i], sim_json_from_u64(b->qos[i]));
 	return o;
 }
 
@@ -400,6 +406,12 @@ json_t *sim_bdev_config(struct sim *s)
 		if (!listed && *m != &sim_module_bdev && (*m)->config)
 			(*m)->config(s, "bdev", arr);
 	}
+	sim_bdev_config_tail(s, arr);
+	return arr;
+}
+
+void sim_bdev_config_tail(struct sim *s, json_t *arr)
+{
 	for (struct sim_bdev *b = s->bdevs; b; b = b->next) {
 		json_t *p;
 		bool any = false;
@@ -409,7 +421,7 @@ json_t *sim_bdev_config(struct sim *s)
 		p = json_pack("{s:s}", "name", b->name);
 		for (int i = 0; i < SIM_QOS_COUNT; i++) {
 			if (b->qos[i]) {
-				json_object_set_new(p, qos_names[i], json_integer((json_int_t)b->qos[i]));
+				json_object_set_new(p, qos_names[i], sim_json_from_u64(b->qos[i]));
 				any = true;
 			}
 		}
@@ -420,5 +432,4 @@ json_t *sim_bdev_config(struct sim *s)
 			json_decref(p);
 	}
 	json_array_append_new(arr, json_pack("{s:s}", "method", "bdev_wait_for_examine"));
-	return arr;
 }

@@ -150,6 +150,14 @@ int fab_link_send(struct fab_link *l, json_t *msg)
 	return rc;
 }
 
+void fab_link_poll(struct sim *s, struct fab_link *l)
+{
+	struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
+
+	if (!l->in_dispatch && poll(&pfd, 1, 0) > 0)
+		link_on_readable(s, l->fd, pfd.revents, l);
+}
+
 void fab_link_close(struct sim *s, struct fab_link *l)
 {
 	if (!l)

@@ -20,6 +20,11 @@
 
 /* How long the first connect of an attach may take before it counts as failed. */
 #define NVME_CONNECT_TIMEOUT_MS 5000
+/*
+ * A reconnect or reset that reaches the target still initialises the controller
+ * (admin queue polled every nvme_adminq_poll_period_us): "resetting" that long.
+ */
+#define NVME_CTRLR_INIT_MS 100
 
 /* A bdev_nvme_reset_controller in progress: its paths reconnect one after another. */
 struct nvme_reset {
@@ -475,6 +480,14 @@ static void ns_changed(struct sim *s, struct nvme_ctrlr *c, json_t *arr)
 	}
 }
 
+static void init_done_later(struct sim *s, void *ctx)
+{
+	struct nvme_ctrlr *c = ctx;
+
+	c->timer = NULL;
+	connect_done(s, c, 0);
+}
+
 static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ctx)
 {
 	struct nvme_ctrlr *c = ctx;
@@ -506,7 +519,13 @@ static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ct
 			/* kept for attach_finish: the superblocks of the namespaces */
 			c->alternate_trids = json_incref(json_object_get(msg, "namespaces"));
 		}
-		connect_done(s, c, 0);
+		if (c->pending) {
+			connect_done(s, c, 0);
+			return;
+		}
+		if (c->timer)
+			sim_timer_cancel(s, c->timer);
+		c->timer = sim_timer_add(s, NVME_CTRLR_INIT_MS, init_done_later, c);
 	} else if (strcmp(op, "rejected") == 0) {
 		fab_link_close(s, l);
 		c->link = NULL;
@@ -544,6 +563,7 @@ static void connect_fail_later(struct sim *s, void *ctx)
 	c->timer = NULL;
 	connect_done(s, c, -EIO);
 }
+
 
 static void pcie_connect_later(struct sim *s, void *ctx)
 {
@@ -584,7 +604,9 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 
 /*
  * Connect (or reconnect) a path. The answer arrives later through host_on_msg or a
- * timer; a refused connection fails on the next loop pass, as SPDK's poller notices.
+ * timer. A refused connection fails at once for a reconnect (SPDK's reset fails within
+ * the poller that started it) and on the next loop pass for an attach, whose answer
+ * is always deferred.
  */
 static void path_connect(struct sim *s, struct nvme_ctrlr *c)
 {
@@ -594,13 +616,15 @@ static void path_connect(struct sim *s, struct nvme_ctrlr *c)
 		c->timer = sim_timer_add(s, 0, pcie_connect_later, c);
 		return;
 	}
-	if (nvme_path_blocked(s, c->trid.traddr, c->trid.trsvcid)) {
-		c->timer = sim_timer_add(s, 0, connect_fail_later, c);
-		return;
-	}
-	fd = fab_tcp_connect(c->trid.traddr, c->trid.trsvcid);
+	if (nvme_path_blocked(s, c->trid.traddr, c->trid.trsvcid))
+		fd = -ENETUNREACH;
+	else
+		fd = fab_tcp_connect(c->trid.traddr, c->trid.trsvcid);
 	if (fd < 0) {
-		c->timer = sim_timer_add(s, 0, connect_fail_later, c);
+		if (c->pending)
+			c->timer = sim_timer_add(s, 0, connect_fail_later, c);
+		else
+			connect_done(s, c, -EIO);
 		return;
 	}
 	c->link = fab_link_new(s, fd, host_on_msg, host_on_close, c);
@@ -822,6 +846,18 @@ void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d)
 			c->drive = NULL;
 			/* hot removal: the controller is gone, no reconnect */
 			nvme_ctrlr_delete(s, c);
+		}
+	}
+}
+
+void nvme_links_poll(struct sim *s)
+{
+	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs, *nn; n; n = nn) {
+		nn = n->next;
+		for (struct nvme_ctrlr *c = n->ctrlrs, *cn; c; c = cn) {
+			cn = c->next;
+			if (c->link)
+				fab_link_poll(s, c->link);
 		}
 	}
 }

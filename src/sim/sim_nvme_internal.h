@@ -167,6 +167,11 @@ json_t *nvme_trid_json(const struct nvme_trid *t);
 bool nvme_ctrlr_connected(const struct nvme_ctrlr *c);
 /* true when a path to traddr:trsvcid is partitioned (path_down). */
 bool nvme_path_blocked(struct sim *s, const char *traddr, const char *trsvcid);
+/*
+ * Process connection events that already arrived (a target that went away) before
+ * reporting state: SPDK's qpair pollers run far more often than any RPC.
+ */
+void nvme_links_poll(struct sim *s);
 /* A PCIe drive was hot-removed: its paths are deleted at once. */
 void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d);
 /* A partition to traddr[:trsvcid] began: drop the live connections that cross it. */

@@ -602,6 +602,7 @@ static void rpc_bdev_nvme_get_controllers(struct sim_req *req)
 		sim_reply_error(req, -32603, "spdk_json_decode_object failed");
 		return;
 	}
+	nvme_links_poll(req->sim);
 	arr = json_array();
 	if (name) {
 		struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(req->sim, name);
@@ -678,6 +679,7 @@ static void rpc_bdev_nvme_get_io_paths(struct sim_req *req)
 		sim_reply_error(req, -32603, "spdk_json_decode_object failed");
 		return;
 	}
+	nvme_links_poll(req->sim);
 	/* the app thread exists first; poll groups and others follow in creation order */
 	for (struct sim_channel *ch = sim_channel_first(req->sim); ch; ch = ch->next)
 		if (strcmp(ch->thread, "app_thread") == 0 && json_array_size(threads) == 0)

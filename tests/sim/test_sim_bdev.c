@@ -161,12 +161,14 @@ static void test_saved_config(void **state)
 
 	b->qos[SIM_QOS_RW_IOPS] = 2000;
 	b->qos[SIM_QOS_W_MBPS] = 40;
-	json_t *cfg = sim_bdev_config(&s);
-	size_t n = json_array_size(cfg);
+	json_t *cfg = json_array();
+	size_t n;
 
-	assert_true(n >= 4);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(cfg, 0), "method")),
-			    "bdev_set_options");
+	/* the modules' own hooks need their state: only the per-bdev part runs here (the
+	 * whole "bdev" config is checked over the socket in test_sim_core) */
+	sim_bdev_config_tail(&s, cfg);
+	n = json_array_size(cfg);
+	assert_int_equal(n, 3);
 	/* the bdev's own entry, then its QoS, then the examine barrier, last */
 	assert_string_equal(json_string_value(json_object_get(json_array_get(cfg, n - 3), "method")),
 			    "test_create");

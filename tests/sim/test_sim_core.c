@@ -419,10 +419,31 @@ static void test_bdev_entry_and_qos(void **state)
 		    "{\"rw_ios_per_sec\":2000,\"rw_mbytes_per_sec\":0,\"r_mbytes_per_sec\":50,"
 		    "\"w_mbytes_per_sec\":0}");
 	json_decref(b);
+	/* uint64 edge values: UINT64_MAX is "not defined"; beyond uint64 fails decoding */
+	assert_json(rpc(&c, "{\"id\":20,\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":"
+			    "\"d0\",\"w_mbytes_per_sec\":18446744073709551615}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":20,\"error\":{\"code\":-22,"
+		    "\"message\":\"No rate limits specified\"}}");
+	assert_json(rpc(&c, "{\"id\":21,\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":"
+			    "\"d0\",\"w_mbytes_per_sec\":18446744073709551616}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":21,\"error\":{\"code\":-32603,"
+		    "\"message\":\"spdk_json_decode_object failed\"}}");
+	assert_json(rpc(&c, "{\"id\":22,\"method\":\"bdev_get_bdevs\","
+			    "\"params\":{\"name\":\"d0\",\"timeout\":18446744073709551615}}"
+			    "{\"id\":23,\"method\":\"spdk_get_version\",\"params\":{\"x\":"
+			    "99999999999999999999999}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":23,\"error\":{\"code\":-32602,"
+		    "\"message\":\"spdk_get_version method requires no parameters\"}}");
+	json_t *big = conn_recv(&c, 2000, NULL);
+	assert_int_equal(json_integer_value(json_object_get(big, "id")), 22);
+	assert_non_null(json_object_get(big, "result"));
+	json_decref(big);
 	/* the saved config replays the limit */
 	json_t *cfg = result_of(rpc(&c, "{\"id\":7,\"method\":\"framework_get_config\","
 					"\"params\":{\"name\":\"bdev\"}}"));
 	size_t n = json_array_size(cfg);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cfg, 0), "method")),
+			    "bdev_set_options");
 	assert_json(json_incref(json_array_get(cfg, n - 2)),
 		    "{\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":\"d0\","
 		    "\"rw_ios_per_sec\":2000,\"r_mbytes_per_sec\":50}}");
