@@ -216,10 +216,20 @@ static void rpc_bdev_get_iostat(struct sim_req *req)
 		sim_reply(req, res);
 		return;
 	}
+	/*
+	 * Each bdev's stats are gathered by a walk over its channels, and the answer lists
+	 * them as the walks finish: a bdev without channels after one message, one with
+	 * channels after a round trip to their threads. So channel-less bdevs come first,
+	 * each group in registration order.
+	 */
 	list = json_array();
-	for (struct sim_bdev *it = b ? b : s->bdevs; it; it = b ? NULL : it->next) {
-		json_array_append_new(list, iostat_entry(it));
-		stats_reset(it, mode);
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct sim_bdev *it = b ? b : s->bdevs; it; it = b ? NULL : it->next) {
+			if ((it->channels != 0) != (pass == 1))
+				continue;
+			json_array_append_new(list, iostat_entry(it));
+			stats_reset(it, mode);
+		}
 	}
 	json_object_set_new(res, "bdevs", list);
 	sim_reply(req, res);

@@ -74,10 +74,14 @@ static void report(struct replay_run *r, bool ok, const char *what, const json_t
 	printf("  FAIL %s#%s%s%s\n", r->file, what, note ? ": " : "", note ? note : "");
 	if (want || got) {
 		char *w = replay_show(want), *g = replay_show(got);
+		char *d = want && got ? replay_diff(want, got) : NULL;
 
 		printf("       want %s\n       got  %s\n", w, g);
+		if (d)
+			printf("       first difference at %s\n", d);
 		free(w);
 		free(g);
+		free(d);
 	}
 }
 
@@ -248,6 +252,8 @@ static void check_saved_config(struct replay_run *r)
 	replay_normalise(&r->env, doc);
 	snprintf(path, sizeof(path), "%s/config_saved.json", r->dir);
 	want = json_load_file(path, 0, NULL);
+	if (want)
+		replay_normalise(&r->env, want);
 	report(r, want && json_equal(want, doc), "config_saved.json", want, doc, NULL);
 	json_decref(want);
 	json_decref(doc);
@@ -379,11 +385,22 @@ static void timed_add(struct replay_run *r, json_t *d, const json_t *want, json_
 	json_array_append_new(json_object_get(g, "got"), x);
 }
 
+static void do_step_cmp(struct replay_run *r, json_t *d, json_t *want);
+
 static void do_step(struct replay_run *r, json_t *d)
+{
+	json_t *want = replay_normalise(&r->env, json_deep_copy(json_object_get(d, "response")));
+
+	do_step_cmp(r, d, want);
+	json_decref(want);
+}
+
+static void do_step_cmp(struct replay_run *r, json_t *d, json_t *want)
 {
 	long step = (long)json_integer_value(json_object_get(d, "step"));
 	const char *target = json_string_value(json_object_get(d, "target"));
-	json_t *want = json_object_get(d, "response"), *ts = json_object_get(d, "t_s"), *got;
+	/* want: the recording, normalised like the answer (cntlid, progress dropped) */
+	json_t *ts = json_object_get(d, "t_s"), *got;
 	int idx = replay_target_index(target);
 	char what[64];
 	bool ok;

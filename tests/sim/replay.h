@@ -73,6 +73,8 @@ char *replay_subst_paths(const struct replay_env *e, const char *text);
 json_t *replay_normalise(const struct replay_env *e, json_t *v);
 /* Remove every member named `key` anywhere in v. */
 void replay_drop_key(json_t *v, const char *key);
+/* "path: want X, got Y" for the first difference (caller frees); NULL when equal. */
+char *replay_diff(const json_t *want, const json_t *got);
 /* Compact one-line rendering for reports (caller frees). */
 char *replay_show(const json_t *v);
 
@@ -84,7 +86,6 @@ enum replay_alt_kind {
 	ALT_IGNORE_KEYS, /* compare after dropping the listed keys everywhere */
 	ALT_ERROR_OK,    /* an error answer with one of the listed codes is also valid */
 	ALT_NAMES_ONLY,  /* compare only the "name" members of the result array, as a set */
-	ALT_UNORDERED,   /* the result array may come in any order */
 	ALT_SUBSEQUENCE, /* timed polls: the distinct states may skip intermediate ones */
 };
 
