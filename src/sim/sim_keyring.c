@@ -74,7 +74,9 @@ void sim_keyring_put(struct sim *s, struct sim_key *k)
 	if (!k)
 		return;
 	if (--k->refcnt == 0) {
-		key_unlink(&s->keyring->removed, k);
+		/* after keyring_fini a key still referenced was left on no list */
+		if (s->keyring)
+			key_unlink(&s->keyring->removed, k);
 		key_free(k);
 	}
 }
@@ -224,13 +226,16 @@ static void keyring_fini(struct sim *s)
 
 	if (!st)
 		return;
+	/* keys other modules still hold outlive the keyring until they put them */
 	for (struct sim_key *k = st->keys, *n; k; k = n) {
 		n = k->next;
-		key_free(k);
+		k->next = NULL;
+		if (--k->refcnt == 0)
+			key_free(k);
 	}
 	for (struct sim_key *k = st->removed, *n; k; k = n) {
 		n = k->next;
-		key_free(k);
+		k->next = NULL;
 	}
 	free(st);
 	s->keyring = NULL;

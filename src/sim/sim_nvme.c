@@ -350,13 +350,25 @@ static void trid_free(struct nvme_trid *t)
 	free(t->subnqn);
 }
 
+static void reset_continue(struct sim *s, void *ctx);
+
 void nvme_ctrlr_free(struct sim *s, struct nvme_ctrlr *c)
 {
+	if (c->reset) {
+		/* the path went away inside a reset: the reset goes on with the others */
+		struct nvme_reset *r = c->reset;
+
+		for (size_t i = 0; i < r->n; i++)
+			if (r->paths[i] == c)
+				r->paths[i] = NULL;
+		sim_timer_add(s, 0, reset_continue, r);
+	}
 	if (c->timer)
 		sim_timer_cancel(s, c->timer);
 	fab_link_close(s, c->link);
 	trid_free(&c->trid);
 	json_decref(c->alternate_trids);
+	json_decref(c->wire_ns);
 	free(c->hostnqn);
 	free(c->hostaddr);
 	free(c->hostsvcid);
@@ -470,6 +482,15 @@ static void ns_changed(struct sim *s, struct nvme_ctrlr *c, json_t *arr)
 	ns_list_parse(c, arr);
 	if (!n)
 		return;
+	for (struct nvme_bdev *nb = n->bdevs, *next; nb; nb = next) {
+		bool served = false;
+
+		next = nb->next;
+		for (struct nvme_ctrlr *o = n->ctrlrs; o; o = o->next)
+			served |= path_ns(o, nb->nsid) != NULL;
+		if (!served)
+			sim_bdev_unregister(s, nb->bdev);
+	}
 	for (size_t i = 0; i < c->nns; i++) {
 		struct nvme_bdev *nb = nbdev_find(n, c->ns[i].nsid);
 
@@ -515,9 +536,9 @@ static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ct
 			}
 		} else {
 			ns_list_parse(c, json_object_get(msg, "namespaces"));
-			json_decref(c->alternate_trids);
+			json_decref(c->wire_ns);
 			/* kept for attach_finish: the superblocks of the namespaces */
-			c->alternate_trids = json_incref(json_object_get(msg, "namespaces"));
+			c->wire_ns = json_incref(json_object_get(msg, "namespaces"));
 		}
 		if (c->pending) {
 			connect_done(s, c, 0);
@@ -596,8 +617,8 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 	if (c->nbdev_ctrlr) {
 		json_decref(arr);
 	} else {
-		json_decref(c->alternate_trids);
-		c->alternate_trids = arr;
+		json_decref(c->wire_ns);
+		c->wire_ns = arr;
 	}
 	connect_done(s, c, 0);
 }
@@ -657,11 +678,24 @@ static void attach_reply(struct sim *s, struct nvme_ctrlr *c)
 static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 {
 	struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(s, c->attach_name), **tail;
-	json_t *wire = c->alternate_trids;
+	json_t *wire = c->wire_ns;
 	struct nvme_ctrlr **ct;
 	bool created = false;
 
-	c->alternate_trids = NULL;
+	c->wire_ns = NULL;
+	if (n && c->multipath == NVME_MP_FAILOVER && n->ctrlrs->multipath == NVME_MP_FAILOVER) {
+		/* bdev_nvme_add_secondary_trid: the probed controller only lends its trid */
+		struct nvme_ctrlr *first = n->ctrlrs;
+
+		json_decref(wire);
+		for (size_t i = 0; i < c->nns; i++)
+			if (!path_ns(first, c->ns[i].nsid))
+				return -EINVAL;
+		if (!first->alternate_trids)
+			first->alternate_trids = json_array();
+		json_array_append_new(first->alternate_trids, nvme_trid_json(&c->trid));
+		return 1;
+	}
 	if (n) {
 		/* bdev_nvme_check_multipath: every controller of a name has its own cntlid */
 		for (struct nvme_ctrlr *o = n->ctrlrs; o; o = o->next) {
@@ -723,6 +757,8 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 	while (r->next < r->n) {
 		struct nvme_ctrlr *c = r->paths[r->next++];
 
+		if (!c)
+			continue;
 		/* the controller is disconnected and connected again: a new cntlid */
 		fab_link_close(s, c->link);
 		c->link = NULL;
@@ -743,6 +779,11 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 		sim_reply(r->req, json_true());
 	free(r->paths);
 	free(r);
+}
+
+static void reset_continue(struct sim *s, void *ctx)
+{
+	reset_next(s, ctx);
 }
 
 void nvme_reset_start(struct sim *s, struct nvme_ctrlr **paths, size_t n, struct sim_req *req)
@@ -812,6 +853,18 @@ static void connect_done(struct sim *s, struct nvme_ctrlr *c, int rc)
 			c->pending = NULL;
 			nvme_ctrlr_free(s, c);
 			sim_reply_errno(req, -rc);
+			return;
+		}
+		if (rc == 1) {
+			/* a failover trid: answer with the bdevs of the controller it joined */
+			struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(s, c->attach_name);
+			json_t *names = json_array();
+
+			for (struct nvme_bdev *nb = n->bdevs; nb; nb = nb->next)
+				json_array_append_new(names, json_string(nb->bdev->name));
+			c->pending = NULL;
+			nvme_ctrlr_free(s, c);
+			sim_reply(req, names);
 			return;
 		}
 		c->state = NVME_CTRLR_ENABLED;

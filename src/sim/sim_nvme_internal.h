@@ -59,7 +59,8 @@ struct nvme_reset;
 struct nvme_ctrlr {
 	struct nvme_bdev_ctrlr *nbdev_ctrlr;
 	struct nvme_trid trid;
-	json_t *alternate_trids; /* failover mode: extra trids (saved-config shape) */
+	json_t *alternate_trids; /* failover mode: extra trids (get_controllers shape) */
+	json_t *wire_ns;         /* the target's namespace list until the attach finishes */
 	char *hostnqn, *hostaddr, *hostsvcid;
 	int32_t ctrlr_loss_timeout_sec;
 	uint32_t reconnect_delay_sec, fast_io_fail_timeout_sec;

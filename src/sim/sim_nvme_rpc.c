@@ -414,7 +414,9 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 			return;
 		}
 	}
-	if (existing && existing->ctrlrs->multipath != mp && mp != NVME_MP_DISABLE) {
+	/* all controllers of a name are multipath, or none is */
+	if (existing && (existing->ctrlrs->multipath == NVME_MP_MULTIPATH) !=
+				(mp == NVME_MP_MULTIPATH)) {
 		nvme_ctrlr_free(s, c);
 		sim_reply_errno(req, EINVAL);
 		return;
@@ -449,6 +451,24 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 }
 
 /* ---- detach, reset ------------------------------------------------------------------------ */
+
+/* A failover trid (get_controllers shape) matches the detach request's path fields. */
+static bool trid_matches(json_t *p, const char *canon_tr, const char *canon_af, json_t *t)
+{
+	static const char *const keys[] = {"traddr", "trsvcid", "subnqn"};
+
+	if (!str_param(p, "traddr") && !str_param(p, "trsvcid") && !canon_tr)
+		return false;
+	if (canon_tr && strcmp(canon_tr, str_param(t, "trtype")) != 0)
+		return false;
+	if (canon_af && (!str_param(t, "adrfam") || strcmp(canon_af, str_param(t, "adrfam"))))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (str_param(p, keys[i]) &&
+		    (!str_param(t, keys[i]) || strcmp(str_param(p, keys[i]), str_param(t, keys[i]))))
+			return false;
+	return true;
+}
 
 static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 {
@@ -485,6 +505,23 @@ static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 	n = nvme_bdev_ctrlr_find(req->sim, str_param(p, "name"));
 	if (!n) {
 		sim_reply_errno(req, ENODEV);
+		return;
+	}
+	/* failover trids matching the path given are dropped first */
+	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
+		for (size_t i = 0; i < json_array_size(c->alternate_trids);) {
+			json_t *t = json_array_get(c->alternate_trids, i);
+
+			if (trid_matches(p, canon_tr, canon_af, t)) {
+				json_array_remove(c->alternate_trids, i);
+				any = true;
+				continue;
+			}
+			i++;
+		}
+	}
+	if (any) {
+		sim_reply(req, json_true());
 		return;
 	}
 	for (struct nvme_ctrlr *c = n->ctrlrs, *next; c; c = next) {
@@ -577,6 +614,8 @@ static json_t *ctrlr_json(const struct nvme_ctrlr *c)
 	json_t *o = json_pack("{s:s,s:o}", "state", state_str(c->state), "trid",
 			      nvme_trid_json(&c->trid));
 
+	if (c->alternate_trids)
+		json_object_set(o, "alternate_trids", c->alternate_trids);
 	json_object_set_new(o, "cntlid", json_integer(c->cntlid));
 	json_object_set_new(o, "host", json_pack("{s:s,s:s,s:s}", "nqn", c->hostnqn, "addr",
 						 c->hostaddr, "svcid", c->hostsvcid));
@@ -810,9 +849,21 @@ void sim_nvme_config(struct sim *s, const char *subsystem, json_t *arr)
 		return;
 	json_array_append_new(arr, json_pack("{s:s,s:O}", "method", "bdev_nvme_set_options",
 					     "params", st->opts));
-	for (struct nvme_bdev_ctrlr *n = st->ctrlrs; n; n = n->next)
-		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
+	for (struct nvme_bdev_ctrlr *n = st->ctrlrs; n; n = n->next) {
+		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
+			size_t i;
+			json_t *alt;
+
 			json_array_append_new(arr, attach_config(n, c));
+			/* each failover trid is one more attach of the same name */
+			json_array_foreach(c->alternate_trids, i, alt) {
+				json_t *e = attach_config(n, c), *p = json_object_get(e, "params");
+
+				json_object_update(p, alt);
+				json_array_append_new(arr, e);
+			}
+		}
+	}
 	json_array_append_new(arr, json_pack("{s:s,s:{s:I,s:b}}", "method",
 					     "bdev_nvme_set_hotplug", "params", "period_us",
 					     (json_int_t)st->hotplug_period_us, "enable",
