@@ -940,16 +940,16 @@ static void nvme_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	sim_channel_forget_bdev(s, b);
 }
 
+static const struct sim_bdev_listener nvme_listener = {.removed = nvme_bdev_removed};
+
 static void nvme_init(struct sim *s)
 {
-	static const struct sim_bdev_listener listener = {.removed = nvme_bdev_removed};
-
 	s->nvme = calloc(1, sizeof(*s->nvme));
 	if (!s->nvme)
 		abort();
 	s->nvme->opts = nvme_default_opts();
 	s->nvme->hotplug_period_us = 100000;
-	sim_bdev_listen(s, &listener);
+	sim_bdev_listen(s, &nvme_listener);
 }
 
 static void nvme_fini(struct sim *s)
@@ -961,13 +961,9 @@ static void nvme_fini(struct sim *s)
 	while (st->ctrlrs) {
 		struct nvme_bdev_ctrlr *n = st->ctrlrs;
 
-		while (n->bdevs) {
-			struct nvme_bdev *nb = n->bdevs;
-
-			n->bdevs = nb->next;
-			nb->bdev->ctx = NULL;
-			free(nb);
-		}
+		/* the bdev's destruct unlinks and frees its nvme_bdev */
+		while (n->bdevs)
+			sim_bdev_unregister(s, n->bdevs->bdev);
 		while (n->ctrlrs) {
 			struct nvme_ctrlr *c = n->ctrlrs;
 
@@ -994,6 +990,7 @@ static void nvme_fini(struct sim *s)
 		free(b->trsvcid);
 		free(b);
 	}
+	sim_bdev_unlisten(s, &nvme_listener);
 	sim_channel_free_all(s);
 	json_decref(st->opts);
 	free(st);

@@ -559,6 +559,8 @@ void rpc_nvmf_subsystem_remove_ns(struct sim_req *req)
 
 void sim_nvmf_bdev_resized(struct sim *s, struct sim_bdev *b)
 {
+	if (!s->target)
+		return;
 	for (struct nvmf_subsystem *ss = s->target->subsystems; ss; ss = ss->next)
 		for (struct nvmf_ns *ns = ss->ns; ns; ns = ns->next)
 			if (ns->bdev == b)
@@ -567,6 +569,8 @@ void sim_nvmf_bdev_resized(struct sim *s, struct sim_bdev *b)
 
 void sim_nvmf_bdev_removed(struct sim *s, struct sim_bdev *b)
 {
+	if (!s->target)
+		return;
 	for (struct nvmf_subsystem *ss = s->target->subsystems; ss; ss = ss->next) {
 		for (struct nvmf_ns **pp = &ss->ns; *pp;) {
 			struct nvmf_ns *ns = *pp;

@@ -626,18 +626,18 @@ static void target_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	sim_nvmf_bdev_removed(s, b);
 }
 
+static const struct sim_bdev_listener target_listener = {
+	.removed = target_bdev_removed,
+	.resized = target_bdev_resized,
+};
+
 static void target_init(struct sim *s)
 {
-	static const struct sim_bdev_listener listener = {
-		.removed = target_bdev_removed,
-		.resized = target_bdev_resized,
-	};
-
 	s->target = calloc(1, sizeof(*s->target));
 	if (!s->target)
 		abort();
 	s->target->transports = json_array();
-	sim_bdev_listen(s, &listener);
+	sim_bdev_listen(s, &target_listener);
 }
 
 static void target_fini(struct sim *s)
@@ -646,22 +646,23 @@ static void target_fini(struct sim *s)
 
 	if (!st)
 		return;
+	sim_bdev_unlisten(s, &target_listener);
 	sim_nvmf_fini(s);
 	while (st->stores) {
 		struct lvs *lvs = st->stores;
 
 		st->stores = lvs->next;
-		while (lvs->lvols) {
-			struct lvol *l = lvs->lvols;
-
-			lvs->lvols = l->next;
-			l->bdev->ctx = NULL;
-			free(l->name);
-			free(l->parent);
-			free(l);
-		}
+		/* lvol_destruct unlinks and frees each lvol */
+		while (lvs->lvols)
+			sim_bdev_unregister(s, lvs->lvols->bdev);
+		sim_bdev_release(lvs->base);
 		free(lvs->name);
 		free(lvs);
+	}
+	for (struct sim_bdev *b = sim_bdev_first(s), *next; b; b = next) {
+		next = b->next;
+		if (b->ops == &malloc_ops)
+			sim_bdev_unregister(s, b);
 	}
 	json_decref(st->transports);
 	free(st);
