@@ -814,9 +814,13 @@ static void reconnect_failed(struct sim *s, struct nvme_ctrlr *c)
 {
 	uint64_t elapsed = sim_now_ms() - c->lost_at_ms;
 
-	if (c->ctrlr_loss_timeout_sec == 0 ||
-	    (c->ctrlr_loss_timeout_sec > 0 &&
-	     elapsed >= (uint64_t)c->ctrlr_loss_timeout_sec * 1000)) {
+	/* bdev_nvme_check_op_after_reset: no delay configured, nothing more is tried */
+	if (c->reconnect_delay_sec == 0) {
+		c->state = NVME_CTRLR_FAILED;
+		return;
+	}
+	if (c->ctrlr_loss_timeout_sec > 0 &&
+	    elapsed >= (uint64_t)c->ctrlr_loss_timeout_sec * 1000) {
 		nvme_ctrlr_delete(s, c);
 		return;
 	}

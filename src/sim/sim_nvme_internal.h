@@ -25,6 +25,7 @@ enum nvme_ctrlr_state {
 	NVME_CTRLR_ENABLED,         /* connected */
 	NVME_CTRLR_RESETTING,       /* a reset or reconnect attempt is in progress */
 	NVME_CTRLR_RECONNECT_DELAYED, /* lost; the next attempt waits reconnect_delay_sec */
+	NVME_CTRLR_FAILED,          /* lost without reconnect_delay_sec: stays until reset/detach */
 	NVME_CTRLR_DELETING,        /* being detached */
 };
 

@@ -577,7 +577,7 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
 		if (cntlid && c->cntlid != json_integer_value(cntlid))
 			continue;
-		if (c->state != NVME_CTRLR_ENABLED) {
+		if (c->state != NVME_CTRLR_ENABLED && c->state != NVME_CTRLR_FAILED) {
 			/* a controller already resetting or reconnecting refuses */
 			free(paths);
 			sim_reply_errno(req, EBUSY);
@@ -604,6 +604,8 @@ static const char *state_str(enum nvme_ctrlr_state st)
 		return "reconnect_is_delayed";
 	case NVME_CTRLR_DELETING:
 		return "deleting";
+	case NVME_CTRLR_FAILED:
+		return "failed";
 	default:
 		return "enabled";
 	}

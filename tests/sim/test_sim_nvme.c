@@ -121,6 +121,29 @@ static void test_loss_timeout_deletes_controller_and_bdev(void **state)
 	pair_down(&p);
 }
 
+static void test_no_reconnect_delay_leaves_controller_failed(void **state)
+{
+	struct pair p;
+	json_t *ap;
+
+	pair_up(&p);
+	ap = attach_params("nvme0", "lv0", p.port, 0);
+	json_object_set_new(ap, "reconnect_delay_sec", json_integer(0));
+	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller", ap));
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_remove_listener", listen_addr(p.port)));
+	assert_true(wait_state(&p.host, "nvme0", "failed", 1000));
+	/* nothing retries and nothing is deleted */
+	usleep(1200000);
+	assert_true(wait_state(&p.host, "nvme0", "failed", 0));
+	json_decref(call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1")));
+	/* a reset reconnects once the listener is back */
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_listener", listen_addr(p.port)));
+	json_decref(call_ok(&p.host, "bdev_nvme_reset_controller",
+			    json_pack("{s:s}", "name", "nvme0")));
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 500));
+	pair_down(&p);
+}
+
 static void test_short_outage_recovers_with_new_cntlid(void **state)
 {
 	struct pair p;
@@ -357,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_attach_shows_namespace_and_detach_removes_it),
 		cmocka_unit_test(test_attach_failures_are_eio),
 		cmocka_unit_test(test_loss_timeout_deletes_controller_and_bdev),
+		cmocka_unit_test(test_no_reconnect_delay_leaves_controller_failed),
 		cmocka_unit_test(test_short_outage_recovers_with_new_cntlid),
 		cmocka_unit_test(test_target_crash_loses_path),
 		cmocka_unit_test(test_superblock_survives_host_restart),
