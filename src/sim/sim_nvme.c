@@ -115,14 +115,17 @@ static const struct nvme_ns_data *path_ns(const struct nvme_ctrlr *c, uint32_t n
 
 static json_t *nvme_io_types(struct sim_bdev *b)
 {
-	static const char *const all[] = {
-		"read", "write", "unmap", "flush", "reset", "nvme_admin", "nvme_io",
-		"nvme_io_md", "write_zeroes", "zcopy", "get_zone_info", "zone_management",
-		"zone_append", "compare", "compare_and_write", "abort", "seek_hole", "seek_data",
-		"copy", "nvme_iov_md", "nvme_nssr"};
-	static const char *const yes[] = {"read", "write", "unmap", "flush", "reset",
-					  "nvme_admin", "nvme_io", "write_zeroes", "compare",
-					  "compare_and_write", "abort", "copy"};
+	static const char *const all[] = {"read",	 "write",	  "unmap",
+					  "flush",	 "reset",	  "nvme_admin",
+					  "nvme_io",	 "nvme_io_md",	  "write_zeroes",
+					  "zcopy",	 "get_zone_info", "zone_management",
+					  "zone_append", "compare",	  "compare_and_write",
+					  "abort",	 "seek_hole",	  "seek_data",
+					  "copy",	 "nvme_iov_md",	  "nvme_nssr"};
+	static const char *const yes[] = {
+		"read",	      "write",	 "unmap",	 "flush",   "reset",
+		"nvme_admin", "nvme_io", "write_zeroes", "compare", "compare_and_write",
+		"abort",      "copy"};
 	json_t *o = json_object();
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
@@ -143,8 +146,8 @@ static json_t *nvme_memory_domains(struct sim_bdev *b)
 	/* one per controller of the bdev, whatever its state */
 	for (struct nvme_ctrlr *c = nb ? nb->nbdev_ctrlr->ctrlrs : NULL; c; c = c->next)
 		if (path_ns(c, nb->nsid))
-			json_array_append_new(arr, json_pack("{s:s,s:i}", "dma_device_id",
-							     "system", "dma_device_type", 1));
+			json_array_append_new(arr, json_pack("{s:s,s:i}", "dma_device_id", "system",
+							     "dma_device_type", 1));
 	return arr;
 }
 
@@ -158,15 +161,14 @@ static json_t *path_driver_json(const struct nvme_ctrlr *c, uint32_t nsid)
 	json_object_set_new(o, "ctrlr_data",
 			    json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i},s:b,s:b}",
 				      "cntlid", (int)c->cntlid, "vendor_id", "0x8086",
-				      "model_number", c->model ? c->model : "",
-				      "serial_number", c->serial ? c->serial : "",
-				      "firmware_revision", c->fw ? c->fw : "", "subnqn",
-				      pcie ? "" : c->trid.subnqn, "oacs", "security", 0, "format",
-				      pcie, "firmware", pcie, "ns_manage", pcie, "multi_ctrlr",
-				      !pcie, "ana_reporting", 0));
+				      "model_number", c->model ? c->model : "", "serial_number",
+				      c->serial ? c->serial : "", "firmware_revision",
+				      c->fw ? c->fw : "", "subnqn", pcie ? "" : c->trid.subnqn,
+				      "oacs", "security", 0, "format", pcie, "firmware", pcie,
+				      "ns_manage", pcie, "multi_ctrlr", !pcie, "ana_reporting", 0));
 	json_object_set_new(o, "vs", json_pack("{s:s}", "nvme_version", "1.4"));
-	json_object_set_new(o, "ns_data", json_pack("{s:i,s:b}", "id", (int)nsid, "can_share",
-						    !pcie));
+	json_object_set_new(o, "ns_data",
+			    json_pack("{s:i,s:b}", "id", (int)nsid, "can_share", !pcie));
 	return o;
 }
 
@@ -242,9 +244,9 @@ static int nvme_sb_write(struct sim_bdev *b, const void *buf, size_t len)
 			continue;
 		}
 		hex = fab_hex_encode(buf, len);
-		if (hex && fab_link_send(c->link, json_pack("{s:s,s:i,s:s}", "op", "sb_write",
-							    "nsid", (int)nb->nsid, "data",
-							    hex)) == 0)
+		if (hex &&
+		    fab_link_send(c->link, json_pack("{s:s,s:i,s:s}", "op", "sb_write", "nsid",
+						     (int)nb->nsid, "data", hex)) == 0)
 			sent++;
 		free(hex);
 	}
@@ -450,13 +452,15 @@ static void ns_list_parse(struct nvme_ctrlr *c, json_t *arr)
 	if (!c->ns)
 		abort();
 	c->nns = 0;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct nvme_ns_data *d = &c->ns[c->nns++];
 
 		d->nsid = (uint32_t)json_integer_value(json_object_get(v, "nsid"));
 		snprintf(d->uuid, sizeof(d->uuid), "%s",
-			 json_string_value(json_object_get(v, "uuid")) ?
-				 json_string_value(json_object_get(v, "uuid")) : "");
+			 json_string_value(json_object_get(v, "uuid"))
+				 ? json_string_value(json_object_get(v, "uuid"))
+				 : "");
 		d->block_size = (uint32_t)json_integer_value(json_object_get(v, "block_size"));
 		d->num_blocks = (uint64_t)json_integer_value(json_object_get(v, "num_blocks"));
 		d->md_size = (uint32_t)json_integer_value(json_object_get(v, "md_size"));
@@ -468,9 +472,9 @@ static json_t *ns_sb(json_t *arr, uint32_t nsid)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) == nsid)
-			return json_object_get(v, "sb");
+	json_array_foreach(arr, i,
+			   v) if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) ==
+				  nsid) return json_object_get(v, "sb");
 	return NULL;
 }
 
@@ -528,8 +532,8 @@ static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ct
 			ns_changed(s, c, json_object_get(msg, "namespaces"));
 			for (size_t i = 0; i < c->nns; i++) {
 				struct nvme_bdev *nb = nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
-				json_t *sb = ns_sb(json_object_get(msg, "namespaces"),
-						   c->ns[i].nsid);
+				json_t *sb =
+					ns_sb(json_object_get(msg, "namespaces"), c->ns[i].nsid);
 
 				if (nb && json_is_string(sb))
 					sb_from_wire(nb->bdev, sb);
@@ -584,7 +588,6 @@ static void connect_fail_later(struct sim *s, void *ctx)
 	c->timer = NULL;
 	connect_done(s, c, -EIO);
 }
-
 
 static void pcie_connect_later(struct sim *s, void *ctx)
 {
@@ -741,8 +744,7 @@ static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 	return 0;
 }
 
-void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name,
-		       struct sim_req *req)
+void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name, struct sim_req *req)
 {
 	c->attach_name = util_xstrdup(name);
 	c->pending = req;

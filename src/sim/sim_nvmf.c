@@ -125,9 +125,8 @@ static json_t *transport_find(struct sim *s, const char *trtype)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(s->target->transports, i, t)
-		if (strcasecmp(str_param(t, "trtype"), trtype) == 0)
-			return t;
+	json_array_foreach(s->target->transports, i,
+			   t) if (strcasecmp(str_param(t, "trtype"), trtype) == 0) return t;
 	return NULL;
 }
 
@@ -148,11 +147,11 @@ static json_t *transport_defaults(const char *trtype)
 	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:b,s:b,s:i,s:i,s:i,s:b,s:i,"
 			 "s:b}",
 			 "trtype", trtype, "max_queue_depth", 128, "max_io_qpairs_per_ctrlr", 127,
-			 "in_capsule_data_size", 4096, "max_io_size", 131072, "io_unit_size",
-			 8192, "max_aq_depth", 128, "num_shared_buffers", 4095, "buf_cache_size",
+			 "in_capsule_data_size", 4096, "max_io_size", 131072, "io_unit_size", 8192,
+			 "max_aq_depth", 128, "num_shared_buffers", 4095, "buf_cache_size",
 			 (json_int_t)4294967295LL, "dif_insert_or_strip", 0, "zcopy", 0,
-			 "abort_timeout_sec", 1, "ack_timeout", 0, "data_wr_pool_size", 0,
-			 "no_srq", 0, "max_srq_depth", 4096, "no_wr_batching", 0);
+			 "abort_timeout_sec", 1, "ack_timeout", 0, "data_wr_pool_size", 0, "no_srq",
+			 0, "max_srq_depth", 4096, "no_wr_batching", 0);
 }
 
 void rpc_nvmf_create_transport(struct sim_req *req)
@@ -177,7 +176,8 @@ void rpc_nvmf_create_transport(struct sim_req *req)
 		return;
 	}
 	t = transport_defaults(canon);
-	json_object_foreach(req->params, key, v) {
+	json_object_foreach(req->params, key, v)
+	{
 		if (strcmp(key, "trtype") == 0 || strcmp(key, "tgt_name") == 0)
 			continue;
 		if (!json_object_get(t, key) && strcmp(key, "max_qpairs_per_ctrlr") != 0) {
@@ -201,8 +201,7 @@ void rpc_nvmf_get_transports(struct sim_req *req)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(req->sim->target->transports, i, t)
-		json_array_append(arr, t);
+	json_array_foreach(req->sim->target->transports, i, t) json_array_append(arr, t);
 	sim_reply(req, arr);
 }
 
@@ -307,8 +306,8 @@ static bool nqn_valid(const char *nqn)
 	for (int i = 4; i < 8; i++)
 		if (!isdigit((unsigned char)nqn[i]))
 			return false;
-	return nqn[8] == '-' && isdigit((unsigned char)nqn[9]) &&
-	       isdigit((unsigned char)nqn[10]) && nqn[11] == '.';
+	return nqn[8] == '-' && isdigit((unsigned char)nqn[9]) && isdigit((unsigned char)nqn[10]) &&
+	       nqn[11] == '.';
 }
 
 static bool printable_ascii(const char *s, size_t max)
@@ -324,13 +323,19 @@ static bool printable_ascii(const char *s, size_t max)
 void rpc_nvmf_create_subsystem(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	     {"serial_number", SIM_J_STRING, true},
-		{"model_number", SIM_J_STRING, true}, {"tgt_name", SIM_J_STRING, true},
-		{"max_namespaces", SIM_J_UINT32, true}, {"allow_any_host", SIM_J_BOOL, true},
-		{"ana_reporting", SIM_J_BOOL, true},   {"min_cntlid", SIM_J_UINT16, true},
-		{"max_cntlid", SIM_J_UINT16, true},    {"max_discard_size_kib", SIM_J_UINT, true},
+		{"nqn", SIM_J_STRING, false},
+		{"serial_number", SIM_J_STRING, true},
+		{"model_number", SIM_J_STRING, true},
+		{"tgt_name", SIM_J_STRING, true},
+		{"max_namespaces", SIM_J_UINT32, true},
+		{"allow_any_host", SIM_J_BOOL, true},
+		{"ana_reporting", SIM_J_BOOL, true},
+		{"min_cntlid", SIM_J_UINT16, true},
+		{"max_cntlid", SIM_J_UINT16, true},
+		{"max_discard_size_kib", SIM_J_UINT, true},
 		{"max_write_zeroes_size_kib", SIM_J_UINT, true},
-		{"passthrough", SIM_J_BOOL, true},    {"enable_nssr", SIM_J_BOOL, true},
+		{"passthrough", SIM_J_BOOL, true},
+		{"enable_nssr", SIM_J_BOOL, true},
 	};
 	struct sim_target_state *st = req->sim->target;
 	const char *nqn, *sn, *mn;
@@ -459,14 +464,16 @@ static void uuid_to_nguid(const char *uuid, char out[33])
 void rpc_nvmf_subsystem_add_ns(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	  {"namespace", SIM_J_OBJECT, false},
-		{"tgt_name", SIM_J_STRING, true}, {"no_auto_visible", SIM_J_BOOL, true},
+		{"nqn", SIM_J_STRING, false},
+		{"namespace", SIM_J_OBJECT, false},
+		{"tgt_name", SIM_J_STRING, true},
+		{"no_auto_visible", SIM_J_BOOL, true},
 	};
 	static const struct sim_decoder ns_dec[] = {
-		{"bdev_name", SIM_J_STRING, false}, {"nsid", SIM_J_UINT32, true},
-		{"ptpl_file", SIM_J_STRING, true},  {"nguid", SIM_J_STRING, true},
-		{"eui64", SIM_J_STRING, true},	    {"uuid", SIM_J_STRING, true},
-		{"anagrpid", SIM_J_UINT32, true},   {"no_auto_visible", SIM_J_BOOL, true},
+		{"bdev_name", SIM_J_STRING, false},  {"nsid", SIM_J_UINT32, true},
+		{"ptpl_file", SIM_J_STRING, true},   {"nguid", SIM_J_STRING, true},
+		{"eui64", SIM_J_STRING, true},	     {"uuid", SIM_J_STRING, true},
+		{"anagrpid", SIM_J_UINT32, true},    {"no_auto_visible", SIM_J_BOOL, true},
 		{"hide_metadata", SIM_J_BOOL, true},
 	};
 	json_t *nsp = json_object_get(req->params, "namespace"), *v;
@@ -501,8 +508,8 @@ void rpc_nvmf_subsystem_add_ns(struct sim_req *req)
 	for (ns = ss->ns; ns; ns = ns->next)
 		if (ns->nsid == nsid)
 			b = NULL;
-	if (!b || nsid > ss->max_namespaces || sim_bdev_claim(b, "NVMe-oF Target",
-							       "exclusive_write") < 0) {
+	if (!b || nsid > ss->max_namespaces ||
+	    sim_bdev_claim(b, "NVMe-oF Target", "exclusive_write") < 0) {
 		sim_reply_error(req, -32602, "Invalid parameters");
 		return;
 	}
@@ -610,7 +617,8 @@ static bool key_known(struct sim *s, const char *name)
 
 static void host_set_keys(struct nvmf_host *h, json_t *params)
 {
-	const char *k = str_param(params, "dhchap_key"), *ck = str_param(params, "dhchap_ctrlr_key");
+	const char *k = str_param(params, "dhchap_key"),
+		   *ck = str_param(params, "dhchap_ctrlr_key");
 
 	free(h->dhchap_key);
 	free(h->dhchap_ctrlr_key);
@@ -621,9 +629,9 @@ static void host_set_keys(struct nvmf_host *h, json_t *params)
 void rpc_nvmf_subsystem_add_host(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	     {"host", SIM_J_STRING, false},
-		{"tgt_name", SIM_J_STRING, true},     {"psk", SIM_J_STRING, true},
-		{"dhchap_key", SIM_J_STRING, true},   {"dhchap_ctrlr_key", SIM_J_STRING, true},
+		{"nqn", SIM_J_STRING, false},	    {"host", SIM_J_STRING, false},
+		{"tgt_name", SIM_J_STRING, true},   {"psk", SIM_J_STRING, true},
+		{"dhchap_key", SIM_J_STRING, true}, {"dhchap_ctrlr_key", SIM_J_STRING, true},
 	};
 	struct nvmf_subsystem *ss;
 	struct nvmf_host *h, **tail;
@@ -638,8 +646,7 @@ void rpc_nvmf_subsystem_add_host(struct sim_req *req)
 	if (!ss || !key_known(req->sim, str_param(req->params, "dhchap_key")) ||
 	    !key_known(req->sim, str_param(req->params, "dhchap_ctrlr_key")) ||
 	    !key_known(req->sim, str_param(req->params, "psk")) ||
-	    (str_param(req->params, "dhchap_ctrlr_key") &&
-	     !str_param(req->params, "dhchap_key"))) {
+	    (str_param(req->params, "dhchap_ctrlr_key") && !str_param(req->params, "dhchap_key"))) {
 		reply_invalid(req);
 		return;
 	}
@@ -664,8 +671,10 @@ void rpc_nvmf_subsystem_add_host(struct sim_req *req)
 void rpc_nvmf_subsystem_remove_host(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	     {"host", SIM_J_STRING, false},
-		{"tgt_name", SIM_J_STRING, true},     {"dhchap_key", SIM_J_STRING, true},
+		{"nqn", SIM_J_STRING, false},
+		{"host", SIM_J_STRING, false},
+		{"tgt_name", SIM_J_STRING, true},
+		{"dhchap_key", SIM_J_STRING, true},
 		{"dhchap_ctrlr_key", SIM_J_STRING, true},
 	};
 	struct nvmf_subsystem *ss;
@@ -722,8 +731,10 @@ void rpc_nvmf_subsystem_allow_any_host(struct sim_req *req)
 void rpc_nvmf_subsystem_set_keys(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	   {"host", SIM_J_STRING, false},
-		{"tgt_name", SIM_J_STRING, true},   {"dhchap_key", SIM_J_STRING, true},
+		{"nqn", SIM_J_STRING, false},
+		{"host", SIM_J_STRING, false},
+		{"tgt_name", SIM_J_STRING, true},
+		{"dhchap_key", SIM_J_STRING, true},
 		{"dhchap_ctrlr_key", SIM_J_STRING, true},
 	};
 	struct nvmf_subsystem *ss;
@@ -899,8 +910,10 @@ struct listen_args {
 static bool listen_args_get(json_t *la, struct listen_args *a)
 {
 	static const struct sim_decoder dec[] = {
-		{"trtype", SIM_J_STRING, false}, {"adrfam", SIM_J_STRING, true},
-		{"traddr", SIM_J_STRING, false}, {"trsvcid", SIM_J_STRING, true},
+		{"trtype", SIM_J_STRING, false},
+		{"adrfam", SIM_J_STRING, true},
+		{"traddr", SIM_J_STRING, false},
+		{"trsvcid", SIM_J_STRING, true},
 	};
 
 	if (!sim_decode_strict(la, dec, ARRAY_SIZE(dec)))
@@ -948,9 +961,9 @@ static struct nvmf_port *port_get(struct sim *s, const char *traddr, const char 
 void rpc_nvmf_subsystem_add_listener(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	       {"listen_address", SIM_J_OBJECT, false},
-		{"tgt_name", SIM_J_STRING, true},       {"secure_channel", SIM_J_BOOL, true},
-		{"ana_state", SIM_J_STRING, true},      {"sock_impl", SIM_J_STRING, true},
+		{"nqn", SIM_J_STRING, false},	   {"listen_address", SIM_J_OBJECT, false},
+		{"tgt_name", SIM_J_STRING, true},  {"secure_channel", SIM_J_BOOL, true},
+		{"ana_state", SIM_J_STRING, true}, {"sock_impl", SIM_J_STRING, true},
 	};
 	struct nvmf_subsystem *ss;
 	struct listen_args a;
@@ -1003,9 +1016,9 @@ void rpc_nvmf_subsystem_add_listener(struct sim_req *req)
 void rpc_nvmf_subsystem_remove_listener(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"nqn", SIM_J_STRING, false},	       {"listen_address", SIM_J_OBJECT, false},
-		{"tgt_name", SIM_J_STRING, true},       {"secure_channel", SIM_J_BOOL, true},
-		{"ana_state", SIM_J_STRING, true},      {"sock_impl", SIM_J_STRING, true},
+		{"nqn", SIM_J_STRING, false},	   {"listen_address", SIM_J_OBJECT, false},
+		{"tgt_name", SIM_J_STRING, true},  {"secure_channel", SIM_J_BOOL, true},
+		{"ana_state", SIM_J_STRING, true}, {"sock_impl", SIM_J_STRING, true},
 	};
 	struct nvmf_subsystem *ss;
 	struct listen_args a;
@@ -1068,11 +1081,11 @@ static json_t *subsys_json(const struct nvmf_subsystem *ss)
 		json_array_append_new(hosts, ho);
 	}
 	for (const struct nvmf_ns *ns = ss->ns; ns; ns = ns->next)
-		json_array_append_new(nss, json_pack("{s:i,s:s,s:s,s:s,s:s,s:b}", "nsid",
-						     (int)ns->nsid, "bdev_name", ns->bdev->name,
-						     "name", ns->bdev->name, "nguid", ns->nguid,
-						     "uuid", ns->uuid, "no_auto_visible",
-						     ns->no_auto_visible));
+		json_array_append_new(nss,
+				      json_pack("{s:i,s:s,s:s,s:s,s:s,s:b}", "nsid", (int)ns->nsid,
+						"bdev_name", ns->bdev->name, "name", ns->bdev->name,
+						"nguid", ns->nguid, "uuid", ns->uuid,
+						"no_auto_visible", ns->no_auto_visible));
 	json_object_set_new(o, "listen_addresses", la);
 	json_object_set_new(o, "allow_any_host", json_boolean(ss->allow_any_host));
 	json_object_set_new(o, "hosts", hosts);
@@ -1102,10 +1115,10 @@ void rpc_nvmf_get_subsystems(struct sim_req *req)
 	}
 	arr = json_array();
 	if (!nqn || strcmp(nqn, DISCOVERY_NQN) == 0)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:[],s:b,s:[]}", "nqn",
-						     DISCOVERY_NQN, "subtype", "Discovery",
-						     "listen_addresses", "allow_any_host", 1,
-						     "hosts"));
+		json_array_append_new(arr,
+				      json_pack("{s:s,s:s,s:[],s:b,s:[]}", "nqn", DISCOVERY_NQN,
+						"subtype", "Discovery", "listen_addresses",
+						"allow_any_host", 1, "hosts"));
 	for (struct nvmf_subsystem *ss = req->sim->target->subsystems; ss; ss = ss->next)
 		if (!nqn || strcmp(nqn, ss->nqn) == 0)
 			json_array_append_new(arr, subsys_json(ss));
@@ -1125,12 +1138,12 @@ void sim_nvmf_config(struct sim *s, json_t *arr)
 	config_add(arr, "nvmf_set_config",
 		   json_pack("{s:s,s:{s:b,s:b},s:[s,s,s],s:[s,s,s,s,s,s]}", "discovery_filter",
 			     "match_any", "admin_cmd_passthru", "identify_ctrlr", 0,
-			     "vendor_specific", 0, "dhchap_digests", "sha256", "sha384",
-			     "sha512", "dhchap_dhgroups", "null", "ffdhe2048", "ffdhe3072",
-			     "ffdhe4096", "ffdhe6144", "ffdhe8192"));
+			     "vendor_specific", 0, "dhchap_digests", "sha256", "sha384", "sha512",
+			     "dhchap_dhgroups", "null", "ffdhe2048", "ffdhe3072", "ffdhe4096",
+			     "ffdhe6144", "ffdhe8192"));
 	config_add(arr, "nvmf_set_max_subsystems", json_pack("{s:i}", "max_subsystems", 1024));
-	config_add(arr, "nvmf_set_crdt", json_pack("{s:i,s:i,s:i}", "crdt1", 0, "crdt2", 0,
-						   "crdt3", 0));
+	config_add(arr, "nvmf_set_crdt",
+		   json_pack("{s:i,s:i,s:i}", "crdt1", 0, "crdt2", 0, "crdt3", 0));
 	json_array_foreach(s->target->transports, i, t)
 		config_add(arr, "nvmf_create_transport", json_deep_copy(t));
 	for (struct nvmf_subsystem *ss = s->target->subsystems; ss; ss = ss->next) {

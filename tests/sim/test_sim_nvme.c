@@ -45,8 +45,8 @@ static void pair_down(struct pair *p)
 static json_t *listen_addr(const char *port)
 {
 	return json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "nqn", "nqn.2016-06.io.spdk:lv0",
-			 "listen_address", "trtype", "tcp", "adrfam", "ipv4", "traddr",
-			 "127.0.0.1", "trsvcid", port);
+			 "listen_address", "trtype", "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1",
+			 "trsvcid", port);
 }
 
 static void test_attach_shows_namespace_and_detach_removes_it(void **state)
@@ -213,7 +213,8 @@ static void test_resize_reaches_host(void **state)
 	json_decref(call_ok(&p.storage, "bdev_lvol_resize",
 			    json_pack("{s:s,s:i}", "name", "lvs0/lv0", "size_in_mib", 24)));
 	for (deadline = now_ms() + 1000; now_ms() < deadline && nb != 49152; usleep(20000)) {
-		json_t *r = call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1"));
+		json_t *r =
+			call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1"));
 
 		nb = json_integer_value(json_object_get(json_array_get(r, 0), "num_blocks"));
 		json_decref(r);
@@ -231,14 +232,14 @@ static void test_partition_and_heal(void **state)
 	pair_up(&p);
 	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller",
 			    attach_params("nvme0", "lv0", p.port, 10)));
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"path_down\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}",
-		 p.port);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"path_down\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}", p.port);
 	ans = ctl(&p.host.t, cmd);
 	assert_true(json_is_true(json_object_get(ans, "ok")));
 	json_decref(ans);
 	assert_true(wait_state(&p.host, "nvme0", "reconnect_is_delayed", 500));
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"path_up\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}",
-		 p.port);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"path_up\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}", p.port);
 	ans = ctl(&p.host.t, cmd);
 	assert_true(json_is_true(json_object_get(ans, "ok")));
 	json_decref(ans);
@@ -305,10 +306,10 @@ static void test_failover_trid_joins_first_controller(void **state)
 	r = call_ok(&p.host, "bdev_nvme_get_controllers", json_pack("{s:s}", "name", "nvme0"));
 	ctrlr = json_array_get(json_object_get(json_array_get(r, 0), "ctrlrs"), 0);
 	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "ctrlrs")), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(ctrlr, "alternate_trids"), 0),
-				    "trsvcid")),
-			    second);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(ctrlr, "alternate_trids"), 0), "trsvcid")),
+		second);
 	json_decref(r);
 	/* detaching the failover trid leaves the controller */
 	json_decref(call_ok(&p.host, "bdev_nvme_detach_controller",
@@ -341,9 +342,9 @@ static void test_dhchap_auth(void **state)
 	pair_up(&p);
 	json_decref(call_ok(&p.storage, "keyring_file_add_key",
 			    json_pack("{s:s,s:s}", "name", "key0", "path", k0)));
-	json_decref(call_ok(&p.storage, "nvmf_subsystem_allow_any_host",
-			    json_pack("{s:s,s:b}", "nqn", "nqn.2016-06.io.spdk:lv0",
-				      "allow_any_host", 0)));
+	json_decref(call_ok(
+		&p.storage, "nvmf_subsystem_allow_any_host",
+		json_pack("{s:s,s:b}", "nqn", "nqn.2016-06.io.spdk:lv0", "allow_any_host", 0)));
 	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_host",
 			    json_pack("{s:s,s:s,s:s}", "nqn", "nqn.2016-06.io.spdk:lv0", "host",
 				      "nqn.2024-01.io.diskengine:test", "dhchap_key", "key0")));
