@@ -181,10 +181,27 @@ void nvme_partition_apply(struct sim *s);
 /* ---- sim_nvme_ctl.c ---- */
 extern const struct sim_control_cmd sim_nvme_control[];
 
+/* ---- sim_nvme_bdev.c ---- */
+/* The namespace nsid as this path reported it, NULL when the path lacks it. */
+const struct nvme_ns_data *nvme_path_ns(const struct nvme_ctrlr *c, uint32_t nsid);
+struct nvme_bdev *nvme_nbdev_find(struct nvme_bdev_ctrlr *n, uint32_t nsid);
+/* Take the superblock the target sent (hex string or null) as the bdev's metadata area. */
+void nvme_sb_from_wire(struct sim_bdev *b, json_t *sb);
+/* Register the bdev of namespace ns under n (sb: its metadata from the wire, may be NULL). */
+int nvme_nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvme_ns_data *ns,
+		      json_t *sb);
+
 /* ---- sim_nvme_rpc.c ---- */
 extern const struct sim_method sim_nvme_methods[];
+
+/* ---- sim_nvme_opts.c ---- */
 void sim_nvme_config(struct sim *s, const char *subsystem, json_t *arr);
+/* bdev_nvme_set_options' defaults, in its saved-config shape (new reference). */
 json_t *nvme_default_opts(void);
+/* bdev_nvme_check_io_error_resiliency_params: the three timers fit together. */
+bool nvme_resiliency_ok(int64_t loss, int64_t delay, int64_t fast);
+void rpc_bdev_nvme_set_options(struct sim_req *req);
+void rpc_bdev_nvme_set_hotplug(struct sim_req *req);
 
 /* ---- sim_channel.c ---- */
 struct sim_channel *sim_channel_first(struct sim *s);
