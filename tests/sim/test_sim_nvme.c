@@ -318,6 +318,36 @@ static void test_failover_trid_joins_first_controller(void **state)
 	pair_down(&p);
 }
 
+static void expect_ctl_error(struct node *n, const char *cmd, const char *needle)
+{
+	json_t *ans = ctl(&n->t, cmd);
+	const char *err = json_string_value(json_object_get(ans, "error"));
+
+	assert_false(json_is_true(json_object_get(ans, "ok")));
+	assert_non_null(err);
+	if (!strstr(err, needle))
+		fail_msg("%s: error \"%s\" does not name \"%s\"", cmd, err, needle);
+	json_decref(ans);
+}
+
+static void test_control_commands_reject_bad_arguments(void **state)
+{
+	struct node h = {0};
+
+	node_start(&h);
+	expect_ctl_error(&h, "{\"cmd\":\"path_down\"}", "traddr");
+	expect_ctl_error(&h, "{\"cmd\":\"path_up\",\"traddr\":\"10.0.0.1\"}", "partition");
+	expect_ctl_error(&h, "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:01:00.0\"}", "num_blocks");
+	expect_ctl_error(&h,
+			 "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:01:00.0\",\"num_blocks\":8,"
+			 "\"block_size\":100}",
+			 "block_size");
+	expect_ctl_error(&h, "{\"cmd\":\"pcie_remove\",\"traddr\":\"0000:01:00.0\"}", "PCIe");
+	expect_ctl_error(&h, "{\"cmd\":\"sb_read\",\"bdev\":\"nope\"}", "bdev");
+	expect_ctl_error(&h, "{\"cmd\":\"sb_write\",\"bdev\":\"nope\",\"data\":\"00\"}", "bdev");
+	node_stop(&h);
+}
+
 static void write_key(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "w");
@@ -390,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_pcie_drive_attach_and_hot_remove),
 		cmocka_unit_test(test_dhchap_auth),
 		cmocka_unit_test(test_failover_trid_joins_first_controller),
+		cmocka_unit_test(test_control_commands_reject_bad_arguments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, kill_children);
