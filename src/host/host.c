@@ -73,7 +73,7 @@ void host_facts_free(struct host_facts *f)
 int host_facts_read(const char *root, const char *rdma_ips, struct host_facts *out, char *err,
 		    size_t err_size)
 {
-	struct host_facts f = { 0 };
+	struct host_facts f = {0};
 	int rc;
 
 	if (!root || !out)

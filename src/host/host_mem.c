@@ -36,10 +36,10 @@ static int read_node(const char *nodes, int node, struct host_hugepages **v, siz
 		return host_err(-ENAMETOOLONG, err, esz, "%s/node%d: path too long", nodes, node);
 	d = opendir(dir);
 	if (!d)
-		return errno == ENOENT ? 0 : host_err(-errno, err, esz, "%s: %s", dir,
-						       strerror(errno));
+		return errno == ENOENT ? 0
+				       : host_err(-errno, err, esz, "%s: %s", dir, strerror(errno));
 	while ((e = readdir(d)) && rc == 0) {
-		struct host_hugepages h = { .node = node }, *nv;
+		struct host_hugepages h = {.node = node}, *nv;
 		unsigned long long kb;
 
 		if (sscanf(e->d_name, "hugepages-%llukB", &kb) != 1)
@@ -89,7 +89,8 @@ int host_hugepages_read(const char *root, struct host_hugepages **out, size_t *n
 	int rc = host_path(nodes, sizeof(nodes), root, "sys/devices/system/node");
 
 	if (rc)
-		return host_err(rc, err, err_size, "%s/sys/devices/system/node: path too long", root);
+		return host_err(rc, err, err_size, "%s/sys/devices/system/node: path too long",
+				root);
 	d = opendir(nodes);
 	if (!d && errno != ENOENT)
 		return host_err(-errno, err, err_size, "%s: %s", nodes, strerror(errno));

@@ -72,7 +72,8 @@ static int route_ifname(const char *root, uint32_t addr, char *ifname, size_t si
 		unsigned dst, gw, flags, mask;
 		int bits;
 
-		if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", ifn, &dst, &gw, &flags, &mask) != 5)
+		if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", ifn, &dst, &gw, &flags, &mask) !=
+		    5)
 			continue; /* the header line */
 		if (flags & RTF_GATEWAY_FLAG)
 			continue;
@@ -190,7 +191,8 @@ int host_src_addrs_read(const char *root, const char *rdma_ips, struct host_src_
 	copy = strdup(rdma_ips);
 	if (!copy)
 		return -ENOMEM;
-	for (char *tok = strtok_r(copy, ", \t\n", &save); tok; tok = strtok_r(NULL, ", \t\n", &save)) {
+	for (char *tok = strtok_r(copy, ", \t\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
 		struct host_src_addr *nv = realloc(v, (n + 1) * sizeof(*v));
 
 		if (!nv) {

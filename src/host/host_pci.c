@@ -186,8 +186,10 @@ int host_pci_read(const char *root, struct host_pci_dev **out, size_t *n_out, ch
 		if (!is_bdf(e->d_name, strlen(e->d_name)))
 			continue;
 		rc = read_dev(dir, e->d_name, &dev);
-		if (rc > 0)
+		if (rc > 0) {
+			rc = 0; /* not an NVMe function */
 			continue;
+		}
 		if (rc < 0) {
 			host_err(rc, err, err_size, "PCI device %s under %s: %s", e->d_name, dir,
 				 strerror(-rc));

@@ -25,30 +25,30 @@
 
 /* Life cycle of a volume's mapping to a VM on this host. */
 enum mapping_state {
-	MAPPING_ASSIGNED = 0,     /* wanted here: build paths and raid */
-	MAPPING_INITIALISED,      /* raid exists and content is ready (snapshot copied, if any) */
-	MAPPING_ATTACHED,         /* vhost-blk controller serves the VM */
+	MAPPING_ASSIGNED = 0,	  /* wanted here: build paths and raid */
+	MAPPING_INITIALISED,	  /* raid exists and content is ready (snapshot copied, if any) */
+	MAPPING_ATTACHED,	  /* vhost-blk controller serves the VM */
 	MAPPING_DETACH_REQUESTED, /* tear down: vhost, raid, unused controllers */
-	MAPPING_DETACHED,         /* nothing of it is left in SPDK */
+	MAPPING_DETACHED,	  /* nothing of it is left in SPDK */
 };
 
 /* How a replica is reached. */
 enum transport_type {
 	TRANSPORT_RDMA = 0, /* NVMe-oF over RDMA */
-	TRANSPORT_TCP,      /* NVMe-oF over TCP */
-	TRANSPORT_PCIE,     /* local PCIe controller owned by SPDK (vfio-pci/uio) */
+	TRANSPORT_TCP,	    /* NVMe-oF over TCP */
+	TRANSPORT_PCIE,	    /* local PCIe controller owned by SPDK (vfio-pci/uio) */
 };
 
 /* One namespace holding a copy of a volume. */
 struct replica {
-	unsigned slot;                 /* raid slot 0 or 1 */
-	bool pending;                  /* resize: new namespace that replaces the slot's member */
+	unsigned slot; /* raid slot 0 or 1 */
+	bool pending;  /* resize: new namespace that replaces the slot's member */
 	enum transport_type transport;
 	char addr[MODEL_ADDR_MAX];     /* target IP for fabrics, BDF for PCIe */
-	uint16_t port;                 /* trsvcid for fabrics; 0 for PCIe */
+	uint16_t port;		       /* trsvcid for fabrics; 0 for PCIe */
 	char nqn[MODEL_NQN_MAX];       /* subsystem NQN; empty for PCIe */
-	bool in_sync;                  /* false: missed writes, must be rebuilt by SPDK */
-	uint64_t generation;           /* mirror of the raid superblock sequence, for status */
+	bool in_sync;		       /* false: missed writes, must be rebuilt by SPDK */
+	uint64_t generation;	       /* mirror of the raid superblock sequence, for status */
 	char key_name[MODEL_KEY_MAX];  /* node's DH-HMAC-CHAP key name; empty: no auth */
 	char key_path[MODEL_PATH_MAX]; /* key file (mode 0600) for keyring_file_add_key */
 };
@@ -63,12 +63,12 @@ struct qos_limits {
 
 struct volume {
 	uint64_t id;
-	uint64_t size_bytes;     /* what the guest sees */
-	uint32_t block_size;     /* bytes */
+	uint64_t size_bytes; /* what the guest sees */
+	uint32_t block_size; /* bytes */
 	struct qos_limits qos;
 	bool has_snapshot_source;
-	uint64_t snapshot_id;    /* valid if has_snapshot_source */
-	bool raid_created;       /* raid_<id> was created once with a superblock on its members */
+	uint64_t snapshot_id; /* valid if has_snapshot_source */
+	bool raid_created;    /* raid_<id> was created once with a superblock on its members */
 	struct replica replicas[MODEL_REPLICAS_MAX];
 	size_t n_replicas;
 };
@@ -87,13 +87,13 @@ struct local_device {
 
 /* Timers and names that apply to every object of the host. */
 struct plan_config {
-	int reconnect_delay_s;    /* bdev_nvme reconnect_delay_sec (1) */
-	int ctrlr_loss_s;         /* ctrlr_loss_timeout_sec (10) */
-	int fast_io_fail_s;       /* fast_io_fail_timeout_sec (0) */
-	int member_giveup_s;      /* after this a lost path is given up as raid member */
-	int guest_io_timeout_s;   /* the guest's block I/O timeout */
-	int assembly_wait_s;      /* how long a superblock raid may take to reassemble */
-	int orphan_grace_s;       /* orphans older than this are removed */
+	int reconnect_delay_s;	/* bdev_nvme reconnect_delay_sec (1) */
+	int ctrlr_loss_s;	/* ctrlr_loss_timeout_sec (10) */
+	int fast_io_fail_s;	/* fast_io_fail_timeout_sec (0) */
+	int member_giveup_s;	/* after this a lost path is given up as raid member */
+	int guest_io_timeout_s; /* the guest's block I/O timeout */
+	int assembly_wait_s;	/* how long a superblock raid may take to reassemble */
+	int orphan_grace_s;	/* orphans older than this are removed */
 	char hostnqn[MODEL_NQN_MAX];
 	char vhost_dir[MODEL_PATH_MAX];
 	char cpumask[32];
@@ -111,12 +111,12 @@ struct desired {
 
 /* State of one path of an NVMe controller, as bdev_nvme_get_controllers reports it. */
 enum ctrlr_state {
-	CTRLR_ENABLED = 0,       /* "enabled" */
-	CTRLR_RESETTING,         /* "resetting": no unfiltered bdev listing, no graph changes */
+	CTRLR_ENABLED = 0,	 /* "enabled" */
+	CTRLR_RESETTING,	 /* "resetting": no unfiltered bdev listing, no graph changes */
 	CTRLR_RECONNECT_DELAYED, /* "reconnect_is_delayed": path lost, SPDK retries */
-	CTRLR_FAILED,            /* "failed" */
-	CTRLR_DELETING,          /* "deleting" */
-	CTRLR_OTHER,             /* any other string */
+	CTRLR_FAILED,		 /* "failed" */
+	CTRLR_DELETING,		 /* "deleting" */
+	CTRLR_OTHER,		 /* any other string */
 };
 
 struct obs_path {
@@ -162,7 +162,7 @@ struct obs_raid {
 	size_t n_bases;
 	unsigned discovered;
 	unsigned operational;
-	bool has_process;                     /* a rebuild runs */
+	bool has_process; /* a rebuild runs */
 	char process_target[MODEL_NAME_MAX];
 	unsigned process_percent;
 };

@@ -116,8 +116,9 @@ enum name_kind names_classify(const char *name, uint64_t *id)
 		const char *b = name + 7;
 
 		/* DDDD_BB_DD_F */
-		if (strlen(b) == 12 && b[4] == '_' && b[7] == '_' && b[10] == '_' && all_hex(b, 4) &&
-		    all_hex(b + 5, 2) && all_hex(b + 8, 2) && b[11] >= '0' && b[11] <= '7')
+		if (strlen(b) == 12 && b[4] == '_' && b[7] == '_' && b[10] == '_' &&
+		    all_hex(b, 4) && all_hex(b + 5, 2) && all_hex(b + 8, 2) && b[11] >= '0' &&
+		    b[11] <= '7')
 			return NAME_CTRLR_PCIE;
 		return NAME_FOREIGN;
 	}

@@ -21,12 +21,12 @@
 
 /* What a name says about its owner. */
 enum name_kind {
-	NAME_FOREIGN = 0,    /* not one of diskengine's patterns: never touched */
-	NAME_CTRLR_FABRIC,   /* de_<16 hex> */
-	NAME_CTRLR_PCIE,     /* de_pci_... */
-	NAME_RAID,           /* raid_<digits> */
-	NAME_VHOST,          /* vhost<digits> */
-	NAME_KEY,            /* de_key_... */
+	NAME_FOREIGN = 0,  /* not one of diskengine's patterns: never touched */
+	NAME_CTRLR_FABRIC, /* de_<16 hex> */
+	NAME_CTRLR_PCIE,   /* de_pci_... */
+	NAME_RAID,	   /* raid_<digits> */
+	NAME_VHOST,	   /* vhost<digits> */
+	NAME_KEY,	   /* de_key_... */
 };
 
 /* Controller name for a replica (from NQN or BDF); 0 or -EINVAL (empty NQN, malformed BDF). */

@@ -47,7 +47,7 @@ struct action *plan_emit(struct plan_ctx *ctx, struct vol_plan *vp, enum action_
 	if (vp) {
 		plan_copy(a->group, sizeof(a->group), vp->group);
 		a->step = vp->step;
-		a->volume_id = vp->v ? vp->v->id : 0;
+		a->volume_id = vp->v ? vp->v->id : vp->volume_id;
 		vp->dirty = true;
 	}
 	return a;
@@ -176,7 +176,8 @@ bool desired_volume_live(const struct desired *d, uint64_t volume_id)
 bool desired_volume_claimed(const struct desired *d, uint64_t volume_id)
 {
 	for (size_t i = 0; i < d->n_mappings; i++)
-		if (d->mappings[i].volume_id == volume_id && d->mappings[i].state != MAPPING_DETACHED)
+		if (d->mappings[i].volume_id == volume_id &&
+		    d->mappings[i].state != MAPPING_DETACHED)
 			return true;
 	return false;
 }
@@ -193,6 +194,7 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 {
 	memset(vp, 0, sizeof(*vp));
 	vp->v = v;
+	vp->volume_id = v->id;
 	vp->member[0] = vp->member[1] = vp->pending[0] = vp->pending[1] = -1;
 	snprintf(vp->group, sizeof(vp->group), "volume:%" PRIu64, v->id);
 	names_raid(v->id, vp->raid, sizeof(vp->raid));
@@ -206,8 +208,7 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 		int *slot_ref;
 
 		if (names_ctrlr(r, vp->ctrlr[i], sizeof(vp->ctrlr[i])) != 0) {
-			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 " replica %zu: %s", v->id, i,
+			plan_status(ctx, vp, 0, "volume %" PRIu64 " replica %zu: %s", v->id, i,
 				    r->transport == TRANSPORT_PCIE
 					    ? "PCI address is not of the form DDDD:BB:DD.F"
 					    : "subsystem NQN is empty");
@@ -215,8 +216,9 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 		}
 		names_ns_bdev(vp->ctrlr[i], vp->bdev[i], sizeof(vp->bdev[i]));
 		if (r->slot > 1) {
-			plan_status(ctx, vp, 0, "volume %" PRIu64 " replica %zu: slot %u (want 0 or 1)",
-				    v->id, i, r->slot);
+			plan_status(ctx, vp, 0,
+				    "volume %" PRIu64 " replica %zu: slot %u (want 0 or 1)", v->id,
+				    i, r->slot);
 			return;
 		}
 		slot_ref = r->pending ? &vp->pending[r->slot] : &vp->member[r->slot];
@@ -248,11 +250,13 @@ static bool vol_resetting(struct plan_ctx *ctx, const struct vol_plan *vp)
 static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct desired *d = ctx->d;
-	bool built = false;
-
-	if (plan_nvme_attach(ctx, vp) && !vp->stopped)
-		built = plan_raid_ensure(ctx, vp) && !vp->stopped;
-	if (!built)
+	/*
+	 * The raid stage runs even while a path is missing: a degraded raid still serves, gets
+	 * its lost member back when the bdev returns, and the layers above it are kept whole.
+	 * It creates a raid only when both members' bdevs are observed.
+	 */
+	plan_nvme_attach(ctx, vp);
+	if (vp->stopped || !plan_raid_ensure(ctx, vp) || vp->stopped)
 		return;
 	plan_resize(ctx, vp);
 	if (vp->stopped)
@@ -274,13 +278,15 @@ static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 }
 
 /* A mapping leaves while the volume stays served by another mapping: only its vhost goes. */
-static void plan_mapping_leave(struct plan_ctx *ctx, const struct volume *v, const struct mapping *m)
+static void plan_mapping_leave(struct plan_ctx *ctx, const struct volume *v,
+			       const struct mapping *m)
 {
 	struct vol_plan mp;
 	struct action *a;
 
 	memset(&mp, 0, sizeof(mp));
 	mp.v = v;
+	mp.volume_id = v->id;
 	snprintf(mp.group, sizeof(mp.group), "mapping:%" PRIu64, m->id);
 	if (!plan_vhost_detach(ctx, &mp, m))
 		return;
@@ -323,11 +329,13 @@ static void plan_unknown_volumes(struct plan_ctx *ctx)
 			continue;
 		memset(&vp, 0, sizeof(vp));
 		vp.member[0] = vp.member[1] = vp.pending[0] = vp.pending[1] = -1;
+		vp.volume_id = m->volume_id;
 		snprintf(vp.group, sizeof(vp.group), "volume:%" PRIu64, m->volume_id);
 		names_raid(m->volume_id, vp.raid, sizeof(vp.raid));
 		if (m->state != MAPPING_DETACH_REQUESTED) {
 			plan_status(ctx, &vp, m->id,
-				    "mapping %" PRIu64 ": volume %" PRIu64 " is not in the desired state",
+				    "mapping %" PRIu64 ": volume %" PRIu64
+				    " is not in the desired state",
 				    m->id, m->volume_id);
 			continue;
 		}
@@ -344,15 +352,12 @@ static void plan_unknown_volumes(struct plan_ctx *ctx)
 int plan_build(const struct desired *d, const struct observed *o, const struct host_facts *hf,
 	       struct plan *out)
 {
-	struct plan p = { 0 };
-	struct plan_ctx ctx = { .d = d, .o = o, .hf = hf, .out = &p };
+	struct plan p = {0};
+	struct plan_ctx ctx = {.d = d, .o = o, .hf = hf, .out = &p};
 
 	if (!d || !o || !out)
 		return -EINVAL;
-	p.reset_in_progress = !o->bdevs_listed;
-	for (size_t i = 0; i < o->n_ctrlrs; i++)
-		if (obs_ctrlr_resetting(&o->ctrlrs[i]))
-			p.reset_in_progress = true;
+	p.reset_in_progress = !o->bdevs_listed || !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
 
 	for (size_t i = 0; i < d->n_volumes; i++) {
 		const struct volume *v = &d->volumes[i];
@@ -387,6 +392,14 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 	}
 	*out = p;
 	return 0;
+}
+
+bool plan_bdev_listing_safe(const struct obs_controller *ctrlrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (obs_ctrlr_resetting(&ctrlrs[i]))
+			return false;
+	return true;
 }
 
 void plan_free(struct plan *p)

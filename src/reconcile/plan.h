@@ -19,51 +19,53 @@
 
 /* One thing the executor does. Parameters live in the matching member of struct action. */
 enum action_kind {
-	ACTION_ADD_KEY = 0,        /* keyring_file_add_key(key.name, key.path) */
-	ACTION_REMOVE_KEY,         /* keyring_file_remove_key(key.name) */
-	ACTION_ATTACH_PATH,        /* bdev_nvme_attach_controller(path.*): a controller or one more path */
-	ACTION_DETACH_PATH,        /* bdev_nvme_detach_controller(name + trid of one path) */
-	ACTION_DETACH_CONTROLLER,  /* bdev_nvme_detach_controller(name): every path, its bdevs too */
-	ACTION_CREATE_RAID,        /* bdev_raid_create(raid1, raid.bases, superblock); on success the
-				    * store records that the volume's raid was created */
-	ACTION_WAIT_RAID_ASSEMBLY, /* bdev_get_bdevs(name, timeout_ms): superblock raid reassembles by
-				    * itself; wait for it instead of racing bdev_raid_create */
-	ACTION_ADD_RAID_BASE,      /* bdev_raid_add_base_bdev(object, raid.base): SPDK rebuilds it */
-	ACTION_REMOVE_RAID_BASE,   /* bdev_raid_remove_base_bdev(raid.base) */
-	ACTION_DELETE_RAID,        /* bdev_raid_delete(object); "not found" is success */
-	ACTION_SET_QOS,            /* bdev_set_qos_limit(object, qos.*); 0 disables a limit */
-	ACTION_CREATE_VHOST,       /* vhost_create_blk_controller(object, vhost.bdev, vhost.cpumask) */
-	ACTION_DELETE_VHOST,       /* vhost_delete_controller(object); "not found" is success */
-	ACTION_MAPPING_ADVANCE,    /* store: mapping from -> to, only after earlier steps succeeded */
-	ACTION_REPLICA_PROMOTE,    /* store: the slot's pending replica becomes its member (resize) */
-	ACTION_SET_STATUS,         /* store: status / last error of a volume's mappings (message) */
-	ACTION_REPORT_CONFLICT,    /* an object with our name is not what we want: tell the operator,
-				    * never delete it */
-	ACTION_KIND_COUNT,         /* number of kinds, not an action */
+	ACTION_ADD_KEY = 0, /* keyring_file_add_key(key.name, key.path) */
+	ACTION_REMOVE_KEY,  /* keyring_file_remove_key(key.name) */
+	ACTION_ATTACH_PATH, /* bdev_nvme_attach_controller(path.*): a controller or one more path */
+	ACTION_DETACH_PATH, /* bdev_nvme_detach_controller(name + trid of one path) */
+	ACTION_DETACH_CONTROLLER, /* bdev_nvme_detach_controller(name): every path, its bdevs too */
+	ACTION_CREATE_RAID,	  /* bdev_raid_create(raid1, raid.bases, superblock); on success the
+				   * store records that the volume's raid was created */
+	ACTION_WAIT_RAID_ASSEMBLY, /* bdev_get_bdevs(name, timeout_ms): superblock raid reassembles
+				    * by itself; wait for it instead of racing bdev_raid_create */
+	ACTION_ADD_RAID_BASE,	 /* bdev_raid_add_base_bdev(object, raid.base): SPDK rebuilds it */
+	ACTION_REMOVE_RAID_BASE, /* bdev_raid_remove_base_bdev(raid.base) */
+	ACTION_DELETE_RAID,	 /* bdev_raid_delete(object); "not found" is success */
+	ACTION_SET_QOS,		 /* bdev_set_qos_limit(object, qos.*); 0 disables a limit */
+	ACTION_CREATE_VHOST,	/* vhost_create_blk_controller(object, vhost.bdev, vhost.cpumask) */
+	ACTION_DELETE_VHOST,	/* vhost_delete_controller(object); "not found" is success */
+	ACTION_MAPPING_ADVANCE, /* store: mapping from -> to, only after earlier steps succeeded */
+	ACTION_REPLICA_PROMOTE, /* store: the slot's pending replica becomes its member (resize) */
+	ACTION_REPLICA_SET_SYNC, /* store: a member's in_sync flag (false: it left the raid and
+				  * misses writes; true: SPDK finished rebuilding it) */
+	ACTION_SET_STATUS,	 /* store: status / last error of a volume's mappings (message) */
+	ACTION_REPORT_CONFLICT,	 /* an object with our name is not what we want: tell the operator,
+				  * never delete it */
+	ACTION_KIND_COUNT,	 /* number of kinds, not an action */
 };
 
 /* Parameters of bdev_nvme_attach_controller / bdev_nvme_detach_controller (one path). */
 struct action_path {
-	char trtype[8];                   /* "RDMA", "TCP", "PCIe" */
+	char trtype[8]; /* "RDMA", "TCP", "PCIe" */
 	char traddr[MODEL_ADDR_MAX];
-	char trsvcid[8];                  /* empty for PCIe */
-	char adrfam[8];                   /* "IPv4", "IPv6"; empty for PCIe */
-	char subnqn[MODEL_NQN_MAX];       /* empty for PCIe */
-	char hostnqn[MODEL_NQN_MAX];      /* empty for PCIe */
-	char hostaddr[MODEL_ADDR_MAX];    /* source address from RDMA_IPS; empty: none */
-	bool multipath;                   /* "multipath"; never for PCIe */
+	char trsvcid[8];	       /* empty for PCIe */
+	char adrfam[8];		       /* "IPv4", "IPv6"; empty for PCIe */
+	char subnqn[MODEL_NQN_MAX];    /* empty for PCIe */
+	char hostnqn[MODEL_NQN_MAX];   /* empty for PCIe */
+	char hostaddr[MODEL_ADDR_MAX]; /* source address from RDMA_IPS; empty: none */
+	bool multipath;		       /* "multipath"; never for PCIe */
 	int reconnect_delay_s;
 	int ctrlr_loss_s;
 	int fast_io_fail_s;
-	char dhchap_key[MODEL_KEY_MAX];   /* keyring name; empty: no authentication */
+	char dhchap_key[MODEL_KEY_MAX]; /* keyring name; empty: no authentication */
 };
 
 struct action_raid {
 	char bases[2][MODEL_NAME_MAX]; /* CREATE_RAID: in-sync bases only */
 	size_t n_bases;
-	bool superblock;               /* always true for CREATE_RAID */
-	char base[MODEL_NAME_MAX];     /* ADD_RAID_BASE / REMOVE_RAID_BASE */
-	int timeout_ms;                /* WAIT_RAID_ASSEMBLY */
+	bool superblock;	   /* always true for CREATE_RAID */
+	char base[MODEL_NAME_MAX]; /* ADD_RAID_BASE / REMOVE_RAID_BASE */
+	int timeout_ms;		   /* WAIT_RAID_ASSEMBLY */
 };
 
 struct action_vhost {
@@ -83,8 +85,8 @@ struct action {
 	 */
 	char group[PLAN_GROUP_MAX]; /* "volume:<id>" or "orphan:<object>" */
 	unsigned step;
-	uint64_t volume_id;         /* 0: none (orphans) */
-	uint64_t mapping_id;        /* MAPPING_ADVANCE, vhost actions; 0: every mapping of volume */
+	uint64_t volume_id;  /* 0: none (orphans) */
+	uint64_t mapping_id; /* MAPPING_ADVANCE, vhost actions; 0: every mapping of volume */
 	char object[MODEL_NAME_MAX]; /* controller, raid, vhost or key name acted on */
 	struct action_path path;
 	struct action_raid raid;
@@ -92,15 +94,18 @@ struct action {
 	struct action_key key;
 	struct qos_limits qos;
 	enum mapping_state from, to; /* MAPPING_ADVANCE */
-	unsigned slot;               /* REPLICA_PROMOTE */
-	char message[PLAN_MSG_MAX];  /* SET_STATUS / REPORT_CONFLICT: what is wrong, naming objects */
+	unsigned slot;		     /* REPLICA_PROMOTE, REPLICA_SET_SYNC */
+	bool in_sync;		     /* REPLICA_SET_SYNC */
+	char message[PLAN_MSG_MAX];  /* SET_STATUS / REPORT_CONFLICT: what is wrong, naming objects
+				      */
 };
 
 struct plan {
 	struct action *actions;
 	size_t n_actions;
 	size_t cap;
-	bool reset_in_progress; /* a controller resets: no unfiltered bdev_get_bdevs, no changes on it */
+	bool reset_in_progress; /* a controller resets: no unfiltered bdev_get_bdevs, no changes on
+				   it */
 };
 
 /*
@@ -110,6 +115,13 @@ struct plan {
  */
 int plan_build(const struct desired *d, const struct observed *o, const struct host_facts *hf,
 	       struct plan *out);
+
+/*
+ * May the observer call bdev_get_bdevs without a name? Not while any path of any controller
+ * resets: that can crash SPDK. The observer asks this after bdev_nvme_get_controllers and, if
+ * false, leaves observed.bdevs_listed false.
+ */
+bool plan_bdev_listing_safe(const struct obs_controller *ctrlrs, size_t n);
 
 /* Free the actions of a plan built by plan_build; the struct itself is the caller's. */
 void plan_free(struct plan *p);

@@ -68,15 +68,17 @@ int plan_config_check(const struct plan_config *c, char *err, size_t err_size)
 			    "fast_io_fail %d s must be >= 0 and below ctrlr_loss %d s",
 			    c->fast_io_fail_s, c->ctrlr_loss_s);
 	if (c->member_giveup_s <= c->ctrlr_loss_s)
-		return fail(err, err_size,
-			    "raid member give-up %d s must exceed ctrlr_loss %d s: a path SPDK still "
-			    "retries must not be given up",
-			    c->member_giveup_s, c->ctrlr_loss_s);
+		return fail(
+			err, err_size,
+			"raid member give-up %d s must exceed ctrlr_loss %d s: a path SPDK still "
+			"retries must not be given up",
+			c->member_giveup_s, c->ctrlr_loss_s);
 	if (c->guest_io_timeout_s <= c->member_giveup_s)
-		return fail(err, err_size,
-			    "guest I/O timeout %d s must exceed raid member give-up %d s: the guest "
-			    "would see errors before the raid degrades",
-			    c->guest_io_timeout_s, c->member_giveup_s);
+		return fail(
+			err, err_size,
+			"guest I/O timeout %d s must exceed raid member give-up %d s: the guest "
+			"would see errors before the raid degrades",
+			c->guest_io_timeout_s, c->member_giveup_s);
 	if (c->assembly_wait_s < 1)
 		return fail(err, err_size, "raid assembly wait %d s: must be at least 1 s",
 			    c->assembly_wait_s);
@@ -84,8 +86,10 @@ int plan_config_check(const struct plan_config *c, char *err, size_t err_size)
 		return fail(err, err_size, "orphan grace period %d s: must not be negative",
 			    c->orphan_grace_s);
 	if (strncmp(c->hostnqn, "nqn.", 4) != 0 || strlen(c->hostnqn) > 223)
-		return fail(err, err_size, "hostnqn '%s': must start with 'nqn.' and have at most "
-			    "223 characters", c->hostnqn);
+		return fail(err, err_size,
+			    "hostnqn '%s': must start with 'nqn.' and have at most "
+			    "223 characters",
+			    c->hostnqn);
 	if (c->vhost_dir[0] != '/')
 		return fail(err, err_size, "vhost socket directory '%s': must be an absolute path",
 			    c->vhost_dir);
@@ -116,6 +120,7 @@ static const char *const kind_names[ACTION_KIND_COUNT] = {
 	[ACTION_DELETE_VHOST] = "DELETE_VHOST",
 	[ACTION_MAPPING_ADVANCE] = "MAPPING_ADVANCE",
 	[ACTION_REPLICA_PROMOTE] = "REPLICA_PROMOTE",
+	[ACTION_REPLICA_SET_SYNC] = "REPLICA_SET_SYNC",
 	[ACTION_SET_STATUS] = "SET_STATUS",
 	[ACTION_REPORT_CONFLICT] = "REPORT_CONFLICT",
 };
@@ -129,8 +134,8 @@ const char *plan_action_kind_name(enum action_kind k)
 
 static const char *state_name(enum mapping_state s)
 {
-	static const char *const n[] = { "ASSIGNED", "INITIALISED", "ATTACHED", "DETACH_REQUESTED",
-					 "DETACHED" };
+	static const char *const n[] = {"ASSIGNED", "INITIALISED", "ATTACHED", "DETACH_REQUESTED",
+					"DETACHED"};
 
 	return (unsigned)s < 5 ? n[s] : "?";
 }

@@ -19,17 +19,18 @@ struct plan_ctx {
 
 /* One volume's share of the plan. */
 struct vol_plan {
-	const struct volume *v;
+	const struct volume *v; /* NULL: a volume the desired state no longer describes */
+	uint64_t volume_id;
 	char group[PLAN_GROUP_MAX];
-	unsigned step;          /* step the next action gets */
+	unsigned step; /* step the next action gets */
 	char raid[MODEL_NAME_MAX];
 	/* per replica index: controller and namespace bdev names ("" if the replica is invalid) */
 	char ctrlr[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
 	char bdev[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
-	int member[2];          /* replica index of slot 0/1's member, -1 if none */
-	int pending[2];         /* replica index of slot 0/1's pending replacement, -1 if none */
-	bool stopped;           /* a SET_STATUS/REPORT_CONFLICT stopped this volume for the pass */
-	bool dirty;             /* something was emitted at the current step */
+	int member[2];	/* replica index of slot 0/1's member, -1 if none */
+	int pending[2]; /* replica index of slot 0/1's pending replacement, -1 if none */
+	bool stopped;	/* a SET_STATUS/REPORT_CONFLICT stopped this volume for the pass */
+	bool dirty;	/* something was emitted at the current step */
 };
 
 /* Later actions of vp wait for everything emitted so far. */
@@ -68,8 +69,8 @@ const struct volume *desired_volume_find(const struct desired *d, uint64_t id);
 void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volume *v);
 
 /*
- * Stages, in the order of the seed's loops. The ensure-stages return true when their layer is
- * complete so the next layer may be planned in this pass.
+ * Stages, in the order of the seed's loops. plan_nvme_attach returns true when every member's
+ * bdev is observed; plan_raid_ensure when the raid serves, so the layers above may be planned.
  */
 bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp);
 bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp);

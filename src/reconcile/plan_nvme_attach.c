@@ -235,7 +235,7 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 	const struct volume *v = vp->v;
 	char hostaddr[MODEL_REPLICAS_MAX][MODEL_ADDR_MAX];
 	char key[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
-	bool need[MODEL_REPLICAS_MAX] = { false };
+	bool need[MODEL_REPLICAS_MAX] = {false};
 	bool ready = true;
 
 	/* First pass: decide, check conflicts and host facts, add keys. */
@@ -249,19 +249,22 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 
 			if (r->transport == TRANSPORT_PCIE ? strcmp(p->traddr, r->addr) != 0
 							   : strcmp(p->subnqn, r->nqn) != 0) {
-				plan_conflict(ctx, vp, c->name,
-					      "controller %s exists with %s %s, wanted %s for volume "
-					      "%" PRIu64,
-					      c->name, r->transport == TRANSPORT_PCIE ? "traddr" : "subnqn",
-					      r->transport == TRANSPORT_PCIE ? p->traddr : p->subnqn,
-					      r->transport == TRANSPORT_PCIE ? r->addr : r->nqn, v->id);
+				plan_conflict(
+					ctx, vp, c->name,
+					"controller %s exists with %s %s, wanted %s for volume "
+					"%" PRIu64,
+					c->name,
+					r->transport == TRANSPORT_PCIE ? "traddr" : "subnqn",
+					r->transport == TRANSPORT_PCIE ? p->traddr : p->subnqn,
+					r->transport == TRANSPORT_PCIE ? r->addr : r->nqn, v->id);
 				return false;
 			}
 			have_path |= path_matches(p, r);
 		}
 		if (have_path) {
 			detach_stale_paths(ctx, vp, c, r);
-			if (!r->pending && (!ctx->o->bdevs_listed || !obs_bdev_find(ctx->o, vp->bdev[i])))
+			if (!r->pending &&
+			    (!ctx->o->bdevs_listed || !obs_bdev_find(ctx->o, vp->bdev[i])))
 				ready = false; /* namespace not examined yet */
 			continue;
 		}

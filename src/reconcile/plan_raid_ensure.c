@@ -11,6 +11,13 @@
 
 #include "reconcile/plan_internal.h"
 
+/*
+ * Room SPDK reserves for the raid superblock at the start of every base (data_offset): 1 MiB
+ * (RAID_BDEV_MIN_DATA_OFFSET_SIZE; 2048 blocks of 512 bytes in the recordings). The guest sees
+ * exactly the volume's size, so each replica must hold the size plus this.
+ */
+#define PLAN_RAID_SB_BYTES (1024ULL * 1024)
+
 /* Block size, metadata size and size of the two members must be equal for raid1. */
 static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *a,
 			   const struct obs_bdev *b)
@@ -29,16 +36,19 @@ static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	}
 	if (v->block_size && a->block_size != v->block_size) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replicas have %u-byte blocks, the volume wants %u; "
+			    "volume %" PRIu64
+			    ": replicas have %u-byte blocks, the volume wants %u; "
 			    "raid not created",
 			    v->id, a->block_size, v->block_size);
 		return false;
 	}
-	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes) {
+	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes + PLAN_RAID_SB_BYTES) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replicas hold %" PRIu64 " bytes, the volume needs %"
-			    PRIu64 "; raid not created",
-			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes);
+			    "volume %" PRIu64 ": replicas hold %" PRIu64
+			    " bytes, the volume needs %" PRIu64
+			    " plus %llu for the raid superblock; raid not created",
+			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes,
+			    PLAN_RAID_SB_BYTES);
 		return false;
 	}
 	return true;
@@ -70,11 +80,12 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 			plan_barrier(vp);
 			return;
 		}
-		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": %s did not reassemble from the superblocks of %s and "
-			    "%s within %d s; superblocks unreadable or disagreeing: operator decision "
-			    "needed",
-			    v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
+		plan_status(
+			ctx, vp, 0,
+			"volume %" PRIu64 ": %s did not reassemble from the superblocks of %s and "
+			"%s within %d s; superblocks unreadable or disagreeing: operator decision "
+			"needed",
+			v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
 		return;
 	}
 	for (int s = 0; s < 2; s++) {
@@ -134,13 +145,47 @@ static bool bases_ours(struct plan_ctx *ctx, struct vol_plan *vp, const struct o
 			if (strcmp(r->bases[i].name, vp->bdev[k]) == 0)
 				ours = true;
 		if (!ours) {
-			plan_conflict(ctx, vp, r->name,
-				      "%s exists with base %s, which is no replica of volume %" PRIu64,
-				      r->name, r->bases[i].name, vp->v->id);
+			plan_conflict(
+				ctx, vp, r->name,
+				"%s exists with base %s, which is no replica of volume %" PRIu64,
+				r->name, r->bases[i].name, vp->v->id);
 			return false;
 		}
 	}
 	return true;
+}
+
+/*
+ * Mirror the raid's view of its members in the store: a member out of the raid misses writes
+ * from now on; one configured while no rebuild runs holds the data again. The store needs this
+ * when the raid must be created anew (invariant 5) and for status.
+ */
+static void sync_flags(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
+{
+	for (int s = 0; s < 2; s++) {
+		const struct replica *rep = &vp->v->replicas[vp->member[s]];
+		const char *name = vp->bdev[vp->member[s]];
+		bool configured = false, in_sync;
+		struct action *a;
+
+		if (vp->pending[s] >= 0)
+			continue; /* resize owns this slot */
+		for (size_t i = 0; i < r->n_bases; i++)
+			if (r->bases[i].has_name && strcmp(r->bases[i].name, name) == 0)
+				configured = r->bases[i].is_configured;
+		in_sync = configured && !(r->has_process && strcmp(r->process_target, name) == 0);
+		if (in_sync == rep->in_sync)
+			continue;
+		/* "in sync" only when the whole raid is healthy again: no process, all members. */
+		if (in_sync && (r->has_process || r->operational < r->n_bases))
+			continue;
+		a = plan_emit(ctx, vp, ACTION_REPLICA_SET_SYNC);
+		if (!a)
+			return;
+		plan_copy(a->object, sizeof(a->object), name);
+		a->slot = (unsigned)s;
+		a->in_sync = in_sync;
+	}
 }
 
 /* Put a lost member back into its empty slot; SPDK rebuilds it (full copy). */
@@ -165,16 +210,19 @@ static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 				ref = &r->bases[i];
 		if (b->claimed) {
 			plan_conflict(ctx, vp, b->name,
-				      "bdev %s of volume %" PRIu64 " is claimed but not a base of %s",
+				      "bdev %s of volume %" PRIu64
+				      " is claimed but not a base of %s",
 				      b->name, vp->v->id, r->name);
 			return;
 		}
 		if (ref && b->num_blocks < ref->data_offset + ref->data_size) {
 			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 ": %s has %" PRIu64 " blocks, %s needs %" PRIu64
-				    " (offset %" PRIu64 " + size %" PRIu64 "); not re-added",
+				    "volume %" PRIu64 ": %s has %" PRIu64
+				    " blocks, %s needs %" PRIu64 " (offset %" PRIu64
+				    " + size %" PRIu64 "); not re-added",
 				    vp->v->id, b->name, b->num_blocks, r->name,
-				    ref->data_offset + ref->data_size, ref->data_offset, ref->data_size);
+				    ref->data_offset + ref->data_size, ref->data_offset,
+				    ref->data_size);
 			return;
 		}
 		a = plan_emit(ctx, vp, ACTION_ADD_RAID_BASE);
@@ -200,6 +248,7 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 	if (!bases_ours(ctx, vp, r))
 		return false;
 	if (strcmp(r->state, "online") == 0) {
+		sync_flags(ctx, vp, r);
 		readd_members(ctx, vp, r);
 		/* The raid serves even while degraded; the layers above may go on. */
 		return obs_bdev_find(ctx->o, r->name) != NULL;
@@ -215,10 +264,11 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 		if (!all_present)
 			return false; /* waits for a member's bdev; the attach stage brings it */
 		if (age >= 0 && age >= ctx->d->config.assembly_wait_s) {
-			plan_status(ctx, vp, 0,
-				    "volume %" PRIu64 ": %s stays configuring (%u of %zu bases) for "
-				    "%" PRId64 " s with every member present: operator decision needed",
-				    vp->v->id, r->name, r->discovered, r->n_bases, age);
+			plan_status(
+				ctx, vp, 0,
+				"volume %" PRIu64 ": %s stays configuring (%u of %zu bases) for "
+				"%" PRId64 " s with every member present: operator decision needed",
+				vp->v->id, r->name, r->discovered, r->n_bases, age);
 			return false;
 		}
 		a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);

@@ -29,8 +29,7 @@ static const struct obs_raid_base *any_configured(const struct obs_raid *r)
 	return NULL;
 }
 
-static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r,
-			 int s)
+static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r, int s)
 {
 	const struct obs_bdev *pb = obs_bdev_find(ctx->o, vp->bdev[vp->pending[s]]);
 	const struct obs_raid_base *ref = any_configured(r);
@@ -40,7 +39,8 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 
 	if (!rb) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": resize waits: %s has no configured base to compare "
+			    "volume %" PRIu64
+			    ": resize waits: %s has no configured base to compare "
 			    "%s with",
 			    v->id, r->name, pb->name);
 		return false;
@@ -54,7 +54,8 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 		return false;
 	}
 	if ((pb->num_blocks - (pb->num_blocks < offset ? pb->num_blocks : offset)) *
-		    (uint64_t)pb->block_size < v->size_bytes) {
+		    (uint64_t)pb->block_size <
+	    v->size_bytes) {
 		plan_status(ctx, vp, 0,
 			    "volume %" PRIu64 ": resize stopped: pending %s has %" PRIu64
 			    " blocks; data offset %" PRIu64 " + %" PRIu64 " bytes do not fit",

@@ -69,9 +69,8 @@ void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct m
 	names_vhost(m->id, name, sizeof(name));
 	vh = obs_vhost_find(ctx->o, name);
 	if (vh && vh->has_bdev && strcmp(vh->bdev, vp->raid) != 0) {
-		plan_conflict(ctx, vp, name,
-			      "%s exists serving %s, wanted %s for mapping %" PRIu64, name, vh->bdev,
-			      vp->raid, m->id);
+		plan_conflict(ctx, vp, name, "%s exists serving %s, wanted %s for mapping %" PRIu64,
+			      name, vh->bdev, vp->raid, m->id);
 		return;
 	}
 	if (vh && !vh->has_bdev) {

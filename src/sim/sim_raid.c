@@ -374,6 +374,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 			return -EINVAL;
 		}
 	}
+	if (!base->name)
+		return -EINVAL; /* neither a name nor a uuid to look for */
 	b = sim_bdev_find(s, base->name);
 	if (!b)
 		return -ENODEV;
@@ -608,9 +610,12 @@ static void raid_on_bdev_added(struct sim *s, struct sim_bdev *b, void *ctx)
 {
 	struct sim_raid_state *st = raid_state(s);
 	struct raid_reexamine *rx;
+	struct raid_sb sb;
+	bool had_sb = raid_sb_load(b, &sb) != -EINVAL;
 
 	raid_examine(s, b);
-	if (b->ops == &raid_bdev_ops || raid_find_base_by_bdev(s, b))
+	/* only a bdev whose superblock was not readable yet gets the second look */
+	if (had_sb || b->ops == &raid_bdev_ops || raid_find_base_by_bdev(s, b))
 		return;
 	rx = calloc(1, sizeof(*rx));
 	if (!rx || !(rx->name = strdup(b->name))) {

@@ -48,7 +48,8 @@ void fx_init(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
 	plan_config_defaults(&f->d.config);
-	fx_copy(f->d.config.hostnqn, sizeof(f->d.config.hostnqn), "nqn.2024-01.io.diskengine:host1");
+	fx_copy(f->d.config.hostnqn, sizeof(f->d.config.hostnqn),
+		"nqn.2024-01.io.diskengine:host1");
 	fx_copy(f->d.config.vhost_dir, sizeof(f->d.config.vhost_dir), "/var/tmp/vhost");
 	fx_copy(f->d.config.cpumask, sizeof(f->d.config.cpumask), "0x2");
 	fx_copy(f->addrs[0].addr, sizeof(f->addrs[0].addr), "10.0.0.1");
@@ -272,7 +273,8 @@ size_t fx_count(const struct plan *p, enum action_kind k)
 int fx_index(const struct plan *p, enum action_kind k, const char *object)
 {
 	for (size_t i = 0; i < p->n_actions; i++)
-		if (p->actions[i].kind == k && (!object || strcmp(p->actions[i].object, object) == 0))
+		if (p->actions[i].kind == k &&
+		    (!object || strcmp(p->actions[i].object, object) == 0))
 			return (int)i;
 	return -1;
 }

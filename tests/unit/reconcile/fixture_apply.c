@@ -158,7 +158,8 @@ static void apply_one(struct fx *f, const struct action *a)
 	case ACTION_REMOVE_KEY:
 		for (size_t k = 0; k < f->nk; k++)
 			if (strcmp(f->keys[k].name, a->object) == 0) {
-				memmove(&f->keys[k], &f->keys[k + 1], (f->nk - k - 1) * sizeof(f->keys[0]));
+				memmove(&f->keys[k], &f->keys[k + 1],
+					(f->nk - k - 1) * sizeof(f->keys[0]));
 				f->nk--;
 				break;
 			}
@@ -205,6 +206,11 @@ static void apply_one(struct fx *f, const struct action *a)
 		break;
 	case ACTION_DELETE_VHOST:
 		fx_remove_vhost(f, a->object);
+		break;
+	case ACTION_REPLICA_SET_SYNC:
+		for (size_t r = 0; v && r < v->n_replicas; r++)
+			if (v->replicas[r].slot == a->slot && !v->replicas[r].pending)
+				v->replicas[r].in_sync = a->in_sync;
 		break;
 	case ACTION_MAPPING_ADVANCE:
 		for (size_t k = 0; k < f->nm; k++)

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,7 +166,7 @@ static void check_advances_last(const struct plan *p)
 			const struct action *b = &p->actions[k];
 
 			if (strcmp(b->group, a->group) == 0 && b->kind != ACTION_SET_STATUS &&
-			    b->kind != ACTION_MAPPING_ADVANCE)
+			    b->kind != ACTION_MAPPING_ADVANCE && b->kind != ACTION_REPLICA_SET_SYNC)
 				assert_true(b->step < a->step);
 		}
 	}
@@ -173,8 +174,8 @@ static void check_advances_last(const struct plan *p)
 
 static void test_invariant_3_no_advance_after_failed_rpc(void **state)
 {
-	enum action_kind kinds[] = { ACTION_ATTACH_PATH, ACTION_CREATE_RAID, ACTION_SET_QOS,
-				     ACTION_CREATE_VHOST };
+	enum action_kind kinds[] = {ACTION_ATTACH_PATH, ACTION_CREATE_RAID, ACTION_SET_QOS,
+				    ACTION_CREATE_VHOST};
 
 	/* Whichever RPC of the create chain fails, the mapping never reaches ATTACHED. */
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -190,8 +191,8 @@ static void test_invariant_3_no_advance_after_failed_rpc(void **state)
 		fx_done(&F);
 	}
 	/* Same for teardown: a failing delete keeps the mapping DETACH_REQUESTED. */
-	enum action_kind down[] = { ACTION_DELETE_VHOST, ACTION_DELETE_RAID,
-				    ACTION_DETACH_CONTROLLER };
+	enum action_kind down[] = {ACTION_DELETE_VHOST, ACTION_DELETE_RAID,
+				   ACTION_DETACH_CONTROLLER};
 
 	for (size_t k = 0; k < sizeof(down) / sizeof(down[0]); k++) {
 		fx_init(&F);
@@ -213,15 +214,18 @@ static void test_invariant_4_no_listing_during_reset(void **state)
 
 	fx_init(&F);
 	fx_attached(&F, 1, 7)->qos.rw_mbytes_per_sec = 10; /* would need SET_QOS */
-	F.vhosts[0].has_bdev = false;                       /* would need a new vhost */
+	F.vhosts[0].has_bdev = false;			   /* would need a new vhost */
 	fx_ctrlr_name(&F.vols[0], 0, c0, sizeof(c0));
 	F.paths[0][0].state = CTRLR_RESETTING;
 	fx_volume(&F, 2);
 	fx_mapping(&F, 9, 2, MAPPING_ASSIGNED);
+	assert_false(plan_bdev_listing_safe(F.ctrls, F.nc));
+	assert_true(plan_bdev_listing_safe(F.ctrls + 1, F.nc - 1));
 	fx_plan(&F);
 	assert_true(F.p.reset_in_progress);
 	for (size_t i = 0; i < F.p.n_actions; i++)
-		assert_int_not_equal(F.p.actions[i].volume_id, 1); /* nothing on the resetting one */
+		assert_int_not_equal(F.p.actions[i].volume_id,
+				     1);			 /* nothing on the resetting one */
 	assert_int_equal(fx_count(&F.p, ACTION_ATTACH_PATH), 2); /* volume 2 goes on */
 
 	/* The observer skipped bdev_get_bdevs: nothing that depends on bdevs is planned. */
@@ -268,6 +272,35 @@ static void test_invariant_5_missed_writes_rebuilt(void **state)
 	assert_int_equal(fx_count(&F.p, ACTION_CREATE_RAID), 0);
 	fx_done(&F);
 
+	/* The whole cycle: a member is lost, marked out of sync, comes back, is rebuilt. */
+	fx_init(&F);
+	fx_attached(&F, 1, 7);
+	{
+		char c1[MODEL_NAME_MAX];
+
+		fx_ctrlr_name(&F.vols[0], 1, c1, sizeof(c1));
+		fx_remove_ctrlr(&F, c1);
+		fx_remove_bdev(&F, b1);
+	}
+	F.rbases[0][1].has_name = false;
+	F.rbases[0][1].is_configured = false;
+	F.raids[0].operational = 1;
+	fx_plan(&F);
+	assert_int_equal(fx_count(&F.p, ACTION_REPLICA_SET_SYNC), 1);
+	assert_false(F.p.actions[fx_index(&F.p, ACTION_REPLICA_SET_SYNC, NULL)].in_sync);
+	fx_apply(&F, &F.p, ACTION_KIND_COUNT); /* re-attached, marked */
+	assert_false(F.vols[0].replicas[1].in_sync);
+	a = fx_find(fx_plan(&F), ACTION_ADD_RAID_BASE, "raid_1");
+	assert_non_null(a);
+	assert_string_equal(a->raid.base, b1);
+	fx_apply(&F, &F.p, ACTION_KIND_COUNT); /* added: the toy rebuild is instant */
+	fx_plan(&F);
+	assert_int_equal(fx_count(&F.p, ACTION_REPLICA_SET_SYNC), 1);
+	fx_apply(&F, &F.p, ACTION_KIND_COUNT);
+	assert_true(F.vols[0].replicas[1].in_sync);
+	assert_int_equal(fx_plan(&F)->n_actions, 0);
+	fx_done(&F);
+
 	/* Every raid is created with a superblock. */
 	fx_init(&F);
 	fx_volume(&F, 1);
@@ -305,6 +338,27 @@ static void test_invariant_6_multipath_fabrics_only(void **state)
 	fx_done(&F);
 }
 
+/* The store's side of REPLICA_PROMOTE: the slot's pending replica replaces its member. */
+static void promote(struct volume *v, unsigned slot)
+{
+	size_t member = SIZE_MAX, pend = SIZE_MAX;
+
+	for (size_t i = 0; i < v->n_replicas; i++) {
+		if (v->replicas[i].slot != slot)
+			continue;
+		if (v->replicas[i].pending)
+			pend = i;
+		else
+			member = i;
+	}
+	assert_true(member != SIZE_MAX && pend != SIZE_MAX);
+	v->replicas[member] = v->replicas[pend];
+	v->replicas[member].pending = false;
+	memmove(&v->replicas[pend], &v->replicas[pend + 1],
+		(v->n_replicas - pend - 1) * sizeof(v->replicas[0]));
+	v->n_replicas--;
+}
+
 static void test_invariant_7_resize_checked_first(void **state)
 {
 	struct volume *v;
@@ -339,26 +393,9 @@ static void test_invariant_7_resize_checked_first(void **state)
 	for (int pass = 0; pass < 12; pass++) {
 		fx_plan(&F);
 		assert_true(fx_count(&F.p, ACTION_REMOVE_RAID_BASE) <= 1);
-		for (size_t i = 0; i < F.p.n_actions; i++) {
-			const struct action *a = &F.p.actions[i];
-
-			if (a->kind != ACTION_REPLICA_PROMOTE)
-				continue;
-			/* the store's side of the promotion */
-			v->replicas[a->slot] = v->replicas[a->slot + 2];
-			v->replicas[a->slot].pending = false;
-			v->replicas[a->slot + 2].pending = true; /* keep indexes; mark done below */
-			v->replicas[a->slot + 2].slot = a->slot;
-		}
 		for (size_t i = 0; i < F.p.n_actions; i++)
-			if (F.p.actions[i].kind == ACTION_REPLICA_PROMOTE) {
-				/* drop the promoted pending entry */
-				unsigned s = F.p.actions[i].slot;
-
-				memmove(&v->replicas[s + 2], &v->replicas[s + 3],
-					(v->n_replicas - s - 3) * sizeof(v->replicas[0]));
-				v->n_replicas--;
-			}
+			if (F.p.actions[i].kind == ACTION_REPLICA_PROMOTE)
+				promote(v, F.p.actions[i].slot);
 		fx_apply(&F, &F.p, ACTION_KIND_COUNT);
 	}
 	assert_int_equal(v->n_replicas, 2);
@@ -467,7 +504,7 @@ static void test_invariant_10_orphans(void **state)
 		assert_string_not_equal(LOG[i].object, "vhost_stale");
 		assert_string_not_equal(LOG[i].object, "operator_key");
 	}
-	assert_int_equal(F.nc, 1); /* Nvme0 */
+	assert_int_equal(F.nc, 1);  /* Nvme0 */
 	assert_int_equal(F.nvh, 1); /* vhost_stale */
 	assert_int_equal(F.nr, 0);
 	fx_done(&F);

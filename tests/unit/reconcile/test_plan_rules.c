@@ -18,7 +18,7 @@
 struct expect {
 	enum action_kind kind;
 	const char *object; /* NULL: any */
-	int step;           /* -1: any */
+	int step;	    /* -1: any */
 };
 
 struct rule_case {
@@ -77,7 +77,7 @@ static void w_initialised_qos(struct fx *f)
 	f->maps[0].state = MAPPING_INITIALISED;
 	f->vols[0].qos.rw_ios_per_sec = 1500;
 	f->vols[0].qos.w_mbytes_per_sec = 100;
-	f->bdevs[f->nb - 1].qos = (struct qos_limits){ 0 };
+	f->bdevs[f->nb - 1].qos = (struct qos_limits){0};
 }
 
 static void w_attached(struct fx *f)
@@ -109,6 +109,12 @@ static void w_md_mismatch(struct fx *f)
 {
 	w_paths(f);
 	f->bdevs[0].md_size = 8;
+}
+
+static void w_no_superblock_room(struct fx *f)
+{
+	w_paths(f);
+	f->bdevs[0].num_blocks = f->bdevs[1].num_blocks = (16ULL << 20) / 512;
 }
 
 static void w_addr_nowhere(struct fx *f)
@@ -181,6 +187,26 @@ static void w_lost_member_gone(struct fx *f)
 	f->nc = 1;
 	memmove(&f->bdevs[1], &f->bdevs[2], (f->nb - 2) * sizeof(f->bdevs[0]));
 	f->nb--;
+}
+
+static void w_degraded_vhost_null(struct fx *f)
+{
+	w_lost_member_gone(f);
+	f->vhosts[0].has_bdev = false;
+}
+
+static void w_rebuilding(struct fx *f)
+{
+	w_attached(f);
+	f->vols[0].replicas[1].in_sync = false;
+	f->raids[0].has_process = true;
+	fx_copy(f->raids[0].process_target, MODEL_NAME_MAX, f->bdevs[1].name);
+}
+
+static void w_rebuilt(struct fx *f)
+{
+	w_rebuilding(f);
+	f->raids[0].has_process = false;
 }
 
 static void w_reconnecting(struct fx *f)
@@ -330,78 +356,184 @@ static void w_pending_degraded(struct fx *f)
 	f->raids[0].operational = 1;
 }
 
+static void w_unknown_volume_leaving(struct fx *f)
+{
+	struct volume tmp = {.id = 42, .size_bytes = 1 << 20, .n_replicas = 2};
+
+	for (unsigned s = 0; s < 2; s++) {
+		tmp.replicas[s].slot = s;
+		snprintf(tmp.replicas[s].nqn, MODEL_NQN_MAX, "nqn.gone:%u", s);
+	}
+	fx_mapping(f, 8, 42, MAPPING_DETACH_REQUESTED);
+	fx_obs_raid(f, &tmp);
+	fx_obs_vhost(f, 8, "raid_42");
+}
+
+static void w_unknown_volume_vhost_gone(struct fx *f)
+{
+	w_unknown_volume_leaving(f);
+	f->nvh = 0;
+}
+
+static void w_second_mapping_leaves(struct fx *f)
+{
+	w_attached(f);
+	fx_mapping(f, 9, 1, MAPPING_DETACH_REQUESTED);
+	fx_obs_vhost(f, 9, "raid_1")->sessions = 0;
+}
+
+static void w_second_mapping_gone(struct fx *f)
+{
+	w_second_mapping_leaves(f);
+	f->nvh = 1;
+}
+
+static void w_foreign_vhost_on_leaving_raid(struct fx *f)
+{
+	w_attached(f);
+	f->maps[0].state = MAPPING_DETACH_REQUESTED;
+	fx_copy(f->vhosts[0].name, MODEL_NAME_MAX, "operator_vhost");
+}
+
 /* --- the table -------------------------------------------------------------------------- */
 
 static const struct rule_case cases[] = {
-	{ "fresh volume: both replicas attach together", w_fresh,
-	  { { ACTION_ATTACH_PATH, "$c0", 0 }, { ACTION_ATTACH_PATH, "$c1", 0 } }, 2 },
-	{ "paths present: raid created", w_paths, { { ACTION_CREATE_RAID, "raid_1", 0 } }, 1 },
-	{ "raid exists: ASSIGNED -> INITIALISED", w_raid_assigned,
-	  { { ACTION_MAPPING_ADVANCE, NULL, 0 } }, 1 },
-	{ "snapshot source: status, waits", w_snapshot, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "INITIALISED: qos, vhost, ATTACHED", w_initialised_qos,
-	  { { ACTION_SET_QOS, "raid_1", 0 },
-	    { ACTION_CREATE_VHOST, "vhost7", 1 },
-	    { ACTION_MAPPING_ADVANCE, NULL, 2 } },
-	  3 },
-	{ "attached and healthy: nothing", w_attached, { { 0 } }, 0 },
-	{ "qos rounded by SPDK: nothing", w_qos_rounded, { { 0 } }, 0 },
-	{ "vhost with bdev null: delete, re-create", w_vhost_null,
-	  { { ACTION_DELETE_VHOST, "vhost7", 0 }, { ACTION_CREATE_VHOST, "vhost7", 1 } }, 2 },
-	{ "block size mismatch: status only", w_geometry, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "md size mismatch: status only", w_md_mismatch, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "source address on no interface", w_addr_nowhere, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "source interface down", w_if_down, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "RDMA_IPS empty", w_no_rdma_ips, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "DH-HMAC-CHAP keys before attach", w_key,
-	  { { ACTION_ADD_KEY, "de_key_node0", 0 },
-	    { ACTION_ADD_KEY, "de_key_node1", 0 },
-	    { ACTION_ATTACH_PATH, "$c0", 1 },
-	    { ACTION_ATTACH_PATH, "$c1", 1 } },
-	  4 },
-	{ "our controller name, other subsystem", w_conflict_ctrlr,
-	  { { ACTION_REPORT_CONFLICT, "$c0", -1 } }, 1 },
-	{ "our path under a foreign controller", w_conflict_path_owner,
-	  { { ACTION_REPORT_CONFLICT, "Nvme0", -1 } }, 1 },
-	{ "our raid with a foreign base", w_conflict_raid,
-	  { { ACTION_REPORT_CONFLICT, "raid_1", -1 } }, 1 },
-	{ "our vhost serving another bdev", w_conflict_vhost,
-	  { { ACTION_REPORT_CONFLICT, "vhost7", -1 } }, 1 },
-	{ "lost member back: re-added", w_lost_member_back,
-	  { { ACTION_ADD_RAID_BASE, "raid_1", 0 } }, 1 },
-	{ "lost member's controller gone: re-attached", w_lost_member_gone,
-	  { { ACTION_ATTACH_PATH, "$c1", 0 } }, 1 },
-	{ "path reconnecting: left to SPDK", w_reconnecting, { { 0 } }, 0 },
-	{ "controller resetting: no change", w_resetting, { { 0 } }, 0 },
-	{ "stale second path: detached", w_stale_path, { { ACTION_DETACH_PATH, "$c0", 0 } }, 1 },
-	{ "superblock raid: wait for re-assembly", w_reassemble,
-	  { { ACTION_WAIT_RAID_ASSEMBLY, "raid_1", 0 } }, 1 },
-	{ "superblock raid never came back: ask", w_reassemble_stuck,
-	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "raid configuring, members present: wait", w_configuring,
-	  { { ACTION_WAIT_RAID_ASSEMBLY, "raid_1", 0 } }, 1 },
-	{ "missed writes and no raid: ask", w_out_of_sync_create,
-	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "PCIe: attach without multipath", w_pcie,
-	  { { ACTION_ATTACH_PATH, "de_pci_0000_82_00_0", 0 }, { ACTION_ATTACH_PATH, "$c1", 0 } },
-	  2 },
-	{ "PCIe bound to kernel nvme: status", w_pcie_kernel, { { ACTION_SET_STATUS, NULL, -1 } },
-	  1 },
-	{ "PCIe not a local device: status", w_pcie_not_local,
-	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "mapping of an unknown volume", w_unknown_volume, { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "resize: pending namespace attached first", w_pending_attach,
-	  { { ACTION_ATTACH_PATH, NULL, 0 } }, 1 },
-	{ "resize: pending block size differs", w_pending_bad_block,
-	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "resize: pending has no room for offset", w_pending_too_small,
-	  { { ACTION_SET_STATUS, NULL, -1 } }, 1 },
-	{ "resize: swap slot 0", w_pending_ok,
-	  { { ACTION_REMOVE_RAID_BASE, "raid_1", 0 }, { ACTION_ADD_RAID_BASE, "raid_1", 1 } }, 2 },
-	{ "resize: rebuilt, promoted", w_pending_rebuilt, { { ACTION_REPLICA_PROMOTE, NULL, 0 } },
-	  1 },
-	{ "resize: rebuild running, waits", w_pending_rebuilding, { { 0 } }, 0 },
-	{ "resize: raid degraded, no member removed", w_pending_degraded, { { 0 } }, 0 },
+	{"fresh volume: both replicas attach together",
+	 w_fresh,
+	 {{ACTION_ATTACH_PATH, "$c0", 0}, {ACTION_ATTACH_PATH, "$c1", 0}},
+	 2},
+	{"paths present: raid created", w_paths, {{ACTION_CREATE_RAID, "raid_1", 0}}, 1},
+	{"raid exists: ASSIGNED -> INITIALISED",
+	 w_raid_assigned,
+	 {{ACTION_MAPPING_ADVANCE, NULL, 0}},
+	 1},
+	{"snapshot source: status, waits", w_snapshot, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"INITIALISED: qos, vhost, ATTACHED",
+	 w_initialised_qos,
+	 {{ACTION_SET_QOS, "raid_1", 0},
+	  {ACTION_CREATE_VHOST, "vhost7", 1},
+	  {ACTION_MAPPING_ADVANCE, NULL, 2}},
+	 3},
+	{"attached and healthy: nothing", w_attached, {{0}}, 0},
+	{"qos rounded by SPDK: nothing", w_qos_rounded, {{0}}, 0},
+	{"vhost with bdev null: delete, re-create",
+	 w_vhost_null,
+	 {{ACTION_DELETE_VHOST, "vhost7", 0}, {ACTION_CREATE_VHOST, "vhost7", 1}},
+	 2},
+	{"block size mismatch: status only", w_geometry, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"md size mismatch: status only", w_md_mismatch, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"no room for the superblock: status only",
+	 w_no_superblock_room,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"source address on no interface", w_addr_nowhere, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"source interface down", w_if_down, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"RDMA_IPS empty", w_no_rdma_ips, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"DH-HMAC-CHAP keys before attach",
+	 w_key,
+	 {{ACTION_ADD_KEY, "de_key_node0", 0},
+	  {ACTION_ADD_KEY, "de_key_node1", 0},
+	  {ACTION_ATTACH_PATH, "$c0", 1},
+	  {ACTION_ATTACH_PATH, "$c1", 1}},
+	 4},
+	{"our controller name, other subsystem",
+	 w_conflict_ctrlr,
+	 {{ACTION_REPORT_CONFLICT, "$c0", -1}},
+	 1},
+	{"our path under a foreign controller",
+	 w_conflict_path_owner,
+	 {{ACTION_REPORT_CONFLICT, "Nvme0", -1}},
+	 1},
+	{"our raid with a foreign base",
+	 w_conflict_raid,
+	 {{ACTION_REPORT_CONFLICT, "raid_1", -1}},
+	 1},
+	{"our vhost serving another bdev",
+	 w_conflict_vhost,
+	 {{ACTION_REPORT_CONFLICT, "vhost7", -1}},
+	 1},
+	{"lost member back: marked out of sync, re-added",
+	 w_lost_member_back,
+	 {{ACTION_REPLICA_SET_SYNC, "$b1", 0}, {ACTION_ADD_RAID_BASE, "raid_1", 0}},
+	 2},
+	{"lost member's controller gone: re-attached",
+	 w_lost_member_gone,
+	 {{ACTION_ATTACH_PATH, "$c1", 0}, {ACTION_REPLICA_SET_SYNC, "$b1", 1}},
+	 2},
+	{"degraded raid still serves: vhost re-created",
+	 w_degraded_vhost_null,
+	 {{ACTION_ATTACH_PATH, "$c1", 0},
+	  {ACTION_REPLICA_SET_SYNC, "$b1", 1},
+	  {ACTION_DELETE_VHOST, "vhost7", 1},
+	  {ACTION_CREATE_VHOST, "vhost7", 2}},
+	 4},
+	{"rebuild running: not in sync yet", w_rebuilding, {{0}}, 0},
+	{"rebuild done: marked in sync", w_rebuilt, {{ACTION_REPLICA_SET_SYNC, "$b1", 0}}, 1},
+	{"path reconnecting: left to SPDK", w_reconnecting, {{0}}, 0},
+	{"controller resetting: no change", w_resetting, {{0}}, 0},
+	{"stale second path: detached", w_stale_path, {{ACTION_DETACH_PATH, "$c0", 0}}, 1},
+	{"superblock raid: wait for re-assembly",
+	 w_reassemble,
+	 {{ACTION_WAIT_RAID_ASSEMBLY, "raid_1", 0}},
+	 1},
+	{"superblock raid never came back: ask",
+	 w_reassemble_stuck,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"raid configuring, members present: wait",
+	 w_configuring,
+	 {{ACTION_WAIT_RAID_ASSEMBLY, "raid_1", 0}},
+	 1},
+	{"missed writes and no raid: ask",
+	 w_out_of_sync_create,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"PCIe: attach without multipath",
+	 w_pcie,
+	 {{ACTION_ATTACH_PATH, "de_pci_0000_82_00_0", 0}, {ACTION_ATTACH_PATH, "$c1", 0}},
+	 2},
+	{"PCIe bound to kernel nvme: status", w_pcie_kernel, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"PCIe not a local device: status", w_pcie_not_local, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"mapping of an unknown volume", w_unknown_volume, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"leaving mapping of a vanished volume: vhost first",
+	 w_unknown_volume_leaving,
+	 {{ACTION_DELETE_VHOST, "vhost8", 0}},
+	 1},
+	{"vanished volume, vhost gone: raid next",
+	 w_unknown_volume_vhost_gone,
+	 {{ACTION_DELETE_RAID, "raid_42", 0}},
+	 1},
+	{"one of two mappings leaves: only its vhost",
+	 w_second_mapping_leaves,
+	 {{ACTION_DELETE_VHOST, "vhost9", 0}},
+	 1},
+	{"one of two mappings left: DETACHED, raid stays",
+	 w_second_mapping_gone,
+	 {{ACTION_MAPPING_ADVANCE, NULL, 0}},
+	 1},
+	{"foreign vhost serves the raid: teardown waits",
+	 w_foreign_vhost_on_leaving_raid,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"resize: pending namespace attached first",
+	 w_pending_attach,
+	 {{ACTION_ATTACH_PATH, NULL, 0}},
+	 1},
+	{"resize: pending block size differs",
+	 w_pending_bad_block,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"resize: pending has no room for offset",
+	 w_pending_too_small,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"resize: swap slot 0",
+	 w_pending_ok,
+	 {{ACTION_REMOVE_RAID_BASE, "raid_1", 0}, {ACTION_ADD_RAID_BASE, "raid_1", 1}},
+	 2},
+	{"resize: rebuilt, promoted", w_pending_rebuilt, {{ACTION_REPLICA_PROMOTE, NULL, 0}}, 1},
+	{"resize: rebuild running, waits", w_pending_rebuilding, {{0}}, 0},
+	{"resize: raid degraded, no member removed", w_pending_degraded, {{0}}, 0},
 };
 
 static void run_case(const struct rule_case *c)
@@ -461,6 +593,7 @@ static void test_status_messages(void **state)
 	expect_status(w_if_down, "interface ib0");
 	expect_status(w_no_rdma_ips, "RDMA_IPS is empty");
 	expect_status(w_geometry, "4096-byte blocks");
+	expect_status(w_no_superblock_room, "raid superblock");
 	expect_status(w_snapshot, "snapshot initialisation not supported yet");
 	expect_status(w_pcie_kernel, "bound to nvme");
 	expect_status(w_pcie_kernel, "/data");
@@ -554,108 +687,6 @@ static void test_create_raid_parameters(void **state)
 	fx_done(&F);
 }
 
-static void test_names(void **state)
-{
-	struct replica r = { .transport = TRANSPORT_RDMA };
-	char a[MODEL_NAME_MAX], b[MODEL_NAME_MAX];
-	uint64_t id = 0;
-
-	snprintf(r.nqn, sizeof(r.nqn), "nqn.2016-06.io.spdk:vol0");
-	assert_int_equal(names_ctrlr(&r, a, sizeof(a)), 0);
-	assert_int_equal(names_ctrlr(&r, b, sizeof(b)), 0);
-	assert_string_equal(a, b); /* deterministic */
-	assert_int_equal(strlen(a), 19);
-	assert_int_equal(names_classify(a, NULL), NAME_CTRLR_FABRIC);
-	snprintf(r.nqn, sizeof(r.nqn), "nqn.2016-06.io.spdk:vol1");
-	assert_int_equal(names_ctrlr(&r, b, sizeof(b)), 0);
-	assert_string_not_equal(a, b);
-	r.nqn[0] = '\0';
-	assert_int_equal(names_ctrlr(&r, a, sizeof(a)), -EINVAL);
-
-	r.transport = TRANSPORT_PCIE;
-	snprintf(r.addr, sizeof(r.addr), "0000:82:00.0");
-	assert_int_equal(names_ctrlr(&r, a, sizeof(a)), 0);
-	assert_string_equal(a, "de_pci_0000_82_00_0");
-	assert_int_equal(names_classify(a, NULL), NAME_CTRLR_PCIE);
-	snprintf(r.addr, sizeof(r.addr), "82:00.0");
-	assert_int_equal(names_ctrlr(&r, a, sizeof(a)), -EINVAL);
-
-	names_ns_bdev("de_pci_0000_82_00_0", a, sizeof(a));
-	assert_string_equal(a, "de_pci_0000_82_00_0n1");
-	assert_int_equal(names_classify("raid_12", &id), NAME_RAID);
-	assert_int_equal(id, 12);
-	assert_int_equal(names_classify("vhost7", &id), NAME_VHOST);
-	assert_int_equal(id, 7);
-	assert_int_equal(names_classify("vhost_stale", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("vhost07", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("raid_", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("nvme0", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("Nvme0n1", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("de_0123", NULL), NAME_FOREIGN);
-	assert_int_equal(names_classify("de_key_node1", NULL), NAME_KEY);
-	assert_int_equal(names_key("bad/name", a, sizeof(a)), -EINVAL);
-}
-
-static void test_config_check(void **state)
-{
-	struct plan_config c;
-	char err[256];
-
-	plan_config_defaults(&c);
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), 0);
-
-	c.reconnect_delay_s = 0;
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "reconnect_delay 0"));
-	plan_config_defaults(&c);
-	c.fast_io_fail_s = 10;
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "fast_io_fail 10"));
-	plan_config_defaults(&c);
-	c.member_giveup_s = 10;
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "give-up 10"));
-	plan_config_defaults(&c);
-	c.guest_io_timeout_s = 15;
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "guest I/O timeout 15"));
-	plan_config_defaults(&c);
-	c.reconnect_delay_s = 11;
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "exceeds ctrlr_loss"));
-	plan_config_defaults(&c);
-	snprintf(c.hostnqn, sizeof(c.hostnqn), "host1");
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "hostnqn 'host1'"));
-	plan_config_defaults(&c);
-	snprintf(c.vhost_dir, sizeof(c.vhost_dir), "relative/dir");
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "absolute"));
-	plan_config_defaults(&c);
-	memset(c.vhost_dir, 'a', 100);
-	c.vhost_dir[0] = '/';
-	c.vhost_dir[100] = '\0';
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "too long"));
-	plan_config_defaults(&c);
-	snprintf(c.cpumask, sizeof(c.cpumask), "0xZZ");
-	assert_int_equal(plan_config_check(&c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "cpumask '0xZZ'"));
-}
-
-static void test_build_bad_args(void **state)
-{
-	struct plan p;
-	struct observed o = { 0 };
-	struct desired d = { 0 };
-
-	assert_int_equal(plan_build(NULL, &o, NULL, &p), -EINVAL);
-	assert_int_equal(plan_build(&d, NULL, NULL, &p), -EINVAL);
-	assert_int_equal(plan_build(&d, &o, NULL, NULL), -EINVAL);
-	assert_string_equal(plan_action_kind_name(ACTION_CREATE_VHOST), "CREATE_VHOST");
-	assert_string_equal(plan_action_kind_name(ACTION_KIND_COUNT), "UNKNOWN");
-}
-
 static void test_bad_replica_sets(void **state)
 {
 	fx_init(&F);
@@ -668,15 +699,15 @@ static void test_bad_replica_sets(void **state)
 	fx_init(&F);
 	w_fresh(&F);
 	F.vols[0].replicas[1].nqn[0] = '\0';
-	assert_non_null(strstr(fx_find(fx_plan(&F), ACTION_SET_STATUS, NULL)->message,
-			       "NQN is empty"));
+	assert_non_null(
+		strstr(fx_find(fx_plan(&F), ACTION_SET_STATUS, NULL)->message, "NQN is empty"));
 	fx_done(&F);
 
 	fx_init(&F);
 	w_fresh(&F);
 	F.vols[0].n_replicas = 1;
-	assert_non_null(strstr(fx_find(fx_plan(&F), ACTION_SET_STATUS, NULL)->message,
-			       "slots 0 and 1"));
+	assert_non_null(
+		strstr(fx_find(fx_plan(&F), ACTION_SET_STATUS, NULL)->message, "slots 0 and 1"));
 	fx_done(&F);
 }
 
@@ -687,9 +718,6 @@ int main(void)
 		cmocka_unit_test(test_status_messages),
 		cmocka_unit_test(test_attach_parameters),
 		cmocka_unit_test(test_create_raid_parameters),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_config_check),
-		cmocka_unit_test(test_build_bad_args),
 		cmocka_unit_test(test_bad_replica_sets),
 	};
 
