@@ -12,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * In SPDK's subsystem dependency order: init runs in this order, fini in reverse, so a
+ * module finishes before the ones it uses (nvme and the nvmf target before the keyring,
+ * every bdev user before the bdev layer).
+ */
 const struct sim_module *const sim_modules[] = {
-	&sim_module_framework, &sim_module_bdev, &sim_module_nvme,  &sim_module_target,
-	&sim_module_keyring,   &sim_module_raid, &sim_module_vhost, NULL,
+	&sim_module_framework, &sim_module_keyring, &sim_module_bdev,  &sim_module_nvme,
+	&sim_module_target,    &sim_module_raid,    &sim_module_vhost, NULL,
 };
 
 /* ---- framing ------------------------------------------------------------------------ */
@@ -320,16 +325,19 @@ void sim_reply(struct sim_req *req, json_t *result)
 
 static void reply_verror(struct sim_req *req, int code, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char *msg = NULL;
 	json_t *o, *e;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* no length limit: SPDK's messages may embed names of any length */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	/* errors are sent even for notifications, with "id": null */
 	o = reply_begin(req);
 	e = json_object();
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", json_string(msg));
+	json_object_set_new(e, "message", json_string(msg ? msg : "Internal error"));
 	json_object_set_new(o, "error", e);
+	free(msg);
 	reply_send(req, o);
 }
 

@@ -86,6 +86,7 @@ enum replay_alt_kind {
 	ALT_IGNORE_KEYS, /* compare after dropping the listed keys everywhere */
 	ALT_ERROR_OK,    /* an error answer with one of the listed codes is also valid */
 	ALT_NAMES_ONLY,  /* compare only the "name" members of the result array, as a set */
+	ALT_NAMES_IN,    /* the result array's names are any subset of the listed names */
 	ALT_SUBSEQUENCE, /* timed polls: the distinct states may skip intermediate ones */
 };
 
@@ -93,7 +94,8 @@ struct replay_alt {
 	const char *file;
 	const char *step; /* "25", or "timed:host:bdev_nvme_get_controllers" */
 	enum replay_alt_kind kind;
-	const char *arg;    /* ALT_OTHER_RUN: file; ALT_IGNORE_KEYS: comma list; ALT_ERROR_OK: codes */
+	/* ALT_OTHER_RUN: file; ALT_IGNORE_KEYS, ALT_NAMES_IN: comma list; ALT_ERROR_OK: codes */
+	const char *arg;
 	const char *reason; /* why real SPDK can answer differently */
 };
 

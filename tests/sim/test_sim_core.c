@@ -238,6 +238,15 @@ static void test_protocol_state_split(void **state)
 			    "\"params\":{\"name\":\"nosuch\"}}"),
 		    "{\"jsonrpc\":\"2.0\",\"id\":11,\"error\":{\"code\":-32602,"
 		    "\"message\":\"Subsystem 'nosuch' not found\"}}");
+	/* messages carry names of any length */
+	char req[3000], want[3000], name[2001];
+	memset(name, 'n', 2000);
+	name[2000] = '\0';
+	snprintf(req, sizeof(req), "{\"id\":13,\"method\":\"framework_get_config\","
+		 "\"params\":{\"name\":\"%s\"}}", name);
+	snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":13,\"error\":{\"code\":-32602,"
+		 "\"message\":\"Subsystem '%s' not found\"}}", name);
+	assert_json(rpc(&c, req), want);
 	assert_json(rpc(&c, "{\"id\":12,\"method\":\"framework_get_config\","
 			    "\"params\":{\"name\":\"scsi\"}}"),
 		    "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":null}");
