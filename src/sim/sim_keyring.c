@@ -23,7 +23,7 @@ struct sim_key {
 };
 
 struct sim_keyring_state {
-	struct sim_key *keys;    /* live keys, in the order they were added */
+	struct sim_key *keys;	 /* live keys, in the order they were added */
 	struct sim_key *removed; /* removed keys still referenced, in removal order */
 };
 
@@ -125,8 +125,7 @@ static void rpc_keyring_file_add_key(struct sim_req *req)
 		sim_reply_error(req, -32602, "%s", strerror(EINVAL));
 		return;
 	}
-	if (strchr(json_string_value(name), ':') != NULL &&
-	    json_string_value(name)[0] != ':') {
+	if (strchr(json_string_value(name), ':') != NULL && json_string_value(name)[0] != ':') {
 		/* "keyring:key" names a keyring other than the global one */
 		sim_reply_errno(req, EINVAL);
 		return;

@@ -21,8 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-static int arg_string(json_t *args, const char *key, bool required, const char **out,
-		      char **errmsg)
+static int arg_string(json_t *args, const char *key, bool required, const char **out, char **errmsg)
 {
 	json_t *v = json_object_get(args, key);
 

@@ -111,7 +111,8 @@ char *storage_export(struct node *n, const char *lvol, unsigned size_mib, const 
 		json_decref(call_ok(n, "bdev_lvol_create_lvstore",
 				    json_pack("{s:s,s:s,s:i}", "bdev_name", "Malloc0", "lvs_name",
 					      "lvs0", "cluster_sz", 1048576)));
-		json_decref(call_ok(n, "nvmf_create_transport", json_pack("{s:s}", "trtype", "TCP")));
+		json_decref(
+			call_ok(n, "nvmf_create_transport", json_pack("{s:s}", "trtype", "TCP")));
 	}
 	r = call_ok(n, "bdev_lvol_create",
 		    json_pack("{s:s,s:s,s:i}", "lvs_name", "lvs0", "lvol_name", lvol, "size_in_mib",
@@ -140,8 +141,8 @@ json_t *attach_params(const char *name, const char *lvol, const char *port, int 
 	snprintf(nqn, sizeof(nqn), "nqn.2016-06.io.spdk:%s", lvol);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i}", "name", name, "trtype",
 			 "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1", "trsvcid", port, "subnqn",
-			 nqn, "hostnqn", "nqn.2024-01.io.diskengine:test", "multipath",
-			 "multipath", "reconnect_delay_sec", 1, "ctrlr_loss_timeout_sec", loss_sec,
+			 nqn, "hostnqn", "nqn.2024-01.io.diskengine:test", "multipath", "multipath",
+			 "reconnect_delay_sec", 1, "ctrlr_loss_timeout_sec", loss_sec,
 			 "fast_io_fail_timeout_sec", 0);
 }
 
@@ -151,7 +152,8 @@ char *ctrlr_state(struct node *n, const char *name, int *cntlid)
 	char *state = NULL;
 	size_t i;
 
-	json_array_foreach(r, i, c) {
+	json_array_foreach(r, i, c)
+	{
 		json_t *p;
 
 		if (strcmp(json_string_value(json_object_get(c, "name")), name) != 0)

@@ -45,8 +45,8 @@ static void pair_down(struct pair *p)
 static json_t *listen_addr(const char *port)
 {
 	return json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "nqn", "nqn.2016-06.io.spdk:lv0",
-			 "listen_address", "trtype", "tcp", "adrfam", "ipv4", "traddr",
-			 "127.0.0.1", "trsvcid", port);
+			 "listen_address", "trtype", "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1",
+			 "trsvcid", port);
 }
 
 static void test_attach_shows_namespace_and_detach_removes_it(void **state)
@@ -121,6 +121,29 @@ static void test_loss_timeout_deletes_controller_and_bdev(void **state)
 	pair_down(&p);
 }
 
+static void test_no_reconnect_delay_leaves_controller_failed(void **state)
+{
+	struct pair p;
+	json_t *ap;
+
+	pair_up(&p);
+	ap = attach_params("nvme0", "lv0", p.port, 0);
+	json_object_set_new(ap, "reconnect_delay_sec", json_integer(0));
+	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller", ap));
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_remove_listener", listen_addr(p.port)));
+	assert_true(wait_state(&p.host, "nvme0", "failed", 1000));
+	/* nothing retries and nothing is deleted */
+	usleep(1200000);
+	assert_true(wait_state(&p.host, "nvme0", "failed", 0));
+	json_decref(call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1")));
+	/* a reset reconnects once the listener is back */
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_listener", listen_addr(p.port)));
+	json_decref(call_ok(&p.host, "bdev_nvme_reset_controller",
+			    json_pack("{s:s}", "name", "nvme0")));
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 500));
+	pair_down(&p);
+}
+
 static void test_short_outage_recovers_with_new_cntlid(void **state)
 {
 	struct pair p;
@@ -190,7 +213,8 @@ static void test_resize_reaches_host(void **state)
 	json_decref(call_ok(&p.storage, "bdev_lvol_resize",
 			    json_pack("{s:s,s:i}", "name", "lvs0/lv0", "size_in_mib", 24)));
 	for (deadline = now_ms() + 1000; now_ms() < deadline && nb != 49152; usleep(20000)) {
-		json_t *r = call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1"));
+		json_t *r =
+			call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1"));
 
 		nb = json_integer_value(json_object_get(json_array_get(r, 0), "num_blocks"));
 		json_decref(r);
@@ -208,14 +232,14 @@ static void test_partition_and_heal(void **state)
 	pair_up(&p);
 	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller",
 			    attach_params("nvme0", "lv0", p.port, 10)));
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"path_down\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}",
-		 p.port);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"path_down\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}", p.port);
 	ans = ctl(&p.host.t, cmd);
 	assert_true(json_is_true(json_object_get(ans, "ok")));
 	json_decref(ans);
 	assert_true(wait_state(&p.host, "nvme0", "reconnect_is_delayed", 500));
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"path_up\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}",
-		 p.port);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"path_up\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"%s\"}", p.port);
 	ans = ctl(&p.host.t, cmd);
 	assert_true(json_is_true(json_object_get(ans, "ok")));
 	json_decref(ans);
@@ -282,16 +306,46 @@ static void test_failover_trid_joins_first_controller(void **state)
 	r = call_ok(&p.host, "bdev_nvme_get_controllers", json_pack("{s:s}", "name", "nvme0"));
 	ctrlr = json_array_get(json_object_get(json_array_get(r, 0), "ctrlrs"), 0);
 	assert_int_equal(json_array_size(json_object_get(json_array_get(r, 0), "ctrlrs")), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(ctrlr, "alternate_trids"), 0),
-				    "trsvcid")),
-			    second);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(ctrlr, "alternate_trids"), 0), "trsvcid")),
+		second);
 	json_decref(r);
 	/* detaching the failover trid leaves the controller */
 	json_decref(call_ok(&p.host, "bdev_nvme_detach_controller",
 			    json_pack("{s:s,s:s}", "name", "nvme0", "trsvcid", second)));
 	assert_true(wait_state(&p.host, "nvme0", "enabled", 100));
 	pair_down(&p);
+}
+
+static void expect_ctl_error(struct node *n, const char *cmd, const char *needle)
+{
+	json_t *ans = ctl(&n->t, cmd);
+	const char *err = json_string_value(json_object_get(ans, "error"));
+
+	assert_false(json_is_true(json_object_get(ans, "ok")));
+	assert_non_null(err);
+	if (!strstr(err, needle))
+		fail_msg("%s: error \"%s\" does not name \"%s\"", cmd, err, needle);
+	json_decref(ans);
+}
+
+static void test_control_commands_reject_bad_arguments(void **state)
+{
+	struct node h = {0};
+
+	node_start(&h);
+	expect_ctl_error(&h, "{\"cmd\":\"path_down\"}", "traddr");
+	expect_ctl_error(&h, "{\"cmd\":\"path_up\",\"traddr\":\"10.0.0.1\"}", "partition");
+	expect_ctl_error(&h, "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:01:00.0\"}", "num_blocks");
+	expect_ctl_error(&h,
+			 "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:01:00.0\",\"num_blocks\":8,"
+			 "\"block_size\":100}",
+			 "block_size");
+	expect_ctl_error(&h, "{\"cmd\":\"pcie_remove\",\"traddr\":\"0000:01:00.0\"}", "PCIe");
+	expect_ctl_error(&h, "{\"cmd\":\"sb_read\",\"bdev\":\"nope\"}", "bdev");
+	expect_ctl_error(&h, "{\"cmd\":\"sb_write\",\"bdev\":\"nope\",\"data\":\"00\"}", "bdev");
+	node_stop(&h);
 }
 
 static void write_key(const char *path, const char *content)
@@ -318,9 +372,9 @@ static void test_dhchap_auth(void **state)
 	pair_up(&p);
 	json_decref(call_ok(&p.storage, "keyring_file_add_key",
 			    json_pack("{s:s,s:s}", "name", "key0", "path", k0)));
-	json_decref(call_ok(&p.storage, "nvmf_subsystem_allow_any_host",
-			    json_pack("{s:s,s:b}", "nqn", "nqn.2016-06.io.spdk:lv0",
-				      "allow_any_host", 0)));
+	json_decref(call_ok(
+		&p.storage, "nvmf_subsystem_allow_any_host",
+		json_pack("{s:s,s:b}", "nqn", "nqn.2016-06.io.spdk:lv0", "allow_any_host", 0)));
 	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_host",
 			    json_pack("{s:s,s:s,s:s}", "nqn", "nqn.2016-06.io.spdk:lv0", "host",
 				      "nqn.2024-01.io.diskengine:test", "dhchap_key", "key0")));
@@ -357,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_attach_shows_namespace_and_detach_removes_it),
 		cmocka_unit_test(test_attach_failures_are_eio),
 		cmocka_unit_test(test_loss_timeout_deletes_controller_and_bdev),
+		cmocka_unit_test(test_no_reconnect_delay_leaves_controller_failed),
 		cmocka_unit_test(test_short_outage_recovers_with_new_cntlid),
 		cmocka_unit_test(test_target_crash_loses_path),
 		cmocka_unit_test(test_superblock_survives_host_restart),
@@ -365,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_pcie_drive_attach_and_hot_remove),
 		cmocka_unit_test(test_dhchap_auth),
 		cmocka_unit_test(test_failover_trid_joins_first_controller),
+		cmocka_unit_test(test_control_commands_reject_bad_arguments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, kill_children);

@@ -55,8 +55,7 @@ static void test_lvol_sizes_round_up_to_clusters(void **state)
 	r = call_ok(&n, "bdev_get_bdevs", json_pack("{s:s}", "name", "lvs0/a"));
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "num_blocks")),
 			 12 * 2048);
-	assert_json(json_incref(json_object_get(json_array_get(r, 0), "aliases")),
-		    "[\"lvs0/a\"]");
+	assert_json(json_incref(json_object_get(json_array_get(r, 0), "aliases")), "[\"lvs0/a\"]");
 	json_decref(r);
 	assert_int_equal(free_clusters(&n), before - 3);
 	/* a thin lvol takes no cluster up front */
@@ -64,12 +63,14 @@ static void test_lvol_sizes_round_up_to_clusters(void **state)
 			    json_pack("{s:s,s:s,s:i,s:b}", "lvs_name", "lvs0", "lvol_name", "t",
 				      "size_in_mib", 40, "thin_provision", 1)));
 	assert_int_equal(free_clusters(&n), before - 3);
-	assert_err(&n, "bdev_lvol_create",
-		   json_pack("{s:s,s:s,s:i}", "lvs_name", "lvs0", "lvol_name", "a", "size_in_mib", 4),
-		   -32602, "File exists");
-	assert_err(&n, "bdev_lvol_create",
-		   json_pack("{s:s,s:s,s:i}", "lvs_name", "nope", "lvol_name", "b", "size_in_mib", 4),
-		   -19, "No such device");
+	assert_err(
+		&n, "bdev_lvol_create",
+		json_pack("{s:s,s:s,s:i}", "lvs_name", "lvs0", "lvol_name", "a", "size_in_mib", 4),
+		-32602, "File exists");
+	assert_err(
+		&n, "bdev_lvol_create",
+		json_pack("{s:s,s:s,s:i}", "lvs_name", "nope", "lvol_name", "b", "size_in_mib", 4),
+		-19, "No such device");
 	assert_err(&n, "bdev_lvol_create",
 		   json_pack("{s:s,s:s,s:i}", "lvs_name", "lvs0", "lvol_name", "big", "size_in_mib",
 			     4096),
@@ -125,14 +126,16 @@ static void test_snapshot_and_clone(void **state)
 	node_start(&n);
 	free_port(port);
 	free(storage_export(&n, "lv0", 8, port, true));
-	json_decref(call_ok(&n, "bdev_lvol_snapshot",
-			    json_pack("{s:s,s:s}", "lvol_name", "lvs0/lv0", "snapshot_name", "snap")));
+	json_decref(
+		call_ok(&n, "bdev_lvol_snapshot",
+			json_pack("{s:s,s:s}", "lvol_name", "lvs0/lv0", "snapshot_name", "snap")));
 	/* a clone needs a snapshot, not a writable lvol */
 	assert_err(&n, "bdev_lvol_clone",
 		   json_pack("{s:s,s:s}", "snapshot_name", "lvs0/lv0", "clone_name", "c1"), -32602,
 		   "Invalid argument");
-	json_decref(call_ok(&n, "bdev_lvol_clone",
-			    json_pack("{s:s,s:s}", "snapshot_name", "lvs0/snap", "clone_name", "c1")));
+	json_decref(
+		call_ok(&n, "bdev_lvol_clone",
+			json_pack("{s:s,s:s}", "snapshot_name", "lvs0/snap", "clone_name", "c1")));
 	r = call_ok(&n, "bdev_get_bdevs", json_pack("{s:s}", "name", "lvs0/c1"));
 	ds = json_object_get(json_object_get(json_array_get(r, 0), "driver_specific"), "lvol");
 	assert_true(json_is_true(json_object_get(ds, "clone")));
@@ -153,15 +156,15 @@ static void test_nvmf_errors_and_listing(void **state)
 
 	node_start(&n);
 	free_port(port);
-	json_decref(call_ok(&n, "bdev_malloc_create",
-			    json_pack("{s:s,s:i,s:i}", "name", "M1", "num_blocks", 2048,
-				      "block_size", 512)));
-	json_decref(call_ok(&n, "bdev_malloc_create",
-			    json_pack("{s:s,s:i,s:i}", "name", "M2", "num_blocks", 2048,
-				      "block_size", 512)));
-	json_decref(call_ok(&n, "nvmf_create_subsystem",
-			    json_pack("{s:s,s:s}", "nqn", "nqn.2016-06.io.spdk:a", "serial_number",
-				      "SN1")));
+	json_decref(call_ok(
+		&n, "bdev_malloc_create",
+		json_pack("{s:s,s:i,s:i}", "name", "M1", "num_blocks", 2048, "block_size", 512)));
+	json_decref(call_ok(
+		&n, "bdev_malloc_create",
+		json_pack("{s:s,s:i,s:i}", "name", "M2", "num_blocks", 2048, "block_size", 512)));
+	json_decref(call_ok(
+		&n, "nvmf_create_subsystem",
+		json_pack("{s:s,s:s}", "nqn", "nqn.2016-06.io.spdk:a", "serial_number", "SN1")));
 	assert_err(&n, "nvmf_create_subsystem", json_pack("{s:s}", "nqn", "nqn.2016-06.io.spdk:a"),
 		   -32603, "Unable to create subsystem nqn.2016-06.io.spdk:a");
 	assert_err(&n, "nvmf_create_subsystem", json_pack("{s:s}", "nqn", "not-an-nqn"), -32603,
@@ -211,10 +214,10 @@ static void test_nvmf_errors_and_listing(void **state)
 	ss = json_array_get(r, 1);
 	assert_string_equal(json_string_value(json_object_get(ss, "serial_number")), "SN1");
 	assert_int_equal(json_array_size(json_object_get(ss, "namespaces")), 2);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(ss, "listen_addresses"), 0),
-				    "trsvcid")),
-			    port);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(ss, "listen_addresses"), 0), "trsvcid")),
+		port);
 	json_decref(r);
 	/* the saved config recreates the subsystem, its namespaces and listener */
 	r = call_ok(&n, "framework_get_config", json_pack("{s:s}", "name", "nvmf"));
@@ -248,9 +251,9 @@ static void test_keyring_file_rules(void **state)
 	fclose(f);
 	chmod(open_key, 0640);
 	node_start(&n);
-	assert_err(&n, "keyring_file_add_key", json_pack("{s:s,s:s}", "name", "k", "path",
-							  open_key),
-		   -1, "Operation not permitted");
+	assert_err(&n, "keyring_file_add_key",
+		   json_pack("{s:s,s:s}", "name", "k", "path", open_key), -1,
+		   "Operation not permitted");
 	assert_err(&n, "keyring_file_add_key", json_pack("{s:s,s:s}", "name", "k", "path", "good"),
 		   -1, "Operation not permitted");
 	assert_err(&n, "keyring_file_add_key",
