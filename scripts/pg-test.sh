@@ -43,6 +43,8 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # HOME and cwd must be somewhere the server user can read.
 (cd "$dir" && HOME="$dir" "${run_as[@]}" "$bindir/initdb" -D "$dir/data" -U postgres -A trust \

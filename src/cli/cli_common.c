@@ -31,8 +31,9 @@ int cli_dispatch(const char *noun, const struct cli_verb *verbs, size_t n, int a
 	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  diskengine %s %s\n      %s\n", noun, verbs[i].usage, verbs[i].help);
-	fprintf(f, "\ncommon options: --db URL (or env DISKENGINE_DB; default %s),\n"
-		   "  --json (machine-readable output), --help\n",
+	fprintf(f,
+		"\ncommon options: --db URL (or env DISKENGINE_DB; default %s),\n"
+		"  --json (machine-readable output), --help\n",
 		CLI_DEFAULT_DB);
 	return rc;
 }
@@ -241,11 +242,11 @@ json_t *cli_json_volume(const struct store_volume *v)
 				(json_int_t)v->qos.rw_mbps, "r_mbps", (json_int_t)v->qos.r_mbps,
 				"w_mbps", (json_int_t)v->qos.w_mbps);
 
-	return json_pack("{sI so sI si so so ss sI}", "id", (json_int_t)v->id, "name",
+	return json_pack("{sI so sI si so so ss sb sI}", "id", (json_int_t)v->id, "name",
 			 opt_str(v->name), "size_bytes", (json_int_t)v->size_bytes, "block_size",
 			 (int)v->block_size, "qos", qos, "snapshot_source",
 			 opt_str(v->snapshot_source), "state", store_volume_state_name(v->state),
-			 "created_at", (json_int_t)v->created_at);
+			 "clean_stop", v->clean_stop, "created_at", (json_int_t)v->created_at);
 }
 
 json_t *cli_json_replica(const struct store_replica *r)

@@ -22,8 +22,10 @@ enum cli_common_opt {
 };
 
 #define CLI_COMMON_OPTIONS                                                                         \
-	{"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON},   \
-		{"help", no_argument, NULL, CLI_OPT_HELP}
+	{"db", required_argument, NULL, CLI_OPT_DB}, {"json", no_argument, NULL, CLI_OPT_JSON},    \
+	{                                                                                          \
+		"help", no_argument, NULL, CLI_OPT_HELP                                            \
+	}
 
 /* State of one command invocation. */
 struct cli_ctx {
@@ -67,7 +69,8 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 int cli_verb_help(const char *noun, const struct cli_verb *v, const char *detail);
 
 /* Print "diskengine CMD: message" plus the usage hint; return CLI_EXIT_USAGE. */
-int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Open the store (URL from --db, DISKENGINE_DB, or the default path). Returns an exit code. */
 int cli_store_open(struct cli_ctx *ctx);

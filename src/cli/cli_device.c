@@ -29,9 +29,8 @@ static int add_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 
 static int device_add(int argc, char **argv)
 {
-	static const struct option opts[] = {{"inventory-id", required_argument, NULL, 'i'},
-					     CLI_COMMON_OPTIONS,
-					     {0}};
+	static const struct option opts[] = {
+		{"inventory-id", required_argument, NULL, 'i'}, CLI_COMMON_OPTIONS, {0}};
 	struct cli_ctx ctx = {.cmd = "device add"};
 	struct store_error err = {0};
 	const char *inventory = NULL;
@@ -52,10 +51,11 @@ static int device_add(int argc, char **argv)
 	if (store_device_add(ctx.store, argv[pos], argv[pos + 1], inventory, &id, &err) < 0)
 		rc = cli_fail(&ctx, &err);
 	else if (ctx.json)
-		cli_json_print(json_pack("{sI ss ss}", "id", (json_int_t)id, "host", argv[pos], "bdf",
-					 argv[pos + 1]));
+		cli_json_print(json_pack("{sI ss ss}", "id", (json_int_t)id, "host", argv[pos],
+					 "bdf", argv[pos + 1]));
 	else
-		printf("device %s added to host %s (id %" PRId64 ")\n", argv[pos + 1], argv[pos], id);
+		printf("device %s added to host %s (id %" PRId64 ")\n", argv[pos + 1], argv[pos],
+		       id);
 	cli_store_close(&ctx);
 	return rc;
 }

@@ -27,7 +27,7 @@ static int add_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 {
 	struct store_host *h = arg;
 	unsigned *n = opt == 'r' ? &h->n_rdma_ips : &h->n_tcp_ips;
-	char (*a)[STORE_ADDR_MAX] = opt == 'r' ? h->rdma_ips : h->tcp_ips;
+	char(*a)[STORE_ADDR_MAX] = opt == 'r' ? h->rdma_ips : h->tcp_ips;
 
 	if (opt != 'r' && opt != 't')
 		return CLI_EXIT_USAGE;
@@ -55,9 +55,10 @@ static int host_add(int argc, char **argv)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (ctx.help)
-		return cli_verb_help("host", &verbs[0],
-				     "--rdma-ip IP   a local source address for RDMA paths (repeat)\n"
-				     "--tcp-ip IP    a local source address for TCP paths (repeat)\n");
+		return cli_verb_help(
+			"host", &verbs[0],
+			"--rdma-ip IP   a local source address for RDMA paths (repeat)\n"
+			"--tcp-ip IP    a local source address for TCP paths (repeat)\n");
 	if (argc - pos != 1)
 		return cli_usage_error(&ctx, "expected one host NAME");
 	if (strlen(argv[pos]) >= sizeof(h.name))
@@ -173,7 +174,8 @@ static int host_show(int argc, char **argv)
 		json_object_set_new(o, "mappings", jm);
 		cli_json_print(o);
 	} else {
-		char rdma[STORE_HOST_ADDRS * STORE_ADDR_MAX], tcp[STORE_HOST_ADDRS * STORE_ADDR_MAX];
+		char rdma[STORE_HOST_ADDRS * STORE_ADDR_MAX],
+			tcp[STORE_HOST_ADDRS * STORE_ADDR_MAX];
 		char created[32];
 
 		join(h.rdma_ips, h.n_rdma_ips, rdma, sizeof(rdma));

@@ -82,7 +82,8 @@ static int node_add(int argc, char **argv)
 			"--transport rdma|tcp   NVMe-oF transport the node exports on\n"
 			"--address ADDR         its IPv4 or IPv6 address\n"
 			"--port PORT            its service port (1-65535; 4420 is NVMe-oF's)\n"
-			"--auth-key-file PATH   a key file on each host for DH-HMAC-CHAP; only the\n"
+			"--auth-key-file PATH   a key file on each host for DH-HMAC-CHAP; only "
+			"the\n"
 			"                       path is stored, never the key\n");
 	if (argc - pos != 1)
 		return cli_usage_error(&ctx, "expected one node NAME");
@@ -107,7 +108,8 @@ static int node_add(int argc, char **argv)
 static int node_list(int argc, char **argv)
 {
 	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
-	static const char *const hdr[] = {"ID", "NAME", "TRANSPORT", "ADDRESS", "PORT", "AUTH_KEY_FILE"};
+	static const char *const hdr[] = {"ID",	     "NAME", "TRANSPORT",
+					  "ADDRESS", "PORT", "AUTH_KEY_FILE"};
 	struct cli_ctx ctx = {.cmd = "node list"};
 	struct store_error err = {0};
 	struct store_node *nodes = NULL;

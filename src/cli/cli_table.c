@@ -31,7 +31,8 @@ void cli_table_add(struct cli_table *t, const char *const *cells)
 		abort();
 	t->cells = grown;
 	for (size_t c = 0; c < t->ncols; c++)
-		grown[t->nrows * t->ncols + c] = util_xstrdup(cells[c] && *cells[c] ? cells[c] : "-");
+		grown[t->nrows * t->ncols + c] =
+			util_xstrdup(cells[c] && *cells[c] ? cells[c] : "-");
 	t->nrows++;
 }
 

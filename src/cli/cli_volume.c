@@ -77,8 +77,8 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 	switch (opt) {
 	case 's':
 		if (util_parse_size(val, &a->v.size_bytes) < 0)
-			return cli_usage_error(ctx, "size '%s' is not a size (e.g. 10G, 512M, 4096)",
-					       val);
+			return cli_usage_error(
+				ctx, "size '%s' is not a size (e.g. 10G, 512M, 4096)", val);
 		a->have_size = true;
 		return CLI_EXIT_OK;
 	case 'b':
@@ -91,7 +91,8 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 		if (!colon || colon == val || !colon[1])
 			return cli_usage_error(ctx, "--replica '%s' is not NODE:NQN", val);
 		if (a->n_rep >= STORE_REPLICAS)
-			return cli_usage_error(ctx, "more than %d --replica options", STORE_REPLICAS);
+			return cli_usage_error(ctx, "more than %d --replica options",
+					       STORE_REPLICAS);
 		if ((size_t)(colon - val) >= STORE_NAME_MAX ||
 		    util_strlcpy(a->rep[a->n_rep].nqn, colon + 1, STORE_NQN_MAX) < 0)
 			return cli_usage_error(ctx, "--replica '%.40s...' is too long", val);
@@ -100,7 +101,8 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 		return CLI_EXIT_OK;
 	case 'u':
 		if (a->n_uuid >= STORE_REPLICAS)
-			return cli_usage_error(ctx, "more than %d --lvol-uuid options", STORE_REPLICAS);
+			return cli_usage_error(ctx, "more than %d --lvol-uuid options",
+					       STORE_REPLICAS);
 		if (util_strlcpy(a->rep[a->n_uuid].lvol_uuid, val, STORE_UUID_MAX) < 0)
 			return cli_usage_error(ctx, "'%.40s' is not a UUID", val);
 		a->n_uuid++;
@@ -130,8 +132,10 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 }
 
 #define VOL_SIZE_OPTIONS                                                                           \
-	{"size", required_argument, NULL, 's'}, {"replica", required_argument, NULL, 'r'},        \
-		{"lvol-uuid", required_argument, NULL, 'u'}
+	{"size", required_argument, NULL, 's'}, {"replica", required_argument, NULL, 'r'},         \
+	{                                                                                          \
+		"lvol-uuid", required_argument, NULL, 'u'                                          \
+	}
 
 /* Parse, print help, check the positional VOLUME; returns CLI_EXIT_OK to go on, or -1 for done. */
 static int vol_parse(struct cli_ctx *ctx, int v, const char *detail, int argc, char **argv,
@@ -209,9 +213,9 @@ static void qos_text(const struct store_qos *q, char *buf, size_t size)
 		snprintf(buf, size, "-");
 		return;
 	}
-	snprintf(buf, size, "iops=%llu rw=%llu r=%llu w=%llu MiB/s",
-		 (unsigned long long)q->rw_iops, (unsigned long long)q->rw_mbps,
-		 (unsigned long long)q->r_mbps, (unsigned long long)q->w_mbps);
+	snprintf(buf, size, "iops=%llu rw=%llu r=%llu w=%llu MiB/s", (unsigned long long)q->rw_iops,
+		 (unsigned long long)q->rw_mbps, (unsigned long long)q->r_mbps,
+		 (unsigned long long)q->w_mbps);
 }
 
 static int volume_list(int argc, char **argv)
@@ -240,8 +244,9 @@ static int volume_list(int argc, char **argv)
 
 		for (size_t i = 0; i < n; i++) {
 			char id[24], size[32], bs[16], qos[128];
-			const char *row[] = {id,  vols[i].name, size, bs,
-					     store_volume_state_name(vols[i].state), qos};
+			const char *row[] = {
+				id, vols[i].name, size, bs, store_volume_state_name(vols[i].state),
+				qos};
 
 			snprintf(id, sizeof(id), "%" PRId64, vols[i].id);
 			cli_format_size(vols[i].size_bytes, size, sizeof(size));
@@ -260,8 +265,8 @@ static int volume_list(int argc, char **argv)
 static void show_text(const struct store_volume *v, const struct store_replica *reps, size_t nr,
 		      const struct store_mapping *maps, size_t nm, struct store *store)
 {
-	static const char *const hdr[] = {"REPLICA", "NODE", "TRANSPORT", "ADDRESS", "NQN",
-					  "IN_SYNC", "GEN", "PENDING"};
+	static const char *const hdr[] = {"REPLICA", "NODE",	"TRANSPORT", "ADDRESS",
+					  "NQN",     "IN_SYNC", "GEN",	     "PENDING"};
 	char size[32], qos[128], created[32];
 	struct cli_table *t = cli_table_new(8, hdr);
 
@@ -269,10 +274,12 @@ static void show_text(const struct store_volume *v, const struct store_replica *
 	qos_text(&v->qos, qos, sizeof(qos));
 	cli_format_time(v->created_at, created, sizeof(created));
 	printf("volume:     %s (id %" PRId64 ")\nsize:       %s (%llu bytes)\nblock size: %u\n"
-	       "state:      %s\nqos:        %s\nsnapshot:   %s\ncreated:    %s\n\n",
+	       "state:      %s\nqos:        %s\nsnapshot:   %s\nclean stop: %s\n"
+	       "created:    %s\n\n",
 	       v->name[0] ? v->name : "-", v->id, size, (unsigned long long)v->size_bytes,
 	       v->block_size, store_volume_state_name(v->state), qos,
-	       v->snapshot_source[0] ? v->snapshot_source : "-", created);
+	       v->snapshot_source[0] ? v->snapshot_source : "-", v->clean_stop ? "yes" : "no",
+	       created);
 	for (size_t i = 0; i < nr; i++) {
 		char id[24], addr[STORE_ADDR_MAX + 8], gen[24];
 		const char *row[] = {id,
@@ -297,8 +304,8 @@ static void show_text(const struct store_volume *v, const struct store_replica *
 	for (size_t i = 0; i < nm; i++) {
 		struct store_observation o;
 
-		printf("mapping:    %" PRId64 "  host %s  vm %s  %s\n", maps[i].id, maps[i].host_name,
-		       maps[i].vm_id, store_mapping_state_name(maps[i].state));
+		printf("mapping:    %" PRId64 "  host %s  vm %s  %s\n", maps[i].id,
+		       maps[i].host_name, maps[i].vm_id, store_mapping_state_name(maps[i].state));
 		if (store_observation_get(store, maps[i].id, &o, NULL) == 0) {
 			char when[32];
 
@@ -427,8 +434,8 @@ static int volume_attach(int argc, char **argv)
 	if (store_volume_attach(ctx.store, ref, a.host, a.vm, &id, &err) < 0)
 		rc = cli_fail(&ctx, &err);
 	else if (ctx.json)
-		cli_json_print(json_pack("{sI ss ss ss}", "mapping_id", (json_int_t)id, "volume", ref,
-					 "host", a.host, "state", "ASSIGNED"));
+		cli_json_print(json_pack("{sI ss ss ss}", "mapping_id", (json_int_t)id, "volume",
+					 ref, "host", a.host, "state", "ASSIGNED"));
 	else
 		printf("%" PRId64 "\n", id);
 	cli_store_close(&ctx);
@@ -437,8 +444,8 @@ static int volume_attach(int argc, char **argv)
 
 static int volume_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {{"host", required_argument, NULL, 'H'},
-					     CLI_COMMON_OPTIONS, {0}};
+	static const struct option opts[] = {
+		{"host", required_argument, NULL, 'H'}, CLI_COMMON_OPTIONS, {0}};
 	struct cli_ctx ctx = {.cmd = "volume detach"};
 	struct store_error err = {0};
 	struct vol_args a = {0};

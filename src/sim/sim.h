@@ -98,6 +98,14 @@ bool sim_decode_ok(const json_t *params, const struct sim_decoder *d, size_t n);
  * with a required or an all-optional decoder table) rejects a call without "params".
  */
 bool sim_decode_strict(const json_t *params, const struct sim_decoder *d, size_t n);
+/*
+ * The value of a SIM_J_UINT parameter that passed sim_decode_ok. Integers above
+ * INT64_MAX (up to UINT64_MAX, which SPDK's uint64 decoders take) do not fit a jansson
+ * integer; the core hands them over marked and this reads them. Use it for uint64 fields.
+ */
+uint64_t sim_json_u64(const json_t *v);
+/* A uint64 as a JSON number (above INT64_MAX a real: jansson has no unsigned integer). */
+json_t *sim_json_from_u64(uint64_t v);
 
 /* ---- Timers and fds ---------------------------------------------------------------- */
 
@@ -121,6 +129,12 @@ struct sim_bdev_ops {
 	json_t *(*driver_specific)(struct sim_bdev *b);
 	/* The "supported_io_types" object (new reference); NULL gives a module-neutral default. */
 	json_t *(*io_types)(struct sim_bdev *b);
+	/*
+	 * A read submitted to b reached its module (the examine reads at registration,
+	 * see sim_bdev_read). NULL: the bdev is a leaf. A raid forwards it to the base its
+	 * read policy picks, with sim_bdev_read, so the base's iostat counts it too.
+	 */
+	void (*read)(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
 	/*
 	 * Persistent metadata area of the bdev (SPDK raid's superblock lives in the first
 	 * blocks of each base). It is stored where the data lives: for an NVMe-oF namespace
@@ -214,6 +228,15 @@ void sim_bdev_unregister(struct sim *s, struct sim_bdev *b);
 void sim_bdev_resize(struct sim *s, struct sim_bdev *b, uint64_t num_blocks);
 /* Add an alias (SPDK's spdk_bdev_alias_add): 0, or -EEXIST when a bdev has that name. */
 int sim_bdev_alias_add(struct sim *s, struct sim_bdev *b, const char *alias);
+/*
+ * Account one read of len bytes at offset on b (bdev_get_iostat's bytes_read and
+ * num_read_ops), then pass it to ops->read. The bdev layer itself issues SPDK's examine
+ * reads when a bdev registers (bdev_auto_examine): gpt 32 KiB, raid superblock one
+ * block, lvol blobstore super block 4 KiB, in the bdev module order -- 37376 bytes in
+ * 3 reads for a 512 B-block bdev, as real SPDK's iostat shows. Modules call it for
+ * reads of their own (a raid's superblock probe of a new base).
+ */
+void sim_bdev_read(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
 /* Look up by name or alias; NULL if none. */
 struct sim_bdev *sim_bdev_find(struct sim *s, const char *name);
 /* First bdev in registration order; iterate with ->next. */

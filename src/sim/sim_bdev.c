@@ -122,6 +122,36 @@ static void bdev_free(struct sim_bdev *b)
 	free(b);
 }
 
+void sim_bdev_read(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len)
+{
+	b->stats.bytes_read += len;
+	b->stats.num_read_ops++;
+	if (b->ops && b->ops->read)
+		b->ops->read(s, b, offset, len);
+}
+
+/*
+ * The examine reads spdk_tgt's bdev modules issue for a new bdev, in module order:
+ * gpt reads its 32 KiB buffer (bdevs of 2+ blocks of a 512 B multiple), raid probes
+ * for a superblock in the first block, lvol loads the 4 KiB blobstore super block.
+ * Reads that would run past the end of the bdev are not issued.
+ */
+static void bdev_examine(struct sim *s, struct sim_bdev *b)
+{
+	uint64_t size = (uint64_t)b->block_size * b->num_blocks;
+	uint64_t gpt = b->block_size > 32768 ? b->block_size : 32768;
+	uint64_t page = b->block_size > 4096 ? b->block_size : 4096;
+
+	if (!json_is_true(json_object_get(sim_bdev_state_get(s)->opts, "bdev_auto_examine")))
+		return;
+	if (b->num_blocks >= 2 && b->block_size % 512 == 0 && gpt <= size)
+		sim_bdev_read(s, b, 0, gpt);
+	if (b->block_size <= size)
+		sim_bdev_read(s, b, 0, b->block_size);
+	if (page <= size)
+		sim_bdev_read(s, b, 0, page);
+}
+
 struct sim_bdev *sim_bdev_register(struct sim *s, const char *name, const char *uuid,
 				   uint32_t block_size, uint64_t num_blocks, uint32_t md_size,
 				   const struct sim_bdev_ops *ops, void *ctx, int *err)
@@ -166,6 +196,7 @@ struct sim_bdev *sim_bdev_register(struct sim *s, const char *name, const char *
 	for (tail = &s->bdevs; *tail; tail = &(*tail)->next)
 		;
 	*tail = b;
+	bdev_examine(s, b);
 	for (size_t i = 0; i < st->nlisteners; i++)
 		if (st->listeners[i].added)
 			st->listeners[i].added(s, b, st->listeners[i].ctx);
@@ -302,12 +333,18 @@ static json_t *io_types_default(void)
 	return o;
 }
 
+json_t *sim_json_from_u64(uint64_t v)
+{
+	/* jansson integers are int64: above that only a (rounded) real can carry it */
+	return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+}
+
 json_t *sim_bdev_qos_json(struct sim_bdev *b)
 {
 	json_t *o = json_object();
 
 	for (int i = 0; i < SIM_QOS_COUNT; i++)
-		json_object_set_new(o, qos_names[i], json_integer((json_int_t)b->qos[i]));
+		json_object_set_new(o, qos_names[i], sim_json_from_u64(b->qos[i]));
 	return o;
 }
 
@@ -400,6 +437,12 @@ json_t *sim_bdev_config(struct sim *s)
 		if (!listed && *m != &sim_module_bdev && (*m)->config)
 			(*m)->config(s, "bdev", arr);
 	}
+	sim_bdev_config_tail(s, arr);
+	return arr;
+}
+
+void sim_bdev_config_tail(struct sim *s, json_t *arr)
+{
 	for (struct sim_bdev *b = s->bdevs; b; b = b->next) {
 		json_t *p;
 		bool any = false;
@@ -409,7 +452,7 @@ json_t *sim_bdev_config(struct sim *s)
 		p = json_pack("{s:s}", "name", b->name);
 		for (int i = 0; i < SIM_QOS_COUNT; i++) {
 			if (b->qos[i]) {
-				json_object_set_new(p, qos_names[i], json_integer((json_int_t)b->qos[i]));
+				json_object_set_new(p, qos_names[i], sim_json_from_u64(b->qos[i]));
 				any = true;
 			}
 		}
@@ -420,5 +463,4 @@ json_t *sim_bdev_config(struct sim *s)
 			json_decref(p);
 	}
 	json_array_append_new(arr, json_pack("{s:s}", "method", "bdev_wait_for_examine"));
-	return arr;
 }

@@ -30,5 +30,7 @@ json_t *sim_bdev_qos_json(struct sim_bdev *b);
 /* bdev_get_iostat counters of b without name (new reference). */
 json_t *sim_bdev_stat_json(struct sim_bdev *b);
 const char *sim_qos_name(enum sim_qos_kind k);
+/* The end of the "bdev" config: each bdev's write_config and QoS, bdev_wait_for_examine. */
+void sim_bdev_config_tail(struct sim *s, json_t *arr);
 
 #endif

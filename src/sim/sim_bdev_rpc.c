@@ -96,8 +96,11 @@ static void get_bdev_lookup(struct sim *s, void *arg)
 		w->req = ctx->req;
 		w->name = ctx->name;
 		ctx->name = NULL;
-		/* SPDK re-checks from a 100 ms poller: the timeout ends on the next tick */
-		w->timer = sim_timer_add(s, (ctx->timeout_ms + 99) / 100 * 100, waiter_timeout, w);
+		/* SPDK re-checks from a 100 ms poller: the timeout ends on the next tick
+		 * (capped where the monotonic clock cannot overflow: "never" in practice) */
+		uint64_t ms = ctx->timeout_ms > (1ULL << 50) ? 1ULL << 50 : ctx->timeout_ms;
+
+		w->timer = sim_timer_add(s, (ms + 99) / 100 * 100, waiter_timeout, w);
 		w->next = st->waiters;
 		st->waiters = w;
 	}
@@ -126,7 +129,7 @@ static void rpc_bdev_get_bdevs(struct sim_req *req)
 			abort();
 		ctx->req = req;
 		ctx->name = strdup(json_string_value(name));
-		ctx->timeout_ms = (uint64_t)json_integer_value(json_object_get(req->params, "timeout"));
+		ctx->timeout_ms = sim_json_u64(json_object_get(req->params, "timeout"));
 		sim_timer_add(s, 0, get_bdev_lookup, ctx);
 		return;
 	}
@@ -213,10 +216,20 @@ static void rpc_bdev_get_iostat(struct sim_req *req)
 		sim_reply(req, res);
 		return;
 	}
+	/*
+	 * Each bdev's stats are gathered by a walk over its channels, and the answer lists
+	 * them as the walks finish: a bdev without channels after one message, one with
+	 * channels after a round trip to their threads. So channel-less bdevs come first,
+	 * each group in registration order.
+	 */
 	list = json_array();
-	for (struct sim_bdev *it = b ? b : s->bdevs; it; it = b ? NULL : it->next) {
-		json_array_append_new(list, iostat_entry(it));
-		stats_reset(it, mode);
+	for (int pass = 0; pass < 2; pass++) {
+		for (struct sim_bdev *it = b ? b : s->bdevs; it; it = b ? NULL : it->next) {
+			if ((it->channels != 0) != (pass == 1))
+				continue;
+			json_array_append_new(list, iostat_entry(it));
+			stats_reset(it, mode);
+		}
 	}
 	json_object_set_new(res, "bdevs", list);
 	sim_reply(req, res);
@@ -231,8 +244,9 @@ static void rpc_bdev_set_qos_limit(struct sim_req *req)
 		{"rw_mbytes_per_sec", SIM_J_UINT, true}, {"r_mbytes_per_sec", SIM_J_UINT, true},
 		{"w_mbytes_per_sec", SIM_J_UINT, true},
 	};
+	uint64_t limit[SIM_QOS_COUNT];
+	bool given[SIM_QOS_COUNT], any = false;
 	struct sim_bdev *b;
-	bool any = false;
 
 	if (!sim_decode_strict(req->params, dec, 5)) {
 		sim_reply_error(req, SIM_RPC_INTERNAL_ERROR, "spdk_json_decode_object failed");
@@ -243,28 +257,39 @@ static void rpc_bdev_set_qos_limit(struct sim_req *req)
 		sim_reply_errno(req, ENODEV);
 		return;
 	}
-	for (int i = 0; i < SIM_QOS_COUNT; i++)
-		any |= json_object_get(req->params, sim_qos_name(i)) != NULL;
+	/* UINT64_MAX is SPDK's "not defined": passing it is the same as leaving it out */
+	for (int i = 0; i < SIM_QOS_COUNT; i++) {
+		json_t *v = json_object_get(req->params, sim_qos_name(i));
+
+		given[i] = v && sim_json_u64(v) != UINT64_MAX;
+		limit[i] = given[i] ? sim_json_u64(v) : 0;
+		any |= given[i];
+	}
 	if (!any) {
 		sim_reply_error(req, -EINVAL, "No rate limits specified");
 		return;
 	}
 	/*
-	 * IOPS round up to a multiple of 1000 (SPDK_BDEV_QOS_MIN_IOS_PER_SEC); MB/s are
-	 * kept in bytes as whole MiB, always a multiple of the 1 MiB minimum. 0 disables.
-	 * Real SPDK may answer EAGAIN here while an earlier change on a bdev without I/O
-	 * channels is still in flight (timing-dependent); spdk-sim always completes.
+	 * spdk_bdev_set_qos_rate_limits: IOPS round up to a multiple of 1000; MB/s are
+	 * clamped so bytes fit 64 bits, turned into bytes and rounded up to 1 MiB (a no-op
+	 * for whole MiB). The arithmetic is unsigned 64-bit as in SPDK, wrap included.
+	 * 0 disables a limit. Real SPDK may answer EAGAIN while an earlier change on a
+	 * bdev without I/O channels is still in flight (timing-dependent); the sim always
+	 * completes the change.
 	 */
 	for (int i = 0; i < SIM_QOS_COUNT; i++) {
-		json_t *v = json_object_get(req->params, sim_qos_name(i));
-		uint64_t limit;
+		uint64_t x = limit[i], min = i == SIM_QOS_RW_IOPS ? 1000 : 1024 * 1024;
 
-		if (!v)
+		if (!given[i])
 			continue;
-		limit = (uint64_t)json_integer_value(v);
-		if (i == SIM_QOS_RW_IOPS && limit % 1000)
-			limit += 1000 - limit % 1000;
-		b->qos[i] = limit;
+		if (i != SIM_QOS_RW_IOPS) {
+			if (x > UINT64_MAX / (1024 * 1024))
+				x = UINT64_MAX / (1024 * 1024);
+			x *= 1024 * 1024;
+		}
+		if (x % min)
+			x += min - x % min;
+		b->qos[i] = i == SIM_QOS_RW_IOPS ? x : x / (1024 * 1024);
 	}
 	sim_reply(req, json_true());
 }

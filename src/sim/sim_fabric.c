@@ -25,7 +25,7 @@ struct fab_link {
 	fab_msg_fn on_msg;
 	fab_close_fn on_close;
 	void *ctx;
-	bool closed;      /* closed locally while a callback ran: freed by the reader */
+	bool closed;	  /* closed locally while a callback ran: freed by the reader */
 	bool in_dispatch; /* a callback of this link is running */
 };
 
@@ -150,6 +150,14 @@ int fab_link_send(struct fab_link *l, json_t *msg)
 	return rc;
 }
 
+void fab_link_poll(struct sim *s, struct fab_link *l)
+{
+	struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
+
+	if (!l->in_dispatch && poll(&pfd, 1, 0) > 0)
+		link_on_readable(s, l->fd, pfd.revents, l);
+}
+
 void fab_link_close(struct sim *s, struct fab_link *l)
 {
 	if (!l)
@@ -165,8 +173,8 @@ void fab_link_close(struct sim *s, struct fab_link *l)
 
 int fab_tcp_connect(const char *traddr, const char *trsvcid)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST |
-									AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	int fd, rc, one = 1;
 

@@ -37,6 +37,11 @@ void fab_link_set_ctx(struct fab_link *l, void *ctx);
 void fab_link_set_handlers(struct fab_link *l, fab_msg_fn on_msg, fab_close_fn on_close);
 /* Queue one message (stolen). 0, or a negative errno when the connection is broken. */
 int fab_link_send(struct fab_link *l, json_t *msg);
+/*
+ * Handle what already arrived on the link (a message or the peer's close) now, as
+ * SPDK's pollers would have before an RPC is served. May free the link.
+ */
+void fab_link_poll(struct sim *s, struct fab_link *l);
 /* Close and free without calling on_close (the local side chose to disconnect). */
 void fab_link_close(struct sim *s, struct fab_link *l);
 

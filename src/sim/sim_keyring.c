@@ -23,7 +23,7 @@ struct sim_key {
 };
 
 struct sim_keyring_state {
-	struct sim_key *keys;    /* live keys, in the order they were added */
+	struct sim_key *keys;	 /* live keys, in the order they were added */
 	struct sim_key *removed; /* removed keys still referenced, in removal order */
 };
 
@@ -74,7 +74,9 @@ void sim_keyring_put(struct sim *s, struct sim_key *k)
 	if (!k)
 		return;
 	if (--k->refcnt == 0) {
-		key_unlink(&s->keyring->removed, k);
+		/* after keyring_fini a key still referenced was left on no list */
+		if (s->keyring)
+			key_unlink(&s->keyring->removed, k);
 		key_free(k);
 	}
 }
@@ -123,8 +125,7 @@ static void rpc_keyring_file_add_key(struct sim_req *req)
 		sim_reply_error(req, -32602, "%s", strerror(EINVAL));
 		return;
 	}
-	if (strchr(json_string_value(name), ':') != NULL &&
-	    json_string_value(name)[0] != ':') {
+	if (strchr(json_string_value(name), ':') != NULL && json_string_value(name)[0] != ':') {
 		/* "keyring:key" names a keyring other than the global one */
 		sim_reply_errno(req, EINVAL);
 		return;
@@ -224,13 +225,16 @@ static void keyring_fini(struct sim *s)
 
 	if (!st)
 		return;
+	/* keys other modules still hold outlive the keyring until they put them */
 	for (struct sim_key *k = st->keys, *n; k; k = n) {
 		n = k->next;
-		key_free(k);
+		k->next = NULL;
+		if (--k->refcnt == 0)
+			key_free(k);
 	}
 	for (struct sim_key *k = st->removed, *n; k; k = n) {
 		n = k->next;
-		key_free(k);
+		k->next = NULL;
 	}
 	free(st);
 	s->keyring = NULL;

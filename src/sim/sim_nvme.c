@@ -20,6 +20,11 @@
 
 /* How long the first connect of an attach may take before it counts as failed. */
 #define NVME_CONNECT_TIMEOUT_MS 5000
+/*
+ * A reconnect or reset that reaches the target still initialises the controller
+ * (admin queue polled every nvme_adminq_poll_period_us): "resetting" that long.
+ */
+#define NVME_CTRLR_INIT_MS 100
 
 /* A bdev_nvme_reset_controller in progress: its paths reconnect one after another. */
 struct nvme_reset {
@@ -98,244 +103,6 @@ static struct nvme_pcie_drive *drive_find(struct sim *s, const char *bdf)
 	return NULL;
 }
 
-static const struct nvme_ns_data *path_ns(const struct nvme_ctrlr *c, uint32_t nsid)
-{
-	for (size_t i = 0; i < c->nns; i++)
-		if (c->ns[i].nsid == nsid)
-			return &c->ns[i];
-	return NULL;
-}
-
-/* ---- the namespace bdev ---------------------------------------------------------------- */
-
-static json_t *nvme_io_types(struct sim_bdev *b)
-{
-	static const char *const all[] = {
-		"read", "write", "unmap", "flush", "reset", "nvme_admin", "nvme_io",
-		"nvme_io_md", "write_zeroes", "zcopy", "get_zone_info", "zone_management",
-		"zone_append", "compare", "compare_and_write", "abort", "seek_hole", "seek_data",
-		"copy", "nvme_iov_md", "nvme_nssr"};
-	static const char *const yes[] = {"read", "write", "unmap", "flush", "reset",
-					  "nvme_admin", "nvme_io", "write_zeroes", "compare",
-					  "compare_and_write", "abort", "copy"};
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
-		bool on = false;
-
-		for (size_t j = 0; j < ARRAY_SIZE(yes); j++)
-			on |= strcmp(all[i], yes[j]) == 0;
-		json_object_set_new(o, all[i], json_boolean(on));
-	}
-	return o;
-}
-
-static json_t *nvme_memory_domains(struct sim_bdev *b)
-{
-	struct nvme_bdev *nb = b->ctx;
-	json_t *arr = json_array();
-
-	/* one per controller of the bdev, whatever its state */
-	for (struct nvme_ctrlr *c = nb ? nb->nbdev_ctrlr->ctrlrs : NULL; c; c = c->next)
-		if (path_ns(c, nb->nsid))
-			json_array_append_new(arr, json_pack("{s:s,s:i}", "dma_device_id",
-							     "system", "dma_device_type", 1));
-	return arr;
-}
-
-static json_t *path_driver_json(const struct nvme_ctrlr *c, uint32_t nsid)
-{
-	bool pcie = strcmp(c->trid.trtype, "PCIe") == 0;
-	json_t *o = json_pack("{s:o}", "trid", nvme_trid_json(&c->trid));
-
-	if (pcie)
-		json_object_set_new(o, "pci_address", json_string(c->trid.traddr));
-	json_object_set_new(o, "ctrlr_data",
-			    json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i},s:b,s:b}",
-				      "cntlid", (int)c->cntlid, "vendor_id", "0x8086",
-				      "model_number", c->model ? c->model : "",
-				      "serial_number", c->serial ? c->serial : "",
-				      "firmware_revision", c->fw ? c->fw : "", "subnqn",
-				      pcie ? "" : c->trid.subnqn, "oacs", "security", 0, "format",
-				      pcie, "firmware", pcie, "ns_manage", pcie, "multi_ctrlr",
-				      !pcie, "ana_reporting", 0));
-	json_object_set_new(o, "vs", json_pack("{s:s}", "nvme_version", "1.4"));
-	json_object_set_new(o, "ns_data", json_pack("{s:i,s:b}", "id", (int)nsid, "can_share",
-						    !pcie));
-	return o;
-}
-
-static json_t *nvme_driver_specific(struct sim_bdev *b)
-{
-	struct nvme_bdev *nb = b->ctx;
-	struct nvme_bdev_ctrlr *n;
-	json_t *paths, *o;
-
-	if (!nb)
-		return NULL;
-	n = nb->nbdev_ctrlr;
-	paths = json_array();
-	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
-		if (path_ns(c, nb->nsid))
-			json_array_append_new(paths, path_driver_json(c, nb->nsid));
-	o = json_pack("{s:o,s:s}", "nvme", paths, "mp_policy",
-		      n->policy == NVME_POLICY_ACTIVE_ACTIVE ? "active_active" : "active_passive");
-	if (n->policy == NVME_POLICY_ACTIVE_ACTIVE) {
-		json_object_set_new(o, "selector", json_string(n->selector));
-		json_object_set_new(o, "rr_min_io", json_integer(n->rr_min_io));
-	}
-	return o;
-}
-
-static json_t *nvme_iostat_driver_specific(struct sim_bdev *b)
-{
-	return json_object();
-}
-
-/*
- * The metadata area lives on the target (the lvol behind the namespace): reads come
- * from the copy the target sent at connect time, writes go to every connected path.
- */
-static int nvme_sb_read(struct sim_bdev *b, void **buf, size_t *len)
-{
-	struct nvme_bdev *nb = b->ctx;
-	void *copy;
-
-	if (!nb || !b->mem_sb)
-		return -ENODATA;
-	copy = malloc(b->mem_sb_len ? b->mem_sb_len : 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, b->mem_sb, b->mem_sb_len);
-	*buf = copy;
-	*len = b->mem_sb_len;
-	return 0;
-}
-
-static int nvme_sb_write(struct sim_bdev *b, const void *buf, size_t len)
-{
-	struct nvme_bdev *nb = b->ctx;
-	int sent = 0;
-	void *copy;
-	char *hex;
-
-	if (!nb)
-		return -ENODEV;
-	for (struct nvme_ctrlr *c = nb->nbdev_ctrlr->ctrlrs; c; c = c->next) {
-		if (!nvme_ctrlr_connected(c) || !path_ns(c, nb->nsid))
-			continue;
-		if (c->drive) {
-			void *dcopy = malloc(len ? len : 1);
-
-			if (!dcopy)
-				return -ENOMEM;
-			memcpy(dcopy, buf, len);
-			free(c->drive->sb);
-			c->drive->sb = dcopy;
-			c->drive->sb_len = len;
-			sent++;
-			continue;
-		}
-		hex = fab_hex_encode(buf, len);
-		if (hex && fab_link_send(c->link, json_pack("{s:s,s:i,s:s}", "op", "sb_write",
-							    "nsid", (int)nb->nsid, "data",
-							    hex)) == 0)
-			sent++;
-		free(hex);
-	}
-	if (!sent)
-		return -EIO;
-	copy = malloc(len ? len : 1);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	free(b->mem_sb);
-	b->mem_sb = copy;
-	b->mem_sb_len = len;
-	return 0;
-}
-
-static void nvme_bdev_destruct(struct sim_bdev *b)
-{
-	struct nvme_bdev *nb = b->ctx;
-
-	if (!nb)
-		return;
-	for (struct nvme_bdev **pp = &nb->nbdev_ctrlr->bdevs; *pp; pp = &(*pp)->next) {
-		if (*pp == nb) {
-			*pp = nb->next;
-			break;
-		}
-	}
-	free(nb);
-}
-
-static const struct sim_bdev_ops nvme_bdev_ops = {
-	.product_name = "NVMe disk",
-	.driver_specific = nvme_driver_specific,
-	.io_types = nvme_io_types,
-	.sb_read = nvme_sb_read,
-	.sb_write = nvme_sb_write,
-	.destruct = nvme_bdev_destruct,
-	.memory_domains = nvme_memory_domains,
-	.iostat_driver_specific = nvme_iostat_driver_specific,
-};
-
-static struct nvme_bdev *nbdev_find(struct nvme_bdev_ctrlr *n, uint32_t nsid)
-{
-	for (struct nvme_bdev *nb = n->bdevs; nb; nb = nb->next)
-		if (nb->nsid == nsid)
-			return nb;
-	return NULL;
-}
-
-static void sb_from_wire(struct sim_bdev *b, json_t *sb)
-{
-	void *buf;
-	size_t len;
-
-	if (!json_is_string(sb) || fab_hex_decode(json_string_value(sb), &buf, &len) < 0)
-		return;
-	free(b->mem_sb);
-	b->mem_sb = buf;
-	b->mem_sb_len = len;
-}
-
-/* Create the bdev of one namespace; 0 or a negative errno. */
-static int nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvme_ns_data *ns,
-			json_t *sb)
-{
-	struct nvme_bdev *nb = calloc(1, sizeof(*nb)), **tail;
-	size_t len = strlen(n->name) + 16;
-	char *name = malloc(len);
-	int err = 0;
-
-	if (!nb || !name)
-		abort();
-	snprintf(name, len, "%sn%u", n->name, ns->nsid);
-	nb->nbdev_ctrlr = n;
-	nb->nsid = ns->nsid;
-	nb->bdev = sim_bdev_register(s, name, ns->uuid[0] ? ns->uuid : NULL, ns->block_size,
-				     ns->num_blocks, ns->md_size, &nvme_bdev_ops, nb, &err);
-	free(name);
-	if (!nb->bdev) {
-		free(nb);
-		return err;
-	}
-	for (tail = &n->bdevs; *tail; tail = &(*tail)->next)
-		;
-	*tail = nb;
-	nb->bdev->write_geometry[0] = 1;
-	nb->bdev->write_geometry[1] = 1;
-	nb->bdev->write_geometry[2] = 256;
-	nb->bdev->write_geometry[3] = 1;
-	nb->bdev->write_geometry[4] = 1;
-	nb->bdev->numa_id_valid = true;
-	nb->bdev->numa_id = -1;
-	sb_from_wire(nb->bdev, sb);
-	return 0;
-}
-
 /* ---- paths ------------------------------------------------------------------------------- */
 
 static void trid_free(struct nvme_trid *t)
@@ -345,13 +112,25 @@ static void trid_free(struct nvme_trid *t)
 	free(t->subnqn);
 }
 
+static void reset_continue(struct sim *s, void *ctx);
+
 void nvme_ctrlr_free(struct sim *s, struct nvme_ctrlr *c)
 {
+	if (c->reset) {
+		/* the path went away inside a reset: the reset goes on with the others */
+		struct nvme_reset *r = c->reset;
+
+		for (size_t i = 0; i < r->n; i++)
+			if (r->paths[i] == c)
+				r->paths[i] = NULL;
+		sim_timer_add(s, 0, reset_continue, r);
+	}
 	if (c->timer)
 		sim_timer_cancel(s, c->timer);
 	fab_link_close(s, c->link);
 	trid_free(&c->trid);
 	json_decref(c->alternate_trids);
+	json_decref(c->wire_ns);
 	free(c->hostnqn);
 	free(c->hostaddr);
 	free(c->hostsvcid);
@@ -395,7 +174,7 @@ void nvme_ctrlr_delete(struct sim *s, struct nvme_ctrlr *c)
 
 		next = nb->next;
 		for (struct nvme_ctrlr *o = n->ctrlrs; o; o = o->next)
-			served |= path_ns(o, nb->nsid) != NULL;
+			served |= nvme_path_ns(o, nb->nsid) != NULL;
 		if (!served)
 			sim_bdev_unregister(s, nb->bdev);
 		else
@@ -433,13 +212,15 @@ static void ns_list_parse(struct nvme_ctrlr *c, json_t *arr)
 	if (!c->ns)
 		abort();
 	c->nns = 0;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		struct nvme_ns_data *d = &c->ns[c->nns++];
 
 		d->nsid = (uint32_t)json_integer_value(json_object_get(v, "nsid"));
 		snprintf(d->uuid, sizeof(d->uuid), "%s",
-			 json_string_value(json_object_get(v, "uuid")) ?
-				 json_string_value(json_object_get(v, "uuid")) : "");
+			 json_string_value(json_object_get(v, "uuid"))
+				 ? json_string_value(json_object_get(v, "uuid"))
+				 : "");
 		d->block_size = (uint32_t)json_integer_value(json_object_get(v, "block_size"));
 		d->num_blocks = (uint64_t)json_integer_value(json_object_get(v, "num_blocks"));
 		d->md_size = (uint32_t)json_integer_value(json_object_get(v, "md_size"));
@@ -451,9 +232,9 @@ static json_t *ns_sb(json_t *arr, uint32_t nsid)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) == nsid)
-			return json_object_get(v, "sb");
+	json_array_foreach(arr, i,
+			   v) if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) ==
+				  nsid) return json_object_get(v, "sb");
 	return NULL;
 }
 
@@ -465,14 +246,31 @@ static void ns_changed(struct sim *s, struct nvme_ctrlr *c, json_t *arr)
 	ns_list_parse(c, arr);
 	if (!n)
 		return;
+	for (struct nvme_bdev *nb = n->bdevs, *next; nb; nb = next) {
+		bool served = false;
+
+		next = nb->next;
+		for (struct nvme_ctrlr *o = n->ctrlrs; o; o = o->next)
+			served |= nvme_path_ns(o, nb->nsid) != NULL;
+		if (!served)
+			sim_bdev_unregister(s, nb->bdev);
+	}
 	for (size_t i = 0; i < c->nns; i++) {
-		struct nvme_bdev *nb = nbdev_find(n, c->ns[i].nsid);
+		struct nvme_bdev *nb = nvme_nbdev_find(n, c->ns[i].nsid);
 
 		if (nb)
 			sim_bdev_resize(s, nb->bdev, c->ns[i].num_blocks);
 		else
-			nbdev_create(s, n, &c->ns[i], ns_sb(arr, c->ns[i].nsid));
+			nvme_nbdev_create(s, n, &c->ns[i], ns_sb(arr, c->ns[i].nsid));
 	}
+}
+
+static void init_done_later(struct sim *s, void *ctx)
+{
+	struct nvme_ctrlr *c = ctx;
+
+	c->timer = NULL;
+	connect_done(s, c, 0);
 }
 
 static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ctx)
@@ -493,20 +291,27 @@ static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ct
 		if (c->nbdev_ctrlr) {
 			ns_changed(s, c, json_object_get(msg, "namespaces"));
 			for (size_t i = 0; i < c->nns; i++) {
-				struct nvme_bdev *nb = nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
-				json_t *sb = ns_sb(json_object_get(msg, "namespaces"),
-						   c->ns[i].nsid);
+				struct nvme_bdev *nb =
+					nvme_nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
+				json_t *sb =
+					ns_sb(json_object_get(msg, "namespaces"), c->ns[i].nsid);
 
 				if (nb && json_is_string(sb))
-					sb_from_wire(nb->bdev, sb);
+					nvme_sb_from_wire(nb->bdev, sb);
 			}
 		} else {
 			ns_list_parse(c, json_object_get(msg, "namespaces"));
-			json_decref(c->alternate_trids);
+			json_decref(c->wire_ns);
 			/* kept for attach_finish: the superblocks of the namespaces */
-			c->alternate_trids = json_incref(json_object_get(msg, "namespaces"));
+			c->wire_ns = json_incref(json_object_get(msg, "namespaces"));
 		}
-		connect_done(s, c, 0);
+		if (c->pending) {
+			connect_done(s, c, 0);
+			return;
+		}
+		if (c->timer)
+			sim_timer_cancel(s, c->timer);
+		c->timer = sim_timer_add(s, NVME_CTRLR_INIT_MS, init_done_later, c);
 	} else if (strcmp(op, "rejected") == 0) {
 		fab_link_close(s, l);
 		c->link = NULL;
@@ -576,15 +381,17 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 	if (c->nbdev_ctrlr) {
 		json_decref(arr);
 	} else {
-		json_decref(c->alternate_trids);
-		c->alternate_trids = arr;
+		json_decref(c->wire_ns);
+		c->wire_ns = arr;
 	}
 	connect_done(s, c, 0);
 }
 
 /*
  * Connect (or reconnect) a path. The answer arrives later through host_on_msg or a
- * timer; a refused connection fails on the next loop pass, as SPDK's poller notices.
+ * timer. A refused connection fails at once for a reconnect (SPDK's reset fails within
+ * the poller that started it) and on the next loop pass for an attach, whose answer
+ * is always deferred.
  */
 static void path_connect(struct sim *s, struct nvme_ctrlr *c)
 {
@@ -594,13 +401,15 @@ static void path_connect(struct sim *s, struct nvme_ctrlr *c)
 		c->timer = sim_timer_add(s, 0, pcie_connect_later, c);
 		return;
 	}
-	if (nvme_path_blocked(s, c->trid.traddr, c->trid.trsvcid)) {
-		c->timer = sim_timer_add(s, 0, connect_fail_later, c);
-		return;
-	}
-	fd = fab_tcp_connect(c->trid.traddr, c->trid.trsvcid);
+	if (nvme_path_blocked(s, c->trid.traddr, c->trid.trsvcid))
+		fd = -ENETUNREACH;
+	else
+		fd = fab_tcp_connect(c->trid.traddr, c->trid.trsvcid);
 	if (fd < 0) {
-		c->timer = sim_timer_add(s, 0, connect_fail_later, c);
+		if (c->pending)
+			c->timer = sim_timer_add(s, 0, connect_fail_later, c);
+		else
+			connect_done(s, c, -EIO);
 		return;
 	}
 	c->link = fab_link_new(s, fd, host_on_msg, host_on_close, c);
@@ -621,7 +430,7 @@ static void attach_reply(struct sim *s, struct nvme_ctrlr *c)
 
 	c->pending = NULL;
 	for (size_t i = 0; i < c->nns; i++) {
-		struct nvme_bdev *nb = nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
+		struct nvme_bdev *nb = nvme_nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
 
 		if (nb)
 			json_array_append_new(names, json_string(nb->bdev->name));
@@ -633,11 +442,24 @@ static void attach_reply(struct sim *s, struct nvme_ctrlr *c)
 static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 {
 	struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(s, c->attach_name), **tail;
-	json_t *wire = c->alternate_trids;
+	json_t *wire = c->wire_ns;
 	struct nvme_ctrlr **ct;
 	bool created = false;
 
-	c->alternate_trids = NULL;
+	c->wire_ns = NULL;
+	if (n && c->multipath == NVME_MP_FAILOVER && n->ctrlrs->multipath == NVME_MP_FAILOVER) {
+		/* bdev_nvme_add_secondary_trid: the probed controller only lends its trid */
+		struct nvme_ctrlr *first = n->ctrlrs;
+
+		json_decref(wire);
+		for (size_t i = 0; i < c->nns; i++)
+			if (!nvme_path_ns(first, c->ns[i].nsid))
+				return -EINVAL;
+		if (!first->alternate_trids)
+			first->alternate_trids = json_array();
+		json_array_append_new(first->alternate_trids, nvme_trid_json(&c->trid));
+		return 1;
+	}
 	if (n) {
 		/* bdev_nvme_check_multipath: every controller of a name has its own cntlid */
 		for (struct nvme_ctrlr *o = n->ctrlrs; o; o = o->next) {
@@ -663,14 +485,14 @@ static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 		;
 	*ct = c;
 	for (size_t i = 0; i < c->nns; i++) {
-		struct nvme_bdev *nb = nbdev_find(n, c->ns[i].nsid);
+		struct nvme_bdev *nb = nvme_nbdev_find(n, c->ns[i].nsid);
 		int rc;
 
 		if (nb) {
 			sim_channel_clear_io(s, nb->bdev);
 			continue;
 		}
-		rc = nbdev_create(s, n, &c->ns[i], ns_sb(wire, c->ns[i].nsid));
+		rc = nvme_nbdev_create(s, n, &c->ns[i], ns_sb(wire, c->ns[i].nsid));
 		if (rc < 0 && created && !n->bdevs) {
 			json_decref(wire);
 			*ct = NULL;
@@ -683,8 +505,7 @@ static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 	return 0;
 }
 
-void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name,
-		       struct sim_req *req)
+void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name, struct sim_req *req)
 {
 	c->attach_name = util_xstrdup(name);
 	c->pending = req;
@@ -699,6 +520,8 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 	while (r->next < r->n) {
 		struct nvme_ctrlr *c = r->paths[r->next++];
 
+		if (!c)
+			continue;
 		/* the controller is disconnected and connected again: a new cntlid */
 		fab_link_close(s, c->link);
 		c->link = NULL;
@@ -719,6 +542,11 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 		sim_reply(r->req, json_true());
 	free(r->paths);
 	free(r);
+}
+
+static void reset_continue(struct sim *s, void *ctx)
+{
+	reset_next(s, ctx);
 }
 
 void nvme_reset_start(struct sim *s, struct nvme_ctrlr **paths, size_t n, struct sim_req *req)
@@ -749,9 +577,13 @@ static void reconnect_failed(struct sim *s, struct nvme_ctrlr *c)
 {
 	uint64_t elapsed = sim_now_ms() - c->lost_at_ms;
 
-	if (c->ctrlr_loss_timeout_sec == 0 ||
-	    (c->ctrlr_loss_timeout_sec > 0 &&
-	     elapsed >= (uint64_t)c->ctrlr_loss_timeout_sec * 1000)) {
+	/* bdev_nvme_check_op_after_reset: no delay configured, nothing more is tried */
+	if (c->reconnect_delay_sec == 0) {
+		c->state = NVME_CTRLR_FAILED;
+		return;
+	}
+	if (c->ctrlr_loss_timeout_sec > 0 &&
+	    elapsed >= (uint64_t)c->ctrlr_loss_timeout_sec * 1000) {
 		nvme_ctrlr_delete(s, c);
 		return;
 	}
@@ -790,6 +622,18 @@ static void connect_done(struct sim *s, struct nvme_ctrlr *c, int rc)
 			sim_reply_errno(req, -rc);
 			return;
 		}
+		if (rc == 1) {
+			/* a failover trid: answer with the bdevs of the controller it joined */
+			struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(s, c->attach_name);
+			json_t *names = json_array();
+
+			for (struct nvme_bdev *nb = n->bdevs; nb; nb = nb->next)
+				json_array_append_new(names, json_string(nb->bdev->name));
+			c->pending = NULL;
+			nvme_ctrlr_free(s, c);
+			sim_reply(req, names);
+			return;
+		}
 		c->state = NVME_CTRLR_ENABLED;
 		free(c->attach_name);
 		c->attach_name = NULL;
@@ -826,6 +670,18 @@ void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d)
 	}
 }
 
+void nvme_links_poll(struct sim *s)
+{
+	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs, *nn; n; n = nn) {
+		nn = n->next;
+		for (struct nvme_ctrlr *c = n->ctrlrs, *cn; c; c = cn) {
+			cn = c->next;
+			if (c->link)
+				fab_link_poll(s, c->link);
+		}
+	}
+}
+
 void nvme_partition_apply(struct sim *s)
 {
 	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs, *nn; n; n = nn) {
@@ -851,16 +707,16 @@ static void nvme_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	sim_channel_forget_bdev(s, b);
 }
 
+static const struct sim_bdev_listener nvme_listener = {.removed = nvme_bdev_removed};
+
 static void nvme_init(struct sim *s)
 {
-	static const struct sim_bdev_listener listener = {.removed = nvme_bdev_removed};
-
 	s->nvme = calloc(1, sizeof(*s->nvme));
 	if (!s->nvme)
 		abort();
 	s->nvme->opts = nvme_default_opts();
 	s->nvme->hotplug_period_us = 100000;
-	sim_bdev_listen(s, &listener);
+	sim_bdev_listen(s, &nvme_listener);
 }
 
 static void nvme_fini(struct sim *s)
@@ -872,13 +728,9 @@ static void nvme_fini(struct sim *s)
 	while (st->ctrlrs) {
 		struct nvme_bdev_ctrlr *n = st->ctrlrs;
 
-		while (n->bdevs) {
-			struct nvme_bdev *nb = n->bdevs;
-
-			n->bdevs = nb->next;
-			nb->bdev->ctx = NULL;
-			free(nb);
-		}
+		/* the bdev's destruct unlinks and frees its nvme_bdev */
+		while (n->bdevs)
+			sim_bdev_unregister(s, n->bdevs->bdev);
 		while (n->ctrlrs) {
 			struct nvme_ctrlr *c = n->ctrlrs;
 
@@ -905,6 +757,7 @@ static void nvme_fini(struct sim *s)
 		free(b->trsvcid);
 		free(b);
 	}
+	sim_bdev_unlisten(s, &nvme_listener);
 	sim_channel_free_all(s);
 	json_decref(st->opts);
 	free(st);

@@ -7,7 +7,10 @@
  *   path_up   {traddr, trsvcid?}  end that partition
  *   pcie_add  {traddr, num_blocks, block_size?, serial?, model?, uuid?}
  *   pcie_remove {traddr}          hot removal: controllers on it vanish with their bdevs
+ *   sb_write {bdev, data}         write a bdev's metadata area (hex), as raid does
+ *   sb_read {bdev}                read it back: {"data": hex} (-ENODATA when never written)
  */
+#include "sim/sim_fabric.h"
 #include "sim/sim_nvme_internal.h"
 
 #include "common/util.h"
@@ -18,8 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-static int arg_string(json_t *args, const char *key, bool required, const char **out,
-		      char **errmsg)
+static int arg_string(json_t *args, const char *key, bool required, const char **out, char **errmsg)
 {
 	json_t *v = json_object_get(args, key);
 
@@ -172,7 +174,62 @@ static int cmd_pcie_remove(struct sim *s, json_t *args, json_t **result, char **
 	return -ENOENT;
 }
 
+static int cmd_sb_write(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	const char *name, *hex;
+	struct sim_bdev *b;
+	void *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = arg_string(args, "bdev", true, &name, errmsg)) ||
+	    (rc = arg_string(args, "data", true, &hex, errmsg)))
+		return rc;
+	b = sim_bdev_find(s, name);
+	if (!b) {
+		*errmsg = util_xstrdup("no such bdev");
+		return -ENODEV;
+	}
+	if (fab_hex_decode(hex, &buf, &len) < 0) {
+		*errmsg = util_xstrdup("'data' must be hex digits, two per byte");
+		return -EINVAL;
+	}
+	rc = sim_bdev_sb_write(b, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int cmd_sb_read(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	const char *name;
+	struct sim_bdev *b;
+	void *buf;
+	size_t len;
+	char *hex;
+	int rc;
+
+	if ((rc = arg_string(args, "bdev", true, &name, errmsg)))
+		return rc;
+	b = sim_bdev_find(s, name);
+	if (!b) {
+		*errmsg = util_xstrdup("no such bdev");
+		return -ENODEV;
+	}
+	rc = sim_bdev_sb_read(b, &buf, &len);
+	if (rc < 0)
+		return rc;
+	hex = fab_hex_encode(buf, len);
+	free(buf);
+	if (!hex)
+		return -ENOMEM;
+	*result = json_pack("{s:s}", "data", hex);
+	free(hex);
+	return 0;
+}
+
 const struct sim_control_cmd sim_nvme_control[] = {
+	{"sb_write", cmd_sb_write},
+	{"sb_read", cmd_sb_read},
 	{"path_down", cmd_path_down},
 	{"path_up", cmd_path_up},
 	{"pcie_add", cmd_pcie_add},

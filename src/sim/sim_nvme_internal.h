@@ -21,11 +21,12 @@ struct sim_key;
 
 /* The state bdev_nvme_get_controllers reports for one path. */
 enum nvme_ctrlr_state {
-	NVME_CTRLR_CONNECTING,      /* first connect of an attach in progress (not listed) */
-	NVME_CTRLR_ENABLED,         /* connected */
-	NVME_CTRLR_RESETTING,       /* a reset or reconnect attempt is in progress */
+	NVME_CTRLR_CONNECTING,	      /* first connect of an attach in progress (not listed) */
+	NVME_CTRLR_ENABLED,	      /* connected */
+	NVME_CTRLR_RESETTING,	      /* a reset or reconnect attempt is in progress */
 	NVME_CTRLR_RECONNECT_DELAYED, /* lost; the next attempt waits reconnect_delay_sec */
-	NVME_CTRLR_DELETING,        /* being detached */
+	NVME_CTRLR_FAILED,   /* lost without reconnect_delay_sec: stays until reset/detach */
+	NVME_CTRLR_DELETING, /* being detached */
 };
 
 /* Multipath mode of an attach (the "multipath" parameter). */
@@ -39,8 +40,8 @@ struct nvme_trid {
 	char trtype[16]; /* canonical: "TCP", "RDMA", "PCIe" */
 	char adrfam[16]; /* canonical: "IPv4", "IPv6", ...; "" when not given */
 	char *traddr;
-	char *trsvcid;   /* "" for PCIe */
-	char *subnqn;    /* "" for PCIe */
+	char *trsvcid; /* "" for PCIe */
+	char *subnqn;  /* "" for PCIe */
 };
 
 /* What the target told us about one namespace. */
@@ -59,7 +60,8 @@ struct nvme_reset;
 struct nvme_ctrlr {
 	struct nvme_bdev_ctrlr *nbdev_ctrlr;
 	struct nvme_trid trid;
-	json_t *alternate_trids; /* failover mode: extra trids (saved-config shape) */
+	json_t *alternate_trids; /* failover mode: extra trids (get_controllers shape) */
+	json_t *wire_ns;	 /* the target's namespace list until the attach finishes */
 	char *hostnqn, *hostaddr, *hostsvcid;
 	int32_t ctrlr_loss_timeout_sec;
 	uint32_t reconnect_delay_sec, fast_io_fail_timeout_sec;
@@ -72,14 +74,14 @@ struct nvme_ctrlr {
 	char *serial, *model, *fw;
 	struct nvme_ns_data *ns; /* namespaces of this path */
 	size_t nns;
-	struct fab_link *link;   /* the fabric connection; NULL while disconnected or PCIe */
-	char *pcie_bdf;          /* PCIe: the local drive's address */
+	struct fab_link *link;	       /* the fabric connection; NULL while disconnected or PCIe */
+	char *pcie_bdf;		       /* PCIe: the local drive's address */
 	struct nvme_pcie_drive *drive; /* PCIe: the drive while present */
-	uint64_t lost_at_ms;     /* when the path was lost (loss timeout base) */
-	struct sim_timer *timer; /* next reconnect attempt / connect timeout */
-	struct sim_req *pending; /* the attach answered when its first connect ends */
-	char *attach_name;       /* the controller name while the first connect runs */
-	struct nvme_reset *reset; /* the bdev_nvme_reset_controller this connect is part of */
+	uint64_t lost_at_ms;	       /* when the path was lost (loss timeout base) */
+	struct sim_timer *timer;       /* next reconnect attempt / connect timeout */
+	struct sim_req *pending;       /* the attach answered when its first connect ends */
+	char *attach_name;	       /* the controller name while the first connect runs */
+	struct nvme_reset *reset;      /* the bdev_nvme_reset_controller this connect is part of */
 	struct nvme_ctrlr *next;
 };
 
@@ -138,7 +140,7 @@ struct sim_channel {
 
 struct sim_nvme_state {
 	struct nvme_bdev_ctrlr *ctrlrs; /* attach order */
-	json_t *opts;                   /* bdev_nvme_set_options values, as saved */
+	json_t *opts;			/* bdev_nvme_set_options values, as saved */
 	struct nvme_pcie_drive *drives;
 	struct nvme_blocked *blocked;
 	struct sim_channel *channels;
@@ -155,8 +157,7 @@ struct nvme_ctrlr *nvme_ctrlr_find_trid(struct sim *s, const struct nvme_trid *t
  * Start an attach: c is a new path (not linked yet) whose first connect answers req
  * with the bdev names, or -EIO when the connect fails.
  */
-void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name,
-		       struct sim_req *req);
+void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name, struct sim_req *req);
 /* Detach a path: disconnect, drop its bdevs' paths, free it (and the name when empty). */
 void nvme_ctrlr_delete(struct sim *s, struct nvme_ctrlr *c);
 void nvme_ctrlr_free(struct sim *s, struct nvme_ctrlr *c);
@@ -167,6 +168,11 @@ json_t *nvme_trid_json(const struct nvme_trid *t);
 bool nvme_ctrlr_connected(const struct nvme_ctrlr *c);
 /* true when a path to traddr:trsvcid is partitioned (path_down). */
 bool nvme_path_blocked(struct sim *s, const char *traddr, const char *trsvcid);
+/*
+ * Process connection events that already arrived (a target that went away) before
+ * reporting state: SPDK's qpair pollers run far more often than any RPC.
+ */
+void nvme_links_poll(struct sim *s);
 /* A PCIe drive was hot-removed: its paths are deleted at once. */
 void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d);
 /* A partition to traddr[:trsvcid] began: drop the live connections that cross it. */
@@ -175,10 +181,27 @@ void nvme_partition_apply(struct sim *s);
 /* ---- sim_nvme_ctl.c ---- */
 extern const struct sim_control_cmd sim_nvme_control[];
 
+/* ---- sim_nvme_bdev.c ---- */
+/* The namespace nsid as this path reported it, NULL when the path lacks it. */
+const struct nvme_ns_data *nvme_path_ns(const struct nvme_ctrlr *c, uint32_t nsid);
+struct nvme_bdev *nvme_nbdev_find(struct nvme_bdev_ctrlr *n, uint32_t nsid);
+/* Take the superblock the target sent (hex string or null) as the bdev's metadata area. */
+void nvme_sb_from_wire(struct sim_bdev *b, json_t *sb);
+/* Register the bdev of namespace ns under n (sb: its metadata from the wire, may be NULL). */
+int nvme_nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvme_ns_data *ns,
+		      json_t *sb);
+
 /* ---- sim_nvme_rpc.c ---- */
 extern const struct sim_method sim_nvme_methods[];
+
+/* ---- sim_nvme_opts.c ---- */
 void sim_nvme_config(struct sim *s, const char *subsystem, json_t *arr);
+/* bdev_nvme_set_options' defaults, in its saved-config shape (new reference). */
 json_t *nvme_default_opts(void);
+/* bdev_nvme_check_io_error_resiliency_params: the three timers fit together. */
+bool nvme_resiliency_ok(int64_t loss, int64_t delay, int64_t fast);
+void rpc_bdev_nvme_set_options(struct sim_req *req);
+void rpc_bdev_nvme_set_hotplug(struct sim_req *req);
 
 /* ---- sim_channel.c ---- */
 struct sim_channel *sim_channel_first(struct sim *s);

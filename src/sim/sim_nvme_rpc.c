@@ -46,158 +46,6 @@ static const char *adrfam_canon(const char *a)
 	return NULL;
 }
 
-/* ---- bdev_nvme_set_options --------------------------------------------------------------- */
-
-json_t *nvme_default_opts(void)
-{
-	json_t *o = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,s:i,"
-			      "s:i,s:i}",
-			      "action_on_timeout", "none", "timeout_us", 0, "timeout_admin_us", 0,
-			      "keep_alive_timeout_ms", 10000, "arbitration_burst", 0,
-			      "low_priority_weight", 0, "medium_priority_weight", 0,
-			      "high_priority_weight", 0, "nvme_adminq_poll_period_us", 10000,
-			      "nvme_ioq_poll_period_us", 0, "io_queue_requests", 512,
-			      "delay_cmd_submit", 1, "transport_retry_count", 4,
-			      "bdev_retry_count", 3, "transport_ack_timeout", 0,
-			      "ctrlr_loss_timeout_sec", 0, "reconnect_delay_sec", 0,
-			      "fast_io_fail_timeout_sec", 0);
-	json_t *rest = json_pack("{s:b,s:b,s:i,s:b,s:i,s:b,s:b,s:i,s:i,s:[s,s,s],"
-				 "s:[s,s,s,s,s,s],s:b,s:i,s:b}",
-				 "disable_auto_failback", 0, "generate_uuids", 0, "transport_tos",
-				 0, "nvme_error_stat", 0, "rdma_srq_size", 0, "io_path_stat", 0,
-				 "allow_accel_sequence", 0, "rdma_max_cq_size", 0,
-				 "rdma_cm_event_timeout_ms", 0, "dhchap_digests", "sha256",
-				 "sha384", "sha512", "dhchap_dhgroups", "null", "ffdhe2048",
-				 "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192",
-				 "rdma_umr_per_io", 0, "tcp_connect_timeout_ms", 0, "enable_flush",
-				 0);
-
-	json_object_update(o, rest);
-	json_decref(rest);
-	return o;
-}
-
-static bool resiliency_ok(int64_t loss, int64_t delay, int64_t fast)
-{
-	if (loss < -1)
-		return false;
-	if (loss == -1)
-		return delay != 0 && !(fast != 0 && fast < delay);
-	if (loss != 0) {
-		if (delay == 0 || delay > loss)
-			return false;
-		return fast == 0 || (fast >= delay && fast <= loss);
-	}
-	return delay == 0 && fast == 0;
-}
-
-static bool str_in(const char *v, const char *const *list, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		if (strcmp(v, list[i]) == 0)
-			return true;
-	return false;
-}
-
-static bool string_array_in(json_t *arr, const char *const *list, size_t n)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_is_array(arr))
-		return false;
-	json_array_foreach(arr, i, v)
-		if (!str_in(json_string_value(v), list, n))
-			return false;
-	return true;
-}
-
-static void rpc_bdev_nvme_set_options(struct sim_req *req)
-{
-	static const struct sim_decoder dec[] = {
-		{"action_on_timeout", SIM_J_STRING, true}, {"keep_alive_timeout_ms", SIM_J_UINT32, true},
-		{"timeout_us", SIM_J_UINT, true},          {"timeout_admin_us", SIM_J_UINT, true},
-		{"arbitration_burst", SIM_J_UINT32, true}, {"low_priority_weight", SIM_J_UINT32, true},
-		{"medium_priority_weight", SIM_J_UINT32, true},
-		{"high_priority_weight", SIM_J_UINT32, true},
-		{"io_queue_requests", SIM_J_UINT32, true},
-		{"nvme_adminq_poll_period_us", SIM_J_UINT, true},
-		{"nvme_ioq_poll_period_us", SIM_J_UINT, true},
-		{"delay_cmd_submit", SIM_J_BOOL, true},
-		{"transport_retry_count", SIM_J_UINT32, true},
-		{"bdev_retry_count", SIM_J_INT32, true},
-		{"ctrlr_loss_timeout_sec", SIM_J_INT32, true},
-		{"reconnect_delay_sec", SIM_J_UINT32, true},
-		{"fast_io_fail_timeout_sec", SIM_J_UINT32, true},
-		{"transport_ack_timeout", SIM_J_UINT, true},
-		{"disable_auto_failback", SIM_J_BOOL, true}, {"generate_uuids", SIM_J_BOOL, true},
-		{"transport_tos", SIM_J_UINT, true},         {"nvme_error_stat", SIM_J_BOOL, true},
-		{"io_path_stat", SIM_J_BOOL, true},          {"allow_accel_sequence", SIM_J_BOOL, true},
-		{"rdma_srq_size", SIM_J_UINT32, true},       {"rdma_max_cq_size", SIM_J_UINT32, true},
-		{"rdma_cm_event_timeout_ms", SIM_J_UINT16, true},
-		{"dhchap_digests", SIM_J_ARRAY, true},       {"dhchap_dhgroups", SIM_J_ARRAY, true},
-		{"rdma_umr_per_io", SIM_J_BOOL, true},
-		{"tcp_connect_timeout_ms", SIM_J_UINT32, true},
-		{"enable_flush", SIM_J_BOOL, true},
-	};
-	static const char *const actions[] = {"none", "reset", "abort"};
-	static const char *const digests[] = {"sha256", "sha384", "sha512"};
-	static const char *const groups[] = {"null", "ffdhe2048", "ffdhe3072", "ffdhe4096",
-					     "ffdhe6144", "ffdhe8192"};
-	struct sim_nvme_state *st = req->sim->nvme;
-	json_t *p = req->params, *merged, *v;
-
-	if (p && (!sim_decode_ok(p, dec, ARRAY_SIZE(dec)) ||
-		  ((v = json_object_get(p, "action_on_timeout")) &&
-		   !str_in(json_string_value(v), actions, 3)) ||
-		  ((v = json_object_get(p, "dhchap_digests")) && !string_array_in(v, digests, 3)) ||
-		  ((v = json_object_get(p, "dhchap_dhgroups")) && !string_array_in(v, groups, 6)) ||
-		  ((v = json_object_get(p, "transport_ack_timeout")) && json_integer_value(v) > 255) ||
-		  ((v = json_object_get(p, "transport_tos")) && json_integer_value(v) > 255))) {
-		reply_decode_failed(req);
-		return;
-	}
-	merged = json_deep_copy(st->opts);
-	if (p)
-		json_object_update_existing(merged, p);
-	if ((json_integer_value(json_object_get(merged, "timeout_us")) == 0 &&
-	     json_integer_value(json_object_get(merged, "timeout_admin_us")) != 0) ||
-	    json_integer_value(json_object_get(merged, "bdev_retry_count")) < -1 ||
-	    !resiliency_ok(json_integer_value(json_object_get(merged, "ctrlr_loss_timeout_sec")),
-			   json_integer_value(json_object_get(merged, "reconnect_delay_sec")),
-			   json_integer_value(json_object_get(merged, "fast_io_fail_timeout_sec")))) {
-		json_decref(merged);
-		sim_reply_errno(req, EINVAL);
-		return;
-	}
-	if (req->sim->initialized && st->ctrlrs) {
-		json_decref(merged);
-		sim_reply_error(req, -EPERM, "RPC not permitted with nvme controllers already attached");
-		return;
-	}
-	json_decref(st->opts);
-	st->opts = merged;
-	sim_reply(req, json_true());
-}
-
-static void rpc_bdev_nvme_set_hotplug(struct sim_req *req)
-{
-	static const struct sim_decoder dec[] = {{"enable", SIM_J_BOOL, false},
-						 {"period_us", SIM_J_UINT, true}};
-	struct sim_nvme_state *st = req->sim->nvme;
-	json_t *v;
-
-	if (!sim_decode_strict(req->params, dec, 2)) {
-		reply_decode_failed(req);
-		return;
-	}
-	st->hotplug_enabled = json_is_true(json_object_get(req->params, "enable"));
-	v = json_object_get(req->params, "period_us");
-	if (v && json_integer_value(v))
-		st->hotplug_period_us = (uint64_t)json_integer_value(v);
-	sim_reply(req, json_true());
-}
-
 /* ---- bdev_nvme_attach_controller ------------------------------------------------------------- */
 
 static const struct sim_decoder attach_dec[] = {
@@ -334,32 +182,42 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 		struct nvme_ctrlr *first = existing->ctrlrs;
 
 		if (mp == NVME_MP_DISABLE) {
-			sim_reply_error(req, -EALREADY, "A controller named %s already exists and "
-					"multipath is disabled", name);
+			sim_reply_error(req, -EALREADY,
+					"A controller named %s already exists and "
+					"multipath is disabled",
+					name);
 			return;
 		}
 		if (strcmp(traddr, first->trid.traddr) == 0 &&
 		    strcmp(trid.trsvcid, first->trid.trsvcid) == 0 &&
 		    strcmp(hostaddr ? hostaddr : "", first->hostaddr) == 0 &&
 		    strcmp(hostsvcid ? hostsvcid : "", first->hostsvcid) == 0) {
-			sim_reply_error(req, -EALREADY, "A controller named %s already exists with "
-					"the specified network path", name);
+			sim_reply_error(req, -EALREADY,
+					"A controller named %s already exists with "
+					"the specified network path",
+					name);
 			return;
 		}
 		if (strcmp(trid.subnqn, first->trid.subnqn) != 0) {
-			sim_reply_error(req, -EINVAL, "A controller named %s already exists, but "
-					"uses a different subnqn (%s)", name, first->trid.subnqn);
+			sim_reply_error(req, -EINVAL,
+					"A controller named %s already exists, but "
+					"uses a different subnqn (%s)",
+					name, first->trid.subnqn);
 			return;
 		}
 		if (strcmp(hostnqn, first->hostnqn) != 0) {
-			sim_reply_error(req, -EINVAL, "A controller named %s already exists, but "
-					"uses a different hostnqn (%s)", name, first->hostnqn);
+			sim_reply_error(req, -EINVAL,
+					"A controller named %s already exists, but "
+					"uses a different hostnqn (%s)",
+					name, first->hostnqn);
 			return;
 		}
 		if (json_is_true(json_object_get(p, "prchk_reftag")) ||
 		    json_is_true(json_object_get(p, "prchk_guard"))) {
-			sim_reply_error(req, -EINVAL, "A controller named %s already exists. To add "
-					"a path, do not specify PI options.", name);
+			sim_reply_error(req, -EINVAL,
+					"A controller named %s already exists. To add "
+					"a path, do not specify PI options.",
+					name);
 			return;
 		}
 	}
@@ -384,7 +242,7 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 			  json_integer_value(json_object_get(opts, "reconnect_delay_sec")));
 	fast = int_param(p, "fast_io_fail_timeout_sec",
 			 json_integer_value(json_object_get(opts, "fast_io_fail_timeout_sec")));
-	if (!resiliency_ok(loss, delay, fast)) {
+	if (!nvme_resiliency_ok(loss, delay, fast)) {
 		sim_reply_errno(req, EINVAL);
 		return;
 	}
@@ -414,7 +272,9 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 			return;
 		}
 	}
-	if (existing && existing->ctrlrs->multipath != mp && mp != NVME_MP_DISABLE) {
+	/* all controllers of a name are multipath, or none is */
+	if (existing &&
+	    (existing->ctrlrs->multipath == NVME_MP_MULTIPATH) != (mp == NVME_MP_MULTIPATH)) {
 		nvme_ctrlr_free(s, c);
 		sim_reply_errno(req, EINVAL);
 		return;
@@ -449,6 +309,24 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 }
 
 /* ---- detach, reset ------------------------------------------------------------------------ */
+
+/* A failover trid (get_controllers shape) matches the detach request's path fields. */
+static bool trid_matches(json_t *p, const char *canon_tr, const char *canon_af, json_t *t)
+{
+	static const char *const keys[] = {"traddr", "trsvcid", "subnqn"};
+
+	if (!str_param(p, "traddr") && !str_param(p, "trsvcid") && !canon_tr)
+		return false;
+	if (canon_tr && strcmp(canon_tr, str_param(t, "trtype")) != 0)
+		return false;
+	if (canon_af && (!str_param(t, "adrfam") || strcmp(canon_af, str_param(t, "adrfam"))))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (str_param(p, keys[i]) && (!str_param(t, keys[i]) ||
+					      strcmp(str_param(p, keys[i]), str_param(t, keys[i]))))
+			return false;
+	return true;
+}
 
 static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 {
@@ -487,10 +365,28 @@ static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 		sim_reply_errno(req, ENODEV);
 		return;
 	}
+	/* failover trids matching the path given are dropped first */
+	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
+		for (size_t i = 0; i < json_array_size(c->alternate_trids);) {
+			json_t *t = json_array_get(c->alternate_trids, i);
+
+			if (trid_matches(p, canon_tr, canon_af, t)) {
+				json_array_remove(c->alternate_trids, i);
+				any = true;
+				continue;
+			}
+			i++;
+		}
+	}
+	if (any) {
+		sim_reply(req, json_true());
+		return;
+	}
 	for (struct nvme_ctrlr *c = n->ctrlrs, *next; c; c = next) {
 		next = c->next;
 		if ((canon_tr && strcmp(canon_tr, c->trid.trtype)) ||
-		    (str_param(p, "traddr") && strcasecmp(str_param(p, "traddr"), c->trid.traddr)) ||
+		    (str_param(p, "traddr") &&
+		     strcasecmp(str_param(p, "traddr"), c->trid.traddr)) ||
 		    (canon_af && strcmp(canon_af, c->trid.adrfam)) ||
 		    (str_param(p, "trsvcid") && strcmp(str_param(p, "trsvcid"), c->trid.trsvcid)) ||
 		    (str_param(p, "subnqn") && strcmp(str_param(p, "subnqn"), c->trid.subnqn)) ||
@@ -540,7 +436,7 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
 		if (cntlid && c->cntlid != json_integer_value(cntlid))
 			continue;
-		if (c->state != NVME_CTRLR_ENABLED) {
+		if (c->state != NVME_CTRLR_ENABLED && c->state != NVME_CTRLR_FAILED) {
 			/* a controller already resetting or reconnecting refuses */
 			free(paths);
 			sim_reply_errno(req, EBUSY);
@@ -567,6 +463,8 @@ static const char *state_str(enum nvme_ctrlr_state st)
 		return "reconnect_is_delayed";
 	case NVME_CTRLR_DELETING:
 		return "deleting";
+	case NVME_CTRLR_FAILED:
+		return "failed";
 	default:
 		return "enabled";
 	}
@@ -577,9 +475,12 @@ static json_t *ctrlr_json(const struct nvme_ctrlr *c)
 	json_t *o = json_pack("{s:s,s:o}", "state", state_str(c->state), "trid",
 			      nvme_trid_json(&c->trid));
 
+	if (c->alternate_trids)
+		json_object_set(o, "alternate_trids", c->alternate_trids);
 	json_object_set_new(o, "cntlid", json_integer(c->cntlid));
-	json_object_set_new(o, "host", json_pack("{s:s,s:s,s:s}", "nqn", c->hostnqn, "addr",
-						 c->hostaddr, "svcid", c->hostsvcid));
+	json_object_set_new(o, "host",
+			    json_pack("{s:s,s:s,s:s}", "nqn", c->hostnqn, "addr", c->hostaddr,
+				      "svcid", c->hostsvcid));
 	return o;
 }
 
@@ -602,6 +503,7 @@ static void rpc_bdev_nvme_get_controllers(struct sim_req *req)
 		sim_reply_error(req, -32603, "spdk_json_decode_object failed");
 		return;
 	}
+	nvme_links_poll(req->sim);
 	arr = json_array();
 	if (name) {
 		struct nvme_bdev_ctrlr *n = nvme_bdev_ctrlr_find(req->sim, name);
@@ -638,8 +540,8 @@ static json_t *io_path_json(const struct nvme_bdev *nb, const struct nvme_ctrlr 
 	if (c->trid.adrfam[0])
 		json_object_set_new(t, "adrfam", json_string(c->trid.adrfam));
 	return json_pack("{s:s,s:i,s:b,s:b,s:b,s:o}", "bdev_name", nb->bdev->name, "cntlid",
-			 (int)c->cntlid, "current", current, "connected",
-			 nvme_ctrlr_connected(c), "accessible", 1, "transport", t);
+			 (int)c->cntlid, "current", current, "connected", nvme_ctrlr_connected(c),
+			 "accessible", 1, "transport", t);
 }
 
 /* The io_paths of one channel (a bdev on a thread), as nvme_io_path_is_current sees them. */
@@ -678,6 +580,7 @@ static void rpc_bdev_nvme_get_io_paths(struct sim_req *req)
 		sim_reply_error(req, -32603, "spdk_json_decode_object failed");
 		return;
 	}
+	nvme_links_poll(req->sim);
 	/* the app thread exists first; poll groups and others follow in creation order */
 	for (struct sim_channel *ch = sim_channel_first(req->sim); ch; ch = ch->next)
 		if (strcmp(ch->thread, "app_thread") == 0 && json_array_size(threads) == 0)
@@ -685,12 +588,13 @@ static void rpc_bdev_nvme_get_io_paths(struct sim_req *req)
 	for (struct sim_channel *ch = sim_channel_first(req->sim); ch; ch = ch->next) {
 		bool seen = false;
 
-		json_array_foreach(threads, i, th)
-			seen |= strcmp(json_string_value(th), ch->thread) == 0;
+		json_array_foreach(threads, i, th) seen |=
+			strcmp(json_string_value(th), ch->thread) == 0;
 		if (!seen)
 			json_array_append_new(threads, json_string(ch->thread));
 	}
-	json_array_foreach(threads, i, th) {
+	json_array_foreach(threads, i, th)
+	{
 		json_t *paths = json_array();
 
 		for (struct sim_channel *ch = sim_channel_first(req->sim); ch; ch = ch->next) {
@@ -704,8 +608,8 @@ static void rpc_bdev_nvme_get_io_paths(struct sim_req *req)
 			channel_paths(ch, nb, paths);
 		}
 		if (json_array_size(paths))
-			json_array_append_new(groups, json_pack("{s:O,s:o}", "thread", th,
-								"io_paths", paths));
+			json_array_append_new(
+				groups, json_pack("{s:O,s:o}", "thread", th, "io_paths", paths));
 		else
 			json_decref(paths);
 	}
@@ -716,8 +620,10 @@ static void rpc_bdev_nvme_get_io_paths(struct sim_req *req)
 static void rpc_bdev_nvme_set_multipath_policy(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"name", SIM_J_STRING, false},	   {"policy", SIM_J_STRING, false},
-		{"selector", SIM_J_STRING, true}, {"rr_min_io", SIM_J_UINT32, true},
+		{"name", SIM_J_STRING, false},
+		{"policy", SIM_J_STRING, false},
+		{"selector", SIM_J_STRING, true},
+		{"rr_min_io", SIM_J_UINT32, true},
 	};
 	const char *policy = str_param(req->params, "policy");
 	const char *selector = str_param(req->params, "selector");
@@ -750,71 +656,13 @@ static void rpc_bdev_nvme_set_multipath_policy(struct sim_req *req)
 	}
 	nb->nbdev_ctrlr->policy = aa ? NVME_POLICY_ACTIVE_ACTIVE : NVME_POLICY_ACTIVE_PASSIVE;
 	if (aa) {
-		nb->nbdev_ctrlr->selector = selector && strcmp(selector, "queue_depth") == 0 ?
-						    "queue_depth" : "round_robin";
+		nb->nbdev_ctrlr->selector = selector && strcmp(selector, "queue_depth") == 0
+						    ? "queue_depth"
+						    : "round_robin";
 		nb->nbdev_ctrlr->rr_min_io = rr ? (uint32_t)json_integer_value(rr) : 1;
 	}
 	sim_channel_clear_io(req->sim, b);
 	sim_reply(req, json_true());
-}
-
-/* ---- config ------------------------------------------------------------------------------ */
-
-static const char *mp_mode_str(enum nvme_mp_mode m)
-{
-	return m == NVME_MP_FAILOVER ? "failover" : m == NVME_MP_DISABLE ? "disable" : "multipath";
-}
-
-static json_t *attach_config(const struct nvme_bdev_ctrlr *n, const struct nvme_ctrlr *c)
-{
-	json_t *p = json_pack("{s:s,s:s}", "name", n->name, "trtype", c->trid.trtype);
-
-	if (c->trid.adrfam[0])
-		json_object_set_new(p, "adrfam", json_string(c->trid.adrfam));
-	json_object_set_new(p, "traddr", json_string(c->trid.traddr));
-	if (c->trid.trsvcid[0])
-		json_object_set_new(p, "trsvcid", json_string(c->trid.trsvcid));
-	if (c->trid.subnqn[0])
-		json_object_set_new(p, "subnqn", json_string(c->trid.subnqn));
-	json_object_set_new(p, "prchk_reftag", json_boolean(c->prchk_reftag));
-	json_object_set_new(p, "prchk_guard", json_boolean(c->prchk_guard));
-	json_object_set_new(p, "ctrlr_loss_timeout_sec", json_integer(c->ctrlr_loss_timeout_sec));
-	json_object_set_new(p, "reconnect_delay_sec", json_integer(c->reconnect_delay_sec));
-	json_object_set_new(p, "fast_io_fail_timeout_sec",
-			    json_integer(c->fast_io_fail_timeout_sec));
-	if (c->psk_name)
-		json_object_set_new(p, "psk", json_string(c->psk_name));
-	if (c->dhchap_key)
-		json_object_set_new(p, "dhchap_key", json_string(sim_key_name(c->dhchap_key)));
-	if (c->dhchap_ctrlr_key)
-		json_object_set_new(p, "dhchap_ctrlr_key",
-				    json_string(sim_key_name(c->dhchap_ctrlr_key)));
-	json_object_set_new(p, "hostnqn", json_string(c->hostnqn));
-	if (c->hostaddr[0])
-		json_object_set_new(p, "hostaddr", json_string(c->hostaddr));
-	if (c->hostsvcid[0])
-		json_object_set_new(p, "hostsvcid", json_string(c->hostsvcid));
-	json_object_set_new(p, "hdgst", json_boolean(c->hdgst));
-	json_object_set_new(p, "ddgst", json_boolean(c->ddgst));
-	json_object_set_new(p, "multipath", json_string(mp_mode_str(c->multipath)));
-	return json_pack("{s:s,s:o}", "method", "bdev_nvme_attach_controller", "params", p);
-}
-
-void sim_nvme_config(struct sim *s, const char *subsystem, json_t *arr)
-{
-	struct sim_nvme_state *st = s->nvme;
-
-	if (strcmp(subsystem, "bdev") != 0)
-		return;
-	json_array_append_new(arr, json_pack("{s:s,s:O}", "method", "bdev_nvme_set_options",
-					     "params", st->opts));
-	for (struct nvme_bdev_ctrlr *n = st->ctrlrs; n; n = n->next)
-		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
-			json_array_append_new(arr, attach_config(n, c));
-	json_array_append_new(arr, json_pack("{s:s,s:{s:I,s:b}}", "method",
-					     "bdev_nvme_set_hotplug", "params", "period_us",
-					     (json_int_t)st->hotplug_period_us, "enable",
-					     st->hotplug_enabled));
 }
 
 const struct sim_method sim_nvme_methods[] = {

@@ -18,8 +18,8 @@ static const struct {
 	const char *name;
 	enum raid_level level;
 } raid_level_names[] = {
-	{"raid0", RAID_LEVEL_0}, {"0", RAID_LEVEL_0},       {"raid1", RAID_LEVEL_1},
-	{"1", RAID_LEVEL_1},     {"raid5f", RAID_LEVEL_5F}, {"5f", RAID_LEVEL_5F},
+	{"raid0", RAID_LEVEL_0},       {"0", RAID_LEVEL_0},	  {"raid1", RAID_LEVEL_1},
+	{"1", RAID_LEVEL_1},	       {"raid5f", RAID_LEVEL_5F}, {"5f", RAID_LEVEL_5F},
 	{"concat", RAID_LEVEL_CONCAT},
 };
 
@@ -82,10 +82,9 @@ void raid_uuid_generate(char out[37])
 	}
 	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
 	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-		 u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-		 u[14], u[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
 }
 
 struct raid_bdev *raid_find_by_name(struct sim *s, const char *name)
@@ -221,6 +220,7 @@ void raid_free_base_resource(struct raid_base *base)
 	if (r->state != RAID_STATE_CONFIGURING)
 		base->uuid[0] = '\0';
 	base->is_failed = false;
+	base->vanishing = false;
 	base->data_offset = 0;
 	if (!base->bdev)
 		return;
@@ -374,6 +374,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 			return -EINVAL;
 		}
 	}
+	if (!base->name)
+		return -EINVAL; /* neither a name nor a uuid to look for */
 	b = sim_bdev_find(s, base->name);
 	if (!b)
 		return -ENODEV;
@@ -388,7 +390,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 
 	if (r->superblock_enabled) {
 		/* 1 MiB in front of the data (SPDK also rounds to optimal_io_boundary, 0 here) */
-		data_offset = base->data_offset ? base->data_offset : RAID_MIN_DATA_OFFSET / b->block_size;
+		data_offset = base->data_offset ? base->data_offset
+						: RAID_MIN_DATA_OFFSET / b->block_size;
 		base->data_offset = data_offset;
 	}
 	rc = -EINVAL;
@@ -405,8 +408,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 		goto out;
 	}
 
-	*cb_status = existing ? raid_configure_base_cont(s, base) :
-				raid_configure_base_check_sb(s, base);
+	*cb_status = existing ? raid_configure_base_cont(s, base)
+			      : raid_configure_base_check_sb(s, base);
 	return 0;
 out:
 	raid_free_base_resource(base);
@@ -534,7 +537,8 @@ int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status)
 		}
 	}
 	rc = raid_sb_record_loss(base);
-	if (rc) {
+	if (rc && !base->vanishing) {
+		/* SPDK keeps the member when the loss cannot be recorded */
 		base->remove_scheduled = false;
 		*cb_status = rc;
 		return 0;
@@ -568,9 +572,60 @@ void raid_delete(struct sim *s, struct raid_bdev *r)
 
 /* ---- bdev events ---- */
 
+/* A second look at a new bdev, once the pass that registered it is over. */
+struct raid_reexamine {
+	char *name;
+	char uuid[37];
+	struct sim_timer *timer;
+	struct raid_reexamine *next;
+};
+
+static void raid_reexamine_fire(struct sim *s, void *ctx)
+{
+	struct raid_reexamine *rx = ctx, **pp;
+	struct sim_bdev *b;
+	struct raid_sb sb;
+
+	for (pp = &raid_state(s)->reexamine; *pp; pp = &(*pp)->next) {
+		if (*pp == rx) {
+			*pp = rx->next;
+			break;
+		}
+	}
+	b = sim_bdev_find(s, rx->name);
+	if (b && strcasecmp(b->uuid, rx->uuid) == 0 && !b->claim_type &&
+	    !raid_find_base_by_bdev(s, b) && raid_sb_load(b, &sb) == 0 &&
+	    raid_examine_sb(s, &sb, b) != 0)
+		log_debug("sim raid: late examine of %s found nothing to join", rx->name);
+	free(rx->name);
+	free(rx);
+}
+
+/*
+ * raid_bdev_examine. A module may fill in the bdev's metadata area (a namespace's copy of
+ * its superblock) right after registering it, so a bdev that did not join anything is
+ * examined once more at the end of the pass, still before the next request is served.
+ */
 static void raid_on_bdev_added(struct sim *s, struct sim_bdev *b, void *ctx)
 {
+	struct sim_raid_state *st = raid_state(s);
+	struct raid_reexamine *rx;
+	struct raid_sb sb;
+	bool had_sb = raid_sb_load(b, &sb) != -EINVAL;
+
 	raid_examine(s, b);
+	/* only a bdev whose superblock was not readable yet gets the second look */
+	if (had_sb || b->ops == &raid_bdev_ops || raid_find_base_by_bdev(s, b))
+		return;
+	rx = calloc(1, sizeof(*rx));
+	if (!rx || !(rx->name = strdup(b->name))) {
+		free(rx);
+		return;
+	}
+	snprintf(rx->uuid, sizeof(rx->uuid), "%s", b->uuid);
+	rx->timer = sim_timer_add(s, 0, raid_reexamine_fire, rx);
+	rx->next = st->reexamine;
+	st->reexamine = rx;
 }
 
 static void raid_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
@@ -578,8 +633,15 @@ static void raid_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	struct raid_base *base = raid_find_base_by_bdev(s, b);
 	int ignored = 0;
 
-	if (base && raid_remove_base(s, base, &ignored) != 0)
+	if (!base)
+		return;
+	/* the bdev is freed after the listeners: whatever happens, let go of it */
+	base->vanishing = true;
+	if (raid_remove_base(s, base, &ignored) != 0)
 		log_debug("sim raid: base %s was not removable", b->name);
+	base = raid_find_base_by_bdev(s, b);
+	if (base)
+		raid_free_base_resource(base);
 }
 
 /* raid_bdev_resize_base_bdev with raid1_resize: grows to the smallest member. */
@@ -648,6 +710,14 @@ static void raid_module_fini(struct sim *s)
 		raid_unlink_and_free(s, r);
 	}
 	raid_scratch_free(s);
+	while (st->reexamine) {
+		struct raid_reexamine *rx = st->reexamine;
+
+		st->reexamine = rx->next;
+		sim_timer_cancel(s, rx->timer);
+		free(rx->name);
+		free(rx);
+	}
 	free(st);
 	s->raid = NULL;
 }

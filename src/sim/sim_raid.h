@@ -9,34 +9,34 @@
 
 #include "sim/sim.h"
 
-#define RAID_SB_NAME_SIZE 64          /* RAID_BDEV_SB_NAME_SIZE: name limit incl. NUL */
+#define RAID_SB_NAME_SIZE 64		/* RAID_BDEV_SB_NAME_SIZE: name limit incl. NUL */
 #define RAID_MIN_DATA_OFFSET (1u << 20) /* bytes reserved in front of data with a superblock */
-#define RAID_MAX_BASE_BDEVS 255       /* the RPC decoder's array limit */
+#define RAID_MAX_BASE_BDEVS 255		/* the RPC decoder's array limit */
 #define RAID_NULL_UUID "00000000-0000-0000-0000-000000000000"
 
 /* Array state as SPDK names it in bdev_raid_get_bdevs. */
 enum raid_state {
-	RAID_STATE_ONLINE = 0,      /* registered as a bdev, serving I/O */
+	RAID_STATE_ONLINE = 0,	    /* registered as a bdev, serving I/O */
 	RAID_STATE_CONFIGURING = 1, /* waiting for members, not a bdev */
-	RAID_STATE_OFFLINE = 2,     /* unregistered after too many members were lost */
-	RAID_STATE_MAX = 3,         /* "all" in a category filter */
+	RAID_STATE_OFFLINE = 2,	    /* unregistered after too many members were lost */
+	RAID_STATE_MAX = 3,	    /* "all" in a category filter */
 };
 
 /* RAID level; values are SPDK's enum raid_level (stored in the superblock). */
 enum raid_level {
 	RAID_LEVEL_INVALID = -1, /* not a level SPDK knows */
-	RAID_LEVEL_0 = 0,        /* striping */
-	RAID_LEVEL_1 = 1,        /* mirroring */
-	RAID_LEVEL_5F = 95,      /* raid5f: decodes, but the module is not built */
-	RAID_LEVEL_CONCAT = 99,  /* concatenation */
+	RAID_LEVEL_0 = 0,	 /* striping */
+	RAID_LEVEL_1 = 1,	 /* mirroring */
+	RAID_LEVEL_5F = 95,	 /* raid5f: decodes, but the module is not built */
+	RAID_LEVEL_CONCAT = 99,	 /* concatenation */
 };
 
 /* Member state recorded in the superblock. */
 enum raid_sb_base_state {
-	RAID_SB_MISSING = 0,    /* removed or never present */
+	RAID_SB_MISSING = 0,	/* removed or never present */
 	RAID_SB_CONFIGURED = 1, /* an in-sync member */
-	RAID_SB_FAILED = 2,     /* removed after an I/O failure */
-	RAID_SB_SPARE = 3,      /* unused by SPDK today */
+	RAID_SB_FAILED = 2,	/* removed after an I/O failure */
+	RAID_SB_SPARE = 3,	/* unused by SPDK today */
 };
 
 struct raid_sb_base {
@@ -66,8 +66,8 @@ struct raid_bdev;
 /* One slot of an array. */
 struct raid_base {
 	struct raid_bdev *raid;
-	char *name;           /* NULL: slot empty (lost member shows name null) */
-	char uuid[37];        /* "" = null uuid */
+	char *name;	       /* NULL: slot empty (lost member shows name null) */
+	char uuid[37];	       /* "" = null uuid */
 	struct sim_bdev *bdev; /* the claimed bdev (SPDK: desc), NULL when missing */
 	uint64_t data_offset;
 	uint64_t data_size;
@@ -75,6 +75,7 @@ struct raid_base {
 	bool is_process_target;
 	bool remove_scheduled;
 	bool is_failed;
+	bool vanishing; /* its bdev is being unregistered: removal cannot be refused */
 };
 
 /* A running rebuild. Progress is a function of time: see sim_raid_process.c. */
@@ -83,7 +84,7 @@ struct raid_process {
 	struct raid_base *target;
 	uint64_t start_ms;
 	uint64_t window_blocks; /* blocks per window (process_window_size_kb) */
-	double bytes_per_ms;    /* 0 = unlimited */
+	double bytes_per_ms;	/* 0 = unlimited */
 	struct sim_timer *timer;
 };
 
@@ -111,10 +112,12 @@ struct raid_bdev {
 };
 
 struct scratch_media;
+struct raid_reexamine;
 
 struct sim_raid_state {
-	struct raid_bdev *raids; /* creation order, as SPDK's g_raid_bdev_list */
-	struct scratch_media *scratch; /* contents of scratch disks, by uuid */
+	struct raid_bdev *raids;       /* creation order, as SPDK's g_raid_bdev_list */
+	struct scratch_media *scratch;     /* contents of scratch disks, by uuid */
+	struct raid_reexamine *reexamine; /* new bdevs to look at again */
 	uint32_t process_window_size_kb;
 	uint32_t process_max_bandwidth_mb_sec;
 };

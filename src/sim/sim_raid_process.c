@@ -80,10 +80,12 @@ static void raid_process_timer(struct sim *s, void *ctx)
 	p->timer = NULL;
 	if (raid_process_offset(r, p, now) < r->blockcnt) {
 		/* a timer that fired early: wait for the last window */
-		double left = (double)(raid_process_windows(r, p) - 1) * raid_process_window_ms(r, p) -
-			      (double)(now - p->start_ms);
+		double left =
+			(double)(raid_process_windows(r, p) - 1) * raid_process_window_ms(r, p) -
+			(double)(now - p->start_ms);
 
-		p->timer = sim_timer_add(s, left > 1.0 ? (uint64_t)left + 1 : 1, raid_process_timer, r);
+		p->timer = sim_timer_add(s, left > 1.0 ? (uint64_t)left + 1 : 1, raid_process_timer,
+					 r);
 		return;
 	}
 	raid_process_complete(s, r);
@@ -106,7 +108,8 @@ int raid_process_start(struct sim *s, struct raid_base *target)
 	p->sim = s;
 	p->target = target;
 	p->start_ms = sim_now_ms();
-	p->window_blocks = ((uint64_t)st->process_window_size_kb * 1024 + r->blocklen - 1) / r->blocklen;
+	p->window_blocks =
+		((uint64_t)st->process_window_size_kb * 1024 + r->blocklen - 1) / r->blocklen;
 	if (p->window_blocks == 0)
 		p->window_blocks = 1;
 	p->bytes_per_ms = (double)st->process_max_bandwidth_mb_sec * 1024.0 * 1024.0 / 1000.0;

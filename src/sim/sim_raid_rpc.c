@@ -11,7 +11,7 @@
 #include "sim/sim_raid.h"
 
 /* SPDK_JSONRPC_ERROR_* codes used by the raid methods. */
-#define RAID_ERR_PARSE (-32700)    /* SPDK_JSONRPC_ERROR_PARSE_ERROR */
+#define RAID_ERR_PARSE (-32700)	   /* SPDK_JSONRPC_ERROR_PARSE_ERROR */
 #define RAID_ERR_INTERNAL (-32603) /* SPDK_JSONRPC_ERROR_INTERNAL_ERROR */
 
 static const char raid_decode_failed[] = "spdk_json_decode_object failed";
@@ -23,9 +23,9 @@ json_t *raid_info_json(struct raid_bdev *r)
 	raid_process_poll(r);
 	o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:i, s:i, s:i}", "uuid",
 		      r->uuid[0] ? r->uuid : RAID_NULL_UUID, "strip_size_kb",
-		      (json_int_t)r->strip_size_kb,
-		      "state", raid_state_to_str(r->state), "raid_level", raid_level_to_str(r->level),
-		      "superblock", r->superblock_enabled, "num_base_bdevs", (int)r->num_base_bdevs,
+		      (json_int_t)r->strip_size_kb, "state", raid_state_to_str(r->state),
+		      "raid_level", raid_level_to_str(r->level), "superblock",
+		      r->superblock_enabled, "num_base_bdevs", (int)r->num_base_bdevs,
 		      "num_base_bdevs_discovered", (int)r->num_discovered,
 		      "num_base_bdevs_operational", (int)r->num_operational);
 	proc = raid_process_to_json(r);
@@ -37,9 +37,9 @@ json_t *raid_info_json(struct raid_bdev *r)
 		json_array_append_new(list, json_pack("{s:o, s:s, s:b, s:I, s:I}", "name",
 						      b->name ? json_string(b->name) : json_null(),
 						      "uuid", b->uuid[0] ? b->uuid : RAID_NULL_UUID,
-						      "is_configured", b->is_configured, "data_offset",
-						      (json_int_t)b->data_offset, "data_size",
-						      (json_int_t)b->data_size));
+						      "is_configured", b->is_configured,
+						      "data_offset", (json_int_t)b->data_offset,
+						      "data_size", (json_int_t)b->data_size));
 	}
 	json_object_set_new(o, "base_bdevs_list", list);
 	return o;
@@ -74,9 +74,9 @@ static json_t *raid_io_types(struct sim_bdev *b)
 			 "s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
 			 "read", 1, "write", 1, "unmap", unmap, "flush", flush, "reset", reset,
 			 "nvme_admin", 0, "nvme_io", 0, "nvme_io_md", 0, "write_zeroes", 1, "zcopy",
-			 0, "get_zone_info", 0, "zone_management", 0, "zone_append", 0, "compare", 0,
-			 "compare_and_write", 0, "abort", 0, "seek_hole", 0, "seek_data", 0, "copy",
-			 0, "nvme_iov_md", 0, "nvme_nssr", 0);
+			 0, "get_zone_info", 0, "zone_management", 0, "zone_append", 0, "compare",
+			 0, "compare_and_write", 0, "abort", 0, "seek_hole", 0, "seek_data", 0,
+			 "copy", 0, "nvme_iov_md", 0, "nvme_nssr", 0);
 }
 
 /* raid_bdev_write_config_json: an array with a superblock is described by it instead. */
@@ -103,8 +103,8 @@ static void raid_write_config(struct sim *s, struct sim_bdev *b, json_t *arr)
 		json_object_set_new(params, "strip_size_kb", json_integer(r->strip_size_kb));
 	json_object_set_new(params, "raid_level", json_string(raid_level_to_str(r->level)));
 	json_object_set_new(params, "base_bdevs", bases);
-	json_array_append_new(arr, json_pack("{s:s, s:o}", "method", "bdev_raid_create", "params",
-					     params));
+	json_array_append_new(
+		arr, json_pack("{s:s, s:o}", "method", "bdev_raid_create", "params", params));
 }
 
 /* raid_bdev_get_memory_domains: the configured members' domains, in slot order. */
@@ -197,9 +197,9 @@ static bool raid_uuid_text_ok(const char *u)
 static void rpc_bdev_raid_create(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"name", SIM_J_STRING, false},   {"strip_size_kb", SIM_J_UINT, true},
+		{"name", SIM_J_STRING, false},	     {"strip_size_kb", SIM_J_UINT, true},
 		{"raid_level", SIM_J_STRING, false}, {"base_bdevs", SIM_J_ARRAY, false},
-		{"uuid", SIM_J_STRING, true},    {"superblock", SIM_J_BOOL, true},
+		{"uuid", SIM_J_STRING, true},	     {"superblock", SIM_J_BOOL, true},
 	};
 	struct sim *s = req->sim;
 	json_t *p = req->params, *bases, *v;
@@ -226,18 +226,18 @@ static void rpc_bdev_raid_create(struct sim_req *req)
 	n = json_array_size(bases);
 	if (n > RAID_MAX_BASE_BDEVS)
 		goto decode_failed;
-	json_array_foreach(bases, i, v)
-		if (!json_is_string(v))
-			goto decode_failed;
+	json_array_foreach(bases, i, v) if (!json_is_string(v)) goto decode_failed;
 	if (json_object_get(p, "uuid")) {
 		uuid = json_string_value(json_object_get(p, "uuid"));
 		if (!raid_uuid_text_ok(uuid))
 			goto decode_failed;
 		for (i = 0; i <= 36; i++)
-			lower[i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'F' ? uuid[i] + 32 : uuid[i]);
+			lower[i] =
+				(char)(uuid[i] >= 'A' && uuid[i] <= 'F' ? uuid[i] + 32 : uuid[i]);
 		uuid = lower;
 	}
-	json_array_foreach(bases, i, v) {
+	json_array_foreach(bases, i, v)
+	{
 		if (json_string_length(v) == 0) {
 			sim_reply_error(req, -EINVAL, "The base bdev name cannot be empty: %s",
 					strerror(EINVAL));
@@ -323,8 +323,8 @@ static void rpc_bdev_raid_add_base_bdev(struct sim_req *req)
 	}
 	rc = raid_add_base(req->sim, r, base, &cb);
 	if (rc) {
-		sim_reply_error(req, rc, "Failed to add base bdev %s to RAID bdev %s: %s", base, raid,
-				strerror(-rc));
+		sim_reply_error(req, rc, "Failed to add base bdev %s to RAID bdev %s: %s", base,
+				raid, strerror(-rc));
 		return;
 	}
 	if (cb) {
@@ -364,8 +364,9 @@ static void rpc_bdev_raid_remove_base_bdev(struct sim_req *req)
 
 static void rpc_bdev_raid_set_options(struct sim_req *req)
 {
-	static const struct sim_decoder dec[] = {{"process_window_size_kb", SIM_J_UINT, true},
-						 {"process_max_bandwidth_mb_sec", SIM_J_UINT, true}};
+	static const struct sim_decoder dec[] = {
+		{"process_window_size_kb", SIM_J_UINT, true},
+		{"process_max_bandwidth_mb_sec", SIM_J_UINT, true}};
 	struct sim_raid_state *st = raid_state(req->sim);
 	json_int_t win = st->process_window_size_kb, bw = st->process_max_bandwidth_mb_sec;
 	json_t *v;
@@ -409,10 +410,9 @@ void sim_raid_config(struct sim *s, const char *subsystem, json_t *arr)
 
 	if (strcmp(subsystem, "bdev") != 0)
 		return;
-	json_array_append_new(arr, json_pack("{s:s, s:{s:I, s:I}}", "method",
-					     "bdev_raid_set_options", "params",
-					     "process_window_size_kb",
-					     (json_int_t)st->process_window_size_kb,
-					     "process_max_bandwidth_mb_sec",
-					     (json_int_t)st->process_max_bandwidth_mb_sec));
+	json_array_append_new(
+		arr, json_pack("{s:s, s:{s:I, s:I}}", "method", "bdev_raid_set_options", "params",
+			       "process_window_size_kb", (json_int_t)st->process_window_size_kb,
+			       "process_max_bandwidth_mb_sec",
+			       (json_int_t)st->process_max_bandwidth_mb_sec));
 }

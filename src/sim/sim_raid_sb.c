@@ -38,18 +38,19 @@ char *raid_sb_encode(const struct raid_sb *sb, size_t *len)
 	for (uint8_t i = 0; i < sb->base_bdevs_size; i++) {
 		const struct raid_sb_base *b = &sb->base[i];
 
-		json_array_append_new(bases, json_pack("{s:s, s:I, s:I, s:i, s:i}", "uuid", b->uuid,
-						       "data_offset", (json_int_t)b->data_offset,
-						       "data_size", (json_int_t)b->data_size, "state",
-						       (int)b->state, "slot", (int)b->slot));
+		json_array_append_new(bases,
+				      json_pack("{s:s, s:I, s:I, s:i, s:i}", "uuid", b->uuid,
+						"data_offset", (json_int_t)b->data_offset,
+						"data_size", (json_int_t)b->data_size, "state",
+						(int)b->state, "slot", (int)b->slot));
 	}
 	o = json_pack("{s:s, s:{s:i, s:i}, s:s, s:s, s:I, s:i, s:i, s:i, s:i, s:I, s:i, s:o}",
 		      "signature", RAID_SB_SIGNATURE, "version", "major", RAID_SB_VERSION_MAJOR,
-		      "minor", RAID_SB_VERSION_MINOR, "uuid", sb->uuid, "name", sb->name, "raid_size",
-		      (json_int_t)sb->raid_size, "block_size", (int)sb->block_size, "level",
-		      (int)sb->level, "strip_size", (int)sb->strip_size, "state", 0, "seq_number",
-		      (json_int_t)sb->seq_number, "num_base_bdevs", (int)sb->num_base_bdevs,
-		      "base_bdevs", bases);
+		      "minor", RAID_SB_VERSION_MINOR, "uuid", sb->uuid, "name", sb->name,
+		      "raid_size", (json_int_t)sb->raid_size, "block_size", (int)sb->block_size,
+		      "level", (int)sb->level, "strip_size", (int)sb->strip_size, "state", 0,
+		      "seq_number", (json_int_t)sb->seq_number, "num_base_bdevs",
+		      (int)sb->num_base_bdevs, "base_bdevs", bases);
 	if (!o)
 		return NULL;
 	txt = json_dumps(o, JSON_COMPACT);
@@ -93,7 +94,8 @@ int raid_sb_decode(const void *buf, size_t len, struct raid_sb *sb)
 	sb->seq_number = (uint64_t)seq;
 	sb->num_base_bdevs = (uint8_t)nbases;
 	sb->base_bdevs_size = (uint8_t)json_array_size(bases);
-	json_array_foreach(bases, i, v) {
+	json_array_foreach(bases, i, v)
+	{
 		const char *bu = NULL;
 		json_int_t off = 0, size = 0;
 		int bstate = 0, slot = 0;
@@ -350,7 +352,8 @@ static void raid_examine_no_sb(struct sim *s, struct sim_bdev *b)
 			if ((base->name && strcmp(b->name, base->name) == 0) ||
 			    (base->uuid[0] && strcasecmp(base->uuid, b->uuid) == 0)) {
 				if (raid_configure_base(s, base, true, &status) != 0 || status != 0)
-					log_debug("sim raid: %s could not join %s", b->name, r->name);
+					log_debug("sim raid: %s could not join %s", b->name,
+						  r->name);
 				break;
 			}
 		}

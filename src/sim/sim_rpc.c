@@ -12,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * In SPDK's subsystem dependency order: init runs in this order, fini in reverse, so a
+ * module finishes before the ones it uses (nvme and the nvmf target before the keyring,
+ * every bdev user before the bdev layer).
+ */
 const struct sim_module *const sim_modules[] = {
-	&sim_module_framework, &sim_module_bdev, &sim_module_nvme,  &sim_module_target,
-	&sim_module_keyring,   &sim_module_raid, &sim_module_vhost, NULL,
+	&sim_module_framework, &sim_module_keyring, &sim_module_bdev,  &sim_module_nvme,
+	&sim_module_target,    &sim_module_raid,    &sim_module_vhost, NULL,
 };
 
 /* ---- framing ------------------------------------------------------------------------ */
@@ -195,6 +200,56 @@ static json_t *apply_duplicates(const char *buf, size_t len, json_t *v)
 	}
 }
 
+/*
+ * Integers beyond int64 (valid JSON, and SPDK decodes up to UINT64_MAX into uint64
+ * fields) overflow jansson. Such a digit run is re-read as a marked string that
+ * sim_decode_ok accepts only for SIM_J_UINT within uint64 and sim_json_u64 reads.
+ */
+#define SIM_BIG_MARK "\x01u64:"
+
+static json_t *parse_value(const char *buf, size_t len, size_t *used, json_error_t *err)
+{
+	static const char open_mark[] = "\"\\u0001u64:";
+	const size_t grow = sizeof(open_mark) - 1 + 1;
+	const int flags = JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY;
+	char *copy = NULL;
+	const char *p = buf;
+	size_t plen = len, added = 0;
+	json_t *v;
+
+	for (int round = 0;; round++) {
+		size_t end, start;
+		char *n;
+
+		v = json_loadb(p, plen, flags, err);
+		if (v || json_error_code(err) != json_error_numeric_overflow || round == 64)
+			break;
+		end = (size_t)err->position;
+		for (start = end; start > 0 && p[start - 1] >= '0' && p[start - 1] <= '9'; start--)
+			;
+		if (start == end || end > plen || (start > 0 && p[start - 1] == '-') ||
+		    (end < plen && strchr(".eE", p[end])))
+			break; /* a real or negative number: leave the overflow to the caller */
+		n = malloc(plen + grow + 1);
+		if (!n)
+			abort();
+		memcpy(n, p, start);
+		memcpy(n + start, open_mark, sizeof(open_mark) - 1);
+		memcpy(n + start + sizeof(open_mark) - 1, p + start, end - start);
+		n[start + sizeof(open_mark) - 1 + end - start] = '"';
+		memcpy(n + end + grow, p + end, plen - end);
+		free(copy);
+		copy = n;
+		p = n;
+		plen += grow;
+		added += grow;
+	}
+	if (v)
+		*used = (size_t)err->position - added;
+	free(copy);
+	return v;
+}
+
 int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 {
 	for (;;) {
@@ -205,7 +260,9 @@ int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 
 		if (len == 0)
 			return 0;
-		v = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &err);
+		size_t used = 0;
+
+		v = parse_value(buf, len, &used, &err);
 		if (!v) {
 			if (json_error_code(&err) == json_error_premature_end_of_input ||
 			    token_may_continue(buf, len, (size_t)err.position))
@@ -213,8 +270,8 @@ int sim_rpc_feed(struct sim *s, struct sim_conn *c)
 			/* SPDK answers "Parse error" but closes the connection before sending */
 			return -EPROTO;
 		}
-		v = apply_duplicates(buf, (size_t)err.position, v);
-		sim_conn_consume(c, (size_t)err.position);
+		v = apply_duplicates(buf, used, v);
+		sim_conn_consume(c, used);
 		if (json_value_count(v) > SIM_RPC_MAX_VALUES || json_depth(v) > SIM_RPC_MAX_DEPTH) {
 			json_decref(v);
 			return -EPROTO;
@@ -268,16 +325,19 @@ void sim_reply(struct sim_req *req, json_t *result)
 
 static void reply_verror(struct sim_req *req, int code, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char *msg = NULL;
 	json_t *o, *e;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* no length limit: SPDK's messages may embed names of any length */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	/* errors are sent even for notifications, with "id": null */
 	o = reply_begin(req);
 	e = json_object();
 	json_object_set_new(e, "code", json_integer(code));
-	json_object_set_new(e, "message", json_string(msg));
+	json_object_set_new(e, "message", json_string(msg ? msg : "Internal error"));
 	json_object_set_new(o, "error", e);
+	free(msg);
 	reply_send(req, o);
 }
 
@@ -297,8 +357,47 @@ void sim_reply_errno(struct sim_req *req, int errno_value)
 
 /* ---- decoding ------------------------------------------------------------------------ */
 
+/* The digits of a number beyond int64 as parse_value marks it; NULL for anything else. */
+static const char *big_digits(const json_t *v)
+{
+	const char *t = json_string_value(v);
+
+	return t && strncmp(t, SIM_BIG_MARK, strlen(SIM_BIG_MARK)) == 0 ? t + strlen(SIM_BIG_MARK)
+									: NULL;
+}
+
+/* A marked number that fits uint64 (SPDK's spdk_json_decode_uint64 takes it). */
+static bool big_u64(const json_t *v, uint64_t *out)
+{
+	const char *d = big_digits(v);
+	unsigned long long x;
+	char *end;
+
+	if (!d)
+		return false;
+	errno = 0;
+	x = strtoull(d, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = x;
+	return true;
+}
+
+uint64_t sim_json_u64(const json_t *v)
+{
+	uint64_t x;
+
+	if (big_u64(v, &x))
+		return x;
+	return (uint64_t)json_integer_value(v);
+}
+
 static bool kind_ok(const json_t *v, enum sim_json_kind kind)
 {
+	uint64_t big;
+
+	if (big_digits(v))
+		return kind == SIM_J_ANY || (kind == SIM_J_UINT && big_u64(v, &big));
 	switch (kind) {
 	case SIM_J_STRING:
 		return json_is_string(v);

@@ -67,6 +67,7 @@ struct sim_core {
 	struct sim_watch *watches;
 	size_t nwatches, watches_cap;
 	bool stop;
+	size_t modules_inited; /* sim_modules[0..n) ran init(): only those get fini() */
 };
 
 static volatile sig_atomic_t g_sim_signalled;
@@ -417,10 +418,8 @@ static void server_cleanup(struct sim *s)
 	while (core->conns)
 		conn_close(s, core->conns);
 	/* reverse order, as SPDK finishes subsystems: users of bdevs before the bdev layer */
-	size_t nmod = 0;
+	size_t nmod = core->modules_inited;
 
-	while (sim_modules[nmod])
-		nmod++;
 	while (nmod-- > 0)
 		if (sim_modules[nmod]->fini)
 			sim_modules[nmod]->fini(s);
@@ -474,7 +473,9 @@ static void server_iterate(struct sim *s, const sigset_t *waitmask)
 
 		if (c->out_len)
 			ev |= POLLOUT;
-		pfds[k++] = (struct pollfd){.fd = c->fd, .events = ev};
+		/* a closed peer's conn waiting for a deferred answer would report POLLHUP on
+		 * every pass: leave it out of the poll set until it has something to send */
+		pfds[k++] = (struct pollfd){.fd = ev ? c->fd : -1, .events = ev};
 	}
 	nconn_fds = k;
 	for (size_t i = 0; i < core->nwatches; i++)
@@ -495,9 +496,11 @@ static void server_iterate(struct sim *s, const sigset_t *waitmask)
 	for (size_t i = 1; i < nconn_fds; i++) {
 		struct sim_conn *c;
 
+		if (pfds[i].fd < 0 || !pfds[i].revents)
+			continue;
 		for (c = core->conns; c && c->fd != pfds[i].fd; c = c->next)
 			;
-		if (!c || !pfds[i].revents)
+		if (!c)
 			continue;
 		if ((pfds[i].revents & POLLOUT) && !conn_flush(c)) {
 			conn_close(s, c);
@@ -541,8 +544,6 @@ int sim_run(const struct sim_options *opts)
 
 	if (!s.opts.rpc_socket)
 		s.opts.rpc_socket = "/var/tmp/spdk.sock";
-	/* without --wait-for-rpc SPDK initialises the framework by itself */
-	s.initialized = false;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -557,9 +558,9 @@ int sim_run(const struct sim_options *opts)
 	rc = rpc_listen(&s, s.opts.rpc_socket);
 	if (rc < 0)
 		goto out;
-	for (const struct sim_module *const *m = sim_modules; *m; m++)
-		if ((*m)->init)
-			(*m)->init(&s);
+	for (; sim_modules[core.modules_inited]; core.modules_inited++)
+		if (sim_modules[core.modules_inited]->init)
+			sim_modules[core.modules_inited]->init(&s);
 	if (s.opts.control_socket) {
 		rc = sim_control_open(&s, s.opts.control_socket);
 		if (rc < 0) {
@@ -568,6 +569,7 @@ int sim_run(const struct sim_options *opts)
 			goto out;
 		}
 	}
+	/* without --wait-for-rpc SPDK initialises the framework by itself */
 	if (!s.opts.wait_for_rpc)
 		sim_framework_start(&s);
 	fprintf(stderr, "spdk-sim: listening on %s%s\n", s.opts.rpc_socket,

@@ -75,13 +75,15 @@ static uint64_t uint_param(struct sim_req *req, const char *key, uint64_t dflt)
 
 static json_t *malloc_io_types(struct sim_bdev *b)
 {
-	static const char *const yes[] = {"read", "write", "unmap", "flush", "reset",
+	static const char *const yes[] = {"read",	  "write", "unmap", "flush", "reset",
 					  "write_zeroes", "zcopy", "abort", "copy"};
-	static const char *const all[] = {
-		"read", "write", "unmap", "flush", "reset", "nvme_admin", "nvme_io",
-		"nvme_io_md", "write_zeroes", "zcopy", "get_zone_info", "zone_management",
-		"zone_append", "compare", "compare_and_write", "abort", "seek_hole", "seek_data",
-		"copy", "nvme_iov_md", "nvme_nssr"};
+	static const char *const all[] = {"read",	 "write",	  "unmap",
+					  "flush",	 "reset",	  "nvme_admin",
+					  "nvme_io",	 "nvme_io_md",	  "write_zeroes",
+					  "zcopy",	 "get_zone_info", "zone_management",
+					  "zone_append", "compare",	  "compare_and_write",
+					  "abort",	 "seek_hole",	  "seek_data",
+					  "copy",	 "nvme_iov_md",	  "nvme_nssr"};
 	json_t *o = json_object();
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
@@ -106,12 +108,11 @@ static json_t *malloc_memory_domains(struct sim_bdev *b)
 
 static void malloc_write_config(struct sim *s, struct sim_bdev *b, json_t *arr)
 {
-	json_array_append_new(arr, json_pack("{s:s,s:{s:s,s:I,s:i,s:i,s:s,s:i}}", "method",
-					     "bdev_malloc_create", "params", "name", b->name,
-					     "num_blocks", (json_int_t)b->num_blocks, "block_size",
-					     (int)b->block_size, "physical_block_size",
-					     (int)b->block_size, "uuid", b->uuid,
-					     "optimal_io_boundary", 0));
+	json_array_append_new(
+		arr, json_pack("{s:s,s:{s:s,s:I,s:i,s:i,s:s,s:i}}", "method", "bdev_malloc_create",
+			       "params", "name", b->name, "num_blocks", (json_int_t)b->num_blocks,
+			       "block_size", (int)b->block_size, "physical_block_size",
+			       (int)b->block_size, "uuid", b->uuid, "optimal_io_boundary", 0));
 }
 
 static const struct sim_bdev_ops malloc_ops = {
@@ -124,12 +125,16 @@ static const struct sim_bdev_ops malloc_ops = {
 static void rpc_bdev_malloc_create(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"name", SIM_J_STRING, true},	      {"uuid", SIM_J_STRING, true},
-		{"num_blocks", SIM_J_UINT, false},     {"block_size", SIM_J_UINT32, false},
+		{"name", SIM_J_STRING, true},
+		{"uuid", SIM_J_STRING, true},
+		{"num_blocks", SIM_J_UINT, false},
+		{"block_size", SIM_J_UINT32, false},
 		{"physical_block_size", SIM_J_UINT32, true},
 		{"optimal_io_boundary", SIM_J_UINT32, true},
-		{"md_size", SIM_J_UINT32, true},       {"md_interleave", SIM_J_BOOL, true},
-		{"dif_type", SIM_J_INT32, true},       {"dif_is_head_of_md", SIM_J_BOOL, true},
+		{"md_size", SIM_J_UINT32, true},
+		{"md_interleave", SIM_J_BOOL, true},
+		{"dif_type", SIM_J_INT32, true},
+		{"dif_is_head_of_md", SIM_J_BOOL, true},
 		{"dif_pi_format", SIM_J_UINT32, true},
 	};
 	struct sim_target_state *st = req->sim->target;
@@ -154,8 +159,8 @@ static void rpc_bdev_malloc_create(struct sim_req *req)
 		snprintf(name, sizeof(name), "Malloc%u", st->malloc_seq);
 		n = name;
 	}
-	b = sim_bdev_register(req->sim, n, str_param(req, "uuid"), (uint32_t)block_size,
-			      num_blocks, 0, &malloc_ops, NULL, &err);
+	b = sim_bdev_register(req->sim, n, str_param(req, "uuid"), (uint32_t)block_size, num_blocks,
+			      0, &malloc_ops, NULL, &err);
 	if (!b) {
 		sim_reply_errno(req, -err);
 		return;
@@ -292,8 +297,9 @@ static json_t *lvs_json(const struct lvs *l)
 	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:i,s:I}", "uuid", l->uuid, "name", l->name,
 			 "base_bdev", l->base->name, "total_data_clusters",
 			 (json_int_t)l->total_clusters, "free_clusters",
-			 (json_int_t)lvs_free_clusters(l), "block_size", (json_int_t)l->base->block_size,
-			 "md_page_size", 4096, "cluster_size", (json_int_t)l->cluster_sz);
+			 (json_int_t)lvs_free_clusters(l), "block_size",
+			 (json_int_t)l->base->block_size, "md_page_size", 4096, "cluster_size",
+			 (json_int_t)l->cluster_sz);
 }
 
 static void rpc_bdev_lvol_get_lvstores(struct sim_req *req)
@@ -342,8 +348,8 @@ static json_t *lvol_io_types(struct sim_bdev *b)
 
 static json_t *lvol_memory_domains(struct sim_bdev *b)
 {
-	return json_pack("[o,{s:s,s:i}]", system_domain(), "dma_device_id",
-			 "SPDK_ACCEL_DMA_DEVICE", "dma_device_type", 2);
+	return json_pack("[o,{s:s,s:i}]", system_domain(), "dma_device_id", "SPDK_ACCEL_DMA_DEVICE",
+			 "dma_device_type", 2);
 }
 
 static json_t *lvol_driver_specific(struct sim_bdev *b)
@@ -353,10 +359,10 @@ static json_t *lvol_driver_specific(struct sim_bdev *b)
 
 	if (!l)
 		return NULL;
-	o = json_pack("{s:s,s:s,s:b,s:I,s:b,s:b,s:b}", "lvol_store_uuid", l->lvs->uuid,
-		      "base_bdev", l->lvs->base->name, "thin_provision", l->thin,
-		      "num_allocated_clusters", (json_int_t)l->allocated, "snapshot", l->snapshot,
-		      "clone", l->clone, "esnap_clone", 0);
+	o = json_pack("{s:s,s:s,s:b,s:I,s:b,s:b,s:b}", "lvol_store_uuid", l->lvs->uuid, "base_bdev",
+		      l->lvs->base->name, "thin_provision", l->thin, "num_allocated_clusters",
+		      (json_int_t)l->allocated, "snapshot", l->snapshot, "clone", l->clone,
+		      "esnap_clone", 0);
 	if (l->clone && l->parent)
 		json_object_set_new(o, "base_snapshot", json_string(l->parent));
 	return json_pack("{s:o}", "lvol", o);
@@ -445,8 +451,8 @@ static struct lvol *lvol_new(struct sim *s, struct lvs *lvs, const char *name, u
 static void rpc_bdev_lvol_create(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"uuid", SIM_J_STRING, true},	   {"lvs_name", SIM_J_STRING, true},
-		{"lvol_name", SIM_J_STRING, false}, {"size_in_mib", SIM_J_UINT, false},
+		{"uuid", SIM_J_STRING, true},	      {"lvs_name", SIM_J_STRING, true},
+		{"lvol_name", SIM_J_STRING, false},   {"size_in_mib", SIM_J_UINT, false},
 		{"thin_provision", SIM_J_BOOL, true}, {"clear_method", SIM_J_STRING, true},
 	};
 	const char *uuid = str_param(req, "uuid"), *lvs_name = str_param(req, "lvs_name");
@@ -537,8 +543,7 @@ static void rpc_bdev_lvol_snapshot(struct sim_req *req)
 		return;
 	}
 	/* the snapshot takes over the clusters; the origin reads through it (thin clone) */
-	snap = lvol_new(req->sim, l->lvs, str_param(req, "snapshot_name"), l->clusters, true,
-			&err);
+	snap = lvol_new(req->sim, l->lvs, str_param(req, "snapshot_name"), l->clusters, true, &err);
 	if (!snap) {
 		sim_reply_error(req, -32602, "%s", strerror(-err));
 		return;
@@ -574,8 +579,7 @@ static void rpc_bdev_lvol_clone(struct sim_req *req)
 		sim_reply_error(req, -32602, "%s", strerror(EINVAL));
 		return;
 	}
-	c = lvol_new(req->sim, snap->lvs, str_param(req, "clone_name"), snap->clusters, true,
-		     &err);
+	c = lvol_new(req->sim, snap->lvs, str_param(req, "clone_name"), snap->clusters, true, &err);
 	if (!c) {
 		sim_reply_error(req, -32602, "%s", strerror(-err));
 		return;
@@ -626,18 +630,18 @@ static void target_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	sim_nvmf_bdev_removed(s, b);
 }
 
+static const struct sim_bdev_listener target_listener = {
+	.removed = target_bdev_removed,
+	.resized = target_bdev_resized,
+};
+
 static void target_init(struct sim *s)
 {
-	static const struct sim_bdev_listener listener = {
-		.removed = target_bdev_removed,
-		.resized = target_bdev_resized,
-	};
-
 	s->target = calloc(1, sizeof(*s->target));
 	if (!s->target)
 		abort();
 	s->target->transports = json_array();
-	sim_bdev_listen(s, &listener);
+	sim_bdev_listen(s, &target_listener);
 }
 
 static void target_fini(struct sim *s)
@@ -646,22 +650,23 @@ static void target_fini(struct sim *s)
 
 	if (!st)
 		return;
+	sim_bdev_unlisten(s, &target_listener);
 	sim_nvmf_fini(s);
 	while (st->stores) {
 		struct lvs *lvs = st->stores;
 
 		st->stores = lvs->next;
-		while (lvs->lvols) {
-			struct lvol *l = lvs->lvols;
-
-			lvs->lvols = l->next;
-			l->bdev->ctx = NULL;
-			free(l->name);
-			free(l->parent);
-			free(l);
-		}
+		/* lvol_destruct unlinks and frees each lvol */
+		while (lvs->lvols)
+			sim_bdev_unregister(s, lvs->lvols->bdev);
+		sim_bdev_release(lvs->base);
 		free(lvs->name);
 		free(lvs);
+	}
+	for (struct sim_bdev *b = sim_bdev_first(s), *next; b; b = next) {
+		next = b->next;
+		if (b->ops == &malloc_ops)
+			sim_bdev_unregister(s, b);
 	}
 	json_decref(st->transports);
 	free(st);

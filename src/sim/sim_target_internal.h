@@ -13,11 +13,11 @@ struct nvmf_subsystem;
 struct nvmf_port;
 
 struct sim_target_state {
-	struct lvs *stores;                /* lvol stores, creation order */
-	unsigned malloc_seq;               /* next automatic MallocN name */
-	json_t *transports;                /* nvmf_create_transport params as saved, by trtype */
+	struct lvs *stores;		   /* lvol stores, creation order */
+	unsigned malloc_seq;		   /* next automatic MallocN name */
+	json_t *transports;		   /* nvmf_create_transport params as saved, by trtype */
 	struct nvmf_subsystem *subsystems; /* creation order */
-	struct nvmf_port *ports;           /* open TCP listening sockets */
+	struct nvmf_port *ports;	   /* open TCP listening sockets */
 };
 
 /* nvmf target methods (sim_nvmf.c). */

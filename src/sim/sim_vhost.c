@@ -41,7 +41,7 @@ struct vhost_pending_delete {
 
 struct vhost_ctrlr {
 	char *name;
-	char *path;      /* what SPDK reports: dir + name, never truncated */
+	char *path; /* what SPDK reports: dir + name, never truncated */
 	uint64_t cpumask;
 	bool readonly;
 	struct sim_bdev *bdev; /* NULL once the bdev was removed under the controller */
@@ -125,7 +125,8 @@ int vhost_cpumask_parse(const char *mask, uint64_t *out)
 					return -EINVAL;
 				for (unsigned long c = lo; c <= cpu; c++) {
 					if (c >= 64)
-						return -EINVAL; /* beyond any -m mask the sim accepts */
+						return -EINVAL; /* beyond any -m mask the sim
+								   accepts */
 					set |= 1ull << c;
 				}
 				lo = ULONG_MAX;
@@ -148,8 +149,9 @@ int vhost_cpumask_parse(const char *mask, uint64_t *out)
 				continue;
 			if (!isxdigit((unsigned char)mask[i]))
 				return -EINVAL;
-			val = isdigit((unsigned char)mask[i]) ? mask[i] - '0' :
-								tolower((unsigned char)mask[i]) - 'a' + 10;
+			val = isdigit((unsigned char)mask[i])
+				      ? mask[i] - '0'
+				      : tolower((unsigned char)mask[i]) - 'a' + 10;
 			for (int j = 0; j < 4; j++, core++) {
 				if (!(val & (1 << j)))
 					continue;
@@ -409,9 +411,9 @@ static json_t *vhost_ctrlr_json(struct vhost_ctrlr *c)
 	return json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:{s:{s:b, s:o, s:s}}}", "ctrlr", c->name,
 			 "cpumask", cpumask, "delay_base_us", VHOST_COALESCING_DELAY_BASE_US,
 			 "iops_threshold", VHOST_VQ_IOPS_COALESCING_THRESHOLD, "socket", c->path,
-			 "sessions", sessions, "backend_specific", "block", "readonly",
-			 c->readonly, "bdev", c->bdev ? json_string(c->bdev->name) : json_null(),
-			 "transport", "vhost_user_blk");
+			 "sessions", sessions, "backend_specific", "block", "readonly", c->readonly,
+			 "bdev", c->bdev ? json_string(c->bdev->name) : json_null(), "transport",
+			 "vhost_user_blk");
 }
 
 /* ---- methods ---- */
@@ -543,8 +545,8 @@ static int ctrl_vhost_session_open(struct sim *s, json_t *args, json_t **result,
 
 	if (!c)
 		return -ENODEV;
-	if (q && (!json_is_integer(q) || json_integer_value(q) < 1 ||
-		  json_integer_value(q) > 128)) {
+	if (q &&
+	    (!json_is_integer(q) || json_integer_value(q) < 1 || json_integer_value(q) > 128)) {
 		*errmsg = strdup("max_queues must be an integer from 1 to 128");
 		return -EINVAL;
 	}

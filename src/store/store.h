@@ -23,19 +23,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_NAME_MAX 128   /* host, node, volume names, VM ids: at most 127 bytes */
-#define STORE_NQN_MAX 224    /* NVMe: an NQN is at most 223 bytes */
-#define STORE_ADDR_MAX 64    /* an IPv4/IPv6 address in text */
-#define STORE_PATH_MAX 256   /* auth key file references */
-#define STORE_UUID_MAX 40    /* lvol uuid in text (36) */
-#define STORE_BDF_MAX 16     /* DDDD:BB:DD.F */
-#define STORE_TEXT_MAX 1024  /* observation members / last error */
-#define STORE_HOST_ADDRS 8   /* source addresses per transport on one host */
-#define STORE_REPLICAS 2     /* a volume is a RAID1 over two replicas */
+#define STORE_NAME_MAX 128  /* host, node, volume names, VM ids: at most 127 bytes */
+#define STORE_NQN_MAX 224   /* NVMe: an NQN is at most 223 bytes */
+#define STORE_ADDR_MAX 64   /* an IPv4/IPv6 address in text */
+#define STORE_PATH_MAX 256  /* auth key file references */
+#define STORE_UUID_MAX 40   /* lvol uuid in text (36) */
+#define STORE_BDF_MAX 16    /* DDDD:BB:DD.F */
+#define STORE_TEXT_MAX 1024 /* observation members / last error */
+#define STORE_HOST_ADDRS 8  /* source addresses per transport on one host */
+#define STORE_REPLICAS 2    /* a volume is a RAID1 over two replicas */
 
 /* Filled by every function on failure. */
 struct store_error {
-	int err;           /* the negative errno the function returned */
+	int err;	   /* the negative errno the function returned */
 	char message[256]; /* what went wrong, naming the object */
 };
 
@@ -47,16 +47,16 @@ enum store_transport {
 
 /* Life of a volume-to-VM mapping; the daemon moves it forward only. */
 enum store_mapping_state {
-	STORE_MAPPING_ASSIGNED = 0,         /* the operator asked for it; nothing built yet */
-	STORE_MAPPING_INITIALISED = 1,      /* paths and RAID exist, snapshot copy done */
-	STORE_MAPPING_ATTACHED = 2,         /* the vhost-blk controller serves the VM */
+	STORE_MAPPING_ASSIGNED = 0,	    /* the operator asked for it; nothing built yet */
+	STORE_MAPPING_INITIALISED = 1,	    /* paths and RAID exist, snapshot copy done */
+	STORE_MAPPING_ATTACHED = 2,	    /* the vhost-blk controller serves the VM */
 	STORE_MAPPING_DETACH_REQUESTED = 3, /* the operator asked to tear it down */
-	STORE_MAPPING_DETACHED = 4,         /* torn down; kept as history */
+	STORE_MAPPING_DETACHED = 4,	    /* torn down; kept as history */
 };
 
 /* Volume-level state. */
 enum store_volume_state {
-	STORE_VOLUME_READY = 0,    /* size and replicas are settled */
+	STORE_VOLUME_READY = 0,	   /* size and replicas are settled */
 	STORE_VOLUME_RESIZING = 1, /* size grew; hosts grow the RAID or swap in pending replicas */
 };
 
@@ -90,12 +90,18 @@ struct store_qos {
 struct store_volume {
 	int64_t id;
 	char name[STORE_NAME_MAX]; /* "" = unnamed */
-	uint64_t size_bytes;       /* what the guest sees */
-	uint32_t block_size;       /* 512 or 4096 */
+	uint64_t size_bytes;	   /* what the guest sees */
+	uint32_t block_size;	   /* 512 or 4096 */
 	struct store_qos qos;
 	char snapshot_source[STORE_NAME_MAX]; /* snapshot copied before first use; "" = none */
 	enum store_volume_state state;
 	int64_t created_at;
+	/*
+	 * The RAID was last stopped in order with every member in sync (or never ran). The daemon
+	 * clears it when it assembles the RAID and sets it after an orderly teardown; after a crash
+	 * it stays clear, and with superblocks that cannot decide, the daemon stops and asks.
+	 */
+	bool clean_stop;
 };
 
 /* A replica with the storage node it lives on (joined, so a host needs nothing else). */
@@ -110,9 +116,9 @@ struct store_replica {
 	char auth_key_file[STORE_PATH_MAX];
 	char nqn[STORE_NQN_MAX];
 	char lvol_uuid[STORE_UUID_MAX]; /* "" = unknown */
-	bool in_sync;       /* holds every write; may be listed as a RAID base when (re)created */
+	bool in_sync;	    /* holds every write; may be listed as a RAID base when (re)created */
 	int64_t generation; /* mirrors the RAID superblock sequence this replica last saw */
-	bool pending;       /* added by a resize; swapped in once connected and checked */
+	bool pending;	    /* added by a resize; swapped in once connected and checked */
 };
 
 struct store_mapping {
@@ -131,18 +137,18 @@ struct store_device {
 	int64_t id;
 	int64_t host_id;
 	char host_name[STORE_NAME_MAX];
-	char bdf[STORE_BDF_MAX];              /* normalised to lower-case DDDD:BB:DD.F */
-	char inventory_id[STORE_NAME_MAX];    /* "" = none */
+	char bdf[STORE_BDF_MAX];	   /* normalised to lower-case DDDD:BB:DD.F */
+	char inventory_id[STORE_NAME_MAX]; /* "" = none */
 };
 
 /* What a host last saw of one mapping's RAID. */
 struct store_observation {
 	int64_t mapping_id;
-	char raid_state[32];            /* SPDK's raid state string, "" = no raid */
-	char members[STORE_TEXT_MAX];   /* e.g. "nvme_a n1:ok,nvme_b n1:missing" */
-	int rebuild_percent;            /* -1 = no rebuild running */
+	char raid_state[32];		 /* SPDK's raid state string, "" = no raid */
+	char members[STORE_TEXT_MAX];	 /* e.g. "nvme_a n1:ok,nvme_b n1:missing" */
+	int rebuild_percent;		 /* -1 = no rebuild running */
 	char last_error[STORE_TEXT_MAX]; /* "" = none */
-	int64_t last_error_at;          /* 0 = never */
+	int64_t last_error_at;		 /* 0 = never */
 	int64_t updated_at;
 };
 
@@ -241,12 +247,18 @@ int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
 			struct store_error *err);
 /* The daemon finished a resize: replaced replicas go, pending ones become members, READY. */
 int store_volume_resize_finish(struct store *store, int64_t volume_id, struct store_error *err);
+/* Record whether the volume's RAID was stopped cleanly (see struct store_volume). */
+int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
+				struct store_error *err);
 /* Refuses (-EBUSY) while a mapping of the volume is not DETACHED. */
 int store_volume_delete(struct store *store, const char *ref, struct store_error *err);
 
 int store_replica_list(struct store *store, int64_t volume_id, struct store_replica **out,
 		       size_t *n, struct store_error *err);
-/* Record whether a replica holds every write, and the generation it was seen at. */
+/*
+ * Record whether a replica holds every write, and the generation it was seen at. A generation
+ * never goes back: an older one than stored is -ESTALE (a late writer must not undo news).
+ */
 int store_replica_set_in_sync(struct store *store, int64_t replica_id, bool in_sync,
 			      int64_t generation, struct store_error *err);
 

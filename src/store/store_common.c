@@ -106,7 +106,8 @@ int store_txn(struct store *s, bool write,
 
 	for (int attempt = 0; attempt < STORE_TXN_ATTEMPTS; attempt++) {
 		if (attempt > 0)
-			util_sleep_ms(1 + rand_r(&seed) % (5u * (unsigned)(attempt < 10 ? attempt : 10)));
+			util_sleep_ms(1 + rand_r(&seed) %
+						  (5u * (unsigned)(attempt < 10 ? attempt : 10)));
 		r = s->ops->begin(s->db, write, err);
 		if (r == -EAGAIN)
 			continue;
@@ -294,8 +295,7 @@ int store_volume_state_parse(const char *s, enum store_volume_state *out)
 	return r;
 }
 
-void store_decode_volume(const struct store_rows *r, size_t row, size_t c,
-			 struct store_volume *v)
+void store_decode_volume(const struct store_rows *r, size_t row, size_t c, struct store_volume *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->id = store_rows_int(r, row, c + 0);
@@ -309,6 +309,7 @@ void store_decode_volume(const struct store_rows *r, size_t row, size_t c,
 	store_rows_copy(r, row, c + 8, v->snapshot_source, sizeof(v->snapshot_source));
 	store_volume_state_parse(store_rows_str(r, row, c + 9), &v->state);
 	v->created_at = store_rows_int(r, row, c + 10);
+	v->clean_stop = store_rows_int(r, row, c + 11) != 0;
 }
 
 void store_decode_replica(const struct store_rows *r, size_t row, struct store_replica *out)

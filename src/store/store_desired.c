@@ -31,10 +31,10 @@ struct desired_ctx {
 };
 
 #define SELECT_DESIRED_MAPPINGS                                                                    \
-	"SELECT m.id, m.volume_id, v.name, m.host_id, h.name, m.vm_id, m.state, m.created_at, "   \
-	"m.updated_at, v.id, v.name, v.size_bytes, v.block_size, v.qos_rw_iops, v.qos_rw_mbps, "  \
-	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at "                   \
-	"FROM mappings m JOIN volumes v ON v.id = m.volume_id JOIN hosts h ON h.id = m.host_id "  \
+	"SELECT m.id, m.volume_id, v.name, m.host_id, h.name, m.vm_id, m.state, m.created_at, "    \
+	"m.updated_at, v.id, v.name, v.size_bytes, v.block_size, v.qos_rw_iops, v.qos_rw_mbps, "   \
+	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop "      \
+	"FROM mappings m JOIN volumes v ON v.id = m.volume_id JOIN hosts h ON h.id = m.host_id "   \
 	"WHERE m.host_id = ? AND m.state <> 'DETACHED' ORDER BY m.id"
 
 static int desired_mappings(struct store *s, struct store_desired *d, struct store_error *err)
@@ -66,9 +66,10 @@ static int desired_replicas(struct store *s, struct store_desired *d, struct sto
 	int r;
 
 	r = store_select(s,
-			 STORE_SELECT_REPLICA "WHERE r.volume_id IN (SELECT volume_id FROM mappings "
-					      "WHERE host_id = ? AND state <> 'DETACHED') "
-					      "ORDER BY r.volume_id, r.id",
+			 STORE_SELECT_REPLICA
+			 "WHERE r.volume_id IN (SELECT volume_id FROM mappings "
+			 "WHERE host_id = ? AND state <> 'DETACHED') "
+			 "ORDER BY r.volume_id, r.id",
 			 &p, 1, &rows, err);
 	if (r < 0)
 		return r;

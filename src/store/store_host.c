@@ -49,10 +49,11 @@ static int host_add_fn(struct store *s, void *arg, struct store_error *err)
 	struct store_rows *rows = NULL;
 	int r;
 
-	r = store_select(s,
-			 "INSERT INTO hosts (name, rdma_ips, tcp_ips, created_at) VALUES (?, ?, ?, ?) "
-			 "RETURNING id",
-			 p, 4, &rows, err);
+	r = store_select(
+		s,
+		"INSERT INTO hosts (name, rdma_ips, tcp_ips, created_at) VALUES (?, ?, ?, ?) "
+		"RETURNING id",
+		p, 4, &rows, err);
 	if (r == -EEXIST)
 		return store_seterr(err, r, "host '%s' exists already", c->h->name);
 	if (r == 0)
@@ -142,8 +143,9 @@ static int host_remove_fn(struct store *s, void *arg, struct store_error *err)
 
 	r = store_lookup_host_id(s, name, &id, err);
 	if (r == 0)
-		r = count_live(s, "SELECT count(*) FROM mappings WHERE host_id = ? AND "
-				  "state <> 'DETACHED'",
+		r = count_live(s,
+			       "SELECT count(*) FROM mappings WHERE host_id = ? AND "
+			       "state <> 'DETACHED'",
 			       id, &live, err);
 	if (r < 0)
 		return r;
@@ -153,7 +155,14 @@ static int host_remove_fn(struct store *s, void *arg, struct store_error *err)
 				    "detach its volumes first",
 				    name, (long long)live);
 	p = sp_int(id);
-	return store_exec(s, "DELETE FROM hosts WHERE id = ?", &p, 1, err);
+	r = store_exec(s, "DELETE FROM mappings WHERE host_id = ? AND state = 'DETACHED'", &p, 1,
+		       err);
+	if (r == 0)
+		r = store_exec(s, "DELETE FROM hosts WHERE id = ?", &p, 1, err);
+	if (r == -EBUSY) /* a mapping arrived meanwhile */
+		return store_seterr(err, r, "host '%s' was just given a mapping; detach it first",
+				    name);
+	return r;
 }
 
 int store_host_remove(struct store *store, const char *name, struct store_error *err)
@@ -171,12 +180,10 @@ struct node_add_ctx {
 static int node_add_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct node_add_ctx *c = arg;
-	struct store_param p[6] = {sp_text(c->n->name),
-				   sp_text(store_transport_name(c->n->transport)),
-				   sp_text(c->n->address),
-				   sp_int(c->n->port),
-				   sp_opt(c->n->auth_key_file),
-				   sp_int(util_wall_s())};
+	struct store_param p[6] = {
+		sp_text(c->n->name),	     sp_text(store_transport_name(c->n->transport)),
+		sp_text(c->n->address),	     sp_int(c->n->port),
+		sp_opt(c->n->auth_key_file), sp_int(util_wall_s())};
 	struct store_rows *rows = NULL;
 	int r;
 
@@ -237,7 +244,8 @@ int store_node_get(struct store *store, const char *name, struct store_node *out
 	if (r < 0)
 		return r;
 	if (rows->nrows == 0)
-		r = store_seterr(err, -ENOENT, "storage node '%s' does not exist", name ? name : "");
+		r = store_seterr(err, -ENOENT, "storage node '%s' does not exist",
+				 name ? name : "");
 	else
 		decode_node(rows, 0, out);
 	store_rows_free(rows);
@@ -275,7 +283,8 @@ static int node_remove_fn(struct store *s, void *arg, struct store_error *err)
 
 	r = store_lookup_node_id(s, name, &id, err);
 	if (r == 0)
-		r = count_live(s, "SELECT count(*) FROM replicas WHERE node_id = ?", id, &used, err);
+		r = count_live(s, "SELECT count(*) FROM replicas WHERE node_id = ?", id, &used,
+			       err);
 	if (r < 0)
 		return r;
 	if (used)

@@ -36,11 +36,12 @@ static int attach_fn(struct store *s, void *arg, struct store_error *err)
 			 "h.id = m.host_id WHERE m.volume_id = ? AND m.state <> 'DETACHED'",
 			 p, 1, &rows, err);
 	if (r == 0 && rows->nrows)
-		r = store_seterr(err, -EBUSY,
-				 "volume '%s' is already mapped to VM '%s' on host '%s' (mapping %s, "
-				 "%s)",
-				 c->volume, store_rows_str(rows, 0, 3), store_rows_str(rows, 0, 1),
-				 store_rows_str(rows, 0, 0), store_rows_str(rows, 0, 2));
+		r = store_seterr(
+			err, -EBUSY,
+			"volume '%s' is already mapped to VM '%s' on host '%s' (mapping %s, "
+			"%s)",
+			c->volume, store_rows_str(rows, 0, 3), store_rows_str(rows, 0, 1),
+			store_rows_str(rows, 0, 0), store_rows_str(rows, 0, 2));
 	store_rows_free(rows);
 	rows = NULL;
 	if (r < 0)
@@ -261,9 +262,9 @@ int store_mapping_advance(struct store *store, int64_t mapping_id, enum store_ma
 static int observation_put_fn(struct store *s, void *arg, struct store_error *err)
 {
 	const struct store_observation *o = arg;
-	struct store_param p[7] = {sp_int(o->mapping_id),      sp_text(o->raid_state),
-				   sp_text(o->members),        sp_int(o->rebuild_percent),
-				   sp_text(o->last_error),     sp_int(o->last_error_at),
+	struct store_param p[7] = {sp_int(o->mapping_id),  sp_text(o->raid_state),
+				   sp_text(o->members),	   sp_int(o->rebuild_percent),
+				   sp_text(o->last_error), sp_int(o->last_error_at),
 				   sp_int(util_wall_s())};
 	struct store_mapping m;
 	int r;
@@ -271,14 +272,15 @@ static int observation_put_fn(struct store *s, void *arg, struct store_error *er
 	r = store_mapping_get(s, o->mapping_id, &m, err);
 	if (r < 0)
 		return r;
-	r = store_exec(s,
-		       "INSERT INTO observations (mapping_id, raid_state, members, rebuild_percent, "
-		       "last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-		       "ON CONFLICT (mapping_id) DO UPDATE SET raid_state = excluded.raid_state, "
-		       "members = excluded.members, rebuild_percent = excluded.rebuild_percent, "
-		       "last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
-		       "updated_at = excluded.updated_at",
-		       p, 7, err);
+	r = store_exec(
+		s,
+		"INSERT INTO observations (mapping_id, raid_state, members, rebuild_percent, "
+		"last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+		"ON CONFLICT (mapping_id) DO UPDATE SET raid_state = excluded.raid_state, "
+		"members = excluded.members, rebuild_percent = excluded.rebuild_percent, "
+		"last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
+		"updated_at = excluded.updated_at",
+		p, 7, err);
 	if (r == -EBUSY) /* the mapping was deleted meanwhile */
 		return store_seterr(err, -ENOENT, "mapping %lld does not exist",
 				    (long long)o->mapping_id);

@@ -16,6 +16,12 @@
 #define PG_SCHEMA_LOCK_KEY 0x64697365 /* "dise" */
 #define PG_MAX_PARAMS 32
 
+/* The store's connection, and whether a transaction of ours is open on it. */
+struct pg_db {
+	PGconn *c;
+	bool in_txn;
+};
+
 static void pg_notice(void *arg, const char *message)
 {
 	log_debug("postgresql: %s", message);
@@ -88,19 +94,45 @@ static int pg_connect(const char *conninfo, PGconn **out, struct store_error *er
 
 static int pg_open(const char *conninfo, void **db, struct store_error *err)
 {
-	PGconn *c;
-	int r = pg_connect(conninfo, &c, err);
+	struct pg_db *d = calloc(1, sizeof(*d));
+	int r;
 
-	if (r < 0)
+	if (!d)
+		return store_seterr(err, -ENOMEM, "out of memory");
+	r = pg_connect(conninfo, &d->c, err);
+	if (r < 0) {
+		free(d);
 		return r;
-	*db = c;
+	}
+	*db = d;
 	return 0;
 }
 
 static void pg_close(void *db)
 {
-	if (db)
-		PQfinish(db);
+	struct pg_db *d = db;
+
+	if (!d)
+		return;
+	PQfinish(d->c);
+	free(d);
+}
+
+/*
+ * A connection the server dropped (restart, failover) is re-established only between
+ * transactions, where nothing can be half-done; the call that saw it drop has failed.
+ */
+static int pg_revive(struct pg_db *d, struct store_error *err)
+{
+	if (PQstatus(d->c) == CONNECTION_OK)
+		return 0;
+	if (d->in_txn)
+		return pg_fail(d->c, NULL, err);
+	PQreset(d->c);
+	if (PQstatus(d->c) != CONNECTION_OK)
+		return pg_fail(d->c, NULL, err);
+	PQsetNoticeProcessor(d->c, pg_notice, NULL);
+	return 0;
 }
 
 static int pg_command(PGconn *c, const char *sql, struct store_error *err)
@@ -117,35 +149,49 @@ static int pg_command(PGconn *c, const char *sql, struct store_error *err)
 
 static int pg_begin(void *db, bool write, struct store_error *err)
 {
+	struct pg_db *d = db;
+	int r = pg_revive(d, err);
+
 	/* Reads see one snapshot; writes rely on constraints and compare-and-set updates. */
-	return pg_command(db,
-			  write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-				: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-			  err);
+	if (r == 0)
+		r = pg_command(d->c,
+			       write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+				     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			       err);
+	d->in_txn = r == 0;
+	return r;
 }
 
 static int pg_commit(void *db, struct store_error *err)
 {
-	PGresult *res = PQexec(db, "COMMIT");
+	struct pg_db *d = db;
+	PGresult *res = PQexec(d->c, "COMMIT");
 	int r = 0;
 
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_fail(db, res, err);
+		r = pg_fail(d->c, res, err);
 	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) /* an aborted transaction */
 		r = store_seterr(err, -EIO, "PostgreSQL rolled the transaction back");
 	PQclear(res);
+	d->in_txn = false;
 	return r;
 }
 
 static void pg_rollback(void *db)
 {
-	if (PQstatus(db) == CONNECTION_OK && PQtransactionStatus(db) != PQTRANS_IDLE)
-		PQclear(PQexec(db, "ROLLBACK"));
+	struct pg_db *d = db;
+
+	if (PQstatus(d->c) == CONNECTION_OK && PQtransactionStatus(d->c) != PQTRANS_IDLE)
+		PQclear(PQexec(d->c, "ROLLBACK"));
+	d->in_txn = false;
 }
 
 static int pg_exec_script(void *db, const char *sql, struct store_error *err)
 {
-	return pg_command(db, sql, err);
+	struct pg_db *d = db;
+	int r = pg_revive(d, err);
+
+	return r < 0 ? r : pg_command(d->c, sql, err);
 }
 
 /* '?' placeholders become $1, $2, ...; quoted literals are left alone. */
@@ -176,6 +222,7 @@ static char *pg_placeholders(const char *sql)
 static int pg_query(void *db, const char *sql, const struct store_param *params, size_t n_params,
 		    struct store_rows **rows_out, struct store_error *err)
 {
+	PGconn *c = ((struct pg_db *)db)->c;
 	char numbuf[PG_MAX_PARAMS][24];
 	const char *vals[PG_MAX_PARAMS];
 	struct store_rows *rows = NULL;
@@ -184,6 +231,9 @@ static int pg_query(void *db, const char *sql, const struct store_param *params,
 	ExecStatusType st;
 	int r = 0;
 
+	r = pg_revive(db, err);
+	if (r < 0)
+		return r;
 	if (n_params > PG_MAX_PARAMS)
 		return store_seterr(err, -E2BIG, "too many parameters");
 	for (size_t i = 0; i < n_params; i++) {
@@ -197,10 +247,10 @@ static int pg_query(void *db, const char *sql, const struct store_param *params,
 	text = pg_placeholders(sql);
 	if (!text)
 		return store_seterr(err, -ENOMEM, "out of memory");
-	res = PQexecParams(db, text, (int)n_params, NULL, vals, NULL, NULL, 0);
+	res = PQexecParams(c, text, (int)n_params, NULL, vals, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		r = pg_fail(db, res, err);
+		r = pg_fail(c, res, err);
 		goto out;
 	}
 	rows = store_rows_new((size_t)PQnfields(res));
@@ -215,9 +265,9 @@ static int pg_query(void *db, const char *sql, const struct store_param *params,
 			r = store_seterr(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		for (size_t c = 0; c < rows->ncols; c++)
-			if (!PQgetisnull(res, row, (int)c))
-				cells[c] = util_xstrdup(PQgetvalue(res, row, (int)c));
+		for (size_t col = 0; col < rows->ncols; col++)
+			if (!PQgetisnull(res, row, (int)col))
+				cells[col] = util_xstrdup(PQgetvalue(res, row, (int)col));
 		r = store_rows_add(rows, cells);
 		if (r < 0) {
 			store_seterr(err, r, "out of memory");
@@ -239,7 +289,7 @@ static int pg_schema_lock(void *db, struct store_error *err)
 	char sql[64];
 
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)", PG_SCHEMA_LOCK_KEY);
-	return pg_command(db, sql, err);
+	return pg_command(((struct pg_db *)db)->c, sql, err);
 }
 
 static int pg_watch_open(void *db, const char *conninfo, int64_t host_id, void **out,

@@ -18,10 +18,14 @@ struct store_migration {
 	const char *description;
 	const char *common; /* both dialects; "@ID@" becomes the dialect's id column */
 	const char *sqlite; /* then this on SQLite */
-	const char *pg;     /* or this on PostgreSQL */
+	const char *pg;	    /* or this on PostgreSQL */
 };
 
 #define LIVE "state <> 'DETACHED'"
+/* Volume columns whose change a host must act on. */
+#define VOLUME_ACTED_ON                                                                            \
+	"size_bytes, block_size, qos_rw_iops, qos_rw_mbps, qos_r_mbps, qos_w_mbps, "               \
+	"snapshot_source, state"
 
 static const struct store_migration migrations[] = {
 	{
@@ -67,8 +71,13 @@ static const struct store_migration migrations[] = {
 		"CREATE INDEX replicas_node ON replicas(node_id);"
 		"CREATE TABLE mappings ("
 		" id @ID@,"
-		" volume_id BIGINT NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,"
-		" host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,"
+		/*
+		 * RESTRICT, not CASCADE: deleting a host or volume must never take a live mapping
+		 * with it, even one a concurrent attach committed a moment before. The delete paths
+		 * remove DETACHED history themselves.
+		 */
+		" volume_id BIGINT NOT NULL REFERENCES volumes(id) ON DELETE RESTRICT,"
+		" host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE RESTRICT,"
 		" vm_id TEXT NOT NULL,"
 		" state TEXT NOT NULL CHECK (state IN ('ASSIGNED', 'INITIALISED', 'ATTACHED',"
 		"  'DETACH_REQUESTED', 'DETACHED')),"
@@ -110,7 +119,8 @@ static const struct store_migration migrations[] = {
 		"CREATE TRIGGER mappings_wake_ins AFTER INSERT ON mappings BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id = NEW.host_id; END;"
 		"CREATE TRIGGER mappings_wake_upd AFTER UPDATE ON mappings BEGIN"
-		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN (OLD.host_id, NEW.host_id);"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN (OLD.host_id, "
+		"NEW.host_id);"
 		" END;"
 		"CREATE TRIGGER mappings_wake_del AFTER DELETE ON mappings BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id = OLD.host_id; END;"
@@ -119,14 +129,16 @@ static const struct store_migration migrations[] = {
 		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.id AND " LIVE "); END;"
 		"CREATE TRIGGER replicas_wake_ins AFTER INSERT ON replicas BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
-		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.volume_id AND " LIVE "); END;"
+		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.volume_id AND " LIVE
+		"); END;"
 		"CREATE TRIGGER replicas_wake_upd AFTER UPDATE ON replicas BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
 		"  (SELECT host_id FROM mappings WHERE volume_id IN (OLD.volume_id, NEW.volume_id)"
 		"   AND " LIVE "); END;"
 		"CREATE TRIGGER replicas_wake_del AFTER DELETE ON replicas BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
-		"  (SELECT host_id FROM mappings WHERE volume_id = OLD.volume_id AND " LIVE "); END;"
+		"  (SELECT host_id FROM mappings WHERE volume_id = OLD.volume_id AND " LIVE
+		"); END;"
 		"CREATE TRIGGER nodes_wake AFTER UPDATE ON nodes BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
 		"  (SELECT m.host_id FROM mappings m JOIN replicas r ON r.volume_id = m.volume_id"
@@ -134,7 +146,8 @@ static const struct store_migration migrations[] = {
 		"CREATE TRIGGER devices_wake_ins AFTER INSERT ON devices BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id = NEW.host_id; END;"
 		"CREATE TRIGGER devices_wake_upd AFTER UPDATE ON devices BEGIN"
-		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN (OLD.host_id, NEW.host_id);"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN (OLD.host_id, "
+		"NEW.host_id);"
 		" END;"
 		"CREATE TRIGGER devices_wake_del AFTER DELETE ON devices BEGIN"
 		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id = OLD.host_id; END;",
@@ -158,9 +171,12 @@ static const struct store_migration migrations[] = {
 		"CREATE FUNCTION diskengine_hosts_wake() RETURNS trigger AS $$ BEGIN"
 		" IF TG_OP = 'INSERT' THEN"
 		"  INSERT INTO host_wakeups (host_id, seq) VALUES (NEW.id, 0);"
+		/* the counter row goes with the host: tell its daemon directly */
+		" ELSIF TG_OP = 'DELETE' THEN"
+		"  PERFORM pg_notify('diskengine_host_' || OLD.id, '');"
 		" ELSE PERFORM diskengine_wake(NEW.id); END IF;"
 		" RETURN NULL; END $$ LANGUAGE plpgsql;"
-		"CREATE TRIGGER hosts_wake AFTER INSERT OR UPDATE ON hosts FOR EACH ROW"
+		"CREATE TRIGGER hosts_wake AFTER INSERT OR UPDATE OR DELETE ON hosts FOR EACH ROW"
 		" EXECUTE FUNCTION diskengine_hosts_wake();"
 		/* mappings and devices carry host_id themselves */
 		"CREATE FUNCTION diskengine_host_row_wake() RETURNS trigger AS $$ BEGIN"
@@ -190,6 +206,20 @@ static const struct store_migration migrations[] = {
 		"CREATE TRIGGER nodes_wake AFTER UPDATE ON nodes FOR EACH ROW"
 		" EXECUTE FUNCTION diskengine_nodes_wake();",
 	},
+	{
+		3,
+		"volumes.clean_stop: whether the RAID was last stopped in order",
+		"ALTER TABLE volumes ADD COLUMN clean_stop INTEGER NOT NULL DEFAULT 1"
+		" CHECK (clean_stop IN (0, 1));",
+		/* the daemon's own clean_stop writes must not wake it: list what a host acts on */
+		"DROP TRIGGER volumes_wake;"
+		"CREATE TRIGGER volumes_wake AFTER UPDATE OF " VOLUME_ACTED_ON " ON volumes BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.id AND " LIVE "); END;",
+		"DROP TRIGGER volumes_wake ON volumes;"
+		"CREATE TRIGGER volumes_wake AFTER UPDATE OF " VOLUME_ACTED_ON " ON volumes"
+		" FOR EACH ROW EXECUTE FUNCTION diskengine_volumes_wake();",
+	},
 };
 
 static const char version_table[] = "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -205,8 +235,9 @@ int store_schema_latest(void)
 /* "@ID@" -> the dialect's auto-increment primary key. */
 static char *migration_text(const struct store_migration *m, enum store_dialect d)
 {
-	const char *id = d == STORE_DIALECT_SQLITE ? "INTEGER PRIMARY KEY AUTOINCREMENT"
-						   : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+	const char *id = d == STORE_DIALECT_SQLITE
+				 ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+				 : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
 	const char *extra = d == STORE_DIALECT_SQLITE ? m->sqlite : m->pg;
 	size_t cap = strlen(m->common) * 2 + strlen(extra) + 1;
 	char *out = malloc(cap), *o = out;
@@ -227,11 +258,12 @@ static char *migration_text(const struct store_migration *m, enum store_dialect 
 
 int store_schema_current(struct store *s, int *current, struct store_error *err)
 {
-	const char *exists = s->dialect == STORE_DIALECT_SQLITE
-				     ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-				       "name = 'schema_version'"
-				     : "SELECT count(*) FROM information_schema.tables WHERE "
-				       "table_schema = current_schema() AND table_name = 'schema_version'";
+	const char *exists =
+		s->dialect == STORE_DIALECT_SQLITE
+			? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+			  "name = 'schema_version'"
+			: "SELECT count(*) FROM information_schema.tables WHERE "
+			  "table_schema = current_schema() AND table_name = 'schema_version'";
 	struct store_rows *rows = NULL;
 	int64_t v = 0;
 	int r;
@@ -283,8 +315,9 @@ static int apply_one(struct store *s, void *arg, struct store_error *err)
 	p[0] = sp_int(ctx->m->version);
 	p[1] = sp_text(ctx->m->description);
 	p[2] = sp_int(util_wall_s());
-	r = store_exec(s, "INSERT INTO schema_version (version, description, applied_at) "
-			  "VALUES (?, ?, ?)",
+	r = store_exec(s,
+		       "INSERT INTO schema_version (version, description, applied_at) "
+		       "VALUES (?, ?, ?)",
 		       p, 3, err);
 	if (r == 0)
 		ctx->ran = true;
@@ -292,6 +325,11 @@ static int apply_one(struct store *s, void *arg, struct store_error *err)
 }
 
 int store_schema_apply(struct store *s, int *applied, struct store_error *err)
+{
+	return store_schema_apply_to(s, store_schema_latest(), applied, err);
+}
+
+int store_schema_apply_to(struct store *s, int target, int *applied, struct store_error *err)
 {
 	int current, n = 0, r;
 
@@ -306,7 +344,7 @@ int store_schema_apply(struct store *s, int *applied, struct store_error *err)
 	for (size_t i = 0; i < ARRAY_SIZE(migrations); i++) {
 		struct apply_ctx ctx = {.m = &migrations[i]};
 
-		if (migrations[i].version <= current)
+		if (migrations[i].version <= current || migrations[i].version > target)
 			continue;
 		r = store_txn(s, true, apply_one, &ctx, err);
 		if (r < 0) {

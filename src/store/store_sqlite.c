@@ -109,15 +109,19 @@ static int sq_open(const char *conninfo, void **db, struct store_error *err)
 	/* WAL lets readers (the daemon, `list`) run beside a writer. */
 	if (r == 0 && !sqlite3_db_readonly(h, "main"))
 		r = sq_simple(h, conninfo, "PRAGMA journal_mode = WAL", err);
+	/* a committed write survives a power cut, not only a crash */
+	if (r == 0)
+		r = sq_simple(h, conninfo, "PRAGMA synchronous = FULL", err);
 	if (r < 0) {
 		if (sqlite3_db_readonly(h, "main") == 1)
-			r = store_seterr(err, -EROFS,
-					 "SQLite database %s is read-only and cannot be opened (WAL "
-					 "needs write access to the file and its directory): %s",
-					 conninfo, sqlite3_errmsg(h));
+			r = store_seterr(
+				err, -EROFS,
+				"SQLite database %s is read-only and cannot be opened (WAL "
+				"needs write access to the file and its directory): %s",
+				conninfo, sqlite3_errmsg(h));
 		else if (r == -EIO)
-			r = store_seterr(err, -ENOTCONN, "cannot use SQLite database %s: %s", conninfo,
-					 sqlite3_errmsg(h));
+			r = store_seterr(err, -ENOTCONN, "cannot use SQLite database %s: %s",
+					 conninfo, sqlite3_errmsg(h));
 		sqlite3_close(h);
 		return r;
 	}

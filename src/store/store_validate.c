@@ -34,6 +34,28 @@ static bool has_control(const char *s)
 	return false;
 }
 
+/* Text goes into JSON and terminals: it must be well-formed UTF-8. */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80	      ? 0
+			: (*p & 0xe0) == 0xc0 ? 1
+			: (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3
+					      : -1;
+
+		if (n < 0 || (n == 1 && *p < 0xc2))
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
 int store_validate_name(const char *what, const char *s, struct store_error *err)
 {
 	char b[64];
@@ -41,11 +63,14 @@ int store_validate_name(const char *what, const char *s, struct store_error *err
 	if (!s || !*s)
 		return store_seterr(err, -EINVAL, "%s must not be empty", what);
 	if (strlen(s) >= STORE_NAME_MAX)
-		return store_seterr(err, -EINVAL, "%s '%s' is too long (%zu bytes, at most %d)", what,
-				    q(s, b, sizeof(b)), strlen(s), STORE_NAME_MAX - 1);
+		return store_seterr(err, -EINVAL, "%s '%s' is too long (%zu bytes, at most %d)",
+				    what, q(s, b, sizeof(b)), strlen(s), STORE_NAME_MAX - 1);
 	if (has_control(s))
 		return store_seterr(err, -EINVAL,
-				    "%s must not contain control characters (newline, tab, ...)", what);
+				    "%s must not contain control characters (newline, tab, ...)",
+				    what);
+	if (!utf8_valid(s))
+		return store_seterr(err, -EINVAL, "%s is not valid UTF-8", what);
 	return 0;
 }
 
@@ -56,9 +81,9 @@ int store_validate_volume_name(const char *s, struct store_error *err)
 	if (r < 0)
 		return r;
 	if (strspn(s, "0123456789") == strlen(s))
-		return store_seterr(err, -EINVAL,
-				    "volume name '%s' is all digits; digits alone refer to a volume id",
-				    s);
+		return store_seterr(
+			err, -EINVAL,
+			"volume name '%s' is all digits; digits alone refer to a volume id", s);
 	return 0;
 }
 
@@ -110,10 +135,11 @@ static int nqn_domain_check(const char *nqn, const char *d, size_t len, struct s
 					    "NQN '%s': domain labels must start with a letter",
 					    q(nqn, b, sizeof(b)));
 		if (!isalnum((unsigned char)c) && c != '-')
-			return store_seterr(err, -EINVAL,
-					    "NQN '%s': the domain may hold only letters, digits, '-' "
-					    "and '.'",
-					    q(nqn, b, sizeof(b)));
+			return store_seterr(
+				err, -EINVAL,
+				"NQN '%s': the domain may hold only letters, digits, '-' "
+				"and '.'",
+				q(nqn, b, sizeof(b)));
 		if (++label > 63)
 			return store_seterr(err, -EINVAL,
 					    "NQN '%s': a domain label is longer than 63 characters",
@@ -132,7 +158,8 @@ int store_validate_nqn(const char *s, struct store_error *err)
 	if (len == 0)
 		return store_seterr(err, -EINVAL, "NQN must not be empty");
 	if (len >= STORE_NQN_MAX)
-		return store_seterr(err, -EINVAL, "NQN '%s' is %zu bytes long; at most %d are allowed",
+		return store_seterr(err, -EINVAL,
+				    "NQN '%s' is %zu bytes long; at most %d are allowed",
 				    q(s, b, sizeof(b)), len, STORE_NQN_MAX - 1);
 	if (has_control(s))
 		return store_seterr(err, -EINVAL, "NQN must not contain control characters");
@@ -148,10 +175,11 @@ int store_validate_nqn(const char *s, struct store_error *err)
 		return 0;
 	}
 	if (strncmp(s, "nqn.", 4) != 0)
-		return store_seterr(err, -EINVAL,
-				    "NQN '%s' must start with 'nqn.' (nqn.yyyy-mm.reverse.domain:name "
-				    "or " NQN_UUID_PREFIX "UUID)",
-				    q(s, b, sizeof(b)));
+		return store_seterr(
+			err, -EINVAL,
+			"NQN '%s' must start with 'nqn.' (nqn.yyyy-mm.reverse.domain:name "
+			"or " NQN_UUID_PREFIX "UUID)",
+			q(s, b, sizeof(b)));
 	if (len < 12 || !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]) ||
 	    !isdigit((unsigned char)s[6]) || !isdigit((unsigned char)s[7]) || s[8] != '-' ||
 	    !isdigit((unsigned char)s[9]) || !isdigit((unsigned char)s[10]) || s[11] != '.')
@@ -162,8 +190,8 @@ int store_validate_nqn(const char *s, struct store_error *err)
 	year = (s[4] - '0') * 1000 + (s[5] - '0') * 100 + (s[6] - '0') * 10 + (s[7] - '0');
 	month = (s[9] - '0') * 10 + (s[10] - '0');
 	if (month < 1 || month > 12 || year < 1970)
-		return store_seterr(err, -EINVAL, "NQN '%s' has an invalid date %.7s", q(s, b, sizeof(b)),
-				    s + 4);
+		return store_seterr(err, -EINVAL, "NQN '%s' has an invalid date %.7s",
+				    q(s, b, sizeof(b)), s + 4);
 	colon = strchr(s + 12, ':');
 	if (!colon || colon[1] == '\0')
 		return store_seterr(err, -EINVAL,
@@ -179,8 +207,9 @@ static int hexfield(const char *s, size_t n, unsigned max, unsigned *out)
 	for (size_t i = 0; i < n; i++) {
 		if (!isxdigit((unsigned char)s[i]))
 			return -EINVAL;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
-								 : tolower((unsigned char)s[i]) - 'a' + 10);
+		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i])
+						? s[i] - '0'
+						: tolower((unsigned char)s[i]) - 'a' + 10);
 	}
 	if (v > max)
 		return -ERANGE;
@@ -194,14 +223,15 @@ int store_validate_bdf(const char *s, char out[STORE_BDF_MAX], struct store_erro
 	char b[64];
 
 	if (!s || strlen(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
-		return store_seterr(err, -EINVAL,
-				    "PCI address '%s' is not of the form DDDD:BB:DD.F (e.g. 0000:82:00.0)",
-				    s ? q(s, b, sizeof(b)) : "");
+		return store_seterr(
+			err, -EINVAL,
+			"PCI address '%s' is not of the form DDDD:BB:DD.F (e.g. 0000:82:00.0)",
+			s ? q(s, b, sizeof(b)) : "");
 	if (hexfield(s, 4, 0xffff, &dom) < 0 || hexfield(s + 5, 2, 0xff, &bus) < 0 ||
 	    !isxdigit((unsigned char)s[8]) || !isxdigit((unsigned char)s[9]) ||
 	    !isxdigit((unsigned char)s[11]))
-		return store_seterr(err, -EINVAL, "PCI address '%s' must be hexadecimal (DDDD:BB:DD.F)",
-				    s);
+		return store_seterr(err, -EINVAL,
+				    "PCI address '%s' must be hexadecimal (DDDD:BB:DD.F)", s);
 	if (hexfield(s + 8, 2, 0x1f, &dev) < 0)
 		return store_seterr(err, -EINVAL, "PCI address '%s': device %.2s is above 1f", s,
 				    s + 8);
@@ -272,18 +302,22 @@ int store_validate_qos(const struct store_qos *qos, struct store_error *err)
 
 int store_validate_key_path(const char *s, struct store_error *err)
 {
-	char b[64];
-
+	/* The value is never quoted back: an operator may have pasted the key itself. */
+	if (s && strncmp(s, "DHHC-1:", 7) == 0)
+		return store_seterr(
+			err, -EINVAL,
+			"auth key file looks like a DH-HMAC-CHAP key itself; give the path "
+			"of a file that holds it (the key is never stored or shown)");
 	if (!s || s[0] != '/')
-		return store_seterr(err, -EINVAL,
-				    "auth key file '%s' must be an absolute path (the database holds "
-				    "only the reference, never the key)",
-				    s ? q(s, b, sizeof(b)) : "");
+		return store_seterr(
+			err, -EINVAL,
+			"auth key file must be an absolute path (the database holds only "
+			"the reference, never the key)");
 	if (strlen(s) >= STORE_PATH_MAX)
 		return store_seterr(err, -EINVAL, "auth key file path is longer than %d bytes",
 				    STORE_PATH_MAX - 1);
-	if (has_control(s))
+	if (has_control(s) || !utf8_valid(s))
 		return store_seterr(err, -EINVAL,
-				    "auth key file path must not contain control characters");
+				    "auth key file path must be UTF-8 without control characters");
 	return 0;
 }

@@ -14,10 +14,11 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 	int rc;
 
 	if (n != STORE_REPLICAS)
-		return store_seterr(err, -EINVAL,
-				    "a volume needs exactly %d replicas (--replica NODE:NQN twice), "
-				    "got %zu",
-				    STORE_REPLICAS, n);
+		return store_seterr(
+			err, -EINVAL,
+			"a volume needs exactly %d replicas (--replica NODE:NQN twice), "
+			"got %zu",
+			STORE_REPLICAS, n);
 	for (size_t i = 0; i < n; i++) {
 		rc = store_validate_name("storage node name", r[i].node_name, err);
 		if (rc == 0)
@@ -28,7 +29,8 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 			return rc;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(r[i].nqn, r[j].nqn) == 0)
-				return store_seterr(err, -EINVAL, "NQN %s is given twice", r[i].nqn);
+				return store_seterr(err, -EINVAL, "NQN %s is given twice",
+						    r[i].nqn);
 			if (strcmp(r[i].node_name, r[j].node_name) == 0)
 				return store_seterr(err, -EINVAL,
 						    "both replicas are on storage node '%s'; a "
@@ -202,6 +204,7 @@ struct resize_ctx {
 static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct resize_ctx *c = arg;
+	struct store_rows *rows = NULL;
 	struct store_volume v;
 	struct store_param p[3];
 	int r;
@@ -224,11 +227,18 @@ static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 	r = insert_replicas(s, v.id, c->rep, c->n, true, err);
 	if (r < 0)
 		return r;
+	/* compare-and-set: a concurrent resize of the same volume makes this one start over */
 	p[0] = sp_int((int64_t)c->size);
-	p[1] = sp_text(store_volume_state_name(STORE_VOLUME_RESIZING));
-	p[2] = sp_int(v.id);
-	return store_exec(s, "UPDATE volumes SET size_bytes = ?, state = ? WHERE id = ?", p, 3,
-			  err);
+	p[1] = sp_int(v.id);
+	p[2] = sp_int((int64_t)v.size_bytes);
+	r = store_select(s,
+			 "UPDATE volumes SET size_bytes = ?, state = 'RESIZING' WHERE id = ? AND "
+			 "size_bytes = ? AND state = 'READY' RETURNING id",
+			 p, 3, &rows, err);
+	if (r == 0 && rows->nrows == 0)
+		r = -EAGAIN;
+	store_rows_free(rows);
+	return r;
 }
 
 int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
@@ -277,14 +287,40 @@ static int resize_finish_fn(struct store *s, void *arg, struct store_error *err)
 		if (r < 0)
 			return r;
 	}
-	p[0] = sp_text(store_volume_state_name(STORE_VOLUME_READY));
-	p[1] = sp_int(id);
-	return store_exec(s, "UPDATE volumes SET state = ? WHERE id = ?", p, 2, err);
+	p[0] = sp_int(id);
+	return store_exec(s, "UPDATE volumes SET state = 'READY' WHERE id = ?", p, 1, err);
 }
 
 int store_volume_resize_finish(struct store *store, int64_t volume_id, struct store_error *err)
 {
 	return store_txn(store, true, resize_finish_fn, &volume_id, err);
+}
+
+struct clean_ctx {
+	int64_t id;
+	bool clean;
+};
+
+static int clean_stop_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct clean_ctx *c = arg;
+	struct store_param p[2] = {sp_int(c->clean), sp_int(c->id)};
+	struct store_rows *rows = NULL;
+	int r = store_select(s, "UPDATE volumes SET clean_stop = ? WHERE id = ? RETURNING id", p, 2,
+			     &rows, err);
+
+	if (r == 0 && rows->nrows == 0)
+		r = store_seterr(err, -ENOENT, "volume %lld does not exist", (long long)c->id);
+	store_rows_free(rows);
+	return r;
+}
+
+int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
+				struct store_error *err)
+{
+	struct clean_ctx c = {.id = volume_id, .clean = clean};
+
+	return store_txn(store, true, clean_stop_fn, &c, err);
 }
 
 static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
@@ -310,8 +346,14 @@ static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 				 ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
 				 store_rows_str(rows, 0, 2));
 	store_rows_free(rows);
+	if (r < 0)
+		return r;
+	r = store_exec(s, "DELETE FROM mappings WHERE volume_id = ? AND state = 'DETACHED'", &p, 1,
+		       err);
 	if (r == 0)
 		r = store_exec(s, "DELETE FROM volumes WHERE id = ?", &p, 1, err);
+	if (r == -EBUSY) /* an attach won the race */
+		return store_seterr(err, r, "volume '%s' was just mapped; detach it first", ref);
 	return r;
 }
 

@@ -59,9 +59,9 @@ expect 2 "unknown option '--bogus'" host list --bogus
 expect 2 "missing value for option '--size'" volume create v1 --size
 
 # schema
-expect 0 "schema version 2" db migrate
+expect 0 "schema version 3" db migrate
 expect 0 "applied 0 migration(s)" db migrate
-json db status 'j["schema_version"] == 2 and j["latest_version"] == 2'
+json db status 'j["schema_version"] == 3 and j["latest_version"] == 3'
 
 # hosts
 expect 0 "host bm1 added" host add bm1 --rdma-ip 10.0.0.1 --tcp-ip 10.0.1.1 --tcp-ip fe80::1
@@ -87,6 +87,12 @@ expect 2 "address 'storage-3' is not an IPv4 or IPv6 address" node add n3 --tran
 	--address storage-3 --port 4420
 expect 2 "must be an absolute path" node add n3 --transport tcp --address 10.0.0.7 --port 4420 \
 	--auth-key-file key.pem
+expect 2 "looks like a DH-HMAC-CHAP key itself" node add n3 --transport tcp --address 10.0.0.7 \
+	--port 4420 --auth-key-file "DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0Cg==:"
+if grep -q "c2VjcmV0" "$out" "$err"; then
+	echo "FAIL: a key given as --auth-key-file was echoed" >&2
+	failures=$((failures + 1))
+fi
 expect 2 "--transport, --address and --port are required" node add n3 --transport tcp
 expect 4 "storage node 'n1' exists already" node add n1 --transport tcp --address 10.0.0.9 --port 4420
 json node list 'len(j) == 2 and j[0]["auth_key_file"] == "/etc/diskengine/keys/n1.key" and j[1]["auth_key_file"] is None'
@@ -121,7 +127,7 @@ expect 2 "--size is required" volume create v2 --replica n1:nqn.2016-06.io.spdk:
 expect 2 "not a multiple of 1000" volume create v2 --size 1G --qos-rw-iops 1500 \
 	--replica n1:nqn.2016-06.io.spdk:x --replica n2:nqn.2016-06.io.spdk:y
 expect 4 "storage node 'n1' still holds 1 replica(s)" node remove n1
-json volume show v1 'j["size_bytes"] == 10737418240 and j["qos"]["rw_iops"] == 10000 and len(j["replicas"]) == 2 and j["replicas"][0]["lvol_uuid"] == "0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6e" and j["mappings"] == []'
+json volume show v1 'j["size_bytes"] == 10737418240 and j["qos"]["rw_iops"] == 10000 and len(j["replicas"]) == 2 and j["replicas"][0]["lvol_uuid"] == "0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6e" and j["mappings"] == [] and j["clean_stop"] is True'
 expect 0 "10G" volume list
 expect 0 "$R2" volume show v1
 expect 3 "volume 'v9' does not exist" volume show v9

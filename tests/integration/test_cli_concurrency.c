@@ -56,8 +56,8 @@ static int cli_worker(const char *bin, const char *url, int index)
 
 	for (int i = 0; i < PER_CLI; i++) {
 		char name[32], r1[96], r2[96];
-		char *args[] = {"volume", "create", name, "--size", "1G", "--replica", r1,
-				"--replica", r2, NULL};
+		char *args[] = {"volume",    "create", name,	    "--size", "1G",
+				"--replica", r1,       "--replica", r2,	      NULL};
 
 		snprintf(name, sizeof(name), "c%d-%d", index, i);
 		snprintf(r1, sizeof(r1), "n1:nqn.2016-06.io.spdk:%s-a", name);
@@ -134,10 +134,10 @@ static void test_concurrent_clis_and_daemon(void **state)
 	d.url = db.url;
 	{
 		char *host[] = {"host", "add", "bm1", NULL};
-		char *n1[] = {"node", "add", "n1", "--transport", "tcp", "--address", "10.0.0.1",
-			      "--port", "4420", NULL};
-		char *n2[] = {"node", "add", "n2", "--transport", "rdma", "--address", "10.0.0.2",
-			      "--port", "4420", NULL};
+		char *n1[] = {"node",	   "add",      "n1",	 "--transport", "tcp",
+			      "--address", "10.0.0.1", "--port", "4420",	NULL};
+		char *n2[] = {"node",	   "add",      "n2",	 "--transport", "rdma",
+			      "--address", "10.0.0.2", "--port", "4420",	NULL};
 
 		assert_int_equal(run_cli(bin, db.url, host), 0);
 		assert_int_equal(run_cli(bin, db.url, n1), 0);
@@ -151,7 +151,8 @@ static void test_concurrent_clis_and_daemon(void **state)
 		snprintf(v.name, sizeof(v.name), "m%d", i);
 		for (int k = 0; k < 2; k++) {
 			snprintf(rep[k].node_name, sizeof(rep[k].node_name), "n%d", k + 1);
-			snprintf(rep[k].nqn, sizeof(rep[k].nqn), "nqn.2016-06.io.spdk:m%d-%d", i, k);
+			snprintf(rep[k].nqn, sizeof(rep[k].nqn), "nqn.2016-06.io.spdk:m%d-%d", i,
+				 k);
 		}
 		must(store_volume_create(s, &v, rep, 2, NULL, &err), &err);
 		must(store_volume_attach(s, v.name, "bm1", "vm", &d.mapping_ids[i], &err), &err);

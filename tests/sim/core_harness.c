@@ -22,6 +22,35 @@
 
 #include "core_harness.h"
 
+/* Scratch directories of sims a failed test did not stop (removed by the teardown). */
+static char g_dirs[16][64];
+
+static void dir_track(const char *dir, bool add)
+{
+	for (size_t i = 0; i < sizeof(g_dirs) / sizeof(g_dirs[0]); i++) {
+		if (add && !g_dirs[i][0]) {
+			snprintf(g_dirs[i], sizeof(g_dirs[i]), "%s", dir);
+			return;
+		}
+		if (!add && strcmp(g_dirs[i], dir) == 0) {
+			g_dirs[i][0] = '\0';
+			return;
+		}
+	}
+}
+
+static void dir_remove(const char *dir)
+{
+	static const char *const files[] = {"rpc.sock", "rpc.sock.lock", "ctl.sock"};
+	char path[1100];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -93,6 +122,7 @@ void sim_start_args(struct tsim *t, bool wait_for_rpc, const char *mask)
 			      wait_for_rpc ? "--wait-for-rpc" : NULL, NULL};
 	t->pid = spawn(argv);
 	assert_true(t->pid > 0);
+	dir_track(t->dir, true);
 	for (deadline = now_ms() + 5000; now_ms() < deadline; usleep(5000)) {
 		int a = sock_connect(t->rpc), b = sock_connect(t->ctl);
 
@@ -116,13 +146,8 @@ int sim_stop_proc(struct tsim *t)
 		reap(t->pid, &status);
 		t->pid = 0;
 	}
-	unlink(t->rpc);
-	unlink(t->ctl);
-	char lock[160];
-
-	snprintf(lock, sizeof(lock), "%s.lock", t->rpc);
-	unlink(lock);
-	rmdir(t->dir);
+	dir_remove(t->dir);
+	dir_track(t->dir, false);
 	return status;
 }
 
@@ -234,5 +259,10 @@ int kill_children(void **state)
 		if (kill(g_children[i], SIGKILL) == 0)
 			waitpid(g_children[i], NULL, 0);
 	g_nchildren = 0;
+	for (size_t i = 0; i < sizeof(g_dirs) / sizeof(g_dirs[0]); i++) {
+		if (g_dirs[i][0])
+			dir_remove(g_dirs[i]);
+		g_dirs[i][0] = '\0';
+	}
 	return 0;
 }

@@ -34,6 +34,8 @@ struct replay_run {
 	long last_ts;
 	uint64_t t0_ms, last_event_ms;
 	json_t *timed; /* key -> {"alt": "timed:target:method", "want": [...], "got": [...]} */
+	const char *cur_method; /* method of the step being compared (for the summary) */
+	json_t *fail_methods;   /* method -> failures, printed after the file */
 	bool present[4096]; /* steps already sent ahead of their line (host#2) */
 };
 
@@ -63,13 +65,23 @@ static void report(struct replay_run *r, bool ok, const char *what, const json_t
 		return;
 	}
 	r->failed++;
+	if (r->cur_method) {
+		json_t *n = json_object_get(r->fail_methods, r->cur_method);
+
+		json_object_set_new(r->fail_methods, r->cur_method,
+				    json_integer(n ? json_integer_value(n) + 1 : 1));
+	}
 	printf("  FAIL %s#%s%s%s\n", r->file, what, note ? ": " : "", note ? note : "");
 	if (want || got) {
 		char *w = replay_show(want), *g = replay_show(got);
+		char *d = want && got ? replay_diff(want, got) : NULL;
 
 		printf("       want %s\n       got  %s\n", w, g);
+		if (d)
+			printf("       first difference at %s\n", d);
 		free(w);
 		free(g);
+		free(d);
 	}
 }
 
@@ -240,6 +252,8 @@ static void check_saved_config(struct replay_run *r)
 	replay_normalise(&r->env, doc);
 	snprintf(path, sizeof(path), "%s/config_saved.json", r->dir);
 	want = json_load_file(path, 0, NULL);
+	if (want)
+		replay_normalise(&r->env, want);
 	report(r, want && json_equal(want, doc), "config_saved.json", want, doc, NULL);
 	json_decref(want);
 	json_decref(doc);
@@ -371,16 +385,29 @@ static void timed_add(struct replay_run *r, json_t *d, const json_t *want, json_
 	json_array_append_new(json_object_get(g, "got"), x);
 }
 
+static void do_step_cmp(struct replay_run *r, json_t *d, json_t *want);
+
 static void do_step(struct replay_run *r, json_t *d)
+{
+	json_t *want = replay_normalise(&r->env, json_deep_copy(json_object_get(d, "response")));
+
+	do_step_cmp(r, d, want);
+	json_decref(want);
+}
+
+static void do_step_cmp(struct replay_run *r, json_t *d, json_t *want)
 {
 	long step = (long)json_integer_value(json_object_get(d, "step"));
 	const char *target = json_string_value(json_object_get(d, "target"));
-	json_t *want = json_object_get(d, "response"), *ts = json_object_get(d, "t_s"), *got;
+	/* want: the recording, normalised like the answer (cntlid, progress dropped) */
+	json_t *ts = json_object_get(d, "t_s"), *got;
 	int idx = replay_target_index(target);
 	char what[64];
 	bool ok;
 
 	snprintf(what, sizeof(what), "%ld", step);
+	r->cur_method = json_string_value(
+		json_object_get(json_object_get(d, "request"), "method"));
 	if (idx < 0) {
 		report(r, false, what, NULL, NULL, "unknown target");
 		return;
@@ -473,6 +500,7 @@ static void timed_finish(struct replay_run *r)
 		if (!ok && a && a->kind == ALT_SUBSEQUENCE && is_subsequence(w, x))
 			ok = true;
 		snprintf(what, sizeof(what), "%s (run %.*s)", alt, (int)strcspn(key, "|"), key);
+		r->cur_method = strrchr(alt, ':') + 1;
 		report(r, ok, what, w, x, NULL);
 		json_decref(w);
 		json_decref(x);
@@ -532,7 +560,9 @@ static void replay_file(struct replay_run *r, const char *path)
 	r->timed = json_object();
 	r->last_ts = -1;
 	r->last_event_ms = now_ms();
+	r->fail_methods = json_object();
 	json_array_foreach(r->lines, i, d) {
+		r->cur_method = NULL;
 		if (json_object_get(d, "action"))
 			do_action(r, d);
 		else
@@ -540,6 +570,17 @@ static void replay_file(struct replay_run *r, const char *path)
 		r->last_event_ms = now_ms();
 	}
 	timed_finish(r);
+	r->cur_method = NULL;
+	if (json_object_size(r->fail_methods)) {
+		const char *m;
+		json_t *n;
+
+		printf("  failing methods:");
+		json_object_foreach(r->fail_methods, m, n)
+			printf(" %s (%lld)", m, (long long)json_integer_value(n));
+		printf("\n");
+	}
+	json_decref(r->fail_methods);
 	replay_node_stop(&r->env, NODE_HOST, false);
 	replay_node_stop(&r->env, NODE_STORAGE, false);
 	nftw(r->env.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -73,6 +73,8 @@ char *replay_subst_paths(const struct replay_env *e, const char *text);
 json_t *replay_normalise(const struct replay_env *e, json_t *v);
 /* Remove every member named `key` anywhere in v. */
 void replay_drop_key(json_t *v, const char *key);
+/* "path: want X, got Y" for the first difference (caller frees); NULL when equal. */
+char *replay_diff(const json_t *want, const json_t *got);
 /* Compact one-line rendering for reports (caller frees). */
 char *replay_show(const json_t *v);
 
@@ -84,7 +86,7 @@ enum replay_alt_kind {
 	ALT_IGNORE_KEYS, /* compare after dropping the listed keys everywhere */
 	ALT_ERROR_OK,    /* an error answer with one of the listed codes is also valid */
 	ALT_NAMES_ONLY,  /* compare only the "name" members of the result array, as a set */
-	ALT_UNORDERED,   /* the result array may come in any order */
+	ALT_NAMES_IN,    /* the result array's names are any subset of the listed names */
 	ALT_SUBSEQUENCE, /* timed polls: the distinct states may skip intermediate ones */
 };
 
@@ -92,7 +94,8 @@ struct replay_alt {
 	const char *file;
 	const char *step; /* "25", or "timed:host:bdev_nvme_get_controllers" */
 	enum replay_alt_kind kind;
-	const char *arg;    /* ALT_OTHER_RUN: file; ALT_IGNORE_KEYS: comma list; ALT_ERROR_OK: codes */
+	/* ALT_OTHER_RUN: file; ALT_IGNORE_KEYS, ALT_NAMES_IN: comma list; ALT_ERROR_OK: codes */
+	const char *arg;
 	const char *reason; /* why real SPDK can answer differently */
 };
 

@@ -175,7 +175,61 @@ char *replay_show(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
-	if (s && strlen(s) > 600)
+	/* REPLAY_FULL=1 prints whole answers */
+	if (s && strlen(s) > 600 && !getenv("REPLAY_FULL"))
 		strcpy(s + 590, " ...");
 	return s ? s : strdup("(null)");
+}
+
+/* Append the first difference between a and b under path to out. true when found. */
+static bool diff_at(const json_t *a, const json_t *b, char *path, size_t cap, char *out,
+		    size_t outcap)
+{
+	size_t len = strlen(path);
+
+	if (json_equal(a, b))
+		return false;
+	if (json_is_object(a) && json_is_object(b)) {
+		const char *key;
+		json_t *va;
+
+		json_object_foreach((json_t *)a, key, va) {
+			snprintf(path + len, cap - len, ".%s", key);
+			if (diff_at(va, json_object_get(b, key), path, cap, out, outcap))
+				return true;
+		}
+		json_object_foreach((json_t *)b, key, va) {
+			if (!json_object_get(a, key)) {
+				snprintf(path + len, cap - len, ".%s", key);
+				return diff_at(NULL, va, path, cap, out, outcap);
+			}
+		}
+	} else if (json_is_array(a) && json_is_array(b)) {
+		size_t n = json_array_size(a) > json_array_size(b) ? json_array_size(a)
+								     : json_array_size(b);
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(path + len, cap - len, "[%zu]", i);
+			if (diff_at(json_array_get(a, i), json_array_get(b, i), path, cap, out,
+				    outcap))
+				return true;
+		}
+	}
+	path[len] = '\0';
+	char *x = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("(absent)");
+	char *y = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("(absent)");
+
+	snprintf(out, outcap, "%s: want %.200s, got %.200s", *path ? path : "(top)", x, y);
+	free(x);
+	free(y);
+	return true;
+}
+
+char *replay_diff(const json_t *want, const json_t *got)
+{
+	char path[512] = "", out[1024] = "";
+
+	if (!diff_at(want, got, path, sizeof(path), out, sizeof(out)))
+		return NULL;
+	return strdup(out);
 }

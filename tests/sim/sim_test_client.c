@@ -223,7 +223,8 @@ int sim_error_code(json_t *ans)
 
 const char *sim_error_message(json_t *ans)
 {
-	const char *m = json_string_value(json_object_get(json_object_get(ans, "error"), "message"));
+	const char *m =
+		json_string_value(json_object_get(json_object_get(ans, "error"), "message"));
 
 	return m ? m : "";
 }
@@ -264,7 +265,8 @@ json_t *sim_raid_get(struct simproc *p, const char *name)
 	json_t *r, *found = NULL;
 	size_t i;
 
-	json_array_foreach(sim_result(ans), i, r) {
+	json_array_foreach(sim_result(ans), i, r)
+	{
 		if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0) {
 			found = json_incref(r);
 			break;

@@ -58,13 +58,14 @@ static void test_control_fail_delay_stats(void **state)
 	assert_non_null(json_object_get(v, "result"));
 	json_decref(v);
 
-	json_decref(ctl(&t, "{\"cmd\":\"delay\",\"method\":\"bdev_get_bdevs\",\"ms\":300}"));
+	json_decref(ctl(&t, "{\"cmd\":\"delay\",\"method\":\"bdev_get_bdevs\",\"ms\":600}"));
 	t0 = now_ms();
 	json_decref(rpc(&c, "{\"id\":4,\"method\":\"bdev_get_bdevs\"}"));
-	assert_true(now_ms() - t0 >= 290);
+	assert_true(now_ms() - t0 >= 590);
 	t0 = now_ms();
 	json_decref(rpc(&c, "{\"id\":5,\"method\":\"bdev_get_bdevs\"}"));
-	assert_true(now_ms() - t0 < 290);
+	/* the rule was for one call only (a generous bound: the machine may be busy) */
+	assert_true(now_ms() - t0 < 450);
 
 	v = ctl(&t, "{\"cmd\":\"stats\"}");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "result"),

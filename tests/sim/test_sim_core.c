@@ -238,6 +238,15 @@ static void test_protocol_state_split(void **state)
 			    "\"params\":{\"name\":\"nosuch\"}}"),
 		    "{\"jsonrpc\":\"2.0\",\"id\":11,\"error\":{\"code\":-32602,"
 		    "\"message\":\"Subsystem 'nosuch' not found\"}}");
+	/* messages carry names of any length */
+	char req[3000], want[3000], name[2001];
+	memset(name, 'n', 2000);
+	name[2000] = '\0';
+	snprintf(req, sizeof(req), "{\"id\":13,\"method\":\"framework_get_config\","
+		 "\"params\":{\"name\":\"%s\"}}", name);
+	snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":13,\"error\":{\"code\":-32602,"
+		 "\"message\":\"Subsystem '%s' not found\"}}", name);
+	assert_json(rpc(&c, req), want);
 	assert_json(rpc(&c, "{\"id\":12,\"method\":\"framework_get_config\","
 			    "\"params\":{\"name\":\"scsi\"}}"),
 		    "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":null}");
@@ -281,6 +290,55 @@ static void test_deferred_wait_init(void **state)
 	assert_json(rpc(&b, "{\"id\":1001,\"method\":\"framework_wait_init\"}"),
 		    "{\"jsonrpc\":\"2.0\",\"id\":1001,\"result\":true}");
 	close(a.fd);
+	close(b.fd);
+	sim_stop_proc(&t);
+}
+
+/* CPU ticks (user + system) the process used so far. */
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* fields 14 and 15, after the ")" that ends the command name */
+	assert_int_equal(sscanf(strrchr(buf, ')') + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut, &st),
+			 2);
+	return ut + st;
+}
+
+/* A client that shut down its sending side still gets its deferred answer, and the
+ * sim does not spin while it waits. */
+static void test_deferred_half_closed(void **state)
+{
+	struct tsim t;
+	struct tconn a, b, c;
+	long before;
+
+	sim_start(&t, true);
+	conn_open(&a, t.rpc);
+	conn_open(&b, t.rpc);
+	conn_send(&a, "{\"id\":1,\"method\":\"framework_wait_init\"}");
+	shutdown(a.fd, SHUT_WR);
+	/* a client gone for good, with a deferred request pending */
+	conn_open(&c, t.rpc);
+	conn_send(&c, "{\"id\":7,\"method\":\"framework_wait_init\"}");
+	usleep(100000);
+	close(c.fd);
+	usleep(100000);
+	before = cpu_ticks(t.pid);
+	usleep(500000);
+	assert_true(cpu_ticks(t.pid) - before < 10);
+	json_decref(rpc(&b, "{\"id\":2,\"method\":\"framework_start_init\"}"));
+	assert_json(conn_recv(&a, 2000, NULL), "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":true}");
+	close(a.fd);
+	json_decref(rpc(&b, "{\"id\":3,\"method\":\"spdk_get_version\"}"));
 	close(b.fd);
 	sim_stop_proc(&t);
 }
@@ -370,10 +428,31 @@ static void test_bdev_entry_and_qos(void **state)
 		    "{\"rw_ios_per_sec\":2000,\"rw_mbytes_per_sec\":0,\"r_mbytes_per_sec\":50,"
 		    "\"w_mbytes_per_sec\":0}");
 	json_decref(b);
+	/* uint64 edge values: UINT64_MAX is "not defined"; beyond uint64 fails decoding */
+	assert_json(rpc(&c, "{\"id\":20,\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":"
+			    "\"d0\",\"w_mbytes_per_sec\":18446744073709551615}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":20,\"error\":{\"code\":-22,"
+		    "\"message\":\"No rate limits specified\"}}");
+	assert_json(rpc(&c, "{\"id\":21,\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":"
+			    "\"d0\",\"w_mbytes_per_sec\":18446744073709551616}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":21,\"error\":{\"code\":-32603,"
+		    "\"message\":\"spdk_json_decode_object failed\"}}");
+	assert_json(rpc(&c, "{\"id\":22,\"method\":\"bdev_get_bdevs\","
+			    "\"params\":{\"name\":\"d0\",\"timeout\":18446744073709551615}}"
+			    "{\"id\":23,\"method\":\"spdk_get_version\",\"params\":{\"x\":"
+			    "99999999999999999999999}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":23,\"error\":{\"code\":-32602,"
+		    "\"message\":\"spdk_get_version method requires no parameters\"}}");
+	json_t *big = conn_recv(&c, 2000, NULL);
+	assert_int_equal(json_integer_value(json_object_get(big, "id")), 22);
+	assert_non_null(json_object_get(big, "result"));
+	json_decref(big);
 	/* the saved config replays the limit */
 	json_t *cfg = result_of(rpc(&c, "{\"id\":7,\"method\":\"framework_get_config\","
 					"\"params\":{\"name\":\"bdev\"}}"));
 	size_t n = json_array_size(cfg);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cfg, 0), "method")),
+			    "bdev_set_options");
 	assert_json(json_incref(json_array_get(cfg, n - 2)),
 		    "{\"method\":\"bdev_set_qos_limit\",\"params\":{\"name\":\"d0\","
 		    "\"rw_ios_per_sec\":2000,\"r_mbytes_per_sec\":50}}");
@@ -412,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_state_split),
 		cmocka_unit_test(test_registry_matches_modules),
 		cmocka_unit_test(test_deferred_wait_init),
+		cmocka_unit_test(test_deferred_half_closed),
 		cmocka_unit_test(test_deferred_get_bdevs),
 		cmocka_unit_test(test_bdev_entry_and_qos),
 	};

@@ -98,11 +98,11 @@ static bool is_socket(const char *dir, const char *name)
 static char *ctrlr_bdev(struct simproc *p, const char *name)
 {
 	json_t *ans = sim_rpc(p, "vhost_get_controllers", json_pack("{s:s}", "name", name));
-	json_t *b = json_object_get(
-		json_object_get(json_object_get(json_array_get(sim_result(ans), 0),
-						"backend_specific"),
-				"block"),
-		"bdev");
+	json_t *b =
+		json_object_get(json_object_get(json_object_get(json_array_get(sim_result(ans), 0),
+								"backend_specific"),
+						"block"),
+				"bdev");
 	char *out;
 
 	assert_non_null(b);
@@ -214,9 +214,8 @@ static void test_controller_survives_bdev_deletion(void **state)
 	assert_string_equal(json_string_value(json_object_get(e, "ctrlr")), "vhost12");
 	assert_string_equal(json_string_value(json_object_get(e, "cpumask")), "2");
 	assert_string_equal(json_string_value(json_object_get(e, "transport")), "vhost_user_blk");
-	json_array_foreach(sim_result(ans), i, e)
-		assert_string_equal(json_string_value(json_object_get(e, "method")),
-				    "vhost_create_blk_controller");
+	json_array_foreach(sim_result(ans), i, e) assert_string_equal(
+		json_string_value(json_object_get(e, "method")), "vhost_create_blk_controller");
 	json_decref(ans);
 	rpc_ok(p, "vhost_delete_controller", json_pack("{s:s}", "ctrlr", "vhost7"));
 }
@@ -228,12 +227,24 @@ static void test_session_blocks_deletion(void **state)
 	int id;
 
 	rpc_ok(p, "vhost_create_blk_controller", create_params("vhost7", "raid_1", "0x2"));
-	ans = sim_ctl(p, "vhost_session_open", json_pack("{s:s, s:i}", "ctrlr", "vhost7",
-							 "max_queues", 2));
+	ans = sim_ctl(p, "vhost_session_open",
+		      json_pack("{s:s, s:i}", "ctrlr", "vhost7", "max_queues", 2));
 	assert_true(json_is_true(json_object_get(ans, "ok")));
 	json_decref(ans);
 	ans = sim_ctl(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "nope"));
 	assert_false(json_is_true(json_object_get(ans, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "nope"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_open",
+		      json_pack("{s:s, s:i}", "ctrlr", "vhost7", "max_queues", 0));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "max_queues"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_close",
+		      json_pack("{s:s, s:i}", "ctrlr", "vhost7", "vid", 9));
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "session"));
+	json_decref(ans);
+	ans = sim_ctl(p, "vhost_session_open", json_object());
+	assert_non_null(strstr(json_string_value(json_object_get(ans, "error")), "ctrlr"));
 	json_decref(ans);
 
 	ans = sim_rpc(p, "vhost_get_controllers", json_pack("{s:s}", "name", "vhost7"));

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store_test_db.h"
 
 struct fixture {
@@ -49,7 +50,7 @@ static int teardown(void **state)
 		struct store_error e_ = {0};                                                       \
 		int r_ = fn(__VA_ARGS__, &e_);                                                     \
 		if (r_ != (code) || !strstr(e_.message, (text)))                                   \
-			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),    \
+			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),   \
 				 (text));                                                          \
 		assert_int_equal(e_.err, (code));                                                  \
 	} while (0)
@@ -118,7 +119,7 @@ static void test_migrate_idempotent(void **state)
 
 	expect_ok(store_schema_version, f->s, &cur, &latest);
 	assert_int_equal(cur, latest);
-	assert_true(latest >= 2);
+	assert_true(latest >= 3);
 	expect_ok(store_migrate, f->s, &applied);
 	assert_int_equal(applied, 0);
 	/* a second process opening the same database applies nothing and keeps the data */
@@ -147,9 +148,38 @@ static void test_fresh_database_migrates_from_zero(void **state)
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 0);
 	expect_ok(store_migrate, s, &applied);
+	assert_int_equal(applied, 3);
+	expect_ok(store_schema_version, s, &cur, NULL);
+	assert_int_equal(cur, 3);
+	store_close(s);
+	test_db_destroy(&db);
+}
+
+/* A database at an older version, with data in it, upgrades in place. */
+static void test_upgrade_keeps_data(void **state)
+{
+	struct test_db db;
+	struct store *s = NULL;
+	struct store_error err = {0};
+	struct store_volume v;
+	int cur = -1, applied = -1;
+
+	(void)state;
+	test_db_create(&db);
+	assert_int_equal(store_open_nomigrate(db.url, &s, &err), 0);
+	expect_ok(store_schema_apply_to, s, 2, &applied);
 	assert_int_equal(applied, 2);
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 2);
+	base(s);
+	add_volume(s, "old", 1 << 20);
+	store_close(s);
+	/* the next open brings it to the latest version */
+	assert_int_equal(store_open(db.url, &s, &err), 0);
+	expect_ok(store_schema_version, s, &cur, NULL);
+	assert_int_equal(cur, 3);
+	expect_ok(store_volume_get, s, "old", &v);
+	assert_true(v.clean_stop); /* a volume from before the column existed: never ran */
 	store_close(s);
 	test_db_destroy(&db);
 }
@@ -200,8 +230,8 @@ static void test_host_bad_values(void **state)
 	expect_fail(-EINVAL, "given twice", store_host_add, f->s, &h, NULL);
 	h.n_rdma_ips = 0;
 	snprintf(h.name, sizeof(h.name), "bad\nname");
-	expect_fail(-EINVAL, "host name must not contain control characters", store_host_add,
-		    f->s, &h, NULL);
+	expect_fail(-EINVAL, "host name must not contain control characters", store_host_add, f->s,
+		    &h, NULL);
 	h.name[0] = '\0';
 	expect_fail(-EINVAL, "host name must not be empty", store_host_add, f->s, &h, NULL);
 }
@@ -299,8 +329,8 @@ static void test_volume_create_rules(void **state)
 	expect_fail(-EINVAL, "both replicas are on storage node 'n1'", store_volume_create, f->s,
 		    &v, rep, 2, NULL);
 	snprintf(rep[1].node_name, sizeof(rep[1].node_name), "n9");
-	expect_fail(-ENOENT, "storage node 'n9' does not exist", store_volume_create, f->s, &v,
-		    rep, 2, NULL);
+	expect_fail(-ENOENT, "storage node 'n9' does not exist", store_volume_create, f->s, &v, rep,
+		    2, NULL);
 	fill_replicas(rep, "v1");
 	snprintf(rep[1].nqn, sizeof(rep[1].nqn), "nqn.2016-13.io.spdk:x");
 	expect_fail(-EINVAL, "invalid date", store_volume_create, f->s, &v, rep, 2, NULL);
@@ -399,6 +429,13 @@ static void test_volume_resize(void **state)
 	expect_ok(store_volume_get, f->s, "v1", &v);
 	assert_int_equal(v.state, STORE_VOLUME_READY);
 	expect_fail(-EINVAL, "is not resizing", store_volume_resize_finish, f->s, id);
+	/* the RAID's clean-stop record */
+	assert_true(v.clean_stop);
+	expect_ok(store_volume_set_clean_stop, f->s, id, false);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_false(v.clean_stop);
+	expect_fail(-ENOENT, "volume 999 does not exist", store_volume_set_clean_stop, f->s, 999,
+		    true);
 }
 
 static void test_attach_detach_rules(void **state)
@@ -532,8 +569,8 @@ static void test_devices(void **state)
 		    store_device_add, f->s, "bm1", "0000:af:1f.7", NULL, NULL);
 	/* the same BDF on another host is another device */
 	expect_ok(store_device_add, f->s, "bm2", "0000:af:1f.7", NULL, NULL);
-	expect_fail(-EINVAL, "device 20 is above 1f", store_device_add, f->s, "bm1",
-		    "0000:82:20.0", NULL, NULL);
+	expect_fail(-EINVAL, "device 20 is above 1f", store_device_add, f->s, "bm1", "0000:82:20.0",
+		    NULL, NULL);
 	expect_fail(-ENOENT, "host 'bm9' does not exist", store_device_add, f->s, "bm9",
 		    "0000:82:00.0", NULL, NULL);
 	expect_ok(store_device_list, f->s, "bm1", &list, &n);
@@ -603,11 +640,50 @@ static void test_open_errors(void **state)
 	assert_int_equal(store_open("mysql://x/y", &s, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "names no known backend"));
 	assert_int_equal(store_open("/nonexistent-dir/x/de.db", &s, &err), -ENOTCONN);
-	assert_non_null(strstr(err.message, "cannot open SQLite database /nonexistent-dir/x/de.db"));
+	assert_non_null(
+		strstr(err.message, "cannot open SQLite database /nonexistent-dir/x/de.db"));
 	assert_int_equal(store_open("host=/nonexistent-dir dbname=x connect_timeout=2", &s, &err),
 			 -ENOTCONN);
 	assert_non_null(strstr(err.message, "cannot connect to PostgreSQL"));
 	assert_null(s);
+}
+
+/* Every URL form names the same database. */
+static void test_url_forms(void **state)
+{
+	struct fixture *f = *state;
+	char forms[3][1200];
+	int n = 0;
+
+	add_host(f->s, "seen");
+	if (f->db.pg) {
+		char host[512] = "";
+		const char *h = strstr(getenv("PG_TEST_CONNINFO"), "host=");
+
+		assert_non_null(h);
+		sscanf(h, "host=%511s", host);
+		snprintf(forms[n++], sizeof(forms[0]), "postgresql://postgres@/%s?host=%s",
+			 f->db.dir, host);
+		snprintf(forms[n++], sizeof(forms[0]), "postgres://postgres@/%s?host=%s", f->db.dir,
+			 host);
+		snprintf(forms[n++], sizeof(forms[0]), "host=%s user=postgres dbname=%s", host,
+			 f->db.dir);
+	} else {
+		snprintf(forms[n++], sizeof(forms[0]), "%s/test.db", f->db.dir);
+		snprintf(forms[n++], sizeof(forms[0]), "sqlite://%s/test.db", f->db.dir);
+		snprintf(forms[n++], sizeof(forms[0]), "sqlite:%s/test.db", f->db.dir);
+	}
+	for (int i = 0; i < n; i++) {
+		struct store_error err = {0};
+		struct store *s = NULL;
+		struct store_host h;
+
+		if (store_open(forms[i], &s, &err) < 0)
+			fail_msg("%s: %s", forms[i], err.message);
+		assert_string_equal(store_backend_name(s), f->db.pg ? "postgresql" : "sqlite");
+		expect_ok(store_host_get, s, "seen", &h);
+		store_close(s);
+	}
 }
 
 int main(void)
@@ -615,6 +691,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
 		cmocka_unit_test(test_fresh_database_migrates_from_zero),
+		cmocka_unit_test(test_upgrade_keeps_data),
 		cmocka_unit_test_setup_teardown(test_host_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sql_in_values_round_trips, setup, teardown),
@@ -627,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_observation_and_in_sync, setup, teardown),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_url_forms, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

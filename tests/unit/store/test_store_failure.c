@@ -278,12 +278,11 @@ static void test_database_goes_away(void **state)
 	snprintf(h.name, sizeof(h.name), "bm2");
 	assert_int_equal(store_host_add(f->s, &h, NULL, &err), -ENOTCONN);
 	assert_non_null(strstr(err.message, "PostgreSQL connection lost"));
-	/* a new connection sees no trace of the failed write */
-	store_close(f->s);
-	must(store_open(f->db.url, &f->s, &err), &err);
+	/* the next transaction reconnects, and sees no trace of the failed write */
 	must(store_host_list(f->s, &list, &n, &err), &err);
 	assert_int_equal(n, 1);
 	free(list);
+	must(store_host_add(f->s, &h, NULL, &err), &err);
 }
 
 static void test_write_failure_leaves_nothing_half_written(void **state)
@@ -382,12 +381,55 @@ static void test_read_only_database(void **state)
 		fail_msg("wanted -EROFS and 'read-only', got %d '%s'", r, msg);
 }
 
+static void *opener_main(void *arg)
+{
+	struct writer *w = arg;
+	struct store_error err = {0};
+	struct store *s = NULL;
+
+	if (store_open(w->url, &s, &err) < 0) {
+		w->failures++;
+		snprintf(w->last_error, sizeof(w->last_error), "%s", err.message);
+	}
+	store_close(s);
+	return NULL;
+}
+
+/* Several processes starting at once on an empty database: one migrates, none fails. */
+static void test_concurrent_first_open(void **state)
+{
+	struct test_db db;
+	struct writer w[WRITERS];
+	pthread_t t[WRITERS];
+	struct store_error err = {0};
+	struct store *s = NULL;
+	int cur = -1, latest = 0;
+
+	(void)state;
+	test_db_create(&db);
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){.url = db.url, .index = i};
+		assert_int_equal(pthread_create(&t[i], NULL, opener_main, &w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(t[i], NULL);
+		if (w[i].failures)
+			fail_msg("opener %d: %s", i, w[i].last_error);
+	}
+	must(store_open_nomigrate(db.url, &s, &err), &err);
+	must(store_schema_version(s, &cur, &latest, &err), &err);
+	assert_int_equal(cur, latest);
+	store_close(s);
+	test_db_destroy(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compare_and_set_race, setup, teardown),
+		cmocka_unit_test(test_concurrent_first_open),
 		cmocka_unit_test_setup_teardown(test_database_goes_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing_half_written,
 						setup, teardown),

@@ -39,9 +39,9 @@ static void test_nqn(void **state)
 		{"nqn.2016-06.io.spdk-:x", "must end with a letter or digit"},
 		{"nqn.2016-06.9io.spdk:x", "must start with a letter"},
 		{"nqn.2016-06.io.sp_dk:x", "only letters, digits, '-' and '.'"},
-		{"nqn.2014-08.org.nvmexpress:uuid:1234", "a UUID (8-4-4-4-12 hex digits) must follow"},
-		{"nqn.2014-08.org.nvmexpress:uuid:0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6z",
-		 "a UUID"},
+		{"nqn.2014-08.org.nvmexpress:uuid:1234",
+		 "a UUID (8-4-4-4-12 hex digits) must follow"},
+		{"nqn.2014-08.org.nvmexpress:uuid:0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6z", "a UUID"},
 		{"nqn.2014-08.org.nvmexpress.discovery", "is the discovery service"},
 		{"nqn.2016-06.io.spdk:a\nb", "control characters"},
 	};
@@ -158,20 +158,29 @@ static void test_names_uuid_keys(void **state)
 		  "is too long (199 bytes, at most 127)");
 	check_bad(store_validate_name("VM id", "a\tb", &err), &err, "VM id must not contain");
 	assert_int_equal(store_validate_name("host name", "x'); DROP TABLE hosts; --", NULL), 0);
+	check_bad(store_validate_name("host name", "bad\xff", &err), &err, "is not valid UTF-8");
+	check_bad(store_validate_name("host name", "trunc\xc3", &err), &err, "is not valid UTF-8");
+	assert_int_equal(store_validate_name("host name", "h\xc3\xb6st-\xe2\x82\xac", NULL), 0);
 	check_bad(store_validate_volume_name("0042", &err), &err, "all digits");
 	assert_int_equal(store_validate_volume_name("vol-42", NULL), 0);
 	check_bad(store_validate_uuid("0b5d7c2e3f4a4b6c9d8e1f2a3b4c5d6e", &err), &err,
 		  "is not a UUID");
 	assert_int_equal(store_validate_uuid("0B5D7C2E-3F4A-4B6C-9D8E-1F2A3B4C5D6E", NULL), 0);
 	check_bad(store_validate_key_path("key.pem", &err), &err, "must be an absolute path");
+	assert_null(strstr(err.message, "key.pem")); /* the value is never echoed */
+	check_bad(store_validate_key_path("DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0Cg==:", &err), &err,
+		  "looks like a DH-HMAC-CHAP key itself");
+	assert_null(strstr(err.message, "c2VjcmV0"));
 	assert_int_equal(store_validate_key_path("/etc/diskengine/keys/n1", NULL), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nqn),           cmocka_unit_test(test_bdf),
-		cmocka_unit_test(test_ip_port),       cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_nqn),
+		cmocka_unit_test(test_bdf),
+		cmocka_unit_test(test_ip_port),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_names_uuid_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

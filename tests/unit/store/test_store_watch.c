@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Wake-ups: a host hears about changes it must act on, quickly, and about nothing else. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,7 +54,8 @@ static int setup(void **state)
 	for (int k = 0; k < 2; k++) {
 		snprintf(v.name, sizeof(v.name), "v%d", k + 1);
 		for (int i = 0; i < 2; i++)
-			snprintf(rep[i].nqn, sizeof(rep[i].nqn), "nqn.2016-06.io.spdk:v%d-%d", k, i);
+			snprintf(rep[i].nqn, sizeof(rep[i].nqn), "nqn.2016-06.io.spdk:v%d-%d", k,
+				 i);
 		must(store_volume_create(f->s, &v, rep, 2, k ? &f->v2 : &f->v1, &err), &err);
 	}
 	must(store_watch_open(f->daemon, "bm1", &f->w, &err), &err);
@@ -92,6 +94,60 @@ static void expect_quiet(struct store_watch *w, int ms)
 	assert_int_equal(store_watch_wait(w, ms, &err), 0);
 }
 
+struct late_writer {
+	struct store *s;
+	int round;
+	uint64_t committed_ms;
+	int rc;
+};
+
+/* Commits a change for bm1 while the test is already waiting. */
+static void *late_writer_main(void *arg)
+{
+	struct late_writer *lw = arg;
+	struct store_error err = {0};
+	char bdf[16];
+
+	util_sleep_ms(150);
+	snprintf(bdf, sizeof(bdf), "0000:0%d:00.0", lw->round);
+	lw->rc = store_device_add(lw->s, "bm1", bdf, NULL, NULL, &err);
+	lw->committed_ms = util_now_ms();
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* From commit to wake-up: well under 100 ms (SQLite polls every 50 ms; NOTIFY is immediate). */
+static void test_wake_latency(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t lat[5];
+
+	for (int i = 0; i < 5; i++) {
+		struct late_writer lw = {.s = f->s, .round = i + 1};
+		pthread_t t;
+		uint64_t woke;
+
+		assert_int_equal(pthread_create(&t, NULL, late_writer_main, &lw), 0);
+		wait_wake(f->w, 3000);
+		woke = util_now_ms();
+		pthread_join(t, NULL);
+		assert_int_equal(lw.rc, 0);
+		lat[i] = woke > lw.committed_ms ? woke - lw.committed_ms : 0;
+	}
+	qsort(lat, 5, sizeof(lat[0]), cmp_u64);
+	print_message("wake-up latency after commit (ms): %llu %llu %llu %llu %llu\n",
+		      (unsigned long long)lat[0], (unsigned long long)lat[1],
+		      (unsigned long long)lat[2], (unsigned long long)lat[3],
+		      (unsigned long long)lat[4]);
+	assert_true(lat[2] < 100);
+}
+
 static void test_quiet_when_nothing_changes(void **state)
 {
 	struct fixture *f = *state;
@@ -110,7 +166,8 @@ static void test_wakes_on_attach_detach_and_changes(void **state)
 	size_t n;
 
 	must(store_volume_attach(f->s, "v1", "bm1", "vm-1", &mid, &err), &err);
-	/* SQLite polls every 50 ms; PostgreSQL delivers at commit: both well under 100 ms + slack */
+	/* SQLite polls every 50 ms; PostgreSQL delivers at commit: both well under 100 ms + slack
+	 */
 	assert_true(wait_wake(f->w, 2000) < 150);
 	expect_quiet(f->w, 120);
 	/* the volume grows: its host must act */
@@ -144,9 +201,10 @@ static void test_quiet_for_other_hosts_and_observations(void **state)
 	must(store_volume_attach(f->s, "v2", "bm2", "vm-2", NULL, &err), &err);
 	must(store_device_add(f->s, "bm2", "0000:02:00.0", NULL, NULL, &err), &err);
 	must(store_volume_resize(f->s, "v2", 4 << 20, NULL, 0, &err), &err);
-	/* what this host itself observed */
+	/* what this host itself observed, and its own clean-stop record */
 	o.mapping_id = m1;
 	must(store_observation_put(f->daemon, &o, &err), &err);
+	must(store_volume_set_clean_stop(f->daemon, f->v1, false, &err), &err);
 	expect_quiet(f->w, 300);
 }
 
@@ -160,6 +218,19 @@ static void test_rolled_back_change_does_not_wake(void **state)
 	/* a second attach of the same volume fails and must leave no trace */
 	assert_int_equal(store_volume_attach(f->s, "v1", "bm1", "vm-9", NULL, &err), -EBUSY);
 	expect_quiet(f->w, 200);
+}
+
+/* A removed host's daemon hears of it (and then finds its host gone). */
+static void test_wakes_when_host_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct store_error err = {0};
+	struct store_desired *d = NULL;
+
+	must(store_host_remove(f->s, "bm1", &err), &err);
+	wait_wake(f->w, 2000);
+	assert_int_equal(store_desired_get(f->daemon, "bm1", &d, &err), -ENOENT);
+	assert_null(d);
 }
 
 static void test_watch_unknown_host(void **state)
@@ -177,12 +248,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_quiet_when_nothing_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wake_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wakes_on_attach_detach_and_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_for_other_hosts_and_observations, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rolled_back_change_does_not_wake, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_wakes_when_host_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_unknown_host, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
