@@ -64,6 +64,8 @@ static struct observe_raw raw(const char *ctrls, const char *raids, const char *
 	o.controllers = json_loads(ctrls, 0, NULL);
 	o.raids = json_loads(raids, 0, NULL);
 	o.vhosts = json_loads(vhosts, 0, NULL);
+	o.keys = json_loads("[{\"name\":\"de_key_n1\",\"path\":\"/k/n1\",\"removed\":true}]", 0,
+			    NULL);
 	o.bdevs = bdevs ? json_loads(bdevs, 0, NULL) : NULL;
 	o.bdevs_skipped = !bdevs;
 	assert_non_null(o.controllers);
@@ -142,6 +144,9 @@ static void test_observed_decoder(void **state)
 	assert_false(om.o.raids[0].bases[1].has_name);
 	assert_false(om.o.vhosts[0].has_bdev);
 	assert_int_equal(om.o.now_s, 5);
+	assert_int_equal(om.o.n_keys, 1);
+	assert_string_equal(om.o.keys[0].path, "/k/n1");
+	assert_true(om.o.keys[0].removed);
 	observed_model_free(&om);
 	observe_raw_clear(&o);
 }
