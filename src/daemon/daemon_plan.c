@@ -150,6 +150,7 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		util_strlcpy(op->subnqn, a->path.subnqn, sizeof(op->subnqn));
 		util_strlcpy(op->hostaddr, a->path.hostaddr, sizeof(op->hostaddr));
 		op->multipath = a->path.multipath;
+		util_strlcpy(op->dhchap_key, a->path.dhchap_key, sizeof(op->dhchap_key));
 		return 0;
 	case ACTION_DETACH_CONTROLLER:
 		return op_add(c, a->step, EXEC_OP_DETACH_CONTROLLER, a) ? 0 : -ENOMEM;

@@ -119,6 +119,8 @@ static json_t *attach_params(struct exec_ctx *x, const struct exec_op *op)
 			json_object_set_new(p, "hostnqn", json_string(x->hostnqn));
 		if (op->multipath)
 			json_object_set_new(p, "multipath", json_string("multipath"));
+		if (op->dhchap_key[0])
+			json_object_set_new(p, "dhchap_key", json_string(op->dhchap_key));
 		json_object_set_new(p, "reconnect_delay_sec", json_integer(x->reconnect_delay_s));
 		json_object_set_new(p, "ctrlr_loss_timeout_sec", json_integer(x->ctrlr_loss_s));
 		json_object_set_new(p, "fast_io_fail_timeout_sec", json_integer(x->fast_io_fail_s));

@@ -50,6 +50,7 @@ struct exec_op {
 	/* ATTACH_PATH */
 	char trtype[16], adrfam[8], traddr[64], trsvcid[16], subnqn[224], hostaddr[64];
 	bool multipath; /* fabrics only; never for local PCIe */
+	char dhchap_key[64]; /* keyring name for DH-HMAC-CHAP; "" = none */
 	/* CREATE_RAID: bases; ADD_BASE: bases[0] into `name` */
 	char bases[2][EXEC_NAME_MAX];
 	unsigned n_bases;
