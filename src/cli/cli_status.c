@@ -25,7 +25,8 @@ struct status_opts {
 
 static void status_usage(FILE *f)
 {
-	fprintf(f, "usage: diskengine status [--db URL] [--host NAME] [--volume REF] [--all] [--json]\n"
+	fprintf(f, "usage: diskengine status [--db URL] [--host NAME] [--volume REF] [--all] "
+		   "[--json]\n"
 		   "  --db URL      database (default: $DISKENGINE_DB, else "
 		   "/var/lib/diskengine/diskengine.db)\n"
 		   "  --host NAME   only mappings on this host\n"
@@ -37,9 +38,12 @@ static void status_usage(FILE *f)
 static int status_parse(int argc, char **argv, struct status_opts *o)
 {
 	static const struct option lopts[] = {
-		{"db", required_argument, NULL, 'd'},  {"host", required_argument, NULL, 'H'},
-		{"volume", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'j'},
-		{"all", no_argument, NULL, 'a'},       {"help", no_argument, NULL, 'h'},
+		{"db", required_argument, NULL, 'd'},
+		{"host", required_argument, NULL, 'H'},
+		{"volume", required_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{"all", no_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -108,13 +112,15 @@ static json_t *status_json(const struct store_mapping *m, const struct store_obs
 		return NULL;
 	if (obs) {
 		json_object_set_new(j, "raid_state",
-				    obs->raid_state[0] ? json_string(obs->raid_state) : json_null());
+				    obs->raid_state[0] ? json_string(obs->raid_state)
+						       : json_null());
 		json_object_set_new(j, "members", json_string(obs->members));
-		json_object_set_new(j, "rebuild_percent", obs->rebuild_percent >= 0
-								  ? json_integer(obs->rebuild_percent)
-								  : json_null());
+		json_object_set_new(j, "rebuild_percent",
+				    obs->rebuild_percent >= 0 ? json_integer(obs->rebuild_percent)
+							      : json_null());
 		json_object_set_new(j, "last_error",
-				    obs->last_error[0] ? json_string(obs->last_error) : json_null());
+				    obs->last_error[0] ? json_string(obs->last_error)
+						       : json_null());
 		json_object_set_new(j, "last_error_at", json_integer(obs->last_error_at));
 		json_object_set_new(j, "observed_at", json_integer(obs->updated_at));
 	} else {

@@ -118,8 +118,8 @@ static int serve_session(struct daemon *d)
 		if (r < 0) {
 			/* The same failure every turn is said once, not five times a second. */
 			if (strcmp(err, last_err) != 0)
-				log_warn("pass %llu could not run: %s", (unsigned long long)d->passes,
-					 err);
+				log_warn("pass %llu could not run: %s",
+					 (unsigned long long)d->passes, err);
 			util_strlcpy(last_err, err, sizeof(last_err));
 			if (daemon_spdk_closed(d->spdk))
 				return CLI_EXIT_FAILURE;
@@ -132,9 +132,11 @@ static int serve_session(struct daemon *d)
 				d->restart_work = true;
 			if (d->restart_at_ms && res.converged) {
 				if (d->restart_work)
-					log_info("fresh SPDK: every mapping served again %llu ms after "
+					log_info("fresh SPDK: every mapping served again %llu ms "
+						 "after "
 						 "start-up",
-						 (unsigned long long)(util_now_ms() - d->restart_at_ms));
+						 (unsigned long long)(util_now_ms() -
+								      d->restart_at_ms));
 				d->restart_at_ms = 0;
 				d->restart_work = false;
 			}

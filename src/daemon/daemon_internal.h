@@ -23,15 +23,15 @@ struct daemon {
 	struct store *store;
 	struct store_watch *watch;
 	struct daemon_spdk *spdk;
-	struct exec_backoff *backoff;  /* per object, across passes */
-	struct orphan_clock *orphans;  /* first-seen times of unclaimed objects */
-	pthread_mutex_t store_lock;    /* the store is used by one thread at a time */
-	struct obs_cache_entry *obs;   /* last status written per mapping */
+	struct exec_backoff *backoff; /* per object, across passes */
+	struct orphan_clock *orphans; /* first-seen times of observed objects */
+	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
+	struct obs_cache_entry *obs;  /* last status written per mapping */
 	size_t n_obs, cap_obs;
 	volatile sig_atomic_t *stop;
 	uint64_t passes;
-	uint64_t restart_at_ms;        /* when the current SPDK process was found fresh; 0 = not */
-	bool restart_work;             /* passes since then had something to rebuild */
+	uint64_t restart_at_ms; /* when the current SPDK process was found fresh; 0 = not */
+	bool restart_work;	/* passes since then had something to rebuild */
 };
 
 struct obs_cache_entry {
@@ -45,8 +45,8 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
 
 /* Outcome of one pass. */
 struct daemon_pass_result {
-	bool changed;   /* some mutating call succeeded: the saved config is stale */
-	bool clean;     /* every chain finished and none is waiting: the graph matches */
+	bool changed;	/* some mutating call succeeded: the saved config is stale */
+	bool clean;	/* every chain finished and none is waiting: the graph matches */
 	bool converged; /* clean, and nothing even needed doing */
 	unsigned actions, failed, deferred;
 };

@@ -37,9 +37,7 @@ static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 
 	obs->rebuild_percent = -1;
 	names_raid((uint64_t)volume_id, raid, sizeof(raid));
-	json_array_foreach(o->raids, i, v)
-		if (strcmp(jstr(v, "name"), raid) == 0)
-			r = v;
+	json_array_foreach(o->raids, i, v) if (strcmp(jstr(v, "name"), raid) == 0) r = v;
 	if (!r)
 		return;
 	json_int_t opn = json_integer_value(json_object_get(r, "num_base_bdevs_operational"));
@@ -54,14 +52,15 @@ static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 	if (proc)
 		obs->rebuild_percent = (int)json_integer_value(
 			json_object_get(json_object_get(proc, "progress"), "percent"));
-	json_array_foreach(json_object_get(r, "base_bdevs_list"), i, b) {
+	json_array_foreach(json_object_get(r, "base_bdevs_list"), i, b)
+	{
 		const char *name = json_string_value(json_object_get(b, "name"));
-		const char *st = !name ? "missing"
-				 : strcmp(name, target) == 0 ? "rebuilding"
+		const char *st = !name						     ? "missing"
+				 : strcmp(name, target) == 0			     ? "rebuilding"
 				 : json_is_true(json_object_get(b, "is_configured")) ? "ok"
-										      : "missing";
-		int w = snprintf(obs->members + n, sizeof(obs->members) - n, "%s%s:%s", i ? "," : "",
-				 name ? name : "-", st);
+										     : "missing";
+		int w = snprintf(obs->members + n, sizeof(obs->members) - n, "%s%s:%s",
+				 i ? "," : "", name ? name : "-", st);
 		if (w < 0 || (size_t)w >= sizeof(obs->members) - n)
 			break;
 		n += (size_t)w;
@@ -113,7 +112,8 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 	int r = store_observation_put(d->store, &obs, &err);
 	pthread_mutex_unlock(&d->store_lock);
 	if (r < 0 && r != -ENOENT)
-		log_warn("mapping %lld: recording status: %s", (long long)c->mapping_id, err.message);
+		log_warn("mapping %lld: recording status: %s", (long long)c->mapping_id,
+			 err.message);
 	else
 		daemon_obs_cache_set(d, c->mapping_id, h);
 }
@@ -163,7 +163,8 @@ static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o
 	orphan_clock_begin(clk);
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
 		json_t *arr = *(json_t **)((const char *)o + lists[l].off);
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			const char *n = json_string_value(json_object_get(v, lists[l].key));
 			if (n)
 				orphan_clock_mark(clk, n, now);

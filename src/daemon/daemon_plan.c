@@ -133,13 +133,15 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		chain_note(c, "conflict: ", a->message);
 		return 0;
 	case ACTION_REPLICA_PROMOTE:
-		chain_note(c, "", "resize: the pending replica is rebuilt; completing a resize is "
-				  "not done by this daemon yet (volume resize-finish)");
+		chain_note(c, "",
+			   "resize: the pending replica is rebuilt; completing a resize is "
+			   "not done by this daemon yet (volume resize-finish)");
 		return 0;
 	case ACTION_ATTACH_PATH:
 	case ACTION_DETACH_PATH:
 		op = op_add(c, a->step,
-			    a->kind == ACTION_ATTACH_PATH ? EXEC_OP_ATTACH_PATH : EXEC_OP_DETACH_PATH,
+			    a->kind == ACTION_ATTACH_PATH ? EXEC_OP_ATTACH_PATH
+							  : EXEC_OP_DETACH_PATH,
 			    a);
 		if (!op)
 			return -ENOMEM;
@@ -169,7 +171,9 @@ static int convert(const struct action *a, const struct store_desired *sd,
 	case ACTION_ADD_RAID_BASE:
 	case ACTION_REMOVE_RAID_BASE:
 		op = op_add(c, a->step,
-			    a->kind == ACTION_ADD_RAID_BASE ? EXEC_OP_ADD_BASE : EXEC_OP_REMOVE_BASE, a);
+			    a->kind == ACTION_ADD_RAID_BASE ? EXEC_OP_ADD_BASE
+							    : EXEC_OP_REMOVE_BASE,
+			    a);
 		if (!op)
 			return -ENOMEM;
 		util_strlcpy(op->bases[0], a->raid.base, sizeof(op->bases[0]));
@@ -243,8 +247,8 @@ int daemon_plan_from_actions(const struct plan *p, const struct store_desired *s
 		const struct action *a = &p->actions[i];
 		struct daemon_plan_chain *c = chain_find(&dp, a->group);
 		if (!c) {
-			int64_t mid = strncmp(a->group, "mapping:", 8) == 0 ? (int64_t)a->mapping_id
-									  : 0;
+			int64_t mid =
+				strncmp(a->group, "mapping:", 8) == 0 ? (int64_t)a->mapping_id : 0;
 			c = chain_new(&dp, a->group, mid, (int64_t)a->volume_id);
 			if (!c) {
 				r = -ENOMEM;

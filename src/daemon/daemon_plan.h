@@ -22,13 +22,13 @@ struct store_desired;
 struct daemon_plan_chain {
 	char key[PLAN_GROUP_MAX + 16]; /* "volume 42": backoff key and log subject */
 	char group[PLAN_GROUP_MAX];    /* the planner's group */
-	int64_t mapping_id;            /* the mapping whose status this chain writes; 0 = none */
+	int64_t mapping_id;	       /* the mapping whose status this chain writes; 0 = none */
 	int64_t volume_id;
 	struct exec_op *ops;
 	struct exec_step *steps;
 	size_t n, cap;
-	char note[PLAN_MSG_MAX + 32];  /* status or conflict the planner reported; "" = none */
-	bool blocked;                  /* note explains work that cannot be done now */
+	char note[PLAN_MSG_MAX + 32]; /* status or conflict the planner reported; "" = none */
+	bool blocked;		      /* note explains work that cannot be done now */
 };
 
 struct daemon_plan {

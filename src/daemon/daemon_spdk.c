@@ -72,9 +72,8 @@ static bool list_has(json_t *arr, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return true;
+	json_array_foreach(arr, i, v) if (json_is_string(v) &&
+					  strcmp(json_string_value(v), name) == 0) return true;
 	return false;
 }
 
@@ -101,8 +100,10 @@ static int replay_preinit(struct daemon_spdk *s, const char *path, json_t *curre
 		return -EINVAL;
 	}
 	subs = json_object_get(doc, "subsystems");
-	json_array_foreach(subs, i, sub) {
-		json_array_foreach(json_object_get(sub, "config"), j, entry) {
+	json_array_foreach(subs, i, sub)
+	{
+		json_array_foreach(json_object_get(sub, "config"), j, entry)
+		{
 			const char *m = json_string_value(json_object_get(entry, "method"));
 			json_t *params = json_object_get(entry, "params");
 
@@ -113,7 +114,8 @@ static int replay_preinit(struct daemon_spdk *s, const char *path, json_t *curre
 			if (r == -EREMOTEIO) {
 				/* An option this SPDK refuses must not keep every VM's disk away:
 				 * start with SPDK's default for it and say so. */
-				log_warn("saved config %s: %s; continuing without it", path, errbuf);
+				log_warn("saved config %s: %s; continuing without it", path,
+					 errbuf);
 				skipped++;
 				r = 0;
 				continue;
@@ -168,7 +170,8 @@ int daemon_spdk_save_config(struct daemon_spdk *s, const char *path, char *errbu
 		return r;
 	arr = json_array();
 	doc = json_pack("{s:o}", "subsystems", arr);
-	json_array_foreach(subs, i, sub) {
+	json_array_foreach(subs, i, sub)
+	{
 		const char *name = json_string_value(json_object_get(sub, "subsystem"));
 		json_t *cfg = NULL;
 

@@ -24,8 +24,8 @@ struct pending {
 struct spdk_conn {
 	int fd;
 	pthread_t reader;
-	pthread_mutex_t lock; /* pending list, closed, next_id */
-	pthread_cond_t cond;  /* CLOCK_MONOTONIC */
+	pthread_mutex_t lock;  /* pending list, closed, next_id */
+	pthread_cond_t cond;   /* CLOCK_MONOTONIC */
 	pthread_mutex_t wlock; /* one request written at a time */
 	struct pending *pending;
 	bool closed;
@@ -93,7 +93,8 @@ static void *reader_main(void *arg)
 				break;
 			}
 			json_error_t jerr;
-			json_t *v = json_loadb(buf + skip, len - skip, JSON_DISABLE_EOF_CHECK, &jerr);
+			json_t *v =
+				json_loadb(buf + skip, len - skip, JSON_DISABLE_EOF_CHECK, &jerr);
 			if (!v) {
 				/* an error at the very end means the value is not complete yet */
 				if ((size_t)jerr.position >= len - skip)

@@ -17,7 +17,7 @@ struct spdk_conn;
 
 /* SPDK's error answer: {"code", "message"}. */
 struct spdk_conn_error {
-	int code;          /* JSON-RPC code as SPDK sent it (often a negative errno) */
+	int code;	   /* JSON-RPC code as SPDK sent it (often a negative errno) */
 	char message[256]; /* SPDK's message */
 };
 

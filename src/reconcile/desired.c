@@ -40,7 +40,8 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 	v->qos.r_mbytes_per_sec = dm->volume.qos.r_mbps;
 	v->qos.w_mbytes_per_sec = dm->volume.qos.w_mbps;
 	v->has_snapshot_source = dm->volume.snapshot_source[0] != '\0';
-	/* The raid existed once the mapping got past ASSIGNED (it is created before INITIALISED). */
+	/* The raid existed once the mapping got past ASSIGNED (it is created before INITIALISED).
+	 */
 	v->raid_created = dm->mapping.state != STORE_MAPPING_ASSIGNED;
 	if (dm->n_replicas > MODEL_REPLICAS_MAX)
 		return -E2BIG;
@@ -49,9 +50,11 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 		struct replica *m = &v->replicas[v->n_replicas++];
 
 		m->pending = r->pending;
-		/* replicas come ordered by id: members take slots 0, 1; pending ones replace them */
+		/* replicas come ordered by id: members take slots 0, 1; pending ones replace them
+		 */
 		m->slot = r->pending ? pending++ : members++;
-		m->transport = r->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA : TRANSPORT_TCP;
+		m->transport =
+			r->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA : TRANSPORT_TCP;
 		util_strlcpy(m->addr, r->address, sizeof(m->addr));
 		m->port = r->port;
 		util_strlcpy(m->nqn, r->nqn, sizeof(m->nqn));

@@ -13,7 +13,7 @@ struct store_desired;
 struct daemon_config;
 
 struct desired_model {
-	struct desired d;          /* points into the arrays below */
+	struct desired d; /* points into the arrays below */
 	struct mapping *mappings;
 	struct volume *volumes;
 	struct local_device *devices;

@@ -19,7 +19,7 @@ struct ready {
 struct chain_run {
 	size_t stage_begin; /* first step of the current stage */
 	size_t stage_end;   /* one past its last step */
-	size_t pending;     /* steps of the stage not finished yet */
+	size_t pending;	    /* steps of the stage not finished yet */
 	bool failed;
 	bool finished;
 };
@@ -105,7 +105,8 @@ static void *worker(void *arg)
 			cr->failed = true;
 			c->failed_step = rd.step;
 			c->rc = rc;
-			util_strlcpy(c->error, errbuf[0] ? errbuf : strerror(-rc), sizeof(c->error));
+			util_strlcpy(c->error, errbuf[0] ? errbuf : strerror(-rc),
+				     sizeof(c->error));
 		}
 		if (--cr->pending == 0)
 			chain_enter_stage(r, rd.chain, cr->stage_end);

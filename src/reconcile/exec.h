@@ -22,25 +22,25 @@
 
 struct exec_step {
 	unsigned stage; /* non-decreasing within a chain; equal stages run concurrently */
-	void *arg;      /* handed to the step function */
+	void *arg;	/* handed to the step function */
 };
 
 /* Outcome of one chain after exec_run. */
 enum exec_chain_status {
-	EXEC_CHAIN_DONE = 0,        /* every step succeeded */
-	EXEC_CHAIN_FAILED = 1,      /* a step failed; failed_step and error say which and why */
+	EXEC_CHAIN_DONE = 0,	    /* every step succeeded */
+	EXEC_CHAIN_FAILED = 1,	    /* a step failed; failed_step and error say which and why */
 	EXEC_CHAIN_BACKED_OFF = 2,  /* not started: the object is still in its backoff window */
 	EXEC_CHAIN_INTERRUPTED = 3, /* stop was requested before the chain finished */
 };
 
 struct exec_chain {
-	const char *key;          /* the object it is about ("volume 42"); backoff key */
-	struct exec_step *steps;  /* borrowed */
+	const char *key;	 /* the object it is about ("volume 42"); backoff key */
+	struct exec_step *steps; /* borrowed */
 	size_t n_steps;
 	/* filled by exec_run */
 	enum exec_chain_status status;
 	size_t failed_step; /* index of the first failed step (EXEC_CHAIN_FAILED) */
-	int rc;             /* that step's negative errno */
+	int rc;		    /* that step's negative errno */
 	char error[EXEC_ERR_MAX];
 };
 

@@ -74,8 +74,10 @@ enum exec_answer exec_answer_classify(const char *method, int code, const char *
 		return EXEC_ANSWER_FAILED;
 	}
 	if (is(method, "bdev_set_qos_limit")) {
-		if (code == -32602 && message && strstr(message, "Resource temporarily unavailable"))
-			return EXEC_ANSWER_TRANSIENT; /* no I/O channel yet: SPDK races, try again */
+		if (code == -32602 && message &&
+		    strstr(message, "Resource temporarily unavailable"))
+			return EXEC_ANSWER_TRANSIENT; /* no I/O channel yet: SPDK races, try again
+						       */
 		if (code == -ENODEV)
 			return EXEC_ANSWER_TRANSIENT;
 		return EXEC_ANSWER_FAILED;

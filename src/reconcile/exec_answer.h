@@ -11,11 +11,11 @@
 
 /* Meaning of one error answer. */
 enum exec_answer {
-	EXEC_ANSWER_FAILED = 0,    /* a real failure: retry later with backoff */
-	EXEC_ANSWER_EXISTS = 1,    /* the object exists already: look, and check that it is ours */
-	EXEC_ANSWER_GONE = 2,      /* a delete found nothing to delete: success */
-	EXEC_ANSWER_CONFLICT = 3,  /* a different object holds the name or path: report, touch nothing */
-	EXEC_ANSWER_TRANSIENT = 4, /* busy or path down: retry later, nothing is wrong with the ask */
+	EXEC_ANSWER_FAILED = 0,	   /* a real failure: retry later with backoff */
+	EXEC_ANSWER_EXISTS = 1,	   /* the object exists already: look, and check that it is ours */
+	EXEC_ANSWER_GONE = 2,	   /* a delete found nothing to delete: success */
+	EXEC_ANSWER_CONFLICT = 3,  /* another object holds the name or path: report it */
+	EXEC_ANSWER_TRANSIENT = 4, /* busy or path down: retry later, the ask is fine */
 };
 
 /* Classify SPDK's error (code, message) for method. */

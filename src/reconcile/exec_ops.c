@@ -77,9 +77,9 @@ static void subject(const struct exec_op *op, char *buf, size_t len)
 }
 
 struct call_out {
-	int rc;                     /* 0, -EREMOTEIO (answer in err), or transport errno */
+	int rc; /* 0, -EREMOTEIO (answer in err), or transport errno */
 	struct spdk_conn_error err;
-	enum exec_answer answer;    /* when rc == -EREMOTEIO */
+	enum exec_answer answer; /* when rc == -EREMOTEIO */
 };
 
 static void call(struct exec_ctx *x, const char *method, json_t *params, json_t **result,
@@ -189,7 +189,8 @@ static int advance(struct exec_ctx *x, const struct exec_op *op, char *errbuf, s
 		return -EAGAIN;
 	}
 	if (r < 0) {
-		snprintf(errbuf, errlen, "mapping %lld: %s", (long long)op->mapping_id, err.message);
+		snprintf(errbuf, errlen, "mapping %lld: %s", (long long)op->mapping_id,
+			 err.message);
 		return r;
 	}
 	log_info("mapping %lld (volume %lld): %s -> %s", (long long)op->mapping_id,
@@ -274,7 +275,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 			json_array_append_new(bases, json_string(op->bases[i]));
 		method = "bdev_raid_create";
 		params = json_pack("{s:s, s:s, s:i, s:o, s:b}", "name", op->name, "raid_level",
-				   "raid1", "strip_size_kb", 0, "base_bdevs", bases, "superblock", 1);
+				   "raid1", "strip_size_kb", 0, "base_bdevs", bases, "superblock",
+				   1);
 		break;
 	}
 	case EXEC_OP_WAIT_BDEV:
@@ -294,8 +296,9 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		method = "bdev_set_qos_limit";
 		params = json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", op->name, "rw_ios_per_sec",
 				   (json_int_t)op->rw_iops, "rw_mbytes_per_sec",
-				   (json_int_t)op->rw_mbps, "r_mbytes_per_sec", (json_int_t)op->r_mbps,
-				   "w_mbytes_per_sec", (json_int_t)op->w_mbps);
+				   (json_int_t)op->rw_mbps, "r_mbytes_per_sec",
+				   (json_int_t)op->r_mbps, "w_mbytes_per_sec",
+				   (json_int_t)op->w_mbps);
 		break;
 	case EXEC_OP_CREATE_VHOST:
 		method = "vhost_create_blk_controller";
@@ -367,7 +370,6 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	case EXEC_ANSWER_FAILED:
 		break;
 	}
-	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, o.err.code,
-		 o.err.message);
+	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, o.err.code, o.err.message);
 	return -EIO;
 }

@@ -28,28 +28,28 @@ enum exec_op_kind {
 	EXEC_OP_ATTACH_PATH = 0,       /* bdev_nvme_attach_controller (one path) */
 	EXEC_OP_DETACH_CONTROLLER = 1, /* bdev_nvme_detach_controller (whole controller) */
 	EXEC_OP_CREATE_RAID = 2,       /* bdev_raid_create raid1, superblock */
-	EXEC_OP_WAIT_BDEV = 3,         /* bdev_get_bdevs name + timeout: wait for reassembly */
-	EXEC_OP_ADD_BASE = 4,          /* bdev_raid_add_base_bdev: SPDK rebuilds the member */
+	EXEC_OP_WAIT_BDEV = 3,	       /* bdev_get_bdevs name + timeout: wait for reassembly */
+	EXEC_OP_ADD_BASE = 4,	       /* bdev_raid_add_base_bdev: SPDK rebuilds the member */
 	EXEC_OP_DELETE_RAID = 5,       /* bdev_raid_delete */
-	EXEC_OP_SET_QOS = 6,           /* bdev_set_qos_limit */
+	EXEC_OP_SET_QOS = 6,	       /* bdev_set_qos_limit */
 	EXEC_OP_CREATE_VHOST = 7,      /* vhost_create_blk_controller */
 	EXEC_OP_DELETE_VHOST = 8,      /* vhost_delete_controller */
 	EXEC_OP_ADVANCE_MAPPING = 9,   /* store_mapping_advance (compare-and-set) */
 	EXEC_OP_DETACH_PATH = 10,      /* bdev_nvme_detach_controller with one path's trid */
 	EXEC_OP_REMOVE_BASE = 11,      /* bdev_raid_remove_base_bdev */
-	EXEC_OP_ADD_KEY = 12,          /* keyring_file_add_key (name, path) */
+	EXEC_OP_ADD_KEY = 12,	       /* keyring_file_add_key (name, path) */
 	EXEC_OP_REMOVE_KEY = 13,       /* keyring_file_remove_key */
 	EXEC_OP_REPLICA_SYNC = 14,     /* store_replica_set_in_sync */
 };
 
 struct exec_op {
 	enum exec_op_kind kind;
-	int64_t volume_id;  /* 0 when not about one volume (orphans) */
-	int64_t mapping_id; /* for ADVANCE_MAPPING and log lines; 0 = none */
+	int64_t volume_id;	  /* 0 when not about one volume (orphans) */
+	int64_t mapping_id;	  /* for ADVANCE_MAPPING and log lines; 0 = none */
 	char name[EXEC_NAME_MAX]; /* controller, raid or vhost controller name */
 	/* ATTACH_PATH */
 	char trtype[16], adrfam[8], traddr[64], trsvcid[16], subnqn[224], hostaddr[64];
-	bool multipath; /* fabrics only; never for local PCIe */
+	bool multipath;	     /* fabrics only; never for local PCIe */
 	char dhchap_key[64]; /* keyring name for DH-HMAC-CHAP; "" = none */
 	/* CREATE_RAID: bases; ADD_BASE: bases[0] into `name` */
 	char bases[2][EXEC_NAME_MAX];
@@ -72,11 +72,11 @@ struct exec_ctx {
 	struct spdk_conn *conn;
 	uint32_t timeout_ms;
 	const char *hostnqn;
-	const char *cpumask;   /* "" = SPDK's default */
+	const char *cpumask; /* "" = SPDK's default */
 	int32_t reconnect_delay_s, ctrlr_loss_s, fast_io_fail_s;
 	struct store *store;
 	pthread_mutex_t *store_lock; /* a store is used by one thread at a time */
-	atomic_uint mutations;       /* successful mutating SPDK calls (the config is stale) */
+	atomic_uint mutations;	     /* successful mutating SPDK calls (the config is stale) */
 	atomic_uint conflicts;
 };
 

@@ -17,9 +17,7 @@ static json_t *find_by(json_t *arr, const char *key, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (strcmp(str(v, key), name) == 0)
-			return v;
+	json_array_foreach(arr, i, v) if (strcmp(str(v, key), name) == 0) return v;
 	return NULL;
 }
 
@@ -34,7 +32,8 @@ int exec_verify_controller(json_t *controllers, const char *name, const char *su
 		snprintf(why, whylen, "controller %s is not there", name);
 		return -ENOENT;
 	}
-	json_array_foreach(json_object_get(ctrl, "ctrlrs"), i, path) {
+	json_array_foreach(json_object_get(ctrl, "ctrlrs"), i, path)
+	{
 		json_t *trid = json_object_get(path, "trid");
 		if (strcmp(str(trid, "subnqn"), subnqn) != 0) {
 			other = str(trid, "subnqn");
@@ -75,7 +74,8 @@ int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, 
 		return -EEXIST;
 	}
 	/* A slot whose member is missing (name null) still belongs to the raid: skip it. */
-	json_array_foreach(list, i, b) {
+	json_array_foreach(list, i, b)
+	{
 		const char *bn = json_string_value(json_object_get(b, "name"));
 		bool found = false;
 
@@ -84,8 +84,8 @@ int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, 
 		for (size_t k = 0; k < n_bases; k++)
 			found |= strcmp(bases[k], bn) == 0;
 		if (!found) {
-			snprintf(why, whylen, "raid %s exists with base %s, which is not ours", name,
-				 bn);
+			snprintf(why, whylen, "raid %s exists with base %s, which is not ours",
+				 name, bn);
 			return -EEXIST;
 		}
 	}
@@ -102,15 +102,13 @@ int exec_verify_raid_member(json_t *raids, const char *name, const char *base, c
 		snprintf(why, whylen, "raid %s is not there", name);
 		return -ENOENT;
 	}
-	json_array_foreach(json_object_get(raid, "base_bdevs_list"), i, b)
-		if (strcmp(str(b, "name"), base) == 0)
-			return 0;
+	json_array_foreach(json_object_get(raid, "base_bdevs_list"), i,
+			   b) if (strcmp(str(b, "name"), base) == 0) return 0;
 	snprintf(why, whylen, "raid %s does not list %s as a member", name, base);
 	return -EEXIST;
 }
 
-int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why,
-		      size_t whylen)
+int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why, size_t whylen)
 {
 	json_t *v = find_by(vhosts, "ctrlr", ctrlr);
 

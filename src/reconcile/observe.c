@@ -12,8 +12,10 @@ bool observe_any_resetting(json_t *controllers)
 	size_t i, j;
 	json_t *ctrl, *path;
 
-	json_array_foreach(controllers, i, ctrl) {
-		json_array_foreach(json_object_get(ctrl, "ctrlrs"), j, path) {
+	json_array_foreach(controllers, i, ctrl)
+	{
+		json_array_foreach(json_object_get(ctrl, "ctrlrs"), j, path)
+		{
 			const char *st = json_string_value(json_object_get(path, "state"));
 			if (st && strcmp(st, "resetting") == 0)
 				return true;
@@ -32,7 +34,8 @@ static int list(struct spdk_conn *c, uint32_t timeout_ms, const char *method, js
 	(*calls)++;
 	r = spdk_conn_call(c, method, params, timeout_ms, &res, &e);
 	if (r == -EREMOTEIO) {
-		snprintf(errbuf, errlen, "observe: %s: SPDK error %d: %s", method, e.code, e.message);
+		snprintf(errbuf, errlen, "observe: %s: SPDK error %d: %s", method, e.code,
+			 e.message);
 		return r;
 	}
 	if (r < 0) {
@@ -57,13 +60,15 @@ int observe_spdk(struct spdk_conn *c, uint32_t timeout_ms, struct observe_raw *o
 	rc = list(c, timeout_ms, "bdev_nvme_get_controllers", NULL, &r.controllers, &r.calls,
 		  errbuf, errlen);
 	if (rc == 0)
-		rc = list(c, timeout_ms, "bdev_raid_get_bdevs", json_pack("{s:s}", "category", "all"),
-			  &r.raids, &r.calls, errbuf, errlen);
+		rc = list(c, timeout_ms, "bdev_raid_get_bdevs",
+			  json_pack("{s:s}", "category", "all"), &r.raids, &r.calls, errbuf,
+			  errlen);
 	if (rc == 0)
 		rc = list(c, timeout_ms, "vhost_get_controllers", NULL, &r.vhosts, &r.calls, errbuf,
 			  errlen);
 	if (rc == 0)
-		rc = list(c, timeout_ms, "keyring_get_keys", NULL, &r.keys, &r.calls, errbuf, errlen);
+		rc = list(c, timeout_ms, "keyring_get_keys", NULL, &r.keys, &r.calls, errbuf,
+			  errlen);
 	if (rc == 0) {
 		r.bdevs_skipped = observe_any_resetting(r.controllers);
 		if (!r.bdevs_skipped)

@@ -5,9 +5,9 @@
 /*
  * Observe: read SPDK's live graph with a fixed set of list calls per pass, whatever the number
  * of volumes: bdev_nvme_get_controllers, bdev_raid_get_bdevs {"category":"all"},
- * vhost_get_controllers, keyring_get_keys, and bdev_get_bdevs unfiltered -- the last one only when no NVMe
- * controller is resetting (an unfiltered bdev_get_bdevs during a reset can crash SPDK), else it
- * is skipped and the plan defers what needs bdev geometry. No decisions are made here.
+ * vhost_get_controllers, keyring_get_keys, and bdev_get_bdevs unfiltered -- the last one only when
+ * no NVMe controller is resetting (an unfiltered bdev_get_bdevs during a reset can crash SPDK),
+ * else it is skipped and the plan defers what needs bdev geometry. No decisions are made here.
  */
 
 #include <jansson.h>
@@ -19,12 +19,12 @@ struct spdk_conn;
 /* The answers of one observation, as SPDK sent them. */
 struct observe_raw {
 	json_t *controllers; /* bdev_nvme_get_controllers */
-	json_t *raids;       /* bdev_raid_get_bdevs all */
-	json_t *vhosts;      /* vhost_get_controllers */
-	json_t *keys;        /* keyring_get_keys */
-	json_t *bdevs;       /* bdev_get_bdevs; NULL when skipped */
+	json_t *raids;	     /* bdev_raid_get_bdevs all */
+	json_t *vhosts;	     /* vhost_get_controllers */
+	json_t *keys;	     /* keyring_get_keys */
+	json_t *bdevs;	     /* bdev_get_bdevs; NULL when skipped */
 	bool bdevs_skipped;  /* a controller was resetting */
-	unsigned calls;      /* calls made */
+	unsigned calls;	     /* calls made */
 };
 
 /* true when some controller path of bdev_nvme_get_controllers' answer is resetting. */

@@ -58,8 +58,7 @@ static size_t count_nested(json_t *arr, const char *key)
 	size_t i, n = 0;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		n += json_array_size(json_object_get(v, key));
+	json_array_foreach(arr, i, v) n += json_array_size(json_object_get(v, key));
 	return n;
 }
 
@@ -67,7 +66,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		      size_t n_first_seen, int64_t now_s, struct observed_model *out)
 {
 	struct observed_model m = {0};
-	size_t nc = json_array_size(raw->controllers), np = count_nested(raw->controllers, "ctrlrs");
+	size_t nc = json_array_size(raw->controllers),
+	       np = count_nested(raw->controllers, "ctrlrs");
 	size_t nb = json_array_size(raw->bdevs), nr = json_array_size(raw->raids);
 	size_t nbase = count_nested(raw->raids, "base_bdevs_list");
 	size_t nv = json_array_size(raw->vhosts), nk = json_array_size(raw->keys);
@@ -87,13 +87,16 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		observed_model_free(&m);
 		return -ENOMEM;
 	}
-	json_array_foreach(raw->controllers, i, v) {
+	json_array_foreach(raw->controllers, i, v)
+	{
 		struct obs_controller *c = &m.ctrlrs[i];
 		util_strlcpy(c->name, jstr(v, "name"), sizeof(c->name));
 		c->paths = &m.paths[kp];
-		json_array_foreach(json_object_get(v, "ctrlrs"), j, p) {
+		json_array_foreach(json_object_get(v, "ctrlrs"), j, p)
+		{
 			struct obs_path *op = &m.paths[kp++];
-			json_t *trid = json_object_get(p, "trid"), *host = json_object_get(p, "host");
+			json_t *trid = json_object_get(p, "trid"),
+			       *host = json_object_get(p, "host");
 			op->transport = transport(jstr(trid, "trtype"));
 			util_strlcpy(op->traddr, jstr(trid, "traddr"), sizeof(op->traddr));
 			util_strlcpy(op->trsvcid, jstr(trid, "trsvcid"), sizeof(op->trsvcid));
@@ -104,7 +107,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 			c->n_paths++;
 		}
 	}
-	json_array_foreach(raw->bdevs, i, v) {
+	json_array_foreach(raw->bdevs, i, v)
+	{
 		struct obs_bdev *b = &m.bdevs[i];
 		util_strlcpy(b->name, jstr(v, "name"), sizeof(b->name));
 		util_strlcpy(b->uuid, jstr(v, "uuid"), sizeof(b->uuid));
@@ -114,7 +118,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		b->claimed = json_is_true(json_object_get(v, "claimed"));
 		qos_from(json_object_get(v, "assigned_rate_limits"), &b->qos);
 	}
-	json_array_foreach(raw->raids, i, v) {
+	json_array_foreach(raw->raids, i, v)
+	{
 		struct obs_raid *r = &m.raids[i];
 		json_t *proc = json_object_get(v, "process");
 		util_strlcpy(r->name, jstr(v, "name"), sizeof(r->name));
@@ -130,7 +135,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 				(unsigned)juint(json_object_get(proc, "progress"), "percent");
 		}
 		r->bases = &m.bases[kb];
-		json_array_foreach(json_object_get(v, "base_bdevs_list"), j, p) {
+		json_array_foreach(json_object_get(v, "base_bdevs_list"), j, p)
+		{
 			struct obs_raid_base *b = &m.bases[kb++];
 			const char *name = json_string_value(json_object_get(p, "name"));
 			b->has_name = name != NULL;
@@ -142,7 +148,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 			r->n_bases++;
 		}
 	}
-	json_array_foreach(raw->vhosts, i, v) {
+	json_array_foreach(raw->vhosts, i, v)
+	{
 		struct obs_vhost *vh = &m.vhosts[i];
 		json_t *blk = json_object_get(json_object_get(v, "backend_specific"), "block");
 		const char *bdev = json_string_value(json_object_get(blk, "bdev"));
@@ -151,7 +158,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		util_strlcpy(vh->bdev, bdev ? bdev : "", sizeof(vh->bdev));
 		vh->sessions = (unsigned)json_array_size(json_object_get(v, "sessions"));
 	}
-	json_array_foreach(raw->keys, i, v) {
+	json_array_foreach(raw->keys, i, v)
+	{
 		util_strlcpy(m.keys[i].name, jstr(v, "name"), sizeof(m.keys[i].name));
 		util_strlcpy(m.keys[i].path, jstr(v, "path"), sizeof(m.keys[i].path));
 		m.keys[i].removed = json_is_true(json_object_get(v, "removed"));

@@ -114,16 +114,19 @@ static void test_desired_adapter(void **state)
 
 static void test_observed_decoder(void **state)
 {
-	struct observe_raw o = raw(
-		"[{\"name\":\"c1\",\"ctrlrs\":[{\"state\":\"resetting\",\"trid\":{\"trtype\":\"TCP\","
-		"\"traddr\":\"127.0.0.1\",\"trsvcid\":\"4420\",\"subnqn\":\"nqn.x\"}},"
-		"{\"state\":\"reconnect_is_delayed\",\"trid\":{\"trtype\":\"RDMA\"}}]}]",
-		"[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
-		"\"num_base_bdevs_operational\":1,\"process\":{\"type\":\"rebuild\",\"target\":"
-		"\"b\",\"progress\":{\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
-		"\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":false}]}]",
-		"[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},\"sessions\":[]}]",
-		NULL);
+	struct observe_raw o =
+		raw("[{\"name\":\"c1\",\"ctrlrs\":[{\"state\":\"resetting\",\"trid\":{\"trtype\":"
+		    "\"TCP\","
+		    "\"traddr\":\"127.0.0.1\",\"trsvcid\":\"4420\",\"subnqn\":\"nqn.x\"}},"
+		    "{\"state\":\"reconnect_is_delayed\",\"trid\":{\"trtype\":\"RDMA\"}}]}]",
+		    "[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
+		    "\"num_base_bdevs_operational\":1,\"process\":{\"type\":\"rebuild\",\"target\":"
+		    "\"b\",\"progress\":{\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
+		    "\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":"
+		    "false}]}]",
+		    "[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},"
+		    "\"sessions\":[]}]",
+		    NULL);
 	struct observed_model om;
 
 	assert_int_equal(observed_from_raw(&o, NULL, 0, 5, &om), 0);
@@ -219,7 +222,8 @@ int main(void)
 		cmocka_unit_test_setup(test_desired_adapter, setup),
 		cmocka_unit_test_setup(test_observed_decoder, setup),
 		cmocka_unit_test_setup(test_new_mapping_attaches_both_paths_together, setup),
-		cmocka_unit_test_setup(test_every_mapping_has_a_chain_and_conflicts_become_notes, setup),
+		cmocka_unit_test_setup(test_every_mapping_has_a_chain_and_conflicts_become_notes,
+				       setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

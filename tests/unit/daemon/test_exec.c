@@ -20,8 +20,8 @@ struct trace {
 	int order[64];
 	int n;
 	int in_flight, max_in_flight;
-	int fail_id;    /* step id that fails, -1 none */
-	int wait_for;   /* step id 0 waits until this id has run (-1 none) */
+	int fail_id;  /* step id that fails, -1 none */
+	int wait_for; /* step id 0 waits until this id has run (-1 none) */
 };
 
 static int step_fn(void *ctx, const struct exec_chain *chain, const struct exec_step *step,
@@ -73,7 +73,10 @@ static int pos(struct trace *t, int id)
 	return -1;
 }
 
-#define STEP(stage, id) {(stage), (void *)(intptr_t)(id)}
+#define STEP(stage, id)                                                                            \
+	{                                                                                          \
+		(stage), (void *)(intptr_t)(id)                                                    \
+	}
 
 /* Steps of one chain run in order; a blocked chain does not hold up another. */
 static void test_order_and_independence(void **state)

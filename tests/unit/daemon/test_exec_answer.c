@@ -16,7 +16,8 @@ static const struct {
 	enum exec_answer want;
 } rows[] = {
 	{"bdev_nvme_attach_controller", -114,
-	 "A controller named nvme0 already exists with the specified network path", EXEC_ANSWER_EXISTS},
+	 "A controller named nvme0 already exists with the specified network path",
+	 EXEC_ANSWER_EXISTS},
 	{"bdev_nvme_attach_controller", -22,
 	 "A controller named nvme0 already exists, but uses a different subnqn "
 	 "(nqn.2016-06.io.spdk:vol0)",
@@ -27,7 +28,8 @@ static const struct {
 	{"bdev_nvme_attach_controller", -19, "No such device", EXEC_ANSWER_FAILED},
 	{"bdev_nvme_detach_controller", -19, "No such device", EXEC_ANSWER_GONE},
 	{"bdev_nvme_detach_controller", -6, "No such device or address", EXEC_ANSWER_GONE},
-	{"bdev_raid_create", -17, "Failed to create RAID bdev raid_1: File exists", EXEC_ANSWER_EXISTS},
+	{"bdev_raid_create", -17, "Failed to create RAID bdev raid_1: File exists",
+	 EXEC_ANSWER_EXISTS},
 	{"bdev_raid_create", -1, "Failed to create RAID bdev raid_x: Operation not permitted",
 	 EXEC_ANSWER_CONFLICT},
 	{"bdev_raid_create", -22, "Failed to create RAID bdev raid_y: Invalid argument",
@@ -52,8 +54,8 @@ static const struct {
 static void test_recorded_answers(void **state)
 {
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		enum exec_answer got = exec_answer_classify(rows[i].method, rows[i].code,
-							    rows[i].message);
+		enum exec_answer got =
+			exec_answer_classify(rows[i].method, rows[i].code, rows[i].message);
 		if (got != rows[i].want)
 			fail_msg("%s %d '%s': got %s, want %s", rows[i].method, rows[i].code,
 				 rows[i].message, exec_answer_name(got),

@@ -31,19 +31,19 @@ static void test_controller(void **state)
 	json_t *c = json_loads(controllers_json, 0, NULL);
 	char why[256];
 
-	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol0",
-						"127.0.0.1", "4422", why, sizeof(why)),
+	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol0", "127.0.0.1",
+						"4422", why, sizeof(why)),
 			 0);
-	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol9",
-						"127.0.0.1", "4420", why, sizeof(why)),
+	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol9", "127.0.0.1",
+						"4420", why, sizeof(why)),
 			 -EEXIST);
 	assert_non_null(strstr(why, "nqn.2016-06.io.spdk:vol0"));
-	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol0",
-						"127.0.0.1", "4999", why, sizeof(why)),
+	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol0", "127.0.0.1",
+						"4999", why, sizeof(why)),
 			 -EEXIST);
-	assert_int_equal(exec_verify_controller(c, "nvme5", "x", "127.0.0.1", "1", why,
-						sizeof(why)),
-			 -ENOENT);
+	assert_int_equal(
+		exec_verify_controller(c, "nvme5", "x", "127.0.0.1", "1", why, sizeof(why)),
+		-ENOENT);
 	json_decref(c);
 }
 
@@ -64,8 +64,10 @@ static void test_raid(void **state)
 	assert_non_null(strstr(why, "raid0"));
 	assert_int_equal(exec_verify_raid(r, "raid_3", other, 2, why, sizeof(why)), -ENOENT);
 	assert_int_equal(exec_verify_raid_member(r, "raid_1", "nvme0n1", why, sizeof(why)), 0);
-	assert_int_equal(exec_verify_raid_member(r, "raid_1", "nvme1n1", why, sizeof(why)), -EEXIST);
-	assert_int_equal(exec_verify_raid_member(r, "raid_9", "nvme1n1", why, sizeof(why)), -ENOENT);
+	assert_int_equal(exec_verify_raid_member(r, "raid_1", "nvme1n1", why, sizeof(why)),
+			 -EEXIST);
+	assert_int_equal(exec_verify_raid_member(r, "raid_9", "nvme1n1", why, sizeof(why)),
+			 -ENOENT);
 	json_decref(r);
 }
 
