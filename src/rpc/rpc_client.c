@@ -608,7 +608,7 @@ out_cond:
 static int params_parse(const char *text, json_t **out, char *why, size_t why_size)
 {
 	json_error_t jerr;
-	json_t *v = json_loads(text, 0, &jerr);
+	json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
 
 	if (!v) {
 		snprintf(why, why_size, "params are not valid JSON: %s (line %d, column %d)",
