@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rpc_frame_push(&f, data + off, n) < 0)
 			break;
 		off += n;
-		while ((r = rpc_frame_next(&f, n < chunk || off == size, &v, why, sizeof(why))) ==
+		while ((r = rpc_frame_next(&f, off == size || (off / chunk) % 3 == 0, &v, why,
+					    sizeof(why))) ==
 		       1) {
 			struct rpc_error err;
 			json_t *res = NULL;

@@ -23,6 +23,8 @@
 
 /* How often a missing or refusing socket is retried while SPDK (re)starts. */
 #define CONNECT_RETRY_MS 50
+/* A pause in the answer stream this long makes the reader look for a complete answer. */
+#define IDLE_MS 2
 
 struct rpc_pending {
 	uint64_t id;
@@ -193,6 +195,14 @@ static void conn_deliver(struct rpc_conn *conn, json_t *answer)
 	}
 }
 
+/* Nothing more to read for IDLE_MS: the sender paused, maybe at the end of an answer. */
+static bool socket_idle(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, IDLE_MS) == 0;
+}
+
 static void *conn_reader(void *arg)
 {
 	struct rpc_conn *conn = arg;
@@ -225,9 +235,12 @@ static void *conn_reader(void *arg)
 			snprintf(why, sizeof(why), "out of memory buffering an answer");
 			break;
 		}
-		while ((r = rpc_frame_next(&frame, (size_t)n < sizeof(buf), &v, why, sizeof(why))) ==
-		       1)
+		while ((r = rpc_frame_next(&frame, false, &v, why, sizeof(why))) == 1)
 			conn_deliver(conn, v);
+		if (r == 0 && rpc_frame_partial(&frame) && socket_idle(conn->fd)) {
+			while ((r = rpc_frame_next(&frame, true, &v, why, sizeof(why))) == 1)
+				conn_deliver(conn, v);
+		}
 		if (r < 0) {
 			status = r;
 			break;

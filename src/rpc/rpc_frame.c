@@ -18,6 +18,9 @@
  */
 #define FRAME_TAIL_SLACK 12
 
+/* Below this size a re-parse is cheap enough to do whenever the socket goes idle. */
+#define FRAME_SMALL (256u * 1024)
+
 void rpc_frame_init(struct rpc_frame *f, size_t max)
 {
 	memset(f, 0, sizeof(*f));
@@ -73,7 +76,35 @@ bool rpc_frame_partial(const struct rpc_frame *f)
 	return frame_skip_ws(f) < f->len;
 }
 
-int rpc_frame_next(struct rpc_frame *f, bool force, json_t **out, char *why, size_t why_size)
+/* Last non-blank byte is '}': the buffered tail may end a complete answer. */
+static bool frame_ends_object(const struct rpc_frame *f)
+{
+	size_t i = f->len;
+
+	while (i > 0 && (f->buf[i - 1] == ' ' || f->buf[i - 1] == '\t' || f->buf[i - 1] == '\n' ||
+			 f->buf[i - 1] == '\r'))
+		i--;
+	return i > 0 && f->buf[i - 1] == '}';
+}
+
+/*
+ * Whether to run the parser now. Re-parsing a growing partial answer on every read would be
+ * quadratic in its size (a 64 MiB saved config arrives in ~1,000 reads), so a partial answer is
+ * re-parsed only after it doubled, or when the socket went idle with a buffer that
+ * may hold a complete answer.
+ */
+static bool frame_should_try(const struct rpc_frame *f, bool idle)
+{
+	if (f->tried_len == 0 || f->len > f->max)
+		return true;
+	if (f->len == f->tried_len)
+		return false;
+	if (f->len - f->tried_len >= f->tried_len)
+		return true;
+	return idle && (f->len <= FRAME_SMALL || frame_ends_object(f));
+}
+
+int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size_t why_size)
 {
 	json_error_t jerr;
 	size_t start, avail;
@@ -89,12 +120,9 @@ int rpc_frame_next(struct rpc_frame *f, bool force, json_t **out, char *why, siz
 			 (unsigned char)f->buf[0]);
 		return -EBADMSG;
 	}
+	if (!frame_should_try(f, idle))
+		return 0;
 	avail = f->len;
-	/* Re-parsing a growing partial value on every read would be quadratic in its size. */
-	if (f->tried_len && avail == f->tried_len)
-		return 0;
-	if (f->tried_len && !force && avail <= f->max && avail - f->tried_len < f->tried_len / 4)
-		return 0;
 
 	v = json_loadb(f->buf, avail, JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!v) {

@@ -31,11 +31,11 @@ int rpc_frame_push(struct rpc_frame *f, const void *data, size_t n);
  * Returns 1 and *out (a new reference), 0 when more bytes are needed, -EBADMSG when the stream
  * is not JSON (or a value is not an object), -EMSGSIZE when a value exceeds the cap. After an
  * error the stream cannot be resynchronised; the caller drops the connection. why gets a reason.
- * force = parse even if little arrived since the last attempt (the socket has been drained);
- * otherwise attempts are spaced out so that a large answer arriving in many reads costs
- * linear, not quadratic, time.
+ * A partial answer is re-parsed only after it doubled (so a large answer arriving in
+ * many reads costs linear, not quadratic, time) or when idle is true: nothing more arrived for a
+ * moment, so what is buffered may be all there is.
  */
-int rpc_frame_next(struct rpc_frame *f, bool force, json_t **out, char *why, size_t why_size);
+int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size_t why_size);
 
 /* True when part of a value is buffered (a close now means the peer stopped mid-answer). */
 bool rpc_frame_partial(const struct rpc_frame *f);

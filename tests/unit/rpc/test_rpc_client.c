@@ -320,7 +320,7 @@ static enum fake_next h_big(struct fake *f, int fd, json_t *req, void *arg)
 	memset(s, 'a', (size_t)size);
 	s[size] = '\0';
 	t = fake_answer_text(json_object_get(req, "id"), json_string(s));
-	fake_send_split(fd, t, 1000, 0);
+	fake_send_split(fd, t, size > 100000 ? 65536 : 1000, 0);
 	free(t);
 	free(s);
 	return FAKE_CONTINUE;
@@ -339,6 +339,16 @@ static void test_answer_size_cap(void **state)
 	assert_int_equal(rpc_call_raw(c, "big", "{\"size\":100000}", 2000, &res, &err), -EMSGSIZE);
 	assert_non_null(strstr(err.message, "4096"));
 	assert_int_equal(rpc_call_raw(c, "big", "{\"size\":10}", 2000, &res, &err), 0);
+	free(res);
+	rpc_client_close(c);
+
+	/*
+	 * A 32 MB answer (a large saved config) under the default cap, arriving in many reads:
+	 * framing must stay linear, or this takes minutes instead of well under a second.
+	 */
+	c = open_client(f, 20000, 0);
+	assert_int_equal(rpc_call_raw(c, "big", "{\"size\":32000000}", 20000, &res, &err), 0);
+	assert_int_equal(strlen(res), 32000002);
 	free(res);
 	rpc_client_close(c);
 	fake_stop(f, false);
