@@ -72,8 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		off += n;
 		while ((r = rpc_frame_next(&f, off == size || (off / chunk) % 3 == 0, &v, why,
-					    sizeof(why))) ==
-		       1) {
+					   sizeof(why))) == 1) {
 			struct rpc_error err;
 			json_t *res = NULL;
 

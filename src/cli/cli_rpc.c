@@ -12,30 +12,31 @@
 
 static void rpc_usage(FILE *f)
 {
-	fprintf(f, "usage: diskengine rpc [-s SOCKET] [-t TIMEOUT_S] METHOD [JSON-PARAMS]\n"
-		   "\n"
-		   "Send one JSON-RPC call to SPDK and print its result as indented JSON.\n"
-		   "  -s, --socket SOCKET   SPDK's RPC socket (default: $SPDK_RPC_SOCK, else %s)\n"
-		   "  -t, --timeout SECS    how long to wait for the answer (default 60)\n"
-		   "  -h, --help            show this help\n"
-		   "JSON-PARAMS is a JSON object or array, e.g. '{\"name\":\"nvme0\"}'.\n"
-		   "Exit codes: 0 ok, 1 SPDK answered with an error or the call failed, 2 usage,\n"
-		   "5 the socket could not be reached.\n",
-		   RPC_DEFAULT_SOCKET);
+	fprintf(f,
+		"usage: diskengine rpc [-s SOCKET] [-t TIMEOUT_S] METHOD [JSON-PARAMS]\n"
+		"\n"
+		"Send one JSON-RPC call to SPDK and print its result as indented JSON.\n"
+		"  -s, --socket SOCKET   SPDK's RPC socket (default: $SPDK_RPC_SOCK, else %s)\n"
+		"  -t, --timeout SECS    how long to wait for the answer (default 60)\n"
+		"  -h, --help            show this help\n"
+		"JSON-PARAMS is a JSON object or array, e.g. '{\"name\":\"nvme0\"}'.\n"
+		"Exit codes: 0 ok, 1 SPDK answered with an error or the call failed, 2 usage,\n"
+		"5 the socket could not be reached.\n",
+		RPC_DEFAULT_SOCKET);
 }
 
 int cli_rpc_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"socket", required_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *sock = getenv("SPDK_RPC_SOCK");
-	struct rpc_client_opts opts = { 0 };
+	struct rpc_client_opts opts = {0};
 	struct rpc_client *client = NULL;
-	struct rpc_error err = { 0 };
+	struct rpc_error err = {0};
 	uint64_t timeout_s = 60;
 	char *result = NULL, *pretty;
 	const char *method, *params = NULL;
@@ -52,8 +53,9 @@ int cli_rpc_main(int argc, char **argv)
 			break;
 		case 't':
 			if (util_parse_u64(optarg, 86400, &timeout_s) < 0 || timeout_s == 0) {
-				fprintf(stderr, "diskengine rpc: invalid timeout '%s': expected "
-						"whole seconds between 1 and 86400\n",
+				fprintf(stderr,
+					"diskengine rpc: invalid timeout '%s': expected "
+					"whole seconds between 1 and 86400\n",
 					optarg);
 				return CLI_EXIT_USAGE;
 			}
@@ -75,8 +77,9 @@ int cli_rpc_main(int argc, char **argv)
 	if (optind < argc)
 		params = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "diskengine rpc: unexpected argument '%s' (params must be one JSON "
-				"argument; quote it)\n",
+		fprintf(stderr,
+			"diskengine rpc: unexpected argument '%s' (params must be one JSON "
+			"argument; quote it)\n",
 			argv[optind]);
 		return CLI_EXIT_USAGE;
 	}

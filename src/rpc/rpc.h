@@ -26,15 +26,15 @@ struct rpc_client;
  * timeout, malformed answer).
  */
 struct rpc_error {
-	int err;           /* negative errno */
-	int code;          /* SPDK's original JSON-RPC error code, 0 if the failure was local */
+	int err;	   /* negative errno */
+	int code;	   /* SPDK's original JSON-RPC error code, 0 if the failure was local */
 	char method[64];   /* the method that was called */
 	char message[256]; /* SPDK's message, or a description of the local failure */
 };
 
 struct rpc_client_opts {
-	size_t max_answer;      /* largest accepted answer in bytes; 0 = RPC_DEFAULT_MAX_ANSWER */
-	int timeout_ms;         /* timeout of the typed calls (spdk.h); 0 = RPC_DEFAULT_TIMEOUT_MS */
+	size_t max_answer; /* largest accepted answer in bytes; 0 = RPC_DEFAULT_MAX_ANSWER */
+	int timeout_ms;	   /* timeout of the typed calls (spdk.h); 0 = RPC_DEFAULT_TIMEOUT_MS */
 	int connect_timeout_ms; /* how long rpc_client_open keeps trying; 0 = timeout_ms */
 };
 

@@ -31,16 +31,16 @@ struct rpc_pending {
 	struct rpc_conn *conn;
 	pthread_cond_t cond;
 	bool done;
-	int status;     /* 0 or negative errno when the connection failed */
+	int status;	/* 0 or negative errno when the connection failed */
 	json_t *answer; /* the whole answer object when status == 0 */
-	char why[160];  /* reason when status != 0 */
+	char why[160];	/* reason when status != 0 */
 	struct rpc_pending *next;
 };
 
 struct rpc_conn {
 	int fd;
-	int refs;      /* client + reader + callers writing; under client->lock */
-	bool dead;     /* the reader stopped; no new calls on this connection */
+	int refs;  /* client + reader + callers writing; under client->lock */
+	bool dead; /* the reader stopped; no new calls on this connection */
 	pthread_t reader;
 	pthread_mutex_t write_lock;
 	struct rpc_client *client;
@@ -52,7 +52,7 @@ struct rpc_client {
 	int timeout_ms;
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* connecting finished */
-	struct rpc_conn *conn;  /* current connection or NULL */
+	struct rpc_conn *conn;	/* current connection or NULL */
 	bool connecting;
 	uint64_t next_id;
 	uint64_t generation;
@@ -198,7 +198,7 @@ static void conn_deliver(struct rpc_conn *conn, json_t *answer)
 /* Nothing more to read for IDLE_MS: the sender paused, maybe at the end of an answer. */
 static bool socket_idle(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	return poll(&p, 1, IDLE_MS) == 0;
 }
@@ -260,7 +260,7 @@ static void *conn_reader(void *arg)
 
 static int connect_once(const char *path, int *fd_out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	int fd, r;
 
@@ -384,7 +384,8 @@ static int client_ensure_locked(struct rpc_client *c, bool force, uint64_t deadl
 		conn = conn_start(c, fd);
 		if (!conn) {
 			close(fd);
-			r = rpc_error_set(err, -ENOMEM, "connect", "cannot start the reader thread");
+			r = rpc_error_set(err, -ENOMEM, "connect",
+					  "cannot start the reader thread");
 		}
 	}
 	pthread_mutex_lock(&c->lock);
@@ -475,7 +476,7 @@ static int send_all(int fd, const char *data, size_t len, uint64_t deadline)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			uint64_t now = util_now_ms();
 
 			if (now >= deadline)
@@ -539,7 +540,7 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 		  json_t **result, struct rpc_error *err)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
-	struct rpc_pending p = { 0 };
+	struct rpc_pending p = {0};
 	struct rpc_conn *conn;
 	struct timespec ts;
 	json_t *req;

@@ -58,8 +58,8 @@ static size_t frame_skip_ws(const struct rpc_frame *f)
 {
 	size_t i = 0;
 
-	while (i < f->len && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\n' ||
-			      f->buf[i] == '\r'))
+	while (i < f->len &&
+	       (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\n' || f->buf[i] == '\r'))
 		i++;
 	return i;
 }
@@ -130,12 +130,13 @@ int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size
 			   (size_t)jerr.position + FRAME_TAIL_SLACK >= avail;
 
 		if (!cut) {
-			snprintf(why, why_size, "answer is not valid JSON: %s at byte %d", jerr.text,
-				 jerr.position);
+			snprintf(why, why_size, "answer is not valid JSON: %s at byte %d",
+				 jerr.text, jerr.position);
 			return -EBADMSG;
 		}
 		if (avail > f->max) {
-			snprintf(why, why_size, "answer larger than the limit of %zu bytes", f->max);
+			snprintf(why, why_size, "answer larger than the limit of %zu bytes",
+				 f->max);
 			return -EMSGSIZE;
 		}
 		f->tried_len = avail;

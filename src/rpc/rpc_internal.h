@@ -13,10 +13,10 @@
 /* ---- framing (rpc_frame.c): a byte stream of concatenated JSON values ---- */
 
 struct rpc_frame {
-	char *buf;        /* bytes received and not yet consumed */
-	size_t len;       /* bytes in buf */
-	size_t cap;       /* allocated size of buf */
-	size_t max;       /* cap on one value's size */
+	char *buf;	  /* bytes received and not yet consumed */
+	size_t len;	  /* bytes in buf */
+	size_t cap;	  /* allocated size of buf */
+	size_t max;	  /* cap on one value's size */
 	size_t tried_len; /* len at the last parse attempt that needed more bytes */
 };
 

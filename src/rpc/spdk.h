@@ -93,8 +93,11 @@ struct rpc_nvme_options {
 	int8_t disable_auto_failback, generate_uuids, io_path_stat;
 };
 #define RPC_NVME_OPTIONS_INIT                                                                      \
-	{ NULL, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET,       \
-	  RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET }
+	{                                                                                          \
+		NULL, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, \
+			RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET,             \
+			RPC_TRI_UNSET                                                              \
+	}
 int rpc_bdev_nvme_set_options(struct rpc_client *c, const struct rpc_nvme_options *o,
 			      struct rpc_error *err);
 
@@ -106,7 +109,10 @@ struct rpc_bdev_options {
 	int64_t iobuf_small_cache_size, iobuf_large_cache_size;
 	int8_t bdev_auto_examine;
 };
-#define RPC_BDEV_OPTIONS_INIT { RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET }
+#define RPC_BDEV_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET                          \
+	}
 int rpc_bdev_set_options(struct rpc_client *c, const struct rpc_bdev_options *o,
 			 struct rpc_error *err);
 
@@ -117,8 +123,10 @@ struct rpc_sock_options {
 	int8_t enable_zerocopy_send_client, enable_ktls;
 };
 #define RPC_SOCK_OPTIONS_INIT                                                                      \
-	{ NULL, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET,              \
-	  RPC_TRI_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET }
+	{                                                                                          \
+		NULL, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_UNSET, RPC_TRI_UNSET,        \
+			RPC_TRI_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET, RPC_TRI_UNSET                 \
+	}
 int rpc_sock_impl_set_options(struct rpc_client *c, const struct rpc_sock_options *o,
 			      struct rpc_error *err);
 
@@ -127,13 +135,15 @@ int rpc_sock_impl_set_options(struct rpc_client *c, const struct rpc_sock_option
 struct rpc_nvme_attach {
 	const char *name, *trtype, *traddr; /* required */
 	const char *adrfam, *trsvcid, *subnqn, *hostnqn, *hostaddr, *hostsvcid;
-	const char *multipath; /* "disable", "failover", "multipath" */
+	const char *multipath;				 /* "disable", "failover", "multipath" */
 	const char *psk, *dhchap_key, *dhchap_ctrlr_key; /* keyring key names */
 	int64_t reconnect_delay_sec, ctrlr_loss_timeout_sec, fast_io_fail_timeout_sec;
 };
 #define RPC_NVME_ATTACH_INIT                                                                       \
-	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                              \
-	  NULL, NULL, NULL, RPC_UNSET, RPC_UNSET, RPC_UNSET }
+	{                                                                                          \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,      \
+			RPC_UNSET, RPC_UNSET, RPC_UNSET                                            \
+	}
 /* Attach a controller or add a path to it; *bdevs = the namespace bdevs (["nvme0n1"]). */
 int rpc_bdev_nvme_attach_controller(struct rpc_client *c, const struct rpc_nvme_attach *a,
 				    struct rpc_strv *bdevs, struct rpc_error *err);
@@ -178,8 +188,8 @@ struct rpc_io_path_list {
 	size_t n;
 };
 /* Paths of bdevs with an open I/O channel only (SPDK lists nothing else); name NULL = all. */
-int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name,
-			       struct rpc_io_path_list *out, struct rpc_error *err);
+int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name, struct rpc_io_path_list *out,
+			       struct rpc_error *err);
 void rpc_io_path_list_free(struct rpc_io_path_list *l);
 
 int rpc_bdev_nvme_reset_controller(struct rpc_client *c, const char *name, struct rpc_error *err);

@@ -56,7 +56,7 @@ static int decode_bdev(json_t *e, struct rpc_bdev *b, struct rpc_error *err)
 
 int rpc_decode_bdevs(json_t *res, struct rpc_bdev_list *out, struct rpc_error *err)
 {
-	struct rpc_bdev_list l = { 0 };
+	struct rpc_bdev_list l = {0};
 	int r;
 
 	r = rpc_dec_expect(res, JSON_ARRAY, "result", "bdev_get_bdevs", err);
@@ -147,7 +147,7 @@ static int decode_iostat_bdev(json_t *e, struct rpc_iostat_bdev *b, struct rpc_e
 int rpc_decode_iostat(json_t *res, struct rpc_iostat *out, struct rpc_error *err)
 {
 	static const char *const m = "bdev_get_iostat";
-	struct rpc_iostat s = { 0 };
+	struct rpc_iostat s = {0};
 	json_t *bdevs = json_object_get(res, "bdevs");
 	int r;
 
@@ -189,8 +189,8 @@ int rpc_bdev_get_iostat(struct rpc_client *c, const char *name, struct rpc_iosta
 	return r;
 }
 
-int rpc_bdev_set_qos_limit(struct rpc_client *c, const char *name,
-			   const struct rpc_qos_limits *q, struct rpc_error *err)
+int rpc_bdev_set_qos_limit(struct rpc_client *c, const char *name, const struct rpc_qos_limits *q,
+			   struct rpc_error *err)
 {
 	json_t *p;
 	int r;

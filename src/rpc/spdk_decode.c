@@ -71,8 +71,9 @@ static json_t *field(json_t *obj, const char *key, bool required, const char *me
 static int wrong(const char *key, json_t *v, const char *want, const char *method,
 		 struct rpc_error *err)
 {
-	return rpc_error_set(err, -EBADMSG, method, "malformed answer: field '%s' is %s, expected %s",
-			     key, json_type_name(v), want);
+	return rpc_error_set(err, -EBADMSG, method,
+			     "malformed answer: field '%s' is %s, expected %s", key,
+			     json_type_name(v), want);
 }
 
 int rpc_dec_str(json_t *obj, const char *key, bool required, char **out, const char *method,
@@ -150,7 +151,7 @@ void rpc_strv_free(struct rpc_strv *s)
 int rpc_dec_strv(json_t *arr, const char *what, struct rpc_strv *out, const char *method,
 		 struct rpc_error *err)
 {
-	struct rpc_strv s = { 0 };
+	struct rpc_strv s = {0};
 	size_t i;
 	int r;
 

@@ -14,7 +14,7 @@ static const char *const preinit_methods[] = {
 int rpc_decode_version(json_t *res, struct rpc_version *out, struct rpc_error *err)
 {
 	static const char *const m = "spdk_get_version";
-	struct rpc_version v = { 0 };
+	struct rpc_version v = {0};
 	json_t *f;
 	int r;
 
@@ -65,8 +65,7 @@ int rpc_spdk_get_version(struct rpc_client *c, struct rpc_version *out, struct r
 	return r;
 }
 
-int rpc_get_methods(struct rpc_client *c, bool current, struct rpc_strv *out,
-		    struct rpc_error *err)
+int rpc_get_methods(struct rpc_client *c, bool current, struct rpc_strv *out, struct rpc_error *err)
 {
 	json_t *p = current ? json_pack("{s:b}", "current", 1) : NULL;
 	json_t *res = NULL;
@@ -107,7 +106,7 @@ void rpc_subsystem_list_free(struct rpc_subsystem_list *l)
 int rpc_decode_subsystems(json_t *res, struct rpc_subsystem_list *out, struct rpc_error *err)
 {
 	static const char *const m = "framework_get_subsystems";
-	struct rpc_subsystem_list l = { 0 };
+	struct rpc_subsystem_list l = {0};
 	size_t i;
 	int r;
 
@@ -142,8 +141,7 @@ int rpc_framework_get_subsystems(struct rpc_client *c, struct rpc_subsystem_list
 	json_t *res = NULL;
 	int r;
 
-	r = rpc_call_json(c, "framework_get_subsystems", NULL, rpc_client_timeout_ms(c), &res,
-			  err);
+	r = rpc_call_json(c, "framework_get_subsystems", NULL, rpc_client_timeout_ms(c), &res, err);
 	if (r < 0)
 		return r;
 	r = rpc_decode_subsystems(res, out, err);
@@ -247,8 +245,7 @@ static int preinit_calls(const char *doc_json, json_t **out, struct rpc_error *e
 	subs = json_object_get(doc, "subsystems");
 	if (!json_is_array(subs)) {
 		json_decref(doc);
-		return rpc_error_set(err, -EINVAL, m,
-				     "saved config has no \"subsystems\" array");
+		return rpc_error_set(err, -EINVAL, m, "saved config has no \"subsystems\" array");
 	}
 	calls = json_array();
 	for (i = 0; i < json_array_size(subs); i++) {
@@ -272,7 +269,8 @@ static int preinit_calls(const char *doc_json, json_t **out, struct rpc_error *e
 				json_decref(doc);
 				return rpc_error_set(err, -EINVAL, m,
 						     "saved config: subsystems[%zu].config[%zu] "
-						     "has no method", i, j);
+						     "has no method",
+						     i, j);
 			}
 			if (rpc_config_method_is_preinit(json_string_value(meth)))
 				json_array_append(calls, call);

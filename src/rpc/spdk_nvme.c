@@ -134,11 +134,10 @@ static int decode_ctrlr_path(json_t *e, struct rpc_nvme_ctrlr_path *p, struct rp
 	return r;
 }
 
-int rpc_decode_nvme_controllers(json_t *res, struct rpc_nvme_ctrlr_list *out,
-				struct rpc_error *err)
+int rpc_decode_nvme_controllers(json_t *res, struct rpc_nvme_ctrlr_list *out, struct rpc_error *err)
 {
 	static const char *const m = "bdev_nvme_get_controllers";
-	struct rpc_nvme_ctrlr_list l = { 0 };
+	struct rpc_nvme_ctrlr_list l = {0};
 	int r;
 
 	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
@@ -248,7 +247,7 @@ static int decode_io_path(json_t *e, const char *thread, struct rpc_io_path *p,
 int rpc_decode_io_paths(json_t *res, struct rpc_io_path_list *out, struct rpc_error *err)
 {
 	static const char *const m = "bdev_nvme_get_io_paths";
-	struct rpc_io_path_list l = { 0 };
+	struct rpc_io_path_list l = {0};
 	json_t *groups = json_object_get(res, "poll_groups");
 	size_t total = 0, i;
 	int r;
@@ -264,8 +263,9 @@ int rpc_decode_io_paths(json_t *res, struct rpc_io_path_list *out, struct rpc_er
 
 		r = rpc_dec_expect(g, JSON_OBJECT, "poll_groups entry", m, err);
 		if (r == 0 && !json_is_string(json_object_get(g, "thread")))
-			r = rpc_error_set(err, -EBADMSG, m,
-					  "malformed answer: field 'thread' missing or not a string");
+			r = rpc_error_set(
+				err, -EBADMSG, m,
+				"malformed answer: field 'thread' missing or not a string");
 		if (r == 0)
 			r = rpc_dec_expect(paths, JSON_ARRAY, "field 'io_paths'", m, err);
 		if (r < 0)
@@ -291,8 +291,8 @@ int rpc_decode_io_paths(json_t *res, struct rpc_io_path_list *out, struct rpc_er
 	return 0;
 }
 
-int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name,
-			       struct rpc_io_path_list *out, struct rpc_error *err)
+int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name, struct rpc_io_path_list *out,
+			       struct rpc_error *err)
 {
 	json_t *p = name ? json_pack("{s:s}", "name", name) : NULL;
 	json_t *res = NULL;

@@ -65,7 +65,8 @@ int rpc_sock_impl_set_options(struct rpc_client *c, const struct rpc_sock_option
 	int r;
 
 	if (!o->impl_name)
-		return rpc_error_set(err, -EINVAL, "sock_impl_set_options", "impl_name is required");
+		return rpc_error_set(err, -EINVAL, "sock_impl_set_options",
+				     "impl_name is required");
 	p = json_object();
 	rpc_par_str(p, "impl_name", o->impl_name);
 	rpc_par_int(p, "recv_buf_size", o->recv_buf_size);

@@ -166,7 +166,7 @@ static int decode_raid(json_t *e, struct rpc_raid *rd, struct rpc_error *err)
 
 int rpc_decode_raid_bdevs(json_t *res, struct rpc_raid_list *out, struct rpc_error *err)
 {
-	struct rpc_raid_list l = { 0 };
+	struct rpc_raid_list l = {0};
 	int r;
 
 	r = rpc_dec_expect(res, JSON_ARRAY, "result", M, err);

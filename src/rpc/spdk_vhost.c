@@ -75,7 +75,7 @@ static int decode_vhost(json_t *e, struct rpc_vhost_ctrlr *v, struct rpc_error *
 int rpc_decode_vhost_controllers(json_t *res, struct rpc_vhost_list *out, struct rpc_error *err)
 {
 	static const char *const m = "vhost_get_controllers";
-	struct rpc_vhost_list l = { 0 };
+	struct rpc_vhost_list l = {0};
 	int r;
 
 	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);

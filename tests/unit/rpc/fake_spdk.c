@@ -31,7 +31,8 @@ static void die(const char *what)
 
 static bool wait_readable(struct fake *f, int fd)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = f->stop_pipe[0], .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+			      {.fd = f->stop_pipe[0], .events = POLLIN}};
 
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
@@ -106,7 +107,7 @@ static void *fake_thread(void *arg)
 struct fake *fake_start_at(const char *path, fake_handler h, void *arg)
 {
 	struct fake *f = calloc(1, sizeof(*f));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	if (!f)
 		die("calloc");

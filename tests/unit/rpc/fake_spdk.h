@@ -15,7 +15,7 @@ struct fake;
 /* What the server does after a handler ran. */
 enum fake_next {
 	FAKE_CONTINUE = 0, /* read the next request */
-	FAKE_CLOSE,        /* close this connection and accept the next */
+	FAKE_CLOSE,	   /* close this connection and accept the next */
 };
 
 /* Called for each request (borrowed) on the server thread; writes answers with fake_send*. */

@@ -22,8 +22,9 @@ static enum fake_next h_cli(struct fake *f, int fd, json_t *req, void *arg)
 
 	if (strcmp(m, "bdev_nvme_get_controllers") == 0) {
 		char *t;
-		json_t *a = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id, "error",
-				      "code", 22, "message", "Controller nope does not exist");
+		json_t *a =
+			json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id, "error",
+				  "code", 22, "message", "Controller nope does not exist");
 
 		t = json_dumps(a, JSON_COMPACT);
 		fake_send(fd, t);
@@ -33,8 +34,8 @@ static enum fake_next h_cli(struct fake *f, int fd, json_t *req, void *arg)
 	}
 	if (strcmp(m, "never") == 0)
 		return FAKE_CONTINUE;
-	fake_answer(fd, id, json_pack("{s:s, s:O}", "method", m, "params",
-				      params ? params : json_null()));
+	fake_answer(fd, id,
+		    json_pack("{s:s, s:O}", "method", m, "params", params ? params : json_null()));
 	return FAKE_CONTINUE;
 }
 

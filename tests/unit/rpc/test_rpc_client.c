@@ -38,7 +38,7 @@ static enum fake_next h_echo(struct fake *f, int fd, json_t *req, void *arg)
 
 static struct rpc_client *open_client(struct fake *f, int timeout_ms, size_t max_answer)
 {
-	struct rpc_client_opts o = { .timeout_ms = timeout_ms, .max_answer = max_answer };
+	struct rpc_client_opts o = {.timeout_ms = timeout_ms, .max_answer = max_answer};
 	struct rpc_client *c = NULL;
 	struct rpc_error err;
 
@@ -54,7 +54,8 @@ static void test_echo_and_params(void **state)
 	struct rpc_error err;
 	char *res = NULL;
 
-	assert_int_equal(rpc_call_raw(c, "bdev_get_bdevs", "{\"name\":\"x\"}", 2000, &res, &err), 0);
+	assert_int_equal(rpc_call_raw(c, "bdev_get_bdevs", "{\"name\":\"x\"}", 2000, &res, &err),
+			 0);
 	assert_string_equal(res, "{\"method\":\"bdev_get_bdevs\",\"params\":{\"name\":\"x\"}}");
 	free(res);
 	assert_int_equal(rpc_call_raw(c, "spdk_get_version", NULL, 2000, &res, &err), 0);
@@ -157,14 +158,14 @@ static void *caller_thread(void *arg)
 static void test_concurrent_reverse_order(void **state)
 {
 	enum { N = 32 };
-	struct batch b = { .n = N };
+	struct batch b = {.n = N};
 	struct fake *f = fake_start(h_reverse_batch, &b);
 	struct rpc_client *c = open_client(f, 5000, 0);
 	struct caller k[N];
 	pthread_t t[N];
 
 	for (int i = 0; i < N; i++) {
-		k[i] = (struct caller){ .c = c, .n = i };
+		k[i] = (struct caller){.c = c, .n = i};
 		assert_int_equal(pthread_create(&t[i], NULL, caller_thread, &k[i]), 0);
 	}
 	for (int i = 0; i < N; i++) {
@@ -283,7 +284,8 @@ static enum fake_next h_garbage(struct fake *f, int fd, json_t *req, void *arg)
 		return FAKE_CONTINUE;
 	}
 	if (strcmp(method_of(req), "garbage2") == 0) {
-		fake_send(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1,2,,3]} more text follows here");
+		fake_send(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1,2,,3]} more text "
+			      "follows here");
 		return FAKE_CONTINUE;
 	}
 	return h_echo(f, fd, req, arg);
@@ -313,7 +315,8 @@ static void test_not_json_resets(void **state)
 /* "big" answers with a string of params.size bytes. */
 static enum fake_next h_big(struct fake *f, int fd, json_t *req, void *arg)
 {
-	json_int_t size = json_integer_value(json_object_get(json_object_get(req, "params"), "size"));
+	json_int_t size =
+		json_integer_value(json_object_get(json_object_get(req, "params"), "size"));
 	char *s = malloc((size_t)size + 1);
 	char *t;
 
@@ -409,8 +412,8 @@ static void test_spdk_error_objects(void **state)
 static void test_connect_errors(void **state)
 {
 	char dir[] = "/tmp/de-rpc-conn.XXXXXX", path[300];
-	struct rpc_client_opts o = { .timeout_ms = 1000, .connect_timeout_ms = 150 };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct rpc_client_opts o = {.timeout_ms = 1000, .connect_timeout_ms = 150};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct rpc_client *c = NULL;
 	struct rpc_error err;
 	int fd;
@@ -449,7 +452,7 @@ static void test_connect_errors(void **state)
 static void test_connect_eacces(void **state)
 {
 	struct fake *f = fake_start(h_echo, NULL);
-	struct rpc_client_opts o = { .timeout_ms = 1000, .connect_timeout_ms = 150 };
+	struct rpc_client_opts o = {.timeout_ms = 1000, .connect_timeout_ms = 150};
 	pid_t pid;
 	int status;
 
@@ -531,7 +534,7 @@ static void test_inflight_fail_on_close(void **state)
 	pthread_t t[N];
 
 	for (int i = 0; i < N; i++) {
-		k[i] = (struct caller){ .c = c, .n = i };
+		k[i] = (struct caller){.c = c, .n = i};
 		assert_int_equal(pthread_create(&t[i], NULL, caller_thread, &k[i]), 0);
 	}
 	for (int i = 0; i < N; i++) {

@@ -25,13 +25,13 @@
  */
 static const struct {
 	const char *method;
-	const char *param;      /* a parameter we send that the schema lacks or types differently */
+	const char *param;	/* a parameter we send that the schema lacks or types differently */
 	const char *schema_has; /* the schema's (wrong) name for it, exempt from "required" */
 } errata[] = {
 	/* SPDK's decoder takes dev_name (vhost.jsonl); the schema calls it bdev_name. */
-	{ "vhost_create_blk_controller", "dev_name", "bdev_name" },
+	{"vhost_create_blk_controller", "dev_name", "bdev_name"},
 	/* The schema types base_bdevs as a string; SPDK takes an array of names (raid.jsonl). */
-	{ "bdev_raid_create", "base_bdevs", NULL },
+	{"bdev_raid_create", "base_bdevs", NULL},
 };
 
 /* Every method a typed call can send; the test fails if one was not exercised. */
@@ -71,8 +71,8 @@ static json_t *captured; /* array of {method, params} */
 
 static void capture(const char *method, const json_t *params, void *arg)
 {
-	json_array_append_new(captured,
-			      json_pack("{s:s, s:O?}", "method", method, "params", (json_t *)params));
+	json_array_append_new(
+		captured, json_pack("{s:s, s:O?}", "method", method, "params", (json_t *)params));
 }
 
 /* Answers of the right shape (empty lists) so that each typed call completes. */
@@ -101,12 +101,12 @@ static enum fake_next h_shapes(struct fake *f, int fd, json_t *req, void *arg)
 
 static void send_everything(struct rpc_client *c)
 {
-	static const char *const bases[] = { "nvme0n1", "nvme1n1" };
+	static const char *const bases[] = {"nvme0n1", "nvme1n1"};
 	struct rpc_nvme_options no = {
 		"none", 1, 1, 10000, 3, 3, 4, 10, 1, 0, 5000, 0, 0, 1,
 	};
-	struct rpc_bdev_options bo = { 65535, 256, 128, 16, 1 };
-	struct rpc_sock_options so = { "posix", 4096, 4096, 0, 0, 0, 1, 0, 1, 0, 0 };
+	struct rpc_bdev_options bo = {65535, 256, 128, 16, 1};
+	struct rpc_sock_options so = {"posix", 4096, 4096, 0, 0, 0, 1, 0, 1, 0, 0};
 	struct rpc_nvme_attach a = {
 		.name = "nvme0",
 		.trtype = "tcp",
@@ -125,11 +125,12 @@ static void send_everything(struct rpc_client *c)
 		.ctrlr_loss_timeout_sec = 10,
 		.fast_io_fail_timeout_sec = 0,
 	};
-	struct rpc_nvme_path_sel sel = { "tcp", "127.0.0.1", "ipv4", "4420",
-					 "nqn.2016-06.io.spdk:vol0", "127.0.0.1", "5000" };
-	struct rpc_raid_create rc = { "raid_1", "raid1", bases, 2, 0, 1,
-				      "11111111-2222-3333-4444-555555555555" };
-	struct rpc_qos_limits q = { 20000, 100, 50, 50 };
+	struct rpc_nvme_path_sel sel = {
+		"tcp",	     "127.0.0.1", "ipv4", "4420", "nqn.2016-06.io.spdk:vol0",
+		"127.0.0.1", "5000"};
+	struct rpc_raid_create rc = {
+		"raid_1", "raid1", bases, 2, 0, 1, "11111111-2222-3333-4444-555555555555"};
+	struct rpc_qos_limits q = {20000, 100, 50, 50};
 	struct rpc_version v;
 	struct rpc_strv sv;
 	struct rpc_subsystem_list sl;
@@ -241,11 +242,13 @@ static int check_request(json_t *schema, const char *method, json_t *params)
 		return 1;
 	}
 	sp = json_object_get(m, "params");
-	json_object_foreach(params, key, val) {
+	json_object_foreach(params, key, val)
+	{
 		json_t *def = NULL;
 
 		for (size_t i = 0; i < json_array_size(sp); i++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(sp, i), "name")),
+			if (strcmp(json_string_value(
+					   json_object_get(json_array_get(sp, i), "name")),
 				   key) == 0)
 				def = json_array_get(sp, i);
 		if (is_erratum(method, key, false))
@@ -277,7 +280,7 @@ static int check_request(json_t *schema, const char *method, json_t *params)
 static void test_requests_match_schema(void **state)
 {
 	const char *conf = getenv("CONFORMANCE_DIR");
-	struct rpc_client_opts o = { .timeout_ms = 3000 };
+	struct rpc_client_opts o = {.timeout_ms = 3000};
 	struct rpc_client *c = NULL;
 	struct rpc_error err;
 	char path[512];
@@ -310,8 +313,8 @@ static void test_requests_match_schema(void **state)
 		bool seen = false;
 
 		for (size_t i = 0; i < json_array_size(captured); i++)
-			seen |= strcmp(json_string_value(json_object_get(json_array_get(captured, i),
-									 "method")),
+			seen |= strcmp(json_string_value(json_object_get(
+					       json_array_get(captured, i), "method")),
 				       typed_methods[t]) == 0;
 		if (!seen) {
 			fprintf(stderr, "%s: no typed call sent it\n", typed_methods[t]);

@@ -36,15 +36,15 @@ static const struct {
 	const char *method;
 	const char *file;
 } answers[] = {
-	{ "spdk_get_version", "version.json" },
-	{ "rpc_get_methods", "rpc_get_methods.json" },
-	{ "bdev_nvme_get_controllers", "nvme_get_controllers.json" },
-	{ "bdev_nvme_get_io_paths", "nvme_get_io_paths.json" },
-	{ "bdev_raid_get_bdevs", "raid_get_bdevs_rebuild.json" },
-	{ "bdev_get_bdevs", "bdev_get_bdevs.json" },
-	{ "bdev_get_iostat", "bdev_get_iostat.json" },
-	{ "vhost_get_controllers", "vhost_get_controllers.json" },
-	{ "bdev_nvme_attach_controller", "nvme_attach.json" },
+	{"spdk_get_version", "version.json"},
+	{"rpc_get_methods", "rpc_get_methods.json"},
+	{"bdev_nvme_get_controllers", "nvme_get_controllers.json"},
+	{"bdev_nvme_get_io_paths", "nvme_get_io_paths.json"},
+	{"bdev_raid_get_bdevs", "raid_get_bdevs_rebuild.json"},
+	{"bdev_get_bdevs", "bdev_get_bdevs.json"},
+	{"bdev_get_iostat", "bdev_get_iostat.json"},
+	{"vhost_get_controllers", "vhost_get_controllers.json"},
+	{"bdev_nvme_attach_controller", "nvme_attach.json"},
 };
 
 struct seen {
@@ -71,20 +71,22 @@ static enum fake_next h_recorded(struct fake *f, int fd, json_t *req, void *arg)
 		json_t *l = json_array();
 
 		for (size_t i = 0; i < json_array_size(subs); i++)
-			json_array_append_new(l, json_pack("{s:O, s:[]}", "subsystem",
-						json_object_get(json_array_get(subs, i), "subsystem"),
-						"depends_on"));
+			json_array_append_new(
+				l, json_pack("{s:O, s:[]}", "subsystem",
+					     json_object_get(json_array_get(subs, i), "subsystem"),
+					     "depends_on"));
 		fake_answer(fd, id, l);
 		return FAKE_CONTINUE;
 	}
 	if (strcmp(m, "framework_get_config") == 0) {
-		const char *name = json_string_value(
-			json_object_get(json_object_get(req, "params"), "name"));
+		const char *name =
+			json_string_value(json_object_get(json_object_get(req, "params"), "name"));
 
 		for (size_t i = 0; i < json_array_size(subs); i++) {
 			json_t *s1 = json_array_get(subs, i);
 
-			if (strcmp(json_string_value(json_object_get(s1, "subsystem")), name) == 0) {
+			if (strcmp(json_string_value(json_object_get(s1, "subsystem")), name) ==
+			    0) {
 				fake_answer(fd, id, json_incref(json_object_get(s1, "config")));
 				return FAKE_CONTINUE;
 			}
@@ -103,7 +105,7 @@ struct env {
 static int env_setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct rpc_client_opts o = { .timeout_ms = 3000 };
+	struct rpc_client_opts o = {.timeout_ms = 3000};
 	struct rpc_error err;
 
 	e->f = fake_start(h_recorded, &e->seen);
@@ -336,10 +338,11 @@ static void test_preinit_calls(void **state)
 	assert_non_null(strstr(err.message, "not JSON"));
 	assert_int_equal(rpc_config_preinit_calls("{\"x\":1}", &calls, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "subsystems"));
-	assert_int_equal(rpc_config_preinit_calls(
-				 "{\"subsystems\":[{\"subsystem\":\"a\",\"config\":[{\"params\":{}}]}]}",
-				 &calls, &err),
-			 -EINVAL);
+	assert_int_equal(
+		rpc_config_preinit_calls(
+			"{\"subsystems\":[{\"subsystem\":\"a\",\"config\":[{\"params\":{}}]}]}",
+			&calls, &err),
+		-EINVAL);
 	assert_non_null(strstr(err.message, "subsystems[0].config[0] has no method"));
 	assert_true(rpc_config_method_is_preinit("bdev_nvme_set_options"));
 	assert_false(rpc_config_method_is_preinit("bdev_nvme_attach_controller"));
@@ -351,7 +354,7 @@ typedef int (*decode_fn)(json_t *res, struct rpc_error *err);
 static void expect_bad(decode_fn fn, const char *text, const char *method, const char *field)
 {
 	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-	struct rpc_error err = { 0 };
+	struct rpc_error err = {0};
 
 	assert_non_null(v);
 	assert_int_equal(fn(v, &err), -EBADMSG);
@@ -442,11 +445,13 @@ static void test_malformed_answers(void **state)
 	expect_bad(dec_bdevs, "{}", "bdev_get_bdevs", "result");
 	snprintf(buf, sizeof(buf),
 		 "[{\"name\":\"a\",\"aliases\":[],\"block_size\":512,\"num_blocks\":\"8\","
-		 "\"claimed\":false,%s}]", qos);
+		 "\"claimed\":false,%s}]",
+		 qos);
 	expect_bad(dec_bdevs, buf, "bdev_get_bdevs", "num_blocks");
 	snprintf(buf, sizeof(buf),
 		 "[{\"name\":\"a\",\"aliases\":[3],\"block_size\":512,\"num_blocks\":8,"
-		 "\"claimed\":false,%s}]", qos);
+		 "\"claimed\":false,%s}]",
+		 qos);
 	expect_bad(dec_bdevs, buf, "bdev_get_bdevs", "aliases");
 	expect_bad(dec_bdevs,
 		   "[{\"name\":\"a\",\"aliases\":[],\"block_size\":512,\"num_blocks\":8,"
@@ -465,7 +470,8 @@ static void test_malformed_answers(void **state)
 		   "\"superblock\":false,\"num_base_bdevs\":2,\"num_base_bdevs_discovered\":2,"
 		   "\"num_base_bdevs_operational\":2,\"base_bdevs_list\":[{\"name\":7}]}]",
 		   "bdev_raid_get_bdevs", "'name'");
-	expect_bad(dec_ctrlrs, "[{\"name\":\"n\",\"ctrlrs\":[{\"state\":\"enabled\",\"cntlid\":1}]}]",
+	expect_bad(dec_ctrlrs,
+		   "[{\"name\":\"n\",\"ctrlrs\":[{\"state\":\"enabled\",\"cntlid\":1}]}]",
 		   "bdev_nvme_get_controllers", "trid");
 	expect_bad(dec_ctrlrs, "[{\"name\":\"n\"}]", "bdev_nvme_get_controllers", "ctrlrs");
 	expect_bad(dec_vhost,
