@@ -536,10 +536,14 @@ int rpc_answer_take(json_t *answer, const char *method, json_t **result, struct 
 	return 0;
 }
 
-int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int timeout_ms,
-		  json_t **result, struct rpc_error *err)
+/*
+ * One attempt. *unsent = the connection was found closed while writing: SPDK cannot have seen
+ * this request (it only acts on complete requests, and none of ours got through before the
+ * close), so the caller may retry it on a new connection.
+ */
+static int call_once(struct rpc_client *c, const char *method, json_t *params, uint64_t deadline,
+		     int timeout_ms, json_t **result, struct rpc_error *err, bool *unsent)
 {
-	uint64_t deadline = deadline_of(timeout_ms);
 	struct rpc_pending p = {0};
 	struct rpc_conn *conn;
 	struct timespec ts;
@@ -547,8 +551,6 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 	char *text;
 	int r;
 
-	if (capture_fn)
-		capture_fn(method, params, capture_arg);
 	cond_init_monotonic(&p.cond);
 	pthread_mutex_lock(&c->lock);
 	r = client_ensure_locked(c, false, deadline, err);
@@ -583,6 +585,7 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 	if (r < 0) {
 		/* A partly written request leaves the stream unusable for everyone. */
 		shutdown(conn->fd, SHUT_RDWR);
+		*unsent = r == -EPIPE || r == -ECONNRESET;
 		r = rpc_error_set(err, r == -ETIMEDOUT ? r : -EPIPE, method,
 				  "cannot send the request: %s", strerror(-r));
 		goto out_unlink;
@@ -609,6 +612,8 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 
 out_unlink:
 	pthread_mutex_lock(&c->lock);
+	/* The next call must not pick this connection before its reader notices the close. */
+	conn->dead = true;
 	pending_unlink_locked(c, &p);
 	conn_unref_locked(conn, 1);
 	pthread_mutex_unlock(&c->lock);
@@ -616,6 +621,26 @@ out_unlink:
 		json_decref(p.answer);
 out_cond:
 	pthread_cond_destroy(&p.cond);
+	return r;
+}
+
+int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int timeout_ms,
+		  json_t **result, struct rpc_error *err)
+{
+	uint64_t deadline = deadline_of(timeout_ms);
+	bool unsent = false;
+	int r;
+
+	if (capture_fn)
+		capture_fn(method, params, capture_arg);
+	r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);
+	/* SPDK closed the socket before the request went out (it restarted): send it again. */
+	if (r < 0 && unsent && util_now_ms() < deadline) {
+		log_debug("rpc: %s: connection closed before the request was sent; retrying",
+			  method);
+		unsent = false;
+		r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);
+	}
 	return r;
 }
 

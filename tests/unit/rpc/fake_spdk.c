@@ -20,6 +20,7 @@ struct fake {
 	fake_handler handler;
 	void *arg;
 	int requests;
+	int tick_ms; /* > 0: call the handler with req NULL after this long without a request */
 	pthread_mutex_t lock;
 };
 
@@ -29,19 +30,26 @@ static void die(const char *what)
 	abort();
 }
 
-static bool wait_readable(struct fake *f, int fd)
+/* Wait for fd; with tick, call the handler with req NULL whenever fd stays quiet for tick_ms. */
+static bool wait_readable(struct fake *f, int fd, bool tick)
 {
 	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
 			      {.fd = f->stop_pipe[0], .events = POLLIN}};
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
+		int n = poll(p, 2, tick && f->tick_ms > 0 ? f->tick_ms : -1);
+
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
 		}
 		if (p[1].revents)
 			return false;
+		if (n == 0) {
+			f->handler(f, fd, NULL, f->arg);
+			continue;
+		}
 		return true;
 	}
 }
@@ -55,7 +63,7 @@ static void serve_conn(struct fake *f, int fd)
 		ssize_t n;
 		size_t off = 0;
 
-		if (!wait_readable(f, fd))
+		if (!wait_readable(f, fd, true))
 			return;
 		n = recv(fd, buf + len, sizeof(buf) - len, 0);
 		if (n <= 0)
@@ -94,7 +102,7 @@ static void *fake_thread(void *arg)
 	for (;;) {
 		int fd;
 
-		if (!wait_readable(f, f->lfd))
+		if (!wait_readable(f, f->lfd, false))
 			return NULL;
 		fd = accept(f->lfd, NULL, NULL);
 		if (fd < 0)
@@ -104,7 +112,7 @@ static void *fake_thread(void *arg)
 	}
 }
 
-struct fake *fake_start_at(const char *path, fake_handler h, void *arg)
+static struct fake *fake_create(const char *path, fake_handler h, void *arg, int tick_ms)
 {
 	struct fake *f = calloc(1, sizeof(*f));
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -114,6 +122,7 @@ struct fake *fake_start_at(const char *path, fake_handler h, void *arg)
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->handler = h;
 	f->arg = arg;
+	f->tick_ms = tick_ms;
 	pthread_mutex_init(&f->lock, NULL);
 	if (pipe(f->stop_pipe) < 0)
 		die("pipe");
@@ -133,7 +142,12 @@ struct fake *fake_start_at(const char *path, fake_handler h, void *arg)
 	return f;
 }
 
-struct fake *fake_start(fake_handler h, void *arg)
+struct fake *fake_start_at(const char *path, fake_handler h, void *arg)
+{
+	return fake_create(path, h, arg, 0);
+}
+
+struct fake *fake_start_ticking(fake_handler h, void *arg, int tick_ms)
 {
 	char dir[] = "/tmp/de-rpc-test.XXXXXX";
 	char path[300];
@@ -142,9 +156,14 @@ struct fake *fake_start(fake_handler h, void *arg)
 	if (!mkdtemp(dir))
 		die("mkdtemp");
 	snprintf(path, sizeof(path), "%s/spdk.sock", dir);
-	f = fake_start_at(path, h, arg);
+	f = fake_create(path, h, arg, tick_ms);
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	return f;
+}
+
+struct fake *fake_start(fake_handler h, void *arg)
+{
+	return fake_start_ticking(h, arg, 0);
 }
 
 void fake_stop(struct fake *f, bool keep_dir)

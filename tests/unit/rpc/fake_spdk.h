@@ -23,6 +23,11 @@ typedef enum fake_next (*fake_handler)(struct fake *f, int fd, json_t *req, void
 
 /* Start a server in a new temp dir (path = fake_path()). Aborts the test on failure. */
 struct fake *fake_start(fake_handler h, void *arg);
+/*
+ * As fake_start, and while a connection is open but quiet for tick_ms, call the handler with
+ * req NULL (to send answers it held back).
+ */
+struct fake *fake_start_ticking(fake_handler h, void *arg, int tick_ms);
 /* Start a server on the socket path of an earlier one (a "restarted SPDK"). */
 struct fake *fake_start_at(const char *path, fake_handler h, void *arg);
 /* Stop and remove the socket; keep_dir leaves the directory for a restart. */

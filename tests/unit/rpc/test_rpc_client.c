@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -545,6 +546,146 @@ static void test_inflight_fail_on_close(void **state)
 	fake_stop(f, false);
 }
 
+/*
+ * Stress: several threads share one connection; the server answers some at once, holds some
+ * back and answers them in reverse order (several per write), never answers some, and answers
+ * some after their caller gave up. Every caller must get exactly its own answer or -ETIMEDOUT.
+ */
+enum { STRESS_THREADS = 8, STRESS_CALLS = 150 };
+
+struct held {
+	json_t *id;
+	json_t *params;
+	uint64_t due_ms;
+};
+
+struct stress {
+	struct held h[STRESS_THREADS * STRESS_CALLS];
+	int n;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void stress_flush(struct stress *s, int fd, bool tick)
+{
+	uint64_t now = now_ms();
+	char *all = NULL;
+	size_t len = 0;
+	int due = 0;
+
+	for (int i = 0; i < s->n; i++)
+		due += s->h[i].due_ms <= now;
+	if (due == 0 || (!tick && due < 3))
+		return;
+	for (int i = s->n - 1; i >= 0; i--) {
+		char *t;
+		size_t tl;
+
+		if (s->h[i].due_ms > now)
+			continue;
+		t = fake_answer_text(s->h[i].id, s->h[i].params);
+		tl = strlen(t);
+		all = realloc(all, len + tl + 1);
+		memcpy(all + len, t, tl + 1);
+		len += tl;
+		free(t);
+		json_decref(s->h[i].id);
+		s->h[i] = s->h[--s->n];
+	}
+	fake_send(fd, all);
+	free(all);
+}
+
+static enum fake_next h_stress(struct fake *f, int fd, json_t *req, void *arg)
+{
+	struct stress *s = arg;
+	json_t *params, *id;
+	int mode;
+
+	if (!req) {
+		stress_flush(s, fd, true);
+		return FAKE_CONTINUE;
+	}
+	params = json_object_get(req, "params");
+	id = json_object_get(req, "id");
+	mode = (int)json_integer_value(json_object_get(params, "mode"));
+	if (mode == 0) {
+		fake_answer(fd, id, json_incref(params));
+	} else if (mode == 1 || mode == 3) {
+		s->h[s->n++] = (struct held){json_incref(id), json_incref(params),
+					     now_ms() + (mode == 3 ? 80 : 0)};
+	}
+	stress_flush(s, fd, false);
+	return FAKE_CONTINUE;
+}
+
+struct stress_caller {
+	struct rpc_client *c;
+	int t;
+	int ok, timed_out, wrong;
+};
+
+static void *stress_thread(void *arg)
+{
+	struct stress_caller *k = arg;
+
+	for (int i = 0; i < STRESS_CALLS; i++) {
+		int sel = (k->t * 7 + i * 13) % 10;
+		int mode = sel < 6 ? 0 : sel < 8 ? 1 : sel == 8 ? 2 : 3;
+		char params[128], *res = NULL;
+		struct rpc_error err;
+		int r;
+
+		snprintf(params, sizeof(params), "{\"t\":%d,\"i\":%d,\"mode\":%d}", k->t, i, mode);
+		r = rpc_call_raw(k->c, "stress", params, mode >= 2 ? 30 : 5000, &res, &err);
+		if (mode >= 2) {
+			k->timed_out += r == -ETIMEDOUT;
+			k->wrong += r != -ETIMEDOUT;
+		} else if (r == 0 && strcmp(res, params) == 0) {
+			k->ok++;
+		} else {
+			k->wrong++;
+		}
+		free(res);
+	}
+	return NULL;
+}
+
+static void test_stress_mixed(void **state)
+{
+	static struct stress s;
+	struct fake *f = fake_start_ticking(h_stress, &s, 5);
+	struct rpc_client *c = open_client(f, 5000, 0);
+	struct stress_caller k[STRESS_THREADS];
+	pthread_t t[STRESS_THREADS];
+	int ok = 0, timed_out = 0, wrong = 0;
+
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		k[i] = (struct stress_caller){.c = c, .t = i};
+		assert_int_equal(pthread_create(&t[i], NULL, stress_thread, &k[i]), 0);
+	}
+	for (int i = 0; i < STRESS_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ok += k[i].ok;
+		timed_out += k[i].timed_out;
+		wrong += k[i].wrong;
+	}
+	assert_int_equal(wrong, 0);
+	assert_int_equal(ok + timed_out, STRESS_THREADS * STRESS_CALLS);
+	assert_true(timed_out > 0);
+	assert_int_equal(rpc_client_generation(c), 1);
+	rpc_client_close(c);
+	fake_stop(f, false);
+	for (int i = 0; i < s.n; i++)
+		json_decref(s.h[i].id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_connect_eacces),
 		cmocka_unit_test(test_restart_reconnects),
 		cmocka_unit_test(test_inflight_fail_on_close),
+		cmocka_unit_test(test_stress_mixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
