@@ -126,12 +126,17 @@ static int serve_session(struct daemon *d)
 		} else {
 			last_err[0] = '\0';
 			save_pending |= res.changed;
-			if (d->restart_at_ms && res.clean && res.actions > 0) {
-				log_info("fresh SPDK: every mapping served again %llu ms after start-up",
-					 (unsigned long long)(util_now_ms() - d->restart_at_ms));
+			/* Each pass builds what the last one made possible: the rebuild is over
+			 * at the first pass that finds nothing left to do. */
+			if (d->restart_at_ms && res.actions > 0)
+				d->restart_work = true;
+			if (d->restart_at_ms && res.converged) {
+				if (d->restart_work)
+					log_info("fresh SPDK: every mapping served again %llu ms after "
+						 "start-up",
+						 (unsigned long long)(util_now_ms() - d->restart_at_ms));
 				d->restart_at_ms = 0;
-			} else if (d->restart_at_ms && res.clean) {
-				d->restart_at_ms = 0; /* nothing to rebuild */
+				d->restart_work = false;
 			}
 		}
 		if (save_pending && !daemon_spdk_closed(d->spdk)) {

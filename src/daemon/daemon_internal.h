@@ -31,6 +31,7 @@ struct daemon {
 	volatile sig_atomic_t *stop;
 	uint64_t passes;
 	uint64_t restart_at_ms;        /* when the current SPDK process was found fresh; 0 = not */
+	bool restart_work;             /* passes since then had something to rebuild */
 };
 
 struct obs_cache_entry {

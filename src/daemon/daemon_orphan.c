@@ -87,3 +87,14 @@ int64_t orphan_clock_first_seen(struct orphan_clock *c, const char *name)
 
 	return e ? e->first_s : 0;
 }
+
+size_t orphan_clock_size(const struct orphan_clock *c)
+{
+	return c->n;
+}
+
+const char *orphan_clock_entry(const struct orphan_clock *c, size_t i, int64_t *first_s)
+{
+	*first_s = c->e[i].first_s;
+	return c->e[i].name;
+}

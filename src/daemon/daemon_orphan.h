@@ -3,11 +3,12 @@
 #define DISKENGINE_DAEMON_ORPHAN_H
 
 /*
- * First-seen times of SPDK objects that carry diskengine's names but that no desired state
- * claims. The plan decides what is an orphan and when its grace period is over; it is pure, so
- * the daemon keeps the clock across passes and hands the times in.
+ * First-seen times of the SPDK objects the daemon observes (controllers, bdevs, raids, vhost
+ * controllers). The planner is pure: it decides what is an orphan past its grace period, or a
+ * raid that failed to reassemble in time, from these times, which the daemon keeps across passes.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct orphan_clock;
@@ -23,5 +24,8 @@ int64_t orphan_clock_mark(struct orphan_clock *c, const char *name, int64_t now_
 void orphan_clock_end(struct orphan_clock *c);
 /* 0 if name is not being timed. */
 int64_t orphan_clock_first_seen(struct orphan_clock *c, const char *name);
+/* Entries in the clock; orphan_clock_entry gives the i-th name and its first-seen time. */
+size_t orphan_clock_size(const struct orphan_clock *c);
+const char *orphan_clock_entry(const struct orphan_clock *c, size_t i, int64_t *first_s);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One pass: desired state (store) + observed SPDK graph -> plan -> executor -> status. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +9,16 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/daemon_internal.h"
-#include "daemon/daemon_names.h"
+#include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
 #include "daemon/spdk_conn.h"
 #include "reconcile/exec_ops.h"
+#include "reconcile/desired.h"
+#include "reconcile/names.h"
 #include "reconcile/observe.h"
+#include "reconcile/observe_model.h"
+#include "reconcile/plan.h"
+#include "host/host.h"
 #include "store/store.h"
 
 static const char *jstr(json_t *o, const char *key)
@@ -25,12 +31,12 @@ static const char *jstr(json_t *o, const char *key)
 static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 			  struct store_observation *obs)
 {
-	char raid[DAEMON_NAME_MAX];
+	char raid[MODEL_NAME_MAX];
 	size_t i, n = 0;
 	json_t *r = NULL, *v, *b;
 
 	obs->rebuild_percent = -1;
-	daemon_name_raid(volume_id, raid, sizeof(raid));
+	names_raid((uint64_t)volume_id, raid, sizeof(raid));
 	json_array_foreach(o->raids, i, v)
 		if (strcmp(jstr(v, "name"), raid) == 0)
 			r = v;
@@ -139,6 +145,105 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
 	d->obs[d->n_obs++] = (struct obs_cache_entry){.mapping_id = mapping_id, .hash = h};
 }
 
+/* Every observed name, for first-seen times. */
+static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o, int64_t now)
+{
+	static const struct {
+		size_t off;
+		const char *key;
+	} lists[] = {
+		{offsetof(struct observe_raw, controllers), "name"},
+		{offsetof(struct observe_raw, bdevs), "name"},
+		{offsetof(struct observe_raw, raids), "name"},
+		{offsetof(struct observe_raw, vhosts), "ctrlr"},
+	};
+	size_t i;
+	json_t *v;
+
+	orphan_clock_begin(clk);
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+		json_t *arr = *(json_t **)((const char *)o + lists[l].off);
+		json_array_foreach(arr, i, v) {
+			const char *n = json_string_value(json_object_get(v, lists[l].key));
+			if (n)
+				orphan_clock_mark(clk, n, now);
+		}
+	}
+	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
+	if (!o->bdevs)
+		for (size_t k = 0; k < orphan_clock_size(clk); k++) {
+			int64_t first;
+			orphan_clock_mark(clk, orphan_clock_entry(clk, k, &first), now);
+		}
+	orphan_clock_end(clk);
+}
+
+/* desired + observed -> the planner -> the executor's chains. */
+static int plan_pass(struct daemon *d, const struct store_desired *desired,
+		     const struct observe_raw *o, struct daemon_plan *out, char *errbuf,
+		     size_t errlen)
+{
+	struct desired_model dm = {0};
+	struct observed_model om = {0};
+	struct obs_first_seen *fs = NULL;
+	struct host_facts hf = {0};
+	struct plan plan = {0};
+	char herr[256] = "";
+	int64_t now = util_wall_s();
+	bool have_facts = false;
+	int r;
+
+	clock_observed(d->orphans, o, now);
+	size_t nfs = orphan_clock_size(d->orphans);
+	fs = calloc(nfs ? nfs : 1, sizeof(*fs));
+	if (!fs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nfs; i++)
+		util_strlcpy(fs[i].name, orphan_clock_entry(d->orphans, i, &fs[i].first_seen_s),
+			     sizeof(fs[i].name));
+	r = desired_from_store(desired, d->cfg, &dm);
+	if (r == 0)
+		r = observed_from_raw(o, fs, nfs, now, &om);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
+		goto out;
+	}
+	char ips[DAEMON_MAX_RDMA_IPS * 65] = "";
+	for (unsigned i = 0; i < d->cfg->n_rdma_ips; i++) {
+		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
+		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
+	}
+	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
+	have_facts = host_facts_read(d->cfg->sysfs_root, ips, &hf, herr, sizeof(herr)) == 0;
+	if (!have_facts)
+		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
+	r = plan_build(&dm.d, &om.o, have_facts ? &hf : NULL, &plan);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
+		goto out;
+	}
+	if (log_get_level() >= LOG_LVL_DEBUG) {
+		char line[1024];
+		for (size_t i = 0; i < plan.n_actions; i++) {
+			plan_action_describe(&plan.actions[i], line, sizeof(line));
+			log_debug("plan: %s", line);
+		}
+	}
+	r = daemon_plan_from_actions(&plan, desired, out);
+	if (r < 0)
+		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
+out:
+	plan_free(&plan);
+	if (have_facts)
+		host_facts_free(&hf);
+	observed_model_free(&om);
+	desired_model_free(&dm);
+	free(fs);
+	return r;
+}
+
 int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen)
 {
 	struct store_desired *desired = NULL;
@@ -159,20 +264,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	r = observe_spdk(daemon_spdk_conn(d->spdk), d->cfg->rpc_timeout_ms, &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
-	struct daemon_plan_input in = {
-		.desired = desired,
-		.observed = &o,
-		.orphans = d->orphans,
-		.now_s = util_wall_s(),
-		.orphan_grace_s = d->cfg->orphan_grace_s,
-		.raid_wait_ms = 1000,
-		.rdma_ip = d->cfg->n_rdma_ips ? d->cfg->rdma_ips[0] : NULL,
-	};
-	r = daemon_plan_build(&in, &plan);
-	if (r < 0) {
-		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
+	r = plan_pass(d, desired, &o, &plan, errbuf, errlen);
+	if (r < 0)
 		goto out;
-	}
 	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
 	if (!chains) {
 		r = -ENOMEM;

@@ -2,46 +2,16 @@
 #include "daemon/daemon_plan.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
-#include "daemon/daemon_names.h"
-#include "daemon/daemon_orphan.h"
-#include "reconcile/exec_verify.h"
 #include "store/store.h"
 
-/* ---- lookups in the observed answers ---------------------------------------------------- */
-
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static json_t *find(json_t *arr, const char *key, const char *name)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (strcmp(jstr(v, key), name) == 0)
-			return v;
-	return NULL;
-}
-
-static const char *vhost_bdev(json_t *v)
-{
-	return json_string_value(
-		json_object_get(json_object_get(json_object_get(v, "backend_specific"), "block"),
-				"bdev"));
-}
-
-/* ---- building ----------------------------------------------------------------------------- */
-
-static struct daemon_plan_chain *chain_new(struct daemon_plan *p, const char *key,
+static struct daemon_plan_chain *chain_new(struct daemon_plan *p, const char *group,
 					   int64_t mapping_id, int64_t volume_id)
 {
 	if (p->n == p->cap) {
@@ -54,15 +24,27 @@ static struct daemon_plan_chain *chain_new(struct daemon_plan *p, const char *ke
 	}
 	struct daemon_plan_chain *c = &p->chains[p->n++];
 	memset(c, 0, sizeof(*c));
-	util_strlcpy(c->key, key, sizeof(c->key));
+	util_strlcpy(c->group, group, sizeof(c->group));
+	/* "volume:42" -> "volume 42": how log lines name the object */
+	util_strlcpy(c->key, group, sizeof(c->key));
+	char *colon = strchr(c->key, ':');
+	if (colon)
+		*colon = ' ';
 	c->mapping_id = mapping_id;
 	c->volume_id = volume_id;
 	return c;
 }
 
-/* Append an operation at `stage`; returns it zeroed (but kind/stage/ids), NULL on ENOMEM. */
+static struct daemon_plan_chain *chain_find(struct daemon_plan *p, const char *group)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->chains[i].group, group) == 0)
+			return &p->chains[i];
+	return NULL;
+}
+
 static struct exec_op *op_add(struct daemon_plan_chain *c, unsigned stage, enum exec_op_kind k,
-			      const char *name)
+			      const struct action *a)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
@@ -76,426 +58,208 @@ static struct exec_op *op_add(struct daemon_plan_chain *c, unsigned stage, enum 
 		c->steps = ns;
 		c->cap = cap;
 	}
-	struct exec_op *op = &c->ops[c->n];
+	/* keep stages non-decreasing: insert after every op of a lower or equal stage */
+	size_t at = c->n;
+	while (at > 0 && c->steps[at - 1].stage > stage)
+		at--;
+	memmove(&c->ops[at + 1], &c->ops[at], (c->n - at) * sizeof(*c->ops));
+	memmove(&c->steps[at + 1], &c->steps[at], (c->n - at) * sizeof(*c->steps));
+	struct exec_op *op = &c->ops[at];
 	memset(op, 0, sizeof(*op));
 	op->kind = k;
-	op->volume_id = c->volume_id;
-	op->mapping_id = c->mapping_id;
-	util_strlcpy(op->name, name, sizeof(op->name));
-	c->steps[c->n].stage = stage;
+	op->volume_id = (int64_t)a->volume_id;
+	op->mapping_id = a->mapping_id ? (int64_t)a->mapping_id : c->mapping_id;
+	util_strlcpy(op->name, a->object, sizeof(op->name));
+	c->steps[at].stage = stage;
 	c->n++;
 	return op;
 }
 
-static void note(struct daemon_plan_chain *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void note(struct daemon_plan_chain *c, const char *fmt, ...)
+static enum store_mapping_state store_state(enum mapping_state s)
 {
-	va_list ap;
+	switch (s) {
+	case MAPPING_ASSIGNED:
+		return STORE_MAPPING_ASSIGNED;
+	case MAPPING_INITIALISED:
+		return STORE_MAPPING_INITIALISED;
+	case MAPPING_ATTACHED:
+		return STORE_MAPPING_ATTACHED;
+	case MAPPING_DETACH_REQUESTED:
+		return STORE_MAPPING_DETACH_REQUESTED;
+	case MAPPING_DETACHED:
+		return STORE_MAPPING_DETACHED;
+	}
+	return STORE_MAPPING_ASSIGNED;
+}
 
-	va_start(ap, fmt);
-	vsnprintf(c->note, sizeof(c->note), fmt, ap);
-	va_end(ap);
+/* The store replica behind a volume's slot (members by id order, as desired.c numbered them). */
+static const struct store_replica *replica_of(const struct store_desired *sd, uint64_t volume_id,
+					      unsigned slot)
+{
+	for (size_t i = 0; i < sd->n_mappings; i++) {
+		const struct store_desired_mapping *m = &sd->mappings[i];
+		unsigned k = 0;
+		if ((uint64_t)m->volume.id != volume_id)
+			continue;
+		for (size_t j = 0; j < m->n_replicas; j++) {
+			if (m->replicas[j].pending)
+				continue;
+			if (k++ == slot)
+				return &m->replicas[j];
+		}
+	}
+	return NULL;
+}
+
+static void chain_note(struct daemon_plan_chain *c, const char *prefix, const char *msg)
+{
+	/* the first note of a pass is the one nearest the cause */
+	if (c->note[0])
+		return;
+	snprintf(c->note, sizeof(c->note), "%s%s", prefix, msg);
 	c->blocked = true;
 }
 
-/* Does controller `name` have a path to this replica? */
-static bool has_path(json_t *ctrl, const struct store_replica *r, char *port)
+static int convert(const struct action *a, const struct store_desired *sd,
+		   struct daemon_plan_chain *c)
 {
-	size_t i;
-	json_t *path;
+	struct exec_op *op = NULL;
 
-	json_array_foreach(json_object_get(ctrl, "ctrlrs"), i, path) {
-		json_t *trid = json_object_get(path, "trid");
-		if (strcmp(jstr(trid, "subnqn"), r->nqn) == 0 &&
-		    strcmp(jstr(trid, "traddr"), r->address) == 0 &&
-		    strcmp(jstr(trid, "trsvcid"), port) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Used by another live mapping on this host (a controller shared between volumes). */
-static bool ctrlr_used_elsewhere(const struct store_desired *d, size_t self, const char *ctrl)
-{
-	char name[DAEMON_NAME_MAX];
-
-	for (size_t i = 0; i < d->n_mappings; i++) {
-		const struct store_desired_mapping *m = &d->mappings[i];
-		if (i == self || m->mapping.state == STORE_MAPPING_DETACH_REQUESTED)
-			continue;
-		for (size_t k = 0; k < m->n_replicas; k++) {
-			daemon_name_ctrlr_for_nqn(m->replicas[k].nqn, name, sizeof(name));
-			if (strcmp(name, ctrl) == 0)
-				return true;
+	switch (a->kind) {
+	case ACTION_SET_STATUS:
+		chain_note(c, "", a->message);
+		return 0;
+	case ACTION_REPORT_CONFLICT:
+		chain_note(c, "conflict: ", a->message);
+		return 0;
+	case ACTION_REPLICA_PROMOTE:
+		chain_note(c, "", "resize: the pending replica is rebuilt; completing a resize is "
+				  "not done by this daemon yet (volume resize-finish)");
+		return 0;
+	case ACTION_ATTACH_PATH:
+	case ACTION_DETACH_PATH:
+		op = op_add(c, a->step,
+			    a->kind == ACTION_ATTACH_PATH ? EXEC_OP_ATTACH_PATH : EXEC_OP_DETACH_PATH,
+			    a);
+		if (!op)
+			return -ENOMEM;
+		util_strlcpy(op->trtype, a->path.trtype, sizeof(op->trtype));
+		util_strlcpy(op->adrfam, a->path.adrfam, sizeof(op->adrfam));
+		util_strlcpy(op->traddr, a->path.traddr, sizeof(op->traddr));
+		util_strlcpy(op->trsvcid, a->path.trsvcid, sizeof(op->trsvcid));
+		util_strlcpy(op->subnqn, a->path.subnqn, sizeof(op->subnqn));
+		util_strlcpy(op->hostaddr, a->path.hostaddr, sizeof(op->hostaddr));
+		op->multipath = a->path.multipath;
+		util_strlcpy(op->dhchap_key, a->path.dhchap_key, sizeof(op->dhchap_key));
+		return 0;
+	case ACTION_DETACH_CONTROLLER:
+		return op_add(c, a->step, EXEC_OP_DETACH_CONTROLLER, a) ? 0 : -ENOMEM;
+	case ACTION_CREATE_RAID:
+		if (!(op = op_add(c, a->step, EXEC_OP_CREATE_RAID, a)))
+			return -ENOMEM;
+		op->n_bases = (unsigned)(a->raid.n_bases > 2 ? 2 : a->raid.n_bases);
+		for (unsigned i = 0; i < op->n_bases; i++)
+			util_strlcpy(op->bases[i], a->raid.bases[i], sizeof(op->bases[i]));
+		return 0;
+	case ACTION_WAIT_RAID_ASSEMBLY:
+		if (!(op = op_add(c, a->step, EXEC_OP_WAIT_BDEV, a)))
+			return -ENOMEM;
+		op->wait_ms = a->raid.timeout_ms > 0 ? (uint32_t)a->raid.timeout_ms : 1000;
+		return 0;
+	case ACTION_ADD_RAID_BASE:
+	case ACTION_REMOVE_RAID_BASE:
+		op = op_add(c, a->step,
+			    a->kind == ACTION_ADD_RAID_BASE ? EXEC_OP_ADD_BASE : EXEC_OP_REMOVE_BASE, a);
+		if (!op)
+			return -ENOMEM;
+		util_strlcpy(op->bases[0], a->raid.base, sizeof(op->bases[0]));
+		return 0;
+	case ACTION_DELETE_RAID:
+		return op_add(c, a->step, EXEC_OP_DELETE_RAID, a) ? 0 : -ENOMEM;
+	case ACTION_SET_QOS:
+		if (!(op = op_add(c, a->step, EXEC_OP_SET_QOS, a)))
+			return -ENOMEM;
+		op->rw_iops = a->qos.rw_ios_per_sec;
+		op->rw_mbps = a->qos.rw_mbytes_per_sec;
+		op->r_mbps = a->qos.r_mbytes_per_sec;
+		op->w_mbps = a->qos.w_mbytes_per_sec;
+		return 0;
+	case ACTION_CREATE_VHOST:
+		if (!(op = op_add(c, a->step, EXEC_OP_CREATE_VHOST, a)))
+			return -ENOMEM;
+		util_strlcpy(op->bdev, a->vhost.bdev, sizeof(op->bdev));
+		return 0;
+	case ACTION_DELETE_VHOST:
+		return op_add(c, a->step, EXEC_OP_DELETE_VHOST, a) ? 0 : -ENOMEM;
+	case ACTION_MAPPING_ADVANCE:
+		if (!(op = op_add(c, a->step, EXEC_OP_ADVANCE_MAPPING, a)))
+			return -ENOMEM;
+		op->from = store_state(a->from);
+		op->to = store_state(a->to);
+		return 0;
+	case ACTION_ADD_KEY:
+		if (!(op = op_add(c, a->step, EXEC_OP_ADD_KEY, a)))
+			return -ENOMEM;
+		util_strlcpy(op->key_path, a->key.path, sizeof(op->key_path));
+		return 0;
+	case ACTION_REMOVE_KEY:
+		return op_add(c, a->step, EXEC_OP_REMOVE_KEY, a) ? 0 : -ENOMEM;
+	case ACTION_REPLICA_SET_SYNC: {
+		const struct store_replica *r = replica_of(sd, a->volume_id, a->slot);
+		if (!r) {
+			chain_note(c, "", "a replica the plan names is not in the database");
+			return 0;
 		}
-	}
-	return false;
-}
-
-static int plan_live(const struct daemon_plan_input *in, size_t idx, struct daemon_plan_chain *c)
-{
-	const struct store_desired_mapping *dm = &in->desired->mappings[idx];
-	const struct observe_raw *o = in->observed;
-	char ctrl[2][DAEMON_NAME_MAX], base[2][DAEMON_NAME_MAX + 4], raid[DAEMON_NAME_MAX],
-		vhost[DAEMON_NAME_MAX], port[8], why[384];
-	bool attached_now = false;
-	size_t nrep = 0;
-	unsigned st = 0;
-	struct exec_op *op;
-
-	daemon_name_raid(dm->volume.id, raid, sizeof(raid));
-	daemon_name_vhost(dm->mapping.id, vhost, sizeof(vhost));
-
-	/* stage: NVMe paths, both replicas in flight together */
-	for (size_t k = 0; k < dm->n_replicas && nrep < 2; k++) {
-		const struct store_replica *r = &dm->replicas[k];
-		if (r->pending)
-			continue;
-		daemon_name_ctrlr_for_nqn(r->nqn, ctrl[nrep], sizeof(ctrl[nrep]));
-		snprintf(base[nrep], sizeof(base[nrep]), "%sn1", ctrl[nrep]);
-		snprintf(port, sizeof(port), "%u", r->port);
-		json_t *have = find(o->controllers, "name", ctrl[nrep]);
-		if (have && !has_path(have, r, port)) {
-			if (exec_verify_controller(o->controllers, ctrl[nrep], r->nqn, r->address, port,
-						   why, sizeof(why)) == -EEXIST &&
-			    strstr(why, "subsystem")) {
-				note(c, "conflict: %s (left untouched)", why);
-				return 0;
-			}
-		}
-		if (!have || !has_path(have, r, port)) {
-			if (!(op = op_add(c, st, EXEC_OP_ATTACH_PATH, ctrl[nrep])))
-				return -ENOMEM;
-			util_strlcpy(op->trtype, store_transport_name(r->transport), sizeof(op->trtype));
-			util_strlcpy(op->adrfam, strchr(r->address, ':') ? "ipv6" : "ipv4",
-				     sizeof(op->adrfam));
-			util_strlcpy(op->traddr, r->address, sizeof(op->traddr));
-			util_strlcpy(op->trsvcid, port, sizeof(op->trsvcid));
-			util_strlcpy(op->subnqn, r->nqn, sizeof(op->subnqn));
-			op->multipath = true;
-			/* Source address: RDMA_IPS (or the host row's) for RDMA, the host's for TCP. */
-			const struct store_host *h = &in->desired->host;
-			const char *src = NULL;
-			if (r->transport == STORE_TRANSPORT_RDMA)
-				src = in->rdma_ip && in->rdma_ip[0] ? in->rdma_ip
-				      : h->n_rdma_ips	       ? h->rdma_ips[0]
-							       : NULL;
-			else if (h->n_tcp_ips)
-				src = h->tcp_ips[0];
-			if (src)
-				util_strlcpy(op->hostaddr, src, sizeof(op->hostaddr));
-			attached_now = true;
-		}
-		nrep++;
-	}
-	if (nrep != 2) {
-		note(c, "volume %lld has %zu usable replicas, needs 2", (long long)dm->volume.id,
-		     nrep);
+		if (!(op = op_add(c, a->step, EXEC_OP_REPLICA_SYNC, a)))
+			return -ENOMEM;
+		op->replica_id = r->id;
+		op->generation = r->generation;
+		op->in_sync = a->in_sync;
 		return 0;
 	}
-	if (attached_now)
-		st++;
-
-	/* stage: RAID */
-	json_t *r = find(o->raids, "name", raid);
-	bool raid_now = false;
-	if (r) {
-		const char *bases[2] = {base[0], base[1]};
-		if (exec_verify_raid(o->raids, raid, bases, 2, why, sizeof(why)) == -EEXIST) {
-			note(c, "conflict: %s (left untouched)", why);
-			return 0;
-		}
-		/* A member back after a loss is re-added so SPDK rebuilds it (never listed as an
-		 * in-sync base of a re-created raid). */
-		if (strcmp(jstr(r, "state"), "online") == 0 && o->bdevs) {
-			for (int k = 0; k < 2; k++) {
-				if (!find(o->bdevs, "name", base[k]) ||
-				    exec_verify_raid_member(o->raids, raid, base[k], why,
-							    sizeof(why)) == 0)
-					continue;
-				if (!(op = op_add(c, st, EXEC_OP_ADD_BASE, raid)))
-					return -ENOMEM;
-				util_strlcpy(op->bases[0], base[k], sizeof(op->bases[0]));
-				raid_now = true;
-			}
-		}
-	} else {
-		if (o->bdevs_skipped && !attached_now) {
-			note(c, "deferred: an NVMe controller is resetting, RAID geometry unknown");
-			return 0;
-		}
-		if (o->bdevs && !attached_now) {
-			json_t *b0 = find(o->bdevs, "name", base[0]), *b1 = find(o->bdevs, "name", base[1]);
-			if (b0 && b1 &&
-			    (json_integer_value(json_object_get(b0, "block_size")) !=
-				     json_integer_value(json_object_get(b1, "block_size")) ||
-			     json_integer_value(json_object_get(b0, "num_blocks")) !=
-				     json_integer_value(json_object_get(b1, "num_blocks")))) {
-				note(c, "stopped: replicas %s and %s differ in geometry", base[0],
-				     base[1]);
-				return 0;
-			}
-		}
-		if (dm->mapping.state != STORE_MAPPING_ASSIGNED) {
-			/* It existed: a superblock raid reassembles when its members are back. */
-			if (!(op = op_add(c, st++, EXEC_OP_WAIT_BDEV, raid)))
-				return -ENOMEM;
-			op->wait_ms = in->raid_wait_ms;
-		}
-		if (!(op = op_add(c, st, EXEC_OP_CREATE_RAID, raid)))
-			return -ENOMEM;
-		util_strlcpy(op->bases[0], base[0], sizeof(op->bases[0]));
-		util_strlcpy(op->bases[1], base[1], sizeof(op->bases[1]));
-		op->n_bases = 2;
-		raid_now = true;
+	case ACTION_KIND_COUNT:
+		break;
 	}
-	if (raid_now)
-		st++;
-
-	/* stage: QoS, when the volume has limits the raid does not carry yet */
-	const struct store_qos *q = &dm->volume.qos;
-	if (q->rw_iops || q->rw_mbps || q->r_mbps || q->w_mbps) {
-		json_t *rb = o->bdevs ? find(o->bdevs, "name", raid) : NULL;
-		json_t *lim = json_object_get(rb, "assigned_rate_limits");
-		bool same = rb && !raid_now &&
-			    (uint64_t)json_integer_value(json_object_get(lim, "rw_ios_per_sec")) ==
-				    q->rw_iops &&
-			    (uint64_t)json_integer_value(json_object_get(lim, "rw_mbytes_per_sec")) ==
-				    q->rw_mbps &&
-			    (uint64_t)json_integer_value(json_object_get(lim, "r_mbytes_per_sec")) ==
-				    q->r_mbps &&
-			    (uint64_t)json_integer_value(json_object_get(lim, "w_mbytes_per_sec")) ==
-				    q->w_mbps;
-		if (!same && (rb || raid_now)) {
-			if (!(op = op_add(c, st++, EXEC_OP_SET_QOS, raid)))
-				return -ENOMEM;
-			op->rw_iops = q->rw_iops;
-			op->rw_mbps = q->rw_mbps;
-			op->r_mbps = q->r_mbps;
-			op->w_mbps = q->w_mbps;
-		}
-	}
-
-	/* stage: initialised */
-	enum store_mapping_state state = dm->mapping.state;
-	if (state == STORE_MAPPING_ASSIGNED) {
-		if (dm->volume.snapshot_source[0]) {
-			note(c, "waiting: copy from snapshot %s is not available yet",
-			     dm->volume.snapshot_source);
-			return 0;
-		}
-		if (!(op = op_add(c, st++, EXEC_OP_ADVANCE_MAPPING, raid)))
-			return -ENOMEM;
-		op->from = STORE_MAPPING_ASSIGNED;
-		op->to = STORE_MAPPING_INITIALISED;
-		state = STORE_MAPPING_INITIALISED;
-	}
-
-	/* stage: vhost-blk */
-	json_t *v = find(o->vhosts, "ctrlr", vhost);
-	if (v) {
-		const char *served = vhost_bdev(v);
-		if (!served) {
-			/* Its raid vanished under it: it serves nothing; re-create it. */
-			if (!(op = op_add(c, st++, EXEC_OP_DELETE_VHOST, vhost)))
-				return -ENOMEM;
-			v = NULL;
-		} else if (strcmp(served, raid) != 0) {
-			note(c, "conflict: %s serves %s, not %s (left untouched)", vhost, served,
-			     raid);
-			return 0;
-		}
-	}
-	if (!v) {
-		if (!(op = op_add(c, st++, EXEC_OP_CREATE_VHOST, vhost)))
-			return -ENOMEM;
-		util_strlcpy(op->bdev, raid, sizeof(op->bdev));
-	}
-	if (state == STORE_MAPPING_INITIALISED) {
-		if (!(op = op_add(c, st++, EXEC_OP_ADVANCE_MAPPING, vhost)))
-			return -ENOMEM;
-		op->from = STORE_MAPPING_INITIALISED;
-		op->to = STORE_MAPPING_ATTACHED;
-	}
+	log_debug("plan: action kind %d ignored", (int)a->kind);
 	return 0;
 }
 
-static int plan_teardown(const struct daemon_plan_input *in, size_t idx,
-			 struct daemon_plan_chain *c)
+int daemon_plan_from_actions(const struct plan *p, const struct store_desired *sd,
+			     struct daemon_plan *out)
 {
-	const struct store_desired_mapping *dm = &in->desired->mappings[idx];
-	const struct observe_raw *o = in->observed;
-	char raid[DAEMON_NAME_MAX], vhost[DAEMON_NAME_MAX], ctrl[DAEMON_NAME_MAX];
-	unsigned st = 0;
-	struct exec_op *op;
-
-	daemon_name_raid(dm->volume.id, raid, sizeof(raid));
-	daemon_name_vhost(dm->mapping.id, vhost, sizeof(vhost));
-	/* vhost first: a controller with zero sessions still lets QEMU reconnect */
-	if (find(o->vhosts, "ctrlr", vhost) && !(op = op_add(c, st++, EXEC_OP_DELETE_VHOST, vhost)))
-		return -ENOMEM;
-	if (find(o->raids, "name", raid) && !(op = op_add(c, st++, EXEC_OP_DELETE_RAID, raid)))
-		return -ENOMEM;
-	bool any = false;
-	for (size_t k = 0; k < dm->n_replicas; k++) {
-		daemon_name_ctrlr_for_nqn(dm->replicas[k].nqn, ctrl, sizeof(ctrl));
-		if (!find(o->controllers, "name", ctrl) ||
-		    ctrlr_used_elsewhere(in->desired, idx, ctrl))
-			continue;
-		if (!(op = op_add(c, st, EXEC_OP_DETACH_CONTROLLER, ctrl)))
-			return -ENOMEM;
-		any = true;
-	}
-	if (any)
-		st++;
-	if (!(op = op_add(c, st, EXEC_OP_ADVANCE_MAPPING, vhost)))
-		return -ENOMEM;
-	op->from = STORE_MAPPING_DETACH_REQUESTED;
-	op->to = STORE_MAPPING_DETACHED;
-	return 0;
-}
-
-/* ---- orphans ------------------------------------------------------------------------------ */
-
-static bool claimed(const struct store_desired *d, const char *name)
-{
-	char n[DAEMON_NAME_MAX];
-
-	for (size_t i = 0; i < d->n_mappings; i++) {
-		const struct store_desired_mapping *m = &d->mappings[i];
-		daemon_name_raid(m->volume.id, n, sizeof(n));
-		if (strcmp(n, name) == 0)
-			return true;
-		daemon_name_vhost(m->mapping.id, n, sizeof(n));
-		if (strcmp(n, name) == 0)
-			return true;
-		for (size_t k = 0; k < m->n_replicas; k++) {
-			daemon_name_ctrlr_for_nqn(m->replicas[k].nqn, n, sizeof(n));
-			if (strcmp(n, name) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
-/* Is `name` due for removal? Times it if it is one of ours and unclaimed. */
-static bool orphan_due(const struct daemon_plan_input *in, const char *name)
-{
-	if (claimed(in->desired, name))
-		return false;
-	int64_t first = orphan_clock_mark(in->orphans, name, in->now_s);
-	return in->now_s - first >= (int64_t)in->orphan_grace_s;
-}
-
-/* A raid still using bdev `b` that is not itself being removed keeps the controller. */
-static bool base_in_use(json_t *raids, const char *ctrl, const char *const *dying, size_t nd)
-{
-	size_t i, j;
-	json_t *r, *b;
-	size_t cl = strlen(ctrl);
-
-	json_array_foreach(raids, i, r) {
-		bool going = false;
-		for (size_t k = 0; k < nd; k++)
-			going |= strcmp(dying[k], jstr(r, "name")) == 0;
-		if (going)
-			continue;
-		json_array_foreach(json_object_get(r, "base_bdevs_list"), j, b)
-			if (strncmp(jstr(b, "name"), ctrl, cl) == 0 && jstr(b, "name")[cl] == 'n')
-				return true;
-	}
-	return false;
-}
-
-static int plan_orphans(const struct daemon_plan_input *in, struct daemon_plan *p)
-{
-	const struct observe_raw *o = in->observed;
-	struct daemon_plan_chain *c = NULL;
-	const char *dying_raids[256];
-	size_t nd = 0, i;
-	json_t *v;
-	bool stage_used[3] = {false, false, false};
-
-	orphan_clock_begin(in->orphans);
-#define ORPHAN_CHAIN()                                                                             \
-	do {                                                                                       \
-		if (!c && !(c = chain_new(p, "orphans", 0, 0)))                                    \
-			return -ENOMEM;                                                            \
-	} while (0)
-	json_array_foreach(o->vhosts, i, v) {
-		const char *n = jstr(v, "ctrlr");
-		if (!daemon_name_is_vhost(n, NULL) || !orphan_due(in, n))
-			continue;
-		ORPHAN_CHAIN();
-		if (!op_add(c, 0, EXEC_OP_DELETE_VHOST, n))
-			return -ENOMEM;
-		stage_used[0] = true;
-	}
-	json_array_foreach(o->raids, i, v) {
-		const char *n = jstr(v, "name");
-		if (!daemon_name_is_raid(n, NULL) || !orphan_due(in, n))
-			continue;
-		/* a live vhost of a claimed mapping serving it keeps it */
-		bool served = false;
-		size_t j;
-		json_t *vh;
-		json_array_foreach(o->vhosts, j, vh) {
-			const char *b = vhost_bdev(vh);
-			served |= b && strcmp(b, n) == 0 && claimed(in->desired, jstr(vh, "ctrlr"));
-		}
-		if (served)
-			continue;
-		ORPHAN_CHAIN();
-		if (!op_add(c, 1, EXEC_OP_DELETE_RAID, n))
-			return -ENOMEM;
-		if (nd < ARRAY_SIZE(dying_raids))
-			dying_raids[nd++] = n;
-		stage_used[1] = true;
-	}
-	json_array_foreach(o->controllers, i, v) {
-		const char *n = jstr(v, "name");
-		if (!daemon_name_is_ctrlr(n) || !orphan_due(in, n) ||
-		    base_in_use(o->raids, n, dying_raids, nd))
-			continue;
-		ORPHAN_CHAIN();
-		if (!op_add(c, 2, EXEC_OP_DETACH_CONTROLLER, n))
-			return -ENOMEM;
-		stage_used[2] = true;
-	}
-#undef ORPHAN_CHAIN
-	orphan_clock_end(in->orphans);
-	(void)stage_used;
-	return 0;
-}
-
-int daemon_plan_build(const struct daemon_plan_input *in, struct daemon_plan *out)
-{
-	struct daemon_plan p = {0};
-	char key[64];
+	struct daemon_plan dp = {0};
+	char group[PLAN_GROUP_MAX];
 	int r = 0;
 
-	for (size_t i = 0; i < in->desired->n_mappings && r == 0; i++) {
-		const struct store_desired_mapping *dm = &in->desired->mappings[i];
-		snprintf(key, sizeof(key), "volume %lld", (long long)dm->volume.id);
-		struct daemon_plan_chain *c = chain_new(&p, key, dm->mapping.id, dm->volume.id);
-		if (!c) {
+	for (size_t i = 0; i < sd->n_mappings; i++) {
+		const struct store_desired_mapping *m = &sd->mappings[i];
+		snprintf(group, sizeof(group), "volume:%" PRId64, m->volume.id);
+		if (!chain_new(&dp, group, m->mapping.id, m->volume.id)) {
 			r = -ENOMEM;
-			break;
+			goto fail;
 		}
-		if (dm->mapping.state == STORE_MAPPING_DETACH_REQUESTED)
-			r = plan_teardown(in, i, c);
-		else
-			r = plan_live(in, i, c);
 	}
-	if (r == 0)
-		r = plan_orphans(in, &p);
-	if (r < 0) {
-		daemon_plan_free(&p);
-		return r;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct action *a = &p->actions[i];
+		struct daemon_plan_chain *c = chain_find(&dp, a->group);
+		if (!c) {
+			int64_t mid = strncmp(a->group, "mapping:", 8) == 0 ? (int64_t)a->mapping_id
+									  : 0;
+			c = chain_new(&dp, a->group, mid, (int64_t)a->volume_id);
+			if (!c) {
+				r = -ENOMEM;
+				goto fail;
+			}
+		}
+		r = convert(a, sd, c);
+		if (r < 0)
+			goto fail;
 	}
-	*out = p;
+	*out = dp;
 	return 0;
+fail:
+	daemon_plan_free(&dp);
+	return r;
 }
 
 void daemon_plan_free(struct daemon_plan *p)

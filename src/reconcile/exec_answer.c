@@ -80,6 +80,16 @@ enum exec_answer exec_answer_classify(const char *method, int code, const char *
 			return EXEC_ANSWER_TRANSIENT;
 		return EXEC_ANSWER_FAILED;
 	}
+	if (is(method, "keyring_file_add_key")) {
+		if (code == -EEXIST) /* same name: the key is there (its file is the node's) */
+			return EXEC_ANSWER_EXISTS;
+		return EXEC_ANSWER_FAILED;
+	}
+	if (is(method, "keyring_file_remove_key")) {
+		if (code == -ENOENT || code == -ENODEV)
+			return EXEC_ANSWER_GONE;
+		return EXEC_ANSWER_FAILED;
+	}
 	if (code == -EAGAIN || code == -EBUSY || code == -ETIMEDOUT)
 		return EXEC_ANSWER_TRANSIENT;
 	return EXEC_ANSWER_FAILED;

@@ -48,6 +48,22 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 		snprintf(buf, len, "mapping %lld %s -> %s", (long long)op->mapping_id,
 			 store_mapping_state_name(op->from), store_mapping_state_name(op->to));
 		break;
+	case EXEC_OP_DETACH_PATH:
+		snprintf(buf, len, "detach path %s:%s of %s", op->traddr, op->trsvcid, op->name);
+		break;
+	case EXEC_OP_REMOVE_BASE:
+		snprintf(buf, len, "remove %s from %s", op->bases[0], op->name);
+		break;
+	case EXEC_OP_ADD_KEY:
+		snprintf(buf, len, "add key %s (%s)", op->name, op->key_path);
+		break;
+	case EXEC_OP_REMOVE_KEY:
+		snprintf(buf, len, "remove key %s", op->name);
+		break;
+	case EXEC_OP_REPLICA_SYNC:
+		snprintf(buf, len, "replica %lld (%s) %s", (long long)op->replica_id, op->name,
+			 op->in_sync ? "in sync" : "missing writes");
+		break;
 	}
 }
 
@@ -103,6 +119,8 @@ static json_t *attach_params(struct exec_ctx *x, const struct exec_op *op)
 			json_object_set_new(p, "hostnqn", json_string(x->hostnqn));
 		if (op->multipath)
 			json_object_set_new(p, "multipath", json_string("multipath"));
+		if (op->dhchap_key[0])
+			json_object_set_new(p, "dhchap_key", json_string(op->dhchap_key));
 		json_object_set_new(p, "reconnect_delay_sec", json_integer(x->reconnect_delay_s));
 		json_object_set_new(p, "ctrlr_loss_timeout_sec", json_integer(x->ctrlr_loss_s));
 		json_object_set_new(p, "fast_io_fail_timeout_sec", json_integer(x->fast_io_fail_s));
@@ -137,6 +155,8 @@ static int check_ours(struct exec_ctx *x, const struct exec_op *op, char *why, s
 		list = fetch(x, "vhost_get_controllers", NULL);
 		r = exec_verify_vhost(list, op->name, op->bdev, why, len);
 		break;
+	case EXEC_OP_ADD_KEY:
+		return 0; /* de_key_<node>: the name says whose key it is */
 	default:
 		return -EINVAL;
 	}
@@ -178,6 +198,25 @@ static int advance(struct exec_ctx *x, const struct exec_op *op, char *errbuf, s
 	return 0;
 }
 
+static int replica_sync(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen)
+{
+	struct store_error err = {0};
+	int r;
+
+	pthread_mutex_lock(x->store_lock);
+	r = store_replica_set_in_sync(x->store, op->replica_id, op->in_sync, op->generation, &err);
+	pthread_mutex_unlock(x->store_lock);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "volume %lld: replica %lld: %s", (long long)op->volume_id,
+			 (long long)op->replica_id, err.message);
+		return r;
+	}
+	log_info("volume %lld: replica %lld (%s) %s", (long long)op->volume_id,
+		 (long long)op->replica_id, op->name,
+		 op->in_sync ? "in sync again" : "left the raid and misses writes");
+	return 0;
+}
+
 int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_step *step,
 		char *errbuf, size_t errlen)
 {
@@ -194,6 +233,32 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	switch (op->kind) {
 	case EXEC_OP_ADVANCE_MAPPING:
 		return advance(x, op, errbuf, errlen);
+	case EXEC_OP_REPLICA_SYNC:
+		return replica_sync(x, op, errbuf, errlen);
+	case EXEC_OP_DETACH_PATH:
+		method = "bdev_nvme_detach_controller";
+		params = json_pack("{s:s, s:s, s:s}", "name", op->name, "trtype", op->trtype,
+				   "traddr", op->traddr);
+		if (params && op->trsvcid[0])
+			json_object_set_new(params, "trsvcid", json_string(op->trsvcid));
+		if (params && op->subnqn[0])
+			json_object_set_new(params, "subnqn", json_string(op->subnqn));
+		deleting = true;
+		break;
+	case EXEC_OP_REMOVE_BASE:
+		method = "bdev_raid_remove_base_bdev";
+		params = json_pack("{s:s}", "name", op->bases[0]);
+		deleting = true;
+		break;
+	case EXEC_OP_ADD_KEY:
+		method = "keyring_file_add_key";
+		params = json_pack("{s:s, s:s}", "name", op->name, "path", op->key_path);
+		break;
+	case EXEC_OP_REMOVE_KEY:
+		method = "keyring_file_remove_key";
+		params = json_pack("{s:s}", "name", op->name);
+		deleting = true;
+		break;
 	case EXEC_OP_ATTACH_PATH:
 		method = "bdev_nvme_attach_controller";
 		params = attach_params(x, op);

@@ -35,6 +35,11 @@ enum exec_op_kind {
 	EXEC_OP_CREATE_VHOST = 7,      /* vhost_create_blk_controller */
 	EXEC_OP_DELETE_VHOST = 8,      /* vhost_delete_controller */
 	EXEC_OP_ADVANCE_MAPPING = 9,   /* store_mapping_advance (compare-and-set) */
+	EXEC_OP_DETACH_PATH = 10,      /* bdev_nvme_detach_controller with one path's trid */
+	EXEC_OP_REMOVE_BASE = 11,      /* bdev_raid_remove_base_bdev */
+	EXEC_OP_ADD_KEY = 12,          /* keyring_file_add_key (name, path) */
+	EXEC_OP_REMOVE_KEY = 13,       /* keyring_file_remove_key */
+	EXEC_OP_REPLICA_SYNC = 14,     /* store_replica_set_in_sync */
 };
 
 struct exec_op {
@@ -45,6 +50,7 @@ struct exec_op {
 	/* ATTACH_PATH */
 	char trtype[16], adrfam[8], traddr[64], trsvcid[16], subnqn[224], hostaddr[64];
 	bool multipath; /* fabrics only; never for local PCIe */
+	char dhchap_key[64]; /* keyring name for DH-HMAC-CHAP; "" = none */
 	/* CREATE_RAID: bases; ADD_BASE: bases[0] into `name` */
 	char bases[2][EXEC_NAME_MAX];
 	unsigned n_bases;
@@ -55,6 +61,10 @@ struct exec_op {
 	uint64_t rw_iops, rw_mbps, r_mbps, w_mbps;
 	/* ADVANCE_MAPPING: enum store_mapping_state values */
 	int from, to;
+	/* ADD_KEY: key file; REPLICA_SYNC: which replica, what it holds */
+	char key_path[256];
+	int64_t replica_id, generation;
+	bool in_sync;
 };
 
 /* Shared by every worker of a pass. */

@@ -62,6 +62,8 @@ int observe_spdk(struct spdk_conn *c, uint32_t timeout_ms, struct observe_raw *o
 	if (rc == 0)
 		rc = list(c, timeout_ms, "vhost_get_controllers", NULL, &r.vhosts, &r.calls, errbuf,
 			  errlen);
+	if (rc == 0)
+		rc = list(c, timeout_ms, "keyring_get_keys", NULL, &r.keys, &r.calls, errbuf, errlen);
 	if (rc == 0) {
 		r.bdevs_skipped = observe_any_resetting(r.controllers);
 		if (!r.bdevs_skipped)
@@ -81,6 +83,7 @@ void observe_raw_clear(struct observe_raw *r)
 	json_decref(r->controllers);
 	json_decref(r->raids);
 	json_decref(r->vhosts);
+	json_decref(r->keys);
 	json_decref(r->bdevs);
 	memset(r, 0, sizeof(*r));
 }

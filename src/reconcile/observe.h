@@ -5,7 +5,7 @@
 /*
  * Observe: read SPDK's live graph with a fixed set of list calls per pass, whatever the number
  * of volumes: bdev_nvme_get_controllers, bdev_raid_get_bdevs {"category":"all"},
- * vhost_get_controllers, and bdev_get_bdevs unfiltered -- the last one only when no NVMe
+ * vhost_get_controllers, keyring_get_keys, and bdev_get_bdevs unfiltered -- the last one only when no NVMe
  * controller is resetting (an unfiltered bdev_get_bdevs during a reset can crash SPDK), else it
  * is skipped and the plan defers what needs bdev geometry. No decisions are made here.
  */
@@ -21,6 +21,7 @@ struct observe_raw {
 	json_t *controllers; /* bdev_nvme_get_controllers */
 	json_t *raids;       /* bdev_raid_get_bdevs all */
 	json_t *vhosts;      /* vhost_get_controllers */
+	json_t *keys;        /* keyring_get_keys */
 	json_t *bdevs;       /* bdev_get_bdevs; NULL when skipped */
 	bool bdevs_skipped;  /* a controller was resetting */
 	unsigned calls;      /* calls made */

@@ -70,7 +70,7 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	size_t nc = json_array_size(raw->controllers), np = count_nested(raw->controllers, "ctrlrs");
 	size_t nb = json_array_size(raw->bdevs), nr = json_array_size(raw->raids);
 	size_t nbase = count_nested(raw->raids, "base_bdevs_list");
-	size_t nv = json_array_size(raw->vhosts);
+	size_t nv = json_array_size(raw->vhosts), nk = json_array_size(raw->keys);
 	size_t i, j, kp = 0, kb = 0;
 	json_t *v, *p;
 
@@ -80,8 +80,9 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	m.raids = calloc(nr + 1, sizeof(*m.raids));
 	m.bases = calloc(nbase + 1, sizeof(*m.bases));
 	m.vhosts = calloc(nv + 1, sizeof(*m.vhosts));
+	m.keys = calloc(nk + 1, sizeof(*m.keys));
 	m.first_seen = calloc(n_first_seen + 1, sizeof(*m.first_seen));
-	if (!m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases || !m.vhosts ||
+	if (!m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases || !m.vhosts || !m.keys ||
 	    !m.first_seen) {
 		observed_model_free(&m);
 		return -ENOMEM;
@@ -150,6 +151,11 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		util_strlcpy(vh->bdev, bdev ? bdev : "", sizeof(vh->bdev));
 		vh->sessions = (unsigned)json_array_size(json_object_get(v, "sessions"));
 	}
+	json_array_foreach(raw->keys, i, v) {
+		util_strlcpy(m.keys[i].name, jstr(v, "name"), sizeof(m.keys[i].name));
+		util_strlcpy(m.keys[i].path, jstr(v, "path"), sizeof(m.keys[i].path));
+		m.keys[i].removed = json_is_true(json_object_get(v, "removed"));
+	}
 	if (n_first_seen)
 		memcpy(m.first_seen, first_seen, n_first_seen * sizeof(*first_seen));
 	m.o = (struct observed){
@@ -162,6 +168,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		.n_raids = nr,
 		.vhosts = m.vhosts,
 		.n_vhosts = nv,
+		.keys = m.keys,
+		.n_keys = nk,
 		.first_seen = m.first_seen,
 		.n_first_seen = n_first_seen,
 		.now_s = now_s,
@@ -178,6 +186,7 @@ void observed_model_free(struct observed_model *m)
 	free(m->raids);
 	free(m->bases);
 	free(m->vhosts);
+	free(m->keys);
 	free(m->first_seen);
 	memset(m, 0, sizeof(*m));
 }

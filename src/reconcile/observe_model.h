@@ -19,6 +19,7 @@ struct observed_model {
 	struct obs_raid *raids;
 	struct obs_raid_base *bases;
 	struct obs_vhost *vhosts;
+	struct obs_key *keys;
 	struct obs_first_seen *first_seen;
 };
 

@@ -37,7 +37,7 @@ daemon_stop
 sN=$(once_stats)
 log "one pass, $N volumes: $sN"
 [ "$s1" = "$sN" ] || fail "a pass at $N volumes made other calls than at 1: $s1 vs $sN"
-for m in bdev_nvme_get_controllers bdev_raid_get_bdevs vhost_get_controllers bdev_get_bdevs; do
+for m in bdev_nvme_get_controllers bdev_raid_get_bdevs vhost_get_controllers keyring_get_keys bdev_get_bdevs; do
 	[ "$(jq -r ".$m" <<<"$sN")" = 1 ] || fail "$m not called exactly once per pass: $sN"
 done
 log "ok"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDK crash and restart with N attached volumes (default 100): the daemon notices the closed
 # socket, reconnects, replays the pre-init config, starts the framework and rebuilds from the
-# database -- every path attached again, superblock raids reassembled (or re-created), every
+# database -- every path attached again, superblock raids reassembled by themselves (not re-created), every
 # vhost controller back under its old name. Prints the time from the restart to all vhost
 # controllers back (a simulator result).
 source "$(dirname "$0")/lib.sh"
@@ -32,6 +32,11 @@ wait_until 30 "graph settled" test "$(graph | grep -c '^raid .* online ')" = "$N
 after=$(graph | sort)
 [ "$before" = "$after" ] || fail "graph differs after the restart: $(diff <(echo "$before") <(echo "$after") | head -20)"
 grep -q "replayed [0-9]* pre-init calls" "$T/daemon.log" || fail "pre-init config not replayed"
+# superblock raids came back by themselves: nothing was created after the crash
+recreated=$(sed -n '/closed the connection/,$p' "$T/daemon.log" | grep -c ": create raid_" || true)
+[ "$recreated" = 0 ] || fail "$recreated raids re-created instead of reassembled"
+attached=$(sed -n '/closed the connection/,$p' "$T/daemon.log" | grep -c ": attach " || true)
+[ "$attached" = $((2 * N)) ] || fail "$attached paths attached after the restart, want $((2 * N))"
 all_attached || fail "mappings left ATTACHED state"
 daemon_stop
 log "ok"
