@@ -167,6 +167,7 @@ int raid_create(struct sim *s, const char *name, uint32_t strip_size_kb, uint8_t
 	}
 	for (uint8_t i = 0; i < num_base_bdevs; i++)
 		r->base[i].raid = r;
+	r->sim = s;
 	r->num_base_bdevs = num_base_bdevs;
 	r->num_operational = num_base_bdevs; /* raid_bdev_create; from a superblock: recounted */
 	r->strip_size_kb = strip_size_kb;
@@ -195,8 +196,10 @@ static void raid_unlink_and_free(struct sim *s, struct raid_bdev *r)
 			break;
 		}
 	}
-	for (uint8_t i = 0; i < r->num_base_bdevs; i++)
+	for (uint8_t i = 0; i < r->num_base_bdevs; i++) {
 		free(r->base[i].name);
+		json_decref(r->base[i].ch_threads);
+	}
 	free(r->base);
 	free(r->sb);
 	free(r->name);
@@ -224,6 +227,7 @@ void raid_free_base_resource(struct raid_base *base)
 	base->data_offset = 0;
 	if (!base->bdev)
 		return;
+	raid_channel_base_released(r->sim, base);
 	sim_bdev_release(base->bdev);
 	base->bdev = NULL;
 	if (base->is_configured)
@@ -320,6 +324,8 @@ static int raid_configure_base_cont(struct sim *s, struct raid_base *base)
 
 	base->is_configured = true;
 	r->num_discovered++;
+	/* an online array's channels take the new member (raid_bdev_ch_process_setup) */
+	raid_channel_base_joined(s, base);
 	if (r->num_discovered == r->num_operational) {
 		rc = raid_configure(s, r);
 	} else if (base->is_process_target) {
@@ -387,6 +393,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 	if (rc)
 		return rc;
 	base->bdev = b;
+	/* a new member's superblock area is read through the channel right away */
+	raid_channel_base_claimed(s, base, !existing);
 
 	if (r->superblock_enabled) {
 		/* 1 MiB in front of the data (SPDK also rounds to optimal_io_boundary, 0 here) */
@@ -468,6 +476,7 @@ static void raid_deconfigure(struct sim *s, struct raid_bdev *r)
 	r->bdev = NULL;
 	if (b)
 		sim_bdev_unregister(s, b);
+	raid_channel_bdev_gone(s, r);
 	/* _raid_bdev_destruct: close the members whose removal was requested */
 	for (uint8_t i = 0; i < r->num_base_bdevs; i++)
 		if (r->base[i].remove_scheduled)
@@ -697,6 +706,8 @@ static void raid_module_fini(struct sim *s)
 
 	if (!st)
 		return;
+	/* bdevs other modules unregister later must not bring the module back */
+	sim_bdev_unlisten(s, &raid_listener);
 	while (st->raids) {
 		struct raid_bdev *r = st->raids;
 

@@ -76,6 +76,8 @@ struct raid_base {
 	bool remove_scheduled;
 	bool is_failed;
 	bool vanishing; /* its bdev is being unregistered: removal cannot be refused */
+	bool app_ch;	/* SPDK's app_thread_ch: the module's own channel while claimed */
+	json_t *ch_threads; /* threads where a channel of the array holds one on this member */
 };
 
 /* A running rebuild. Progress is a function of time: see sim_raid_process.c. */
@@ -89,6 +91,7 @@ struct raid_process {
 };
 
 struct raid_bdev {
+	struct sim *sim;
 	char *name;
 	char uuid[37]; /* "" until known: SPDK shows the null uuid before registration */
 	uint32_t strip_size_kb;
@@ -161,6 +164,22 @@ int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status);
 void raid_delete(struct sim *s, struct raid_bdev *r);
 /* raid_bdev_free_base_bdev_resource. */
 void raid_free_base_resource(struct raid_base *base);
+
+/* ---- sim_raid_channel.c: I/O channels the array holds on its members ---- */
+
+/*
+ * A member was claimed (raid_bdev_configure_base_bdev): the module's own channel on the
+ * app thread; `io` when SPDK reads the member through it at once (superblock probe).
+ */
+void raid_channel_base_claimed(struct sim *s, struct raid_base *base, bool io);
+/* A member became configured in an online array: every channel of the array takes one. */
+void raid_channel_base_joined(struct sim *s, struct raid_base *base);
+/* A member is let go (raid_bdev_free_base_bdev_resource): all its channels close. */
+void raid_channel_base_released(struct sim *s, struct raid_base *base);
+/* The array's bdev is gone: the member channels its channels held close with it. */
+void raid_channel_bdev_gone(struct sim *s, struct raid_bdev *r);
+/* ops->channel_changed of the raid bdev (raid_bdev_create_cb / raid_bdev_destroy_cb). */
+void raid_channel_changed(struct sim *s, struct sim_bdev *b, const char *thread, bool open);
 
 /* ---- sim_raid_sb.c: superblock and examine ---- */
 

@@ -156,6 +156,7 @@ int raid_sb_write(struct raid_bdev *r)
 
 		if (!base->is_configured || base->remove_scheduled)
 			continue;
+		sim_bdev_channel_io(r->sim, base->bdev, "app_thread");
 		rc = sim_bdev_sb_write(base->bdev, buf, len);
 		if (rc) {
 			log_debug("sim raid: superblock write to %s failed: %d", base->name, rc);

@@ -234,6 +234,8 @@ static void vhost_free(struct sim *s, struct vhost_ctrlr *c)
 		struct vhost_session *v = c->sessions;
 
 		c->sessions = v->next;
+		if (c->bdev)
+			sim_bdev_channel_close(s, c->bdev, c->name);
 		if (v->vid < VHOST_MAX_VIDS)
 			st->vid_used[v->vid] = false;
 		free(v->name);
@@ -345,8 +347,9 @@ int vhost_session_open(struct sim *s, struct vhost_ctrlr *c, uint32_t max_queues
 	for (tail = &c->sessions; *tail; tail = &(*tail)->next)
 		;
 	*tail = v;
+	/* vhost_blk_start: the session's channel, on the controller's thread (named after it) */
 	if (c->bdev)
-		c->bdev->channels++; /* the session's I/O channel on the bdev */
+		sim_bdev_channel_open(s, c->bdev, c->name);
 	*vid = id;
 	return 0;
 }
@@ -384,8 +387,8 @@ int vhost_session_close(struct sim *s, struct vhost_ctrlr *c, int64_t vid)
 	if (!v)
 		return -ENODEV;
 	*pp = v->next;
-	if (c->bdev && c->bdev->channels)
-		c->bdev->channels--;
+	if (c->bdev)
+		sim_bdev_channel_close(s, c->bdev, c->name);
 	st->vid_used[v->vid] = false;
 	free(v->name);
 	free(v);
@@ -591,8 +594,9 @@ static void vhost_on_bdev_removed(struct sim *s, struct sim_bdev *b, void *ctx)
 	for (struct vhost_ctrlr *c = vhost_state(s)->ctrlrs; c; c = c->next) {
 		if (c->bdev != b)
 			continue;
-		for (struct vhost_session *v = c->sessions; v && b->channels; v = v->next)
-			b->channels--;
+		/* vhost_session_bdev_remove_cb: each session puts its channel */
+		for (struct vhost_session *v = c->sessions; v; v = v->next)
+			sim_bdev_channel_close(s, b, c->name);
 		c->bdev = NULL;
 	}
 }
@@ -625,13 +629,18 @@ static void vhost_init(struct sim *s)
 	sim_bdev_listen(s, &vhost_listener);
 }
 
-/* Shutdown: DPDK unregisters (closes and unlinks) every socket; queued deletes die. */
+/*
+ * Shutdown: DPDK unregisters (closes and unlinks) every socket; sessions put their
+ * channels; queued deletes are left to the server, which frees them unanswered.
+ */
 static void vhost_fini(struct sim *s)
 {
 	struct sim_vhost_state *st = s->vhost;
 
 	if (!st)
 		return;
+	/* bdevs other modules unregister later must not bring the module back */
+	sim_bdev_unlisten(s, &vhost_listener);
 	while (st->ctrlrs) {
 		struct vhost_ctrlr *c = st->ctrlrs;
 
@@ -641,7 +650,6 @@ static void vhost_fini(struct sim *s)
 			struct vhost_pending_delete *d = c->deletes;
 
 			c->deletes = d->next;
-			sim_reply_error(d->req, -32602, "%s", strerror(ENODEV));
 			free(d);
 		}
 		vhost_free(s, c);

@@ -96,9 +96,9 @@ static void rm_tree(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
-void simproc_stop(struct simproc *p)
+int simproc_stop(struct simproc *p)
 {
-	int status;
+	int status = 0, rc = 0;
 
 	if (p->rpc_fd >= 0)
 		close(p->rpc_fd);
@@ -107,7 +107,12 @@ void simproc_stop(struct simproc *p)
 	p->rpc_fd = p->ctl_fd = -1;
 	if (p->pid > 0) {
 		kill(p->pid, SIGTERM);
-		waitpid(p->pid, &status, 0);
+		if (waitpid(p->pid, &status, 0) != p->pid)
+			rc = -errno;
+		else if (WIFEXITED(status))
+			rc = WEXITSTATUS(status);
+		else
+			rc = 128 + WTERMSIG(status);
 		p->pid = 0;
 	}
 	free(p->buf);
@@ -115,6 +120,7 @@ void simproc_stop(struct simproc *p)
 	p->len = 0;
 	if (p->dir[0])
 		rm_tree(p->dir);
+	return rc;
 }
 
 static int send_all(int fd, const char *data, size_t len)
@@ -274,4 +280,47 @@ json_t *sim_raid_get(struct simproc *p, const char *name)
 	}
 	json_decref(ans);
 	return found;
+}
+
+char *sim_io_paths(struct simproc *p)
+{
+	json_t *ans = sim_rpc(p, "bdev_nvme_get_io_paths", NULL), *g, *path;
+	size_t i, j, len = 0;
+	char *out = calloc(1, 4096);
+
+	if (!out)
+		abort();
+	json_array_foreach(json_object_get(sim_result(ans), "poll_groups"), i, g)
+	{
+		len += (size_t)snprintf(out + len, 4096 - len, "%s%s:", i ? ";" : "",
+					json_string_value(json_object_get(g, "thread")));
+		json_array_foreach(json_object_get(g, "io_paths"), j, path)
+		{
+			len += (size_t)snprintf(
+				out + len, 4096 - len, "%s%s%s", j ? "," : "",
+				json_string_value(json_object_get(path, "bdev_name")),
+				json_is_true(json_object_get(path, "current")) ? "*" : "");
+			if (len >= 4096)
+				abort();
+		}
+	}
+	json_decref(ans);
+	return out;
+}
+
+int sim_nvme_local_drive(struct simproc *p, const char *name, const char *traddr, int blocks)
+{
+	json_t *ans = sim_ctl(p, "pcie_add", json_pack("{s:s, s:i}", "traddr", traddr,
+						       "num_blocks", blocks));
+	int rc = json_is_true(json_object_get(ans, "ok")) ? 0 : -EIO;
+
+	json_decref(ans);
+	if (rc)
+		return rc;
+	ans = sim_rpc(p, "bdev_nvme_attach_controller",
+		      json_pack("{s:s, s:s, s:s}", "name", name, "trtype", "PCIe", "traddr",
+				traddr));
+	rc = json_is_array(sim_result(ans)) ? 0 : -EIO;
+	json_decref(ans);
+	return rc;
 }

@@ -24,8 +24,12 @@ struct simproc {
 
 /* Start spdk-sim ($SPDK_SIM_BIN, -m 0x2, framework initialised). 0 or -errno. */
 int simproc_start(struct simproc *p);
-/* SIGTERM, wait, remove the scratch directory. */
-void simproc_stop(struct simproc *p);
+/*
+ * SIGTERM, wait, remove the scratch directory. Returns the sim's exit status (0 for a clean
+ * exit; a sanitized build exits non-zero when LeakSanitizer finds a leak), 128 + signal
+ * when it died of one, or -errno when it could not be waited for.
+ */
+int simproc_stop(struct simproc *p);
 /* Send a request; returns its id. params may be NULL (then omitted); it is not stolen. */
 int sim_rpc_send(struct simproc *p, const char *method, json_t *params);
 /* Wait up to timeout_ms for the answer with that id (others are dropped); NULL on timeout. */
@@ -42,5 +46,12 @@ const char *sim_error_message(json_t *ans);
 json_t *sim_ctl(struct simproc *p, const char *cmd, json_t *args);
 /* The one raid of bdev_raid_get_bdevs "all" with that name (new ref) or NULL. */
 json_t *sim_raid_get(struct simproc *p, const char *name);
+/*
+ * bdev_nvme_get_io_paths in short: "thread:bdev,bdev;thread:bdev" in the answer's order,
+ * a path marked '*' when it is current; "" when no channel is open. Caller frees.
+ */
+char *sim_io_paths(struct simproc *p);
+/* Plug a local PCIe drive (control pcie_add) and attach it as controller name. 0 or -EIO. */
+int sim_nvme_local_drive(struct simproc *p, const char *name, const char *traddr, int blocks);
 
 #endif

@@ -2,12 +2,14 @@
 /*
  * spdk-sim raid behaviour against SPDK v25.09's rules: rebuild progress, member loss,
  * superblock re-assembly (and the stale member left out), errors, resize, saved config.
- * Members are scratch disks plugged and pulled through the control channel.
+ * Members are scratch disks plugged and pulled through the control channel, or local
+ * PCIe NVMe drives where the I/O channels the raid holds on them matter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,11 +30,15 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The sim must exit cleanly on SIGTERM: a sanitized build fails here on a leak. */
 static int teardown(void **state)
 {
-	simproc_stop(*state);
+	int status = simproc_stop(*state);
+
 	free(*state);
-	return 0;
+	if (status != 0)
+		fprintf(stderr, "spdk-sim exited with status %d after SIGTERM\n", status);
+	return status == 0 ? 0 : -1;
 }
 
 /* Plug a scratch disk; returns its uuid (caller frees). */
@@ -474,6 +480,71 @@ static void test_scratch_disk_bad_input(void **state)
 		  "num_blocks");
 }
 
+static void expect_paths(struct simproc *p, const char *want)
+{
+	char *got = sim_io_paths(p);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/*
+ * bdev_nvme_get_io_paths lists the paths of NVMe bdevs with an open channel. The raid
+ * module keeps one on each claimed member on the app thread (it read the superblock area
+ * through it, so that path is current), and a channel on the raid bdev holds one on
+ * every configured member on its thread (path_failure.jsonl#20).
+ */
+static void test_channels_on_nvme_members(void **state)
+{
+	struct simproc *p = *state;
+	json_t *ans;
+
+	assert_int_equal(sim_nvme_local_drive(p, "n0", "0000:01:00.0", 32768), 0);
+	assert_int_equal(sim_nvme_local_drive(p, "n1", "0000:02:00.0", 32768), 0);
+	expect_paths(p, "");
+	rpc_ok(p, "bdev_raid_create", raid1_params("raid_1", "n0n1", "n1n1", false));
+	expect_paths(p, "app_thread:n0n1*,n1n1*");
+
+	/* an nvmf namespace on the raid: the poll group's raid channel takes both members */
+	rpc_ok(p, "nvmf_create_subsystem", json_pack("{s:s}", "nqn", "nqn.2016-06.io.spdk:probe"));
+	ans = sim_rpc(p, "nvmf_subsystem_add_ns",
+		      json_pack("{s:s, s:{s:s}}", "nqn", "nqn.2016-06.io.spdk:probe", "namespace",
+				"bdev_name", "raid_1"));
+	assert_int_equal(json_integer_value(sim_result(ans)), 1);
+	json_decref(ans);
+	expect_paths(p, "app_thread:n0n1*,n1n1*;nvmf_tgt_poll_group_000:n0n1,n1n1");
+
+	/* a removed member is let go on every thread; added back, every channel takes it */
+	rpc_ok(p, "bdev_raid_remove_base_bdev", json_pack("{s:s}", "name", "n1n1"));
+	expect_paths(p, "app_thread:n0n1*;nvmf_tgt_poll_group_000:n0n1");
+	rpc_ok(p, "bdev_raid_add_base_bdev",
+	       json_pack("{s:s, s:s}", "raid_bdev", "raid_1", "base_bdev", "n1n1"));
+	expect_paths(p, "app_thread:n0n1*,n1n1*;nvmf_tgt_poll_group_000:n0n1,n1n1");
+
+	/* the namespace goes: only the module's own channels stay */
+	rpc_ok(p, "nvmf_subsystem_remove_ns",
+	       json_pack("{s:s, s:i}", "nqn", "nqn.2016-06.io.spdk:probe", "nsid", 1));
+	expect_paths(p, "app_thread:n0n1*,n1n1*");
+
+	/* deleting the raid under a live namespace closes every channel it held */
+	ans = sim_rpc(p, "nvmf_subsystem_add_ns",
+		      json_pack("{s:s, s:{s:s}}", "nqn", "nqn.2016-06.io.spdk:probe", "namespace",
+				"bdev_name", "raid_1"));
+	assert_int_equal(json_integer_value(sim_result(ans)), 1);
+	json_decref(ans);
+	rpc_ok(p, "bdev_raid_delete", json_pack("{s:s}", "name", "raid_1"));
+	expect_paths(p, "");
+
+	/* a lost member's paths go with its bdev; the survivor keeps its channels */
+	rpc_ok(p, "bdev_raid_create", raid1_params("raid_2", "n0n1", "n1n1", false));
+	ans = sim_rpc(p, "nvmf_subsystem_add_ns",
+		      json_pack("{s:s, s:{s:s}}", "nqn", "nqn.2016-06.io.spdk:probe", "namespace",
+				"bdev_name", "raid_2"));
+	json_decref(ans);
+	rpc_ok(p, "bdev_nvme_detach_controller", json_pack("{s:s}", "name", "n1"));
+	expect_paths(p, "app_thread:n0n1*;nvmf_tgt_poll_group_000:n0n1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resize_waits_for_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_saved_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_disk_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channels_on_nvme_members, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

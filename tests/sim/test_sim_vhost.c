@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spdk-sim vhost-blk behaviour against SPDK v25.09's rules: sockets on disk, errors,
- * listing, a controller outliving its bdev, sessions blocking deletion, saved config.
+ * listing, a controller outliving its bdev, sessions blocking deletion, saved config, the
+ * I/O channel a session opens on the controller's bdev.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,11 +49,15 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The sim must exit cleanly on SIGTERM: a sanitized build fails here on a leak. */
 static int teardown(void **state)
 {
-	simproc_stop(*state);
+	int status = simproc_stop(*state);
+
 	free(*state);
-	return 0;
+	if (status != 0)
+		fprintf(stderr, "spdk-sim exited with status %d after SIGTERM\n", status);
+	return status == 0 ? 0 : -1;
 }
 
 static json_t *create_params(const char *ctrlr, const char *dev, const char *cpumask)
@@ -272,6 +277,84 @@ static void test_session_blocks_deletion(void **state)
 		"No such device");
 }
 
+static json_t *ctl_ok(struct simproc *p, const char *cmd, json_t *args)
+{
+	json_t *ans = sim_ctl(p, cmd, args);
+
+	assert_non_null(ans);
+	if (!json_is_true(json_object_get(ans, "ok")))
+		fail_msg("%s failed: %s", cmd, json_string_value(json_object_get(ans, "error")));
+	return ans;
+}
+
+static void expect_paths(struct simproc *p, const char *want)
+{
+	char *got = sim_io_paths(p);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/*
+ * A session (a VM on the socket) opens an I/O channel on the controller's bdev, on the
+ * controller's own thread (SPDK names it after the controller): its NVMe paths then show
+ * in bdev_nvme_get_io_paths, through a raid as well. A controller without a VM holds none.
+ */
+static void test_session_channel_shows_paths(void **state)
+{
+	struct simproc *p = *state;
+	json_t *ans;
+	int vid0, vid1;
+
+	assert_int_equal(sim_nvme_local_drive(p, "n0", "0000:01:00.0", 32768), 0);
+	rpc_ok(p, "vhost_create_blk_controller", create_params("vhost7", "n0n1", NULL));
+	expect_paths(p, "");
+
+	ans = ctl_ok(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost7"));
+	vid0 = (int)json_integer_value(json_object_get(json_object_get(ans, "result"), "vid"));
+	json_decref(ans);
+	expect_paths(p, "vhost7:n0n1");
+	/* a second VM shares the thread's channel; it stays until both left */
+	ans = ctl_ok(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost7"));
+	vid1 = (int)json_integer_value(json_object_get(json_object_get(ans, "result"), "vid"));
+	json_decref(ans);
+	assert_int_not_equal(vid0, vid1);
+	expect_paths(p, "vhost7:n0n1");
+	json_decref(ctl_ok(p, "vhost_session_close",
+			   json_pack("{s:s, s:i}", "ctrlr", "vhost7", "vid", vid0)));
+	expect_paths(p, "vhost7:n0n1");
+	json_decref(ctl_ok(p, "vhost_session_close",
+			   json_pack("{s:s, s:i}", "ctrlr", "vhost7", "vid", vid1)));
+	expect_paths(p, "");
+
+	/* through a raid: the raid's channel on the controller's thread holds both members */
+	assert_int_equal(sim_nvme_local_drive(p, "n1", "0000:02:00.0", 32768), 0);
+	assert_int_equal(sim_nvme_local_drive(p, "n2", "0000:03:00.0", 32768), 0);
+	rpc_ok(p, "bdev_raid_create",
+	       json_pack("{s:s, s:s, s:i, s:[s, s]}", "name", "raid_n", "raid_level", "raid1",
+			 "strip_size_kb", 0, "base_bdevs", "n1n1", "n2n1"));
+	rpc_ok(p, "vhost_create_blk_controller", create_params("vhost8", "raid_n", NULL));
+	expect_paths(p, "app_thread:n1n1*,n2n1*");
+	json_decref(ctl_ok(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost8")));
+	expect_paths(p, "app_thread:n1n1*,n2n1*;vhost8:n1n1,n2n1");
+	json_decref(ctl_ok(p, "vhost_session_close", json_pack("{s:s}", "ctrlr", "vhost8")));
+	expect_paths(p, "app_thread:n1n1*,n2n1*");
+
+	/* the bdev removed under a live session: its channel goes, the session stays */
+	json_decref(ctl_ok(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost7")));
+	expect_paths(p, "app_thread:n1n1*,n2n1*;vhost7:n0n1");
+	rpc_ok(p, "bdev_nvme_detach_controller", json_pack("{s:s}", "name", "n0"));
+	expect_paths(p, "app_thread:n1n1*,n2n1*");
+	assert_null(ctrlr_bdev(p, "vhost7"));
+	json_decref(ctl_ok(p, "vhost_session_close", json_pack("{s:s}", "ctrlr", "vhost7")));
+	/* and the raid deleted under a live session lets go of its members everywhere */
+	json_decref(ctl_ok(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost8")));
+	expect_paths(p, "app_thread:n1n1*,n2n1*;vhost8:n1n1,n2n1");
+	rpc_ok(p, "bdev_raid_delete", json_pack("{s:s}", "name", "raid_n"));
+	expect_paths(p, "");
+	/* the sim shuts down with a VM still connected to vhost8 (teardown) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_controller_survives_bdev_deletion, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_blocks_deletion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_channel_shows_paths, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

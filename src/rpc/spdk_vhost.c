@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vhost-blk controllers and keyring key files. */
+#include <errno.h>
+#include <string.h>
+
+#include "rpc/rpc_internal.h"
+
+int rpc_vhost_create_blk_controller(struct rpc_client *c, const char *ctrlr, const char *dev_name,
+				    const char *cpumask, struct rpc_error *err)
+{
+	/* SPDK's decoder takes dev_name; its schema's bdev_name is wrong (see the errata). */
+	json_t *p = json_pack("{s:s, s:s}", "ctrlr", ctrlr, "dev_name", dev_name);
+	int r;
+
+	rpc_par_str(p, "cpumask", cpumask);
+	r = rpc_call_true(c, "vhost_create_blk_controller", p, err);
+	json_decref(p);
+	return r;
+}
+
+int rpc_vhost_delete_controller(struct rpc_client *c, const char *ctrlr, struct rpc_error *err)
+{
+	json_t *p = json_pack("{s:s}", "ctrlr", ctrlr);
+	int r = rpc_call_true(c, "vhost_delete_controller", p, err);
+
+	json_decref(p);
+	return r;
+}
+
+void rpc_vhost_list_free(struct rpc_vhost_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].ctrlr);
+		free(l->v[i].cpumask);
+		free(l->v[i].socket);
+		free(l->v[i].bdev);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int decode_vhost(json_t *e, struct rpc_vhost_ctrlr *v, struct rpc_error *err)
+{
+	static const char *const m = "vhost_get_controllers";
+	json_t *bs = json_object_get(e, "backend_specific");
+	json_t *blk = json_object_get(bs, "block");
+	json_t *sessions = json_object_get(e, "sessions");
+	int r;
+
+	r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "ctrlr", true, &v->ctrlr, m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "cpumask", true, &v->cpumask, m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "socket", true, &v->socket, m, err);
+	if (r == 0)
+		r = rpc_dec_expect(sessions, JSON_ARRAY, "field 'sessions'", m, err);
+	if (r == 0)
+		v->n_sessions = json_array_size(sessions);
+	if (r == 0)
+		r = rpc_dec_expect(bs, JSON_OBJECT, "field 'backend_specific'", m, err);
+	if (r == 0)
+		r = rpc_dec_expect(blk, JSON_OBJECT, "field 'backend_specific.block'", m, err);
+	if (r == 0)
+		r = rpc_dec_str_or_null(blk, "bdev", &v->bdev, m, err);
+	if (r == 0)
+		r = rpc_dec_bool(blk, "readonly", false, &v->readonly, m, err);
+	return r;
+}
+
+int rpc_decode_vhost_controllers(json_t *res, struct rpc_vhost_list *out, struct rpc_error *err)
+{
+	static const char *const m = "vhost_get_controllers";
+	struct rpc_vhost_list l = {0};
+	int r;
+
+	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
+	if (r < 0)
+		return r;
+	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
+	if (!l.v)
+		return rpc_error_set(err, -ENOMEM, m, "out of memory");
+	for (size_t i = 0; i < json_array_size(res) && r == 0; i++)
+		r = decode_vhost(json_array_get(res, i), &l.v[l.n++], err);
+	if (r < 0) {
+		rpc_vhost_list_free(&l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+int rpc_vhost_get_controllers(struct rpc_client *c, struct rpc_vhost_list *out,
+			      struct rpc_error *err)
+{
+	json_t *res = NULL;
+	int r;
+
+	r = rpc_call_json(c, "vhost_get_controllers", NULL, rpc_client_timeout_ms(c), &res, err);
+	if (r < 0)
+		return r;
+	r = rpc_decode_vhost_controllers(res, out, err);
+	json_decref(res);
+	return r;
+}
+
+int rpc_keyring_file_add_key(struct rpc_client *c, const char *name, const char *path,
+			     struct rpc_error *err)
+{
+	json_t *p = json_pack("{s:s, s:s}", "name", name, "path", path);
+	int r = rpc_call_true(c, "keyring_file_add_key", p, err);
+
+	json_decref(p);
+	return r;
+}
+
+int rpc_keyring_file_remove_key(struct rpc_client *c, const char *name, struct rpc_error *err)
+{
+	json_t *p = json_pack("{s:s}", "name", name);
+	int r = rpc_call_true(c, "keyring_file_remove_key", p, err);
+
+	json_decref(p);
+	return r;
+}
