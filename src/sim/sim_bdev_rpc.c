@@ -163,6 +163,25 @@ static void stats_reset(struct sim_bdev *b, const char *mode)
 		memset(&b->stats, 0, sizeof(b->stats));
 }
 
+/* 0: no channels; 1: channels only on other threads than the app thread; 2: on the app thread. */
+static int iostat_walk_group(struct sim *s, struct sim_bdev *b)
+{
+	json_t *threads, *t;
+	size_t i;
+	int group = 1;
+
+	if (b->channels == 0)
+		return 0;
+	threads = sim_bdev_channel_threads(s, b);
+	json_array_foreach(threads, i, t)
+	{
+		if (strcmp(json_string_value(t), "app_thread") == 0)
+			group = 2;
+	}
+	json_decref(threads);
+	return group;
+}
+
 static void rpc_bdev_get_iostat(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
@@ -217,15 +236,17 @@ static void rpc_bdev_get_iostat(struct sim_req *req)
 		return;
 	}
 	/*
-	 * Each bdev's stats are gathered by a walk over its channels, and the answer lists
-	 * them as the walks finish: a bdev without channels after one message, one with
-	 * channels after a round trip to their threads. So channel-less bdevs come first,
-	 * each group in registration order.
+	 * Each bdev's stats are gathered by a walk over its channels (spdk_for_each_channel),
+	 * and the answer lists them as the walks finish. The RPC runs on the app thread, so a
+	 * bdev without channels finishes at once; one whose channels live on other threads
+	 * (an nvmf poll group) finishes after one hop there and back; one with a channel on
+	 * the app thread itself queues behind every message the RPC just posted to it, so it
+	 * finishes last. Each group keeps registration order.
 	 */
 	list = json_array();
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (struct sim_bdev *it = b ? b : s->bdevs; it; it = b ? NULL : it->next) {
-			if ((it->channels != 0) != (pass == 1))
+			if (iostat_walk_group(s, it) != pass)
 				continue;
 			json_array_append_new(list, iostat_entry(it));
 			stats_reset(it, mode);

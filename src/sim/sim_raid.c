@@ -196,6 +196,7 @@ static void raid_unlink_and_free(struct sim *s, struct raid_bdev *r)
 			break;
 		}
 	}
+	raid_reads_cancel(s, r);
 	for (uint8_t i = 0; i < r->num_base_bdevs; i++) {
 		free(r->base[i].name);
 		json_decref(r->base[i].ch_threads);
@@ -395,6 +396,8 @@ int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, in
 	base->bdev = b;
 	/* a new member's superblock area is read through the channel right away */
 	raid_channel_base_claimed(s, base, !existing);
+	if (!existing)
+		raid_base_read_sb(s, base);
 
 	if (r->superblock_enabled) {
 		/* 1 MiB in front of the data (SPDK also rounds to optimal_io_boundary, 0 here) */

@@ -78,6 +78,7 @@ struct raid_base {
 	bool vanishing; /* its bdev is being unregistered: removal cannot be refused */
 	bool app_ch;	/* SPDK's app_thread_ch: the module's own channel while claimed */
 	json_t *ch_threads; /* threads where a channel of the array holds one on this member */
+	uint64_t read_outstanding; /* blocks of reads in flight here (raid1 read balancing) */
 };
 
 /* A running rebuild. Progress is a function of time: see sim_raid_process.c. */
@@ -111,6 +112,7 @@ struct raid_bdev {
 	struct raid_base *base; /* num_base_bdevs slots */
 	struct raid_process *process;
 	struct sim_bdev *bdev; /* registered bdev while online */
+	struct sim_timer *reads_done; /* completes the reads in flight at the end of a loop pass */
 	struct raid_bdev *next;
 };
 
@@ -124,6 +126,15 @@ struct sim_raid_state {
 	uint32_t process_window_size_kb;
 	uint32_t process_max_bandwidth_mb_sec;
 };
+
+/* ---- sim_raid_read.c: reads through the array ---- */
+
+/* ops->read of an array: forward to the member SPDK's read policy picks. */
+void raid_bdev_read(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
+/* Read a new member's superblock area, as SPDK does before it configures the member. */
+void raid_base_read_sb(struct sim *s, struct raid_base *base);
+/* Forget reads in flight (the array goes away). */
+void raid_reads_cancel(struct sim *s, struct raid_bdev *r);
 
 /* ---- sim_raid.c: array lifecycle ---- */
 

@@ -142,6 +142,7 @@ const struct sim_bdev_ops raid_bdev_ops = {
 	.io_types = raid_io_types,
 	.destruct = raid_bdev_destruct,
 	.channel_changed = raid_channel_changed,
+	.read = raid_bdev_read,
 	.write_config = raid_write_config,
 	.memory_domains = raid_memory_domains,
 };
