@@ -50,8 +50,10 @@ static void base_threads_close(struct sim *s, struct raid_base *base)
 	json_t *t;
 
 	base->ch_threads = NULL;
-	json_array_foreach(threads, i, t) sim_bdev_channel_close(s, base->bdev,
-								 json_string_value(t));
+	json_array_foreach(threads, i, t)
+	{
+		sim_bdev_channel_close(s, base->bdev, json_string_value(t));
+	}
 	json_decref(threads);
 }
 

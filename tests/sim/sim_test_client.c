@@ -310,16 +310,16 @@ char *sim_io_paths(struct simproc *p)
 
 int sim_nvme_local_drive(struct simproc *p, const char *name, const char *traddr, int blocks)
 {
-	json_t *ans = sim_ctl(p, "pcie_add", json_pack("{s:s, s:i}", "traddr", traddr,
-						       "num_blocks", blocks));
+	json_t *ans = sim_ctl(p, "pcie_add",
+			      json_pack("{s:s, s:i}", "traddr", traddr, "num_blocks", blocks));
 	int rc = json_is_true(json_object_get(ans, "ok")) ? 0 : -EIO;
 
 	json_decref(ans);
 	if (rc)
 		return rc;
-	ans = sim_rpc(p, "bdev_nvme_attach_controller",
-		      json_pack("{s:s, s:s, s:s}", "name", name, "trtype", "PCIe", "traddr",
-				traddr));
+	ans = sim_rpc(
+		p, "bdev_nvme_attach_controller",
+		json_pack("{s:s, s:s, s:s}", "name", name, "trtype", "PCIe", "traddr", traddr));
 	rc = json_is_array(sim_result(ans)) ? 0 : -EIO;
 	json_decref(ans);
 	return rc;
