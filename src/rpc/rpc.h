@@ -68,7 +68,7 @@ int rpc_client_timeout_ms(const struct rpc_client *client);
 
 /*
  * Call method with params (JSON text of an object or array, or NULL for none) and wait at most
- * timeout_ms for the answer (reconnecting first if the connection was lost). On success returns 0
+ * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost). On success returns 0
  * and *result_json (compact JSON text of "result", caller frees). On failure returns a negative
  * errno and fills err: SPDK's error object (see rpc_error_from_code for the errno mapping),
  * -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap), -EBADMSG
