@@ -68,11 +68,11 @@ int rpc_client_timeout_ms(const struct rpc_client *client);
 
 /*
  * Call method with params (JSON text of an object or array, or NULL for none) and wait at most
- * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost). On success returns 0
- * and *result_json (compact JSON text of "result", caller frees). On failure returns a negative
- * errno and fills err: SPDK's error object (see rpc_error_from_code for the errno mapping),
- * -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap), -EBADMSG
- * (answer not JSON; the connection is reset), -ECONNRESET / -EPIPE (connection lost).
+ * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost). On success
+ * returns 0 and *result_json (compact JSON text of "result", caller frees). On failure returns a
+ * negative errno and fills err: SPDK's error object (see rpc_error_from_code for the errno
+ * mapping), -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap),
+ * -EBADMSG (answer not JSON; the connection is reset), -ECONNRESET / -EPIPE (connection lost).
  */
 int rpc_call_raw(struct rpc_client *client, const char *method, const char *params_json,
 		 int timeout_ms, char **result_json, struct rpc_error *err);
