@@ -74,6 +74,9 @@ enum sim_json_kind {
 	SIM_J_OBJECT,  /* an object, not further checked */
 	SIM_J_ARRAY,   /* an array, not further checked */
 	SIM_J_ANY,     /* any value */
+	SIM_J_UINT32,  /* an integer in 0..UINT32_MAX (spdk_json_decode_uint32) */
+	SIM_J_INT32,   /* an integer in INT32_MIN..INT32_MAX (spdk_json_decode_int32) */
+	SIM_J_UINT16,  /* an integer in 0..UINT16_MAX (spdk_json_decode_uint16) */
 };
 
 struct sim_decoder {
@@ -89,6 +92,20 @@ struct sim_decoder {
  * The caller sends the method-specific error code (-32602 / -32603 / -32700).
  */
 bool sim_decode_ok(const json_t *params, const struct sim_decoder *d, size_t n);
+/*
+ * Same, but params NULL fails: spdk_json_decode_object(NULL, ...) returns an error, so
+ * a handler that decodes without first checking `params != NULL` (most SPDK handlers
+ * with a required or an all-optional decoder table) rejects a call without "params".
+ */
+bool sim_decode_strict(const json_t *params, const struct sim_decoder *d, size_t n);
+/*
+ * The value of a SIM_J_UINT parameter that passed sim_decode_ok. Integers above
+ * INT64_MAX (up to UINT64_MAX, which SPDK's uint64 decoders take) do not fit a jansson
+ * integer; the core hands them over marked and this reads them. Use it for uint64 fields.
+ */
+uint64_t sim_json_u64(const json_t *v);
+/* A uint64 as a JSON number (above INT64_MAX a real: jansson has no unsigned integer). */
+json_t *sim_json_from_u64(uint64_t v);
 
 /* ---- Timers and fds ---------------------------------------------------------------- */
 
@@ -113,6 +130,12 @@ struct sim_bdev_ops {
 	/* The "supported_io_types" object (new reference); NULL gives a module-neutral default. */
 	json_t *(*io_types)(struct sim_bdev *b);
 	/*
+	 * A read submitted to b reached its module (the examine reads at registration,
+	 * see sim_bdev_read). NULL: the bdev is a leaf. A raid forwards it to the base its
+	 * read policy picks, with sim_bdev_read, so the base's iostat counts it too.
+	 */
+	void (*read)(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
+	/*
 	 * Persistent metadata area of the bdev (SPDK raid's superblock lives in the first
 	 * blocks of each base). It is stored where the data lives: for an NVMe-oF namespace
 	 * on the target's lvol, so it survives a crash of the host process. NULL ops: the
@@ -122,6 +145,27 @@ struct sim_bdev_ops {
 	int (*sb_write)(struct sim_bdev *b, const void *buf, size_t len);
 	/* Called by sim_bdev_unregister after listeners ran; frees module state. */
 	void (*destruct)(struct sim_bdev *b);
+	/*
+	 * Append the calls that recreate this bdev to the "bdev" subsystem's
+	 * framework_get_config array (SPDK's fn_table->write_config_json, e.g.
+	 * bdev_raid_create, bdev_malloc_create). NULL: nothing (NVMe bdevs: the module's
+	 * attach calls recreate them). Runs after every module's config("bdev") hook and
+	 * before this bdev's bdev_set_qos_limit entry.
+	 */
+	void (*write_config)(struct sim *s, struct sim_bdev *b, json_t *arr);
+	/* The "memory_domains" array (new reference); NULL op or NULL result: key omitted. */
+	json_t *(*memory_domains)(struct sim_bdev *b);
+	/*
+	 * The "driver_specific" object of a bdev_get_iostat entry (SPDK's
+	 * dump_device_stat_json, e.g. {} for NVMe); NULL op: the key is omitted.
+	 */
+	json_t *(*iostat_driver_specific)(struct sim_bdev *b);
+	/*
+	 * A channel on b was opened (open = true) or closed on `thread`: a stacking bdev
+	 * (raid) opens / closes its members' channels on the same thread, as SPDK's
+	 * channel create/destroy callbacks do. NULL: nothing below b.
+	 */
+	void (*channel_changed)(struct sim *s, struct sim_bdev *b, const char *thread, bool open);
 };
 
 /* Rate limits in assigned_rate_limits' order; 0 = unlimited. */
@@ -155,6 +199,19 @@ struct sim_bdev {
 	void *mem_sb;
 	size_t mem_sb_len;
 	struct sim_bdev *next; /* registration order, as SPDK lists bdevs */
+	/*
+	 * Set by the owning module right after registration (all 0 by default):
+	 * preferred_write_alignment, preferred_write_granularity, optimal_write_size,
+	 * preferred_unmap_alignment, preferred_unmap_granularity, in that order.
+	 */
+	uint32_t write_geometry[5];
+	bool numa_id_valid; /* numa_id is reported only when valid (NVMe: -1) */
+	int32_t numa_id;
+	/*
+	 * Open I/O channels (an nvmf namespace or a vhost session holds one). Modules
+	 * count them up and down; bdev_get_iostat per_channel lists one channel when > 0.
+	 */
+	unsigned channels;
 };
 
 /*
@@ -169,11 +226,26 @@ struct sim_bdev *sim_bdev_register(struct sim *s, const char *name, const char *
 void sim_bdev_unregister(struct sim *s, struct sim_bdev *b);
 /* Change the size (namespace grew); listeners' resized() run. */
 void sim_bdev_resize(struct sim *s, struct sim_bdev *b, uint64_t num_blocks);
+/* Add an alias (SPDK's spdk_bdev_alias_add): 0, or -EEXIST when a bdev has that name. */
+int sim_bdev_alias_add(struct sim *s, struct sim_bdev *b, const char *alias);
+/*
+ * Account one read of len bytes at offset on b (bdev_get_iostat's bytes_read and
+ * num_read_ops), then pass it to ops->read. The bdev layer itself issues SPDK's examine
+ * reads when a bdev registers (bdev_auto_examine): gpt 32 KiB, raid superblock one
+ * block, lvol blobstore super block 4 KiB, in the bdev module order -- 37376 bytes in
+ * 3 reads for a 512 B-block bdev, as real SPDK's iostat shows. Modules call it for
+ * reads of their own (a raid's superblock probe of a new base).
+ */
+void sim_bdev_read(struct sim *s, struct sim_bdev *b, uint64_t offset, uint64_t len);
 /* Look up by name or alias; NULL if none. */
 struct sim_bdev *sim_bdev_find(struct sim *s, const char *name);
 /* First bdev in registration order; iterate with ->next. */
 struct sim_bdev *sim_bdev_first(struct sim *s);
-/* Claim for a module; -EPERM if already claimed (SPDK: claimed bdevs refuse a 2nd claim). */
+/*
+ * Claim for a module; -EPERM if already claimed (SPDK: claimed bdevs refuse a 2nd claim).
+ * claim_type must be a string with static storage ("exclusive_write", ...); NULL means
+ * "exclusive_write".
+ */
 int sim_bdev_claim(struct sim_bdev *b, const char *module, const char *claim_type);
 void sim_bdev_release(struct sim_bdev *b);
 /* Superblock I/O through ops or the in-memory fallback. */
@@ -190,6 +262,23 @@ struct sim_bdev_listener {
 };
 /* Listeners are called in the order they were added. */
 void sim_bdev_listen(struct sim *s, const struct sim_bdev_listener *l);
+/* Stop calling a listener (same callbacks and ctx as given to sim_bdev_listen); a module
+ * whose state goes away in fini() calls this first. */
+void sim_bdev_unlisten(struct sim *s, const struct sim_bdev_listener *l);
+
+/*
+ * I/O channels per SPDK thread (sim_channel.c): "app_thread", "nvmf_tgt_poll_group_000",
+ * a vhost session's reactor... bdev_nvme_get_io_paths lists the NVMe bdevs that have
+ * one, per thread. Opening counts references per (bdev, thread) and keeps b->channels
+ * up to date; ops->channel_changed forwards to the bdevs below. A bdev's channels
+ * vanish with it (sim_bdev_unregister); closing one that is gone is a no-op.
+ */
+void sim_bdev_channel_open(struct sim *s, struct sim_bdev *b, const char *thread);
+void sim_bdev_channel_close(struct sim *s, struct sim_bdev *b, const char *thread);
+/* I/O went through b's channel on thread (e.g. raid reading a superblock). */
+void sim_bdev_channel_io(struct sim *s, struct sim_bdev *b, const char *thread);
+/* Threads holding a channel on b, in the order they opened one (new array of strings). */
+json_t *sim_bdev_channel_threads(struct sim *s, struct sim_bdev *b);
 
 /* ---- Modules ------------------------------------------------------------------------- */
 
@@ -202,8 +291,18 @@ struct sim_control_cmd {
 
 /*
  * A simulated SPDK subsystem/module. Tables are NULL-name terminated.
+ * init() runs in sim_modules order at start-up; fini() in reverse order at a clean
+ * exit (SIGTERM): a module unregisters its own bdevs there (the bdev layer, finished
+ * after every user of bdevs, frees leftovers without calling listeners or destruct).
+ * Requests a module still holds are freed by the server after every fini(); fini()
+ * must not answer or free them.
  * config(): append this module's framework_get_config entries for `subsystem` to arr
- * (called for every subsystem name; ignore the ones that are not yours).
+ * (called for every subsystem name; ignore the ones that are not yours). For "bdev"
+ * the bdev layer writes bdev_set_options first, then calls the modules' hooks in SPDK's
+ * bdev-module order (raid, target (lvol/malloc), nvme, others), then each bdev's
+ * ops->write_config and QoS, then bdev_wait_for_examine.
+ * start_init(): optional, runs when the framework initialises (framework_start_init,
+ * or at start-up without --wait-for-rpc), before any runtime method can be called.
  */
 struct sim_module {
 	const char *name;
@@ -212,6 +311,7 @@ struct sim_module {
 	void (*init)(struct sim *s);
 	void (*fini)(struct sim *s);
 	void (*config)(struct sim *s, const char *subsystem, json_t *arr);
+	void (*start_init)(struct sim *s);
 };
 
 extern const struct sim_module sim_module_framework; /* sim_framework.c */
@@ -230,6 +330,8 @@ struct sim_options {
 	const char *vhost_dir;      /* -S */
 	uint64_t core_mask;         /* -m */
 	bool wait_for_rpc;          /* --wait-for-rpc */
+	uint64_t mem_size_mb;       /* -s (accepted; spdk-sim allocates no hugepages) */
+	bool no_pci;                /* -u */
 };
 
 struct sim {
@@ -246,12 +348,15 @@ struct sim {
 	struct sim_raid_state *raid;
 	struct sim_vhost_state *vhost;
 	struct sim_core *core; /* server internals (sim_server.c) */
+	struct sim_control_state *control; /* --control channel (sim_control.c); NULL if off */
 };
 
 /* Find a method by name across modules; NULL if unknown. */
 const struct sim_method *sim_method_find(const char *name);
 /* Simulate a crash: exit at once without cleanup, as kill -9 would. */
 __attribute__((noreturn)) void sim_crash(struct sim *s, const char *why);
+/* Leave the poll loop after the current pass and exit cleanly (like SIGTERM). */
+void sim_stop(struct sim *s);
 /* Run the server until stopped. Returns the process exit code. */
 int sim_run(const struct sim_options *opts);
 

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's outer loop: start-up checks, the SPDK session with reconnect and backoff,
+ * passes on a timer, on database wake-ups and when SPDK's socket closes, and a clean stop.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/daemon_internal.h"
+#include "daemon/daemon_notify.h"
+#include "daemon/daemon_orphan.h"
+#include "store/store.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void signals_install(void)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking wait returns early and the loop sees the flag at once. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sleep up to ms, in slices, returning early on stop. */
+static void sleep_unless_stopped(uint64_t ms)
+{
+	uint64_t end = util_now_ms() + ms;
+
+	while (!g_stop) {
+		uint64_t now = util_now_ms();
+		if (now >= end)
+			break;
+		util_sleep_ms(end - now < 50 ? end - now : 50);
+	}
+}
+
+/*
+ * Wait for the next reason to run a pass: the timer, a database change, SPDK's socket closing
+ * (restart), or stop. Returns false when the session is gone and must be reopened.
+ */
+static bool wait_for_wake(struct daemon *d, uint64_t ms)
+{
+	uint64_t end = util_now_ms() + ms;
+
+	while (!g_stop) {
+		if (daemon_spdk_closed(d->spdk))
+			return false;
+		uint64_t now = util_now_ms();
+		if (now >= end)
+			return true;
+		int slice = (int)(end - now < 50 ? end - now : 50);
+		if (d->watch) {
+			struct store_error err = {0};
+			int r = store_watch_wait(d->watch, slice, &err);
+			if (r > 0)
+				return true;
+			if (r < 0) {
+				log_warn("database watch broke (%s); reopening it", err.message);
+				store_watch_close(d->watch);
+				d->watch = NULL;
+				if (store_watch_open(d->store, d->cfg->host, &d->watch, &err) < 0)
+					log_warn("database watch: %s; polling on the timer",
+						 err.message);
+				return true;
+			}
+		} else {
+			util_sleep_ms((uint64_t)slice);
+		}
+		daemon_notify_watchdog();
+	}
+	return true;
+}
+
+/* Run passes on one SPDK session until it closes or stop. Returns the --once exit code. */
+static int serve_session(struct daemon *d)
+{
+	char err[512];
+	struct daemon_pass_result res;
+	bool was_init = true;
+	bool save_pending = false;
+	char last_err[512] = "";
+
+	if (daemon_spdk_start(d->spdk, d->cfg->saved_config, &was_init, err, sizeof(err)) < 0) {
+		log_error("SPDK at %s: start-up failed: %s", d->cfg->spdk_sock, err);
+		return CLI_EXIT_FAILURE;
+	}
+	if (!was_init) {
+		/* A fresh SPDK process: old failures say nothing about it; rebuild from the DB. */
+		exec_backoff_reset(d->backoff);
+		d->restart_at_ms = util_now_ms();
+		log_info("SPDK at %s was not initialised: replayed pre-init config and started "
+			 "the framework; rebuilding from the database",
+			 d->cfg->spdk_sock);
+	}
+	daemon_notify_ready();
+	daemon_notify_status("serving %s", d->cfg->spdk_sock);
+	while (!g_stop) {
+		int r = daemon_pass(d, &res, err, sizeof(err));
+		d->passes++;
+		if (r < 0) {
+			/* The same failure every turn is said once, not five times a second. */
+			if (strcmp(err, last_err) != 0)
+				log_warn("pass %llu could not run: %s", (unsigned long long)d->passes,
+					 err);
+			util_strlcpy(last_err, err, sizeof(last_err));
+			if (daemon_spdk_closed(d->spdk))
+				return CLI_EXIT_FAILURE;
+		} else {
+			last_err[0] = '\0';
+			save_pending |= res.changed;
+			/* Each pass builds what the last one made possible: the rebuild is over
+			 * at the first pass that finds nothing left to do. */
+			if (d->restart_at_ms && res.actions > 0)
+				d->restart_work = true;
+			if (d->restart_at_ms && res.converged) {
+				if (d->restart_work)
+					log_info("fresh SPDK: every mapping served again %llu ms after "
+						 "start-up",
+						 (unsigned long long)(util_now_ms() - d->restart_at_ms));
+				d->restart_at_ms = 0;
+				d->restart_work = false;
+			}
+		}
+		if (save_pending && !daemon_spdk_closed(d->spdk)) {
+			if (daemon_spdk_save_config(d->spdk, d->cfg->saved_config, err,
+						    sizeof(err)) < 0)
+				log_warn("saving SPDK config to %s: %s", d->cfg->saved_config, err);
+			else
+				save_pending = false;
+		}
+		daemon_notify_watchdog();
+		if (d->cfg->once)
+			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+		/* Work done or left over: look again soon rather than on the timer. */
+		uint64_t wait = d->cfg->interval_ms;
+		if ((r < 0 || !res.converged) && wait > 200)
+			wait = 200;
+		if (!wait_for_wake(d, wait))
+			break;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int check_socket(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		log_error("SPDK socket %s: %s (is SPDK running? set --spdk-sock or SPDK_RPC_SOCK)",
+			  path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("SPDK socket %s: not a Unix socket", path);
+		return -ENOTSOCK;
+	}
+	return 0;
+}
+
+int daemon_run(const struct daemon_config *cfg)
+{
+	struct daemon d = {.cfg = cfg, .stop = &g_stop};
+	struct store_error serr = {0};
+	char err[512];
+	uint64_t retry_ms = 100;
+	int rc = CLI_EXIT_OK;
+
+	if (check_socket(cfg->spdk_sock) < 0)
+		return CLI_EXIT_UNAVAILABLE;
+	if (store_open(cfg->db_url, &d.store, &serr) < 0) {
+		log_error("database %s: %s", cfg->db_url, serr.message);
+		return CLI_EXIT_UNAVAILABLE;
+	}
+	pthread_mutex_init(&d.store_lock, NULL);
+	d.backoff = exec_backoff_new(500, 30000);
+	d.orphans = orphan_clock_new();
+	if (!d.backoff || !d.orphans) {
+		log_error("out of memory");
+		rc = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	/* Open the watch before the first read, so no change falls between the two. */
+	if (store_watch_open(d.store, cfg->host, &d.watch, &serr) < 0)
+		log_warn("database watch: %s; passes run on the timer only", serr.message);
+	g_stop = 0;
+	signals_install();
+	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
+		 cfg->db_url);
+
+	while (!g_stop) {
+		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));
+		if (r < 0) {
+			log_warn("SPDK at %s unreachable: %s; retrying in %llu ms", cfg->spdk_sock,
+				 err, (unsigned long long)retry_ms);
+			daemon_notify_status("waiting for SPDK at %s", cfg->spdk_sock);
+			if (cfg->once) {
+				rc = CLI_EXIT_UNAVAILABLE;
+				break;
+			}
+			sleep_unless_stopped(retry_ms);
+			retry_ms = retry_ms * 2 > 5000 ? 5000 : retry_ms * 2;
+			daemon_notify_watchdog();
+			continue;
+		}
+		rc = serve_session(&d);
+		bool lost = daemon_spdk_closed(d.spdk);
+		daemon_spdk_close(d.spdk);
+		d.spdk = NULL;
+		if (cfg->once)
+			break;
+		if (lost && !g_stop)
+			log_warn("SPDK at %s closed the connection (restart?); reconnecting",
+				 cfg->spdk_sock);
+		if (rc != CLI_EXIT_OK && !lost && !g_stop) {
+			/* Start-up failed on a live SPDK: do not hammer it. */
+			sleep_unless_stopped(retry_ms);
+			retry_ms = retry_ms * 2 > 5000 ? 5000 : retry_ms * 2;
+		} else {
+			retry_ms = 100;
+		}
+		rc = CLI_EXIT_OK;
+	}
+	if (g_stop)
+		log_info("stopping: signal received, in-flight calls finished");
+out:
+	daemon_notify_stopping();
+	store_watch_close(d.watch);
+	orphan_clock_free(d.orphans);
+	exec_backoff_free(d.backoff);
+	store_close(d.store);
+	free(d.obs);
+	pthread_mutex_destroy(&d.store_lock);
+	return rc;
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "daemon/daemon_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* How a value is stored into the config. */
+enum opt_kind {
+	OPT_STR,  /* bounded string */
+	OPT_U32,  /* unsigned 32-bit */
+	OPT_I32,  /* signed 32-bit (timers may be -1 in SPDK, refused by the check) */
+	OPT_BOOL, /* flag, or true/false in the file */
+	OPT_IPS,  /* comma-separated address list */
+};
+
+struct opt_desc {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;
+	size_t size;
+	const char *help;
+};
+
+#define STR(f) OPT_STR, offsetof(struct daemon_config, f), sizeof(((struct daemon_config *)0)->f)
+#define NUM(k, f) k, offsetof(struct daemon_config, f), 0
+
+static const struct opt_desc opts[] = {
+	{"mode", STR(mode), "run mode; only 'baremetal'"},
+	{"spdk-sock", STR(spdk_sock), "SPDK JSON-RPC socket (env SPDK_RPC_SOCK)"},
+	{"host", STR(host), "this host's name in the database (env BAREMETAL_ID)"},
+	{"db", STR(db_url), "database URL or SQLite path (env DISKENGINE_DB)"},
+	{"rdma-ips", OPT_IPS, 0, 0, "local source addresses, comma-separated (env RDMA_IPS)"},
+	{"vhost-dir", STR(vhost_dir), "directory of vhost-blk sockets (SPDK's -S)"},
+	{"saved-config", STR(saved_config), "file the live SPDK config is saved to"},
+	{"sysfs-root", STR(sysfs_root), "root of /sys and /proc (tests use a fake tree)"},
+	{"hostnqn", STR(hostnqn), "NVMe host NQN for fabric attaches"},
+	{"cpumask", STR(cpumask), "cpumask of vhost controllers"},
+	{"metrics-listen", STR(metrics_listen), "ADDR:PORT for Prometheus metrics; empty = off"},
+	{"log-level", STR(log_level), "error, warn, info or debug"},
+	{"interval-ms", NUM(OPT_U32, interval_ms), "pass period when nothing wakes the daemon"},
+	{"rpc-timeout-ms", NUM(OPT_U32, rpc_timeout_ms), "timeout of one SPDK call"},
+	{"concurrency", NUM(OPT_U32, concurrency), "SPDK calls in flight at once"},
+	{"reconnect-delay", NUM(OPT_I32, reconnect_delay_s), "bdev_nvme reconnect_delay_sec"},
+	{"ctrlr-loss-timeout", NUM(OPT_I32, ctrlr_loss_s), "bdev_nvme ctrlr_loss_timeout_sec"},
+	{"fast-io-fail-timeout", NUM(OPT_I32, fast_io_fail_s), "bdev_nvme fast_io_fail_timeout_sec"},
+	{"member-giveup", NUM(OPT_I32, member_giveup_s), "seconds before a lost path leaves its RAID"},
+	{"guest-io-timeout", NUM(OPT_I32, guest_io_timeout_s), "the guests' I/O timeout, seconds"},
+	{"orphan-grace", NUM(OPT_U32, orphan_grace_s), "seconds before unclaimed objects are removed"},
+	{"once", NUM(OPT_BOOL, once), "run one reconcile pass and exit"},
+};
+
+void daemon_config_defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	util_strlcpy(cfg->spdk_sock, "/var/tmp/spdk.sock", sizeof(cfg->spdk_sock));
+	util_strlcpy(cfg->db_url, "/var/lib/diskengine/diskengine.db", sizeof(cfg->db_url));
+	util_strlcpy(cfg->vhost_dir, "/var/tmp", sizeof(cfg->vhost_dir));
+	util_strlcpy(cfg->saved_config, "/var/lib/diskengine/spdk-config.json",
+		     sizeof(cfg->saved_config));
+	util_strlcpy(cfg->sysfs_root, "/", sizeof(cfg->sysfs_root));
+	util_strlcpy(cfg->hostnqn, "nqn.2024-01.io.diskengine:host", sizeof(cfg->hostnqn));
+	util_strlcpy(cfg->log_level, "info", sizeof(cfg->log_level));
+	cfg->interval_ms = 5000;
+	cfg->rpc_timeout_ms = 10000;
+	cfg->concurrency = 32;
+	cfg->reconnect_delay_s = 1;
+	cfg->ctrlr_loss_s = 10;
+	cfg->fast_io_fail_s = 0;
+	cfg->member_giveup_s = 20;
+	cfg->guest_io_timeout_s = 30;
+	cfg->orphan_grace_s = 300;
+}
+
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int set_ips(struct daemon_config *cfg, const char *val, char *errbuf, size_t errlen)
+{
+	char buf[1024];
+	char *save = NULL;
+	unsigned n = 0;
+
+	if (util_strlcpy(buf, val, sizeof(buf)) < 0) {
+		seterr(errbuf, errlen, "rdma-ips: list too long");
+		return -EINVAL;
+	}
+	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (n == DAEMON_MAX_RDMA_IPS) {
+			seterr(errbuf, errlen, "rdma-ips: more than %d addresses", DAEMON_MAX_RDMA_IPS);
+			return -EINVAL;
+		}
+		if (util_strlcpy(cfg->rdma_ips[n], tok, sizeof(cfg->rdma_ips[n])) < 0) {
+			seterr(errbuf, errlen, "rdma-ips: '%s' is not an address", tok);
+			return -EINVAL;
+		}
+		n++;
+	}
+	cfg->n_rdma_ips = n;
+	return 0;
+}
+
+static int opt_set(struct daemon_config *cfg, const struct opt_desc *o, const char *val,
+		   const char *origin, char *errbuf, size_t errlen)
+{
+	char *base = (char *)cfg;
+	uint64_t u;
+	long long l;
+	char *end;
+
+	switch (o->kind) {
+	case OPT_STR:
+		if (util_strlcpy(base + o->off, val, o->size) < 0) {
+			seterr(errbuf, errlen, "%s: value for '%s' is longer than %zu bytes", origin,
+			       o->name, o->size - 1);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_U32:
+		if (util_parse_u64(val, UINT32_MAX, &u) < 0) {
+			seterr(errbuf, errlen, "%s: '%s' wants a non-negative number, got '%s'", origin,
+			       o->name, val);
+			return -EINVAL;
+		}
+		*(uint32_t *)(base + o->off) = (uint32_t)u;
+		return 0;
+	case OPT_I32:
+		errno = 0;
+		l = strtoll(val, &end, 10);
+		if (!*val || *end || errno || l < INT32_MIN || l > INT32_MAX) {
+			seterr(errbuf, errlen, "%s: '%s' wants a whole number of seconds, got '%s'",
+			       origin, o->name, val);
+			return -EINVAL;
+		}
+		*(int32_t *)(base + o->off) = (int32_t)l;
+		return 0;
+	case OPT_BOOL:
+		if (!val || strcmp(val, "true") == 0 || strcmp(val, "1") == 0 ||
+		    strcmp(val, "yes") == 0) {
+			*(bool *)(base + o->off) = true;
+		} else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0 ||
+			   strcmp(val, "no") == 0) {
+			*(bool *)(base + o->off) = false;
+		} else {
+			seterr(errbuf, errlen, "%s: '%s' wants true or false, got '%s'", origin,
+			       o->name, val);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_IPS:
+		return set_ips(cfg, val, errbuf, errlen);
+	}
+	return -EINVAL;
+}
+
+static const struct opt_desc *opt_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(struct daemon_config *cfg, const char *path, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[1200];
+	char origin[300];
+	unsigned lineno = 0;
+	int r = 0;
+
+	if (!f) {
+		seterr(errbuf, errlen, "config file %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *eq, *key, *val;
+		const struct opt_desc *o;
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			seterr(errbuf, errlen, "config file %s:%u: expected 'key = value'", path,
+			       lineno);
+			r = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		o = opt_find(key);
+		if (!o) {
+			seterr(errbuf, errlen, "config file %s:%u: unknown key '%s'", path, lineno,
+			       key);
+			r = -EINVAL;
+			break;
+		}
+		snprintf(origin, sizeof(origin), "config file %s:%u", path, lineno);
+		r = opt_set(cfg, o, val, origin, errbuf, errlen);
+		if (r < 0)
+			break;
+	}
+	fclose(f);
+	return r;
+}
+
+static int load_env(struct daemon_config *cfg, char *errbuf, size_t errlen)
+{
+	static const struct {
+		const char *env;
+		const char *opt;
+	} envs[] = {
+		{"SPDK_RPC_SOCK", "spdk-sock"},
+		{"BAREMETAL_ID", "host"},
+		{"RDMA_IPS", "rdma-ips"},
+		{"DISKENGINE_DB", "db"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(envs); i++) {
+		const char *v = getenv(envs[i].env);
+		int r;
+
+		if (!v || !*v)
+			continue;
+		r = opt_set(cfg, opt_find(envs[i].opt), v, envs[i].env, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The seed's flag is the single-dash "-mode baremetal"; getopt_long_only accepts it
+ * alongside "--mode baremetal" and "--mode=baremetal".
+ */
+int daemon_config_load(struct daemon_config *cfg, int argc, char **argv, char *errbuf,
+		       size_t errlen)
+{
+	struct option lopts[ARRAY_SIZE(opts) + 2];
+	const char *config_file = NULL;
+	int r, c, idx;
+
+	daemon_config_defaults(cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		lopts[i] = (struct option){opts[i].name,
+					   opts[i].kind == OPT_BOOL ? no_argument
+								    : required_argument,
+					   NULL, 0};
+	}
+	lopts[ARRAY_SIZE(opts)] = (struct option){"config", required_argument, NULL, 0};
+	lopts[ARRAY_SIZE(opts) + 1] = (struct option){NULL, 0, NULL, 0};
+
+	/* First find --config, so the file sits below the environment and the flags. */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long_only(argc, argv, "", lopts, &idx)) != -1) {
+		if (c == 0 && (size_t)idx == ARRAY_SIZE(opts))
+			config_file = optarg;
+	}
+	if (config_file) {
+		r = load_file(cfg, config_file, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	r = load_env(cfg, errbuf, errlen);
+	if (r < 0)
+		return r;
+
+	optind = 1;
+	while ((c = getopt_long_only(argc, argv, "", lopts, &idx)) != -1) {
+		if (c != 0) {
+			seterr(errbuf, errlen, "unknown or incomplete option '%s'",
+			       argv[optind - 1]);
+			return -EINVAL;
+		}
+		if ((size_t)idx == ARRAY_SIZE(opts))
+			continue;
+		r = opt_set(cfg, &opts[idx], optarg, "command line", errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (optind < argc) {
+		seterr(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t errlen)
+{
+	if (strcmp(cfg->mode, "baremetal") != 0) {
+		seterr(errbuf, errlen, "mode '%s' is unknown; the only mode is 'baremetal'",
+		       cfg->mode);
+		return -EINVAL;
+	}
+	if (!cfg->host[0]) {
+		seterr(errbuf, errlen, "no host name: set BAREMETAL_ID or --host");
+		return -EINVAL;
+	}
+	if (cfg->ctrlr_loss_s < 1) {
+		seterr(errbuf, errlen,
+		       "ctrlr-loss-timeout %d: must be at least 1 s (an endless loss timeout never "
+		       "lets a RAID give up a dead path, so the guest would hang)",
+		       cfg->ctrlr_loss_s);
+		return -EINVAL;
+	}
+	if (cfg->reconnect_delay_s < 1 || cfg->reconnect_delay_s > cfg->ctrlr_loss_s) {
+		seterr(errbuf, errlen,
+		       "reconnect-delay %d: must be between 1 and ctrlr-loss-timeout (%d), as SPDK "
+		       "requires",
+		       cfg->reconnect_delay_s, cfg->ctrlr_loss_s);
+		return -EINVAL;
+	}
+	if (cfg->fast_io_fail_s < 0 || cfg->fast_io_fail_s >= cfg->ctrlr_loss_s) {
+		seterr(errbuf, errlen,
+		       "fast-io-fail-timeout %d: must be below ctrlr-loss-timeout (%d); 0 disables it",
+		       cfg->fast_io_fail_s, cfg->ctrlr_loss_s);
+		return -EINVAL;
+	}
+	if (cfg->member_giveup_s <= cfg->ctrlr_loss_s) {
+		seterr(errbuf, errlen, "member-giveup %d: must exceed ctrlr-loss-timeout (%d)",
+		       cfg->member_giveup_s, cfg->ctrlr_loss_s);
+		return -EINVAL;
+	}
+	if (cfg->guest_io_timeout_s <= cfg->member_giveup_s) {
+		seterr(errbuf, errlen,
+		       "guest-io-timeout %d: must exceed member-giveup (%d), or guests see I/O "
+		       "errors before a dead replica is dropped",
+		       cfg->guest_io_timeout_s, cfg->member_giveup_s);
+		return -EINVAL;
+	}
+	if (cfg->concurrency < 1 || cfg->rpc_timeout_ms < 1 || cfg->interval_ms < 1) {
+		seterr(errbuf, errlen, "concurrency, rpc-timeout-ms and interval-ms must be >= 1");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void daemon_config_usage(void *fp)
+{
+	FILE *f = fp;
+
+	fprintf(f, "usage: diskengine -mode baremetal [--config FILE] [OPTIONS]\n\n"
+		   "Options (also 'key = value' lines in the config file; flags win over the\n"
+		   "environment, which wins over the file):\n");
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		fprintf(f, "  --%-22s %s\n", opts[i].name, opts[i].help);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef DISKENGINE_DAEMON_INTERNAL_H
+#define DISKENGINE_DAEMON_INTERNAL_H
+
+/* Shared by the daemon's own files only. */
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/daemon_config.h"
+#include "daemon/daemon_spdk.h"
+#include "reconcile/exec.h"
+
+struct store;
+struct store_watch;
+struct orphan_clock;
+
+/* What lives across passes; a pass itself remembers nothing (level-triggered). */
+struct daemon {
+	const struct daemon_config *cfg;
+	struct store *store;
+	struct store_watch *watch;
+	struct daemon_spdk *spdk;
+	struct exec_backoff *backoff;  /* per object, across passes */
+	struct orphan_clock *orphans;  /* first-seen times of unclaimed objects */
+	pthread_mutex_t store_lock;    /* the store is used by one thread at a time */
+	struct obs_cache_entry *obs;   /* last status written per mapping */
+	size_t n_obs, cap_obs;
+	volatile sig_atomic_t *stop;
+	uint64_t passes;
+	uint64_t restart_at_ms;        /* when the current SPDK process was found fresh; 0 = not */
+	bool restart_work;             /* passes since then had something to rebuild */
+};
+
+struct obs_cache_entry {
+	int64_t mapping_id;
+	uint64_t hash;
+};
+
+/* Whether the status last written for mapping_id hashes to h (skip an identical write). */
+bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h);
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
+
+/* Outcome of one pass. */
+struct daemon_pass_result {
+	bool changed;   /* some mutating call succeeded: the saved config is stale */
+	bool clean;     /* every chain finished and none is waiting: the graph matches */
+	bool converged; /* clean, and nothing even needed doing */
+	unsigned actions, failed, deferred;
+};
+
+/*
+ * One observe -> plan -> act pass against the current SPDK session and store. Returns 0 (see
+ * *res) or a negative errno when the pass could not run at all (SPDK or database gone).
+ */
+int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen);
+
+#endif

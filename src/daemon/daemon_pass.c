@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One pass: desired state (store) + observed SPDK graph -> plan -> executor -> status. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/daemon_internal.h"
+#include "daemon/daemon_orphan.h"
+#include "daemon/daemon_plan.h"
+#include "daemon/spdk_conn.h"
+#include "reconcile/exec_ops.h"
+#include "reconcile/desired.h"
+#include "reconcile/names.h"
+#include "reconcile/observe.h"
+#include "reconcile/observe_model.h"
+#include "reconcile/plan.h"
+#include "host/host.h"
+#include "store/store.h"
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* What the host sees of one mapping's raid, in the store's observation form. */
+static void describe_raid(const struct observe_raw *o, int64_t volume_id,
+			  struct store_observation *obs)
+{
+	char raid[MODEL_NAME_MAX];
+	size_t i, n = 0;
+	json_t *r = NULL, *v, *b;
+
+	obs->rebuild_percent = -1;
+	names_raid((uint64_t)volume_id, raid, sizeof(raid));
+	json_array_foreach(o->raids, i, v)
+		if (strcmp(jstr(v, "name"), raid) == 0)
+			r = v;
+	if (!r)
+		return;
+	json_int_t opn = json_integer_value(json_object_get(r, "num_base_bdevs_operational"));
+	json_int_t tot = json_integer_value(json_object_get(r, "num_base_bdevs"));
+	/* raid1 with a lost member still says "online": only the operational count tells */
+	if (strcmp(jstr(r, "state"), "online") == 0 && opn < tot)
+		snprintf(obs->raid_state, sizeof(obs->raid_state), "degraded");
+	else
+		util_strlcpy(obs->raid_state, jstr(r, "state"), sizeof(obs->raid_state));
+	json_t *proc = json_object_get(r, "process");
+	const char *target = jstr(proc, "target");
+	if (proc)
+		obs->rebuild_percent = (int)json_integer_value(
+			json_object_get(json_object_get(proc, "progress"), "percent"));
+	json_array_foreach(json_object_get(r, "base_bdevs_list"), i, b) {
+		const char *name = json_string_value(json_object_get(b, "name"));
+		const char *st = !name ? "missing"
+				 : strcmp(name, target) == 0 ? "rebuilding"
+				 : json_is_true(json_object_get(b, "is_configured")) ? "ok"
+										      : "missing";
+		int w = snprintf(obs->members + n, sizeof(obs->members) - n, "%s%s:%s", i ? "," : "",
+				 name ? name : "-", st);
+		if (w < 0 || (size_t)w >= sizeof(obs->members) - n)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* FNV-1a over the fields an operator reads, to write an observation only when it changed. */
+static uint64_t obs_hash(const struct store_observation *o)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *parts[] = {o->raid_state, o->members, o->last_error};
+
+	for (size_t p = 0; p < 3; p++) {
+		for (const char *s = parts[p]; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return (h ^ (uint64_t)(o->rebuild_percent + 1)) * 1099511628211ull;
+}
+
+static void observation_write(struct daemon *d, const struct daemon_plan_chain *c,
+			      const struct exec_chain *ec, const struct observe_raw *o)
+{
+	struct store_observation obs = {.mapping_id = c->mapping_id};
+	struct store_error err = {0};
+
+	bool torn_down = ec->status == EXEC_CHAIN_DONE && c->n > 0 &&
+			 c->ops[c->n - 1].kind == EXEC_OP_ADVANCE_MAPPING &&
+			 c->ops[c->n - 1].to == STORE_MAPPING_DETACHED;
+	/* After a teardown nothing is left to describe; the pre-pass view would be stale. */
+	if (torn_down)
+		obs.rebuild_percent = -1;
+	else
+		describe_raid(o, c->volume_id, &obs);
+	if (ec->status == EXEC_CHAIN_FAILED)
+		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
+	else if (c->blocked)
+		util_strlcpy(obs.last_error, c->note, sizeof(obs.last_error));
+	if (obs.last_error[0])
+		obs.last_error_at = util_wall_s();
+	uint64_t h = obs_hash(&obs);
+	if (daemon_obs_cache_same(d, c->mapping_id, h))
+		return;
+	/* A status an operator must see is logged once, when it changes. */
+	if (c->blocked)
+		log_warn("mapping %lld (volume %lld): %s", (long long)c->mapping_id,
+			 (long long)c->volume_id, c->note);
+	pthread_mutex_lock(&d->store_lock);
+	int r = store_observation_put(d->store, &obs, &err);
+	pthread_mutex_unlock(&d->store_lock);
+	if (r < 0 && r != -ENOENT)
+		log_warn("mapping %lld: recording status: %s", (long long)c->mapping_id, err.message);
+	else
+		daemon_obs_cache_set(d, c->mapping_id, h);
+}
+
+bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
+{
+	for (size_t i = 0; i < d->n_obs; i++)
+		if (d->obs[i].mapping_id == mapping_id)
+			return d->obs[i].hash == h;
+	return false;
+}
+
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
+{
+	for (size_t i = 0; i < d->n_obs; i++) {
+		if (d->obs[i].mapping_id == mapping_id) {
+			d->obs[i].hash = h;
+			return;
+		}
+	}
+	if (d->n_obs == d->cap_obs) {
+		size_t cap = d->cap_obs ? d->cap_obs * 2 : 64;
+		struct obs_cache_entry *n = realloc(d->obs, cap * sizeof(*n));
+		if (!n)
+			return;
+		d->obs = n;
+		d->cap_obs = cap;
+	}
+	d->obs[d->n_obs++] = (struct obs_cache_entry){.mapping_id = mapping_id, .hash = h};
+}
+
+/* Every observed name, for first-seen times. */
+static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o, int64_t now)
+{
+	static const struct {
+		size_t off;
+		const char *key;
+	} lists[] = {
+		{offsetof(struct observe_raw, controllers), "name"},
+		{offsetof(struct observe_raw, bdevs), "name"},
+		{offsetof(struct observe_raw, raids), "name"},
+		{offsetof(struct observe_raw, vhosts), "ctrlr"},
+	};
+	size_t i;
+	json_t *v;
+
+	orphan_clock_begin(clk);
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
+		json_t *arr = *(json_t **)((const char *)o + lists[l].off);
+		json_array_foreach(arr, i, v) {
+			const char *n = json_string_value(json_object_get(v, lists[l].key));
+			if (n)
+				orphan_clock_mark(clk, n, now);
+		}
+	}
+	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
+	if (!o->bdevs)
+		for (size_t k = 0; k < orphan_clock_size(clk); k++) {
+			int64_t first;
+			orphan_clock_mark(clk, orphan_clock_entry(clk, k, &first), now);
+		}
+	orphan_clock_end(clk);
+}
+
+/* desired + observed -> the planner -> the executor's chains. */
+static int plan_pass(struct daemon *d, const struct store_desired *desired,
+		     const struct observe_raw *o, struct daemon_plan *out, char *errbuf,
+		     size_t errlen)
+{
+	struct desired_model dm = {0};
+	struct observed_model om = {0};
+	struct obs_first_seen *fs = NULL;
+	struct host_facts hf = {0};
+	struct plan plan = {0};
+	char herr[256] = "";
+	int64_t now = util_wall_s();
+	bool have_facts = false;
+	int r;
+
+	clock_observed(d->orphans, o, now);
+	size_t nfs = orphan_clock_size(d->orphans);
+	fs = calloc(nfs ? nfs : 1, sizeof(*fs));
+	if (!fs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nfs; i++)
+		util_strlcpy(fs[i].name, orphan_clock_entry(d->orphans, i, &fs[i].first_seen_s),
+			     sizeof(fs[i].name));
+	r = desired_from_store(desired, d->cfg, &dm);
+	if (r == 0)
+		r = observed_from_raw(o, fs, nfs, now, &om);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
+		goto out;
+	}
+	char ips[DAEMON_MAX_RDMA_IPS * 65] = "";
+	for (unsigned i = 0; i < d->cfg->n_rdma_ips; i++) {
+		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
+		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
+	}
+	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
+	have_facts = host_facts_read(d->cfg->sysfs_root, ips, &hf, herr, sizeof(herr)) == 0;
+	if (!have_facts)
+		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
+	r = plan_build(&dm.d, &om.o, have_facts ? &hf : NULL, &plan);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
+		goto out;
+	}
+	if (log_get_level() >= LOG_LVL_DEBUG) {
+		char line[1024];
+		for (size_t i = 0; i < plan.n_actions; i++) {
+			plan_action_describe(&plan.actions[i], line, sizeof(line));
+			log_debug("plan: %s", line);
+		}
+	}
+	r = daemon_plan_from_actions(&plan, desired, out);
+	if (r < 0)
+		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
+out:
+	plan_free(&plan);
+	if (have_facts)
+		host_facts_free(&hf);
+	observed_model_free(&om);
+	desired_model_free(&dm);
+	free(fs);
+	return r;
+}
+
+int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen)
+{
+	struct store_desired *desired = NULL;
+	struct store_error serr = {0};
+	struct observe_raw o = {0};
+	struct daemon_plan plan = {0};
+	struct exec_chain *chains = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&d->store_lock);
+	r = store_desired_get(d->store, d->cfg->host, &desired, &serr);
+	pthread_mutex_unlock(&d->store_lock);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "database: %s", serr.message);
+		return r;
+	}
+	r = observe_spdk(daemon_spdk_conn(d->spdk), d->cfg->rpc_timeout_ms, &o, errbuf, errlen);
+	if (r < 0)
+		goto out;
+	r = plan_pass(d, desired, &o, &plan, errbuf, errlen);
+	if (r < 0)
+		goto out;
+	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
+	if (!chains) {
+		r = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n; i++) {
+		struct daemon_plan_chain *c = &plan.chains[i];
+		for (size_t k = 0; k < c->n; k++)
+			c->steps[k].arg = &c->ops[k];
+		chains[i] = (struct exec_chain){.key = c->key, .steps = c->steps, .n_steps = c->n};
+		res->actions += (unsigned)c->n;
+	}
+	struct exec_ctx x = {
+		.conn = daemon_spdk_conn(d->spdk),
+		.timeout_ms = d->cfg->rpc_timeout_ms,
+		.hostnqn = d->cfg->hostnqn,
+		.cpumask = d->cfg->cpumask,
+		.reconnect_delay_s = d->cfg->reconnect_delay_s,
+		.ctrlr_loss_s = d->cfg->ctrlr_loss_s,
+		.fast_io_fail_s = d->cfg->fast_io_fail_s,
+		.store = d->store,
+		.store_lock = &d->store_lock,
+	};
+	exec_run(chains, plan.n, d->cfg->concurrency, exec_op_run, &x, d->backoff, d->stop);
+	res->clean = true;
+	for (size_t i = 0; i < plan.n; i++) {
+		struct daemon_plan_chain *c = &plan.chains[i];
+		struct exec_chain *ec = &chains[i];
+		if (ec->status == EXEC_CHAIN_FAILED) {
+			res->failed++;
+			log_warn("%s", ec->error);
+		} else if (ec->status != EXEC_CHAIN_DONE) {
+			res->deferred++;
+		}
+		if (c->blocked) {
+			res->deferred++;
+			if (ec->status == EXEC_CHAIN_DONE)
+				log_debug("%s: %s", c->key, c->note);
+		}
+		if (ec->status != EXEC_CHAIN_DONE || c->blocked)
+			res->clean = false;
+		/* A chain that did not run (backoff, stop) keeps the status its last run left. */
+		if (c->mapping_id &&
+		    (ec->status == EXEC_CHAIN_DONE || ec->status == EXEC_CHAIN_FAILED))
+			observation_write(d, c, ec, &o);
+	}
+	res->changed = atomic_load(&x.mutations) > 0;
+	res->converged = res->clean && res->actions == 0;
+	r = 0;
+out:
+	free(chains);
+	daemon_plan_free(&plan);
+	observe_raw_clear(&o);
+	store_desired_free(desired);
+	return r;
+}

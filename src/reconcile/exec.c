@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "reconcile/exec.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* A step that may run now: its chain reached its stage. */
+struct ready {
+	size_t chain;
+	size_t step;
+};
+
+/* Per-chain progress, guarded by the run's lock. */
+struct chain_run {
+	size_t stage_begin; /* first step of the current stage */
+	size_t stage_end;   /* one past its last step */
+	size_t pending;     /* steps of the stage not finished yet */
+	bool failed;
+	bool finished;
+};
+
+struct run {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct exec_chain *chains;
+	struct chain_run *cr;
+	size_t n_chains;
+	size_t n_finished;
+	struct ready *queue; /* FIFO; every step is queued at most once */
+	size_t q_head, q_tail;
+	exec_step_fn fn;
+	void *ctx;
+	struct exec_backoff *backoff;
+	volatile sig_atomic_t *stop;
+};
+
+static bool stopping(struct run *r)
+{
+	return r->stop && *r->stop;
+}
+
+/* Caller holds the lock. Queue the stage starting at `begin`, or finish the chain. */
+static void chain_enter_stage(struct run *r, size_t ci, size_t begin)
+{
+	struct exec_chain *c = &r->chains[ci];
+	struct chain_run *cr = &r->cr[ci];
+
+	if (begin >= c->n_steps || cr->failed || stopping(r)) {
+		if (cr->failed) {
+			c->status = EXEC_CHAIN_FAILED;
+			if (r->backoff)
+				exec_backoff_fail(r->backoff, c->key, util_now_ms());
+		} else if (begin < c->n_steps) {
+			c->status = EXEC_CHAIN_INTERRUPTED;
+		} else {
+			c->status = EXEC_CHAIN_DONE;
+			if (r->backoff)
+				exec_backoff_ok(r->backoff, c->key);
+		}
+		cr->finished = true;
+		r->n_finished++;
+		pthread_cond_broadcast(&r->cond);
+		return;
+	}
+	size_t end = begin + 1;
+	while (end < c->n_steps && c->steps[end].stage == c->steps[begin].stage)
+		end++;
+	cr->stage_begin = begin;
+	cr->stage_end = end;
+	cr->pending = end - begin;
+	for (size_t s = begin; s < end; s++)
+		r->queue[r->q_tail++] = (struct ready){.chain = ci, .step = s};
+	pthread_cond_broadcast(&r->cond);
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+	char errbuf[EXEC_ERR_MAX];
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->q_head == r->q_tail && r->n_finished < r->n_chains)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->q_head == r->q_tail)
+			break;
+		struct ready rd = r->queue[r->q_head++];
+		struct exec_chain *c = &r->chains[rd.chain];
+		struct chain_run *cr = &r->cr[rd.chain];
+		int rc = 0;
+
+		/* A sibling of this stage failed, or stop came: do not start more work. */
+		bool skip = cr->failed || stopping(r);
+		pthread_mutex_unlock(&r->lock);
+		errbuf[0] = '\0';
+		if (!skip)
+			rc = r->fn(r->ctx, c, &c->steps[rd.step], errbuf, sizeof(errbuf));
+		pthread_mutex_lock(&r->lock);
+		if (rc < 0 && !cr->failed) {
+			cr->failed = true;
+			c->failed_step = rd.step;
+			c->rc = rc;
+			util_strlcpy(c->error, errbuf[0] ? errbuf : strerror(-rc), sizeof(c->error));
+		}
+		if (--cr->pending == 0)
+			chain_enter_stage(r, rd.chain, cr->stage_end);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int exec_run(struct exec_chain *chains, size_t n_chains, unsigned workers, exec_step_fn fn,
+	     void *ctx, struct exec_backoff *backoff, volatile sig_atomic_t *stop)
+{
+	struct run r = {
+		.chains = chains,
+		.n_chains = n_chains,
+		.fn = fn,
+		.ctx = ctx,
+		.backoff = backoff,
+		.stop = stop,
+	};
+	size_t total = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n_chains; i++) {
+		chains[i].status = EXEC_CHAIN_INTERRUPTED;
+		chains[i].failed_step = 0;
+		chains[i].rc = 0;
+		chains[i].error[0] = '\0';
+		total += chains[i].n_steps;
+	}
+	if (n_chains == 0)
+		return 0;
+	r.cr = calloc(n_chains, sizeof(*r.cr));
+	r.queue = calloc(total ? total : 1, sizeof(*r.queue));
+	if (!r.cr || !r.queue) {
+		free(r.cr);
+		free(r.queue);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+
+	uint64_t now = util_now_ms();
+	pthread_mutex_lock(&r.lock);
+	for (size_t i = 0; i < n_chains; i++) {
+		if (backoff && !exec_backoff_due(backoff, chains[i].key, now)) {
+			chains[i].status = EXEC_CHAIN_BACKED_OFF;
+			r.cr[i].finished = true;
+			r.n_finished++;
+			continue;
+		}
+		chain_enter_stage(&r, i, 0);
+	}
+	pthread_mutex_unlock(&r.lock);
+
+	if (workers == 0)
+		workers = 1;
+	if (workers > total)
+		workers = total ? (unsigned)total : 1;
+	pthread_t *th = calloc(workers, sizeof(*th));
+	unsigned started = 0;
+	if (th) {
+		for (; started < workers; started++)
+			if (pthread_create(&th[started], NULL, worker, &r) != 0)
+				break;
+	}
+	if (started == 0) {
+		/* No thread at all: run on the caller's thread so the pass still happens. */
+		worker(&r);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+
+	for (size_t i = 0; i < n_chains; i++)
+		if (chains[i].status == EXEC_CHAIN_FAILED ||
+		    chains[i].status == EXEC_CHAIN_INTERRUPTED)
+			rc = -EAGAIN;
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+	free(r.cr);
+	free(r.queue);
+	return rc;
+}

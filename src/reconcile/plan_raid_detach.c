@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * RAID detach (the seed's startRaidDetachLoop): runs only once every vhost controller of the
+ * volume is observed absent. Then raid_<volume> is deleted, then the controllers no other live
+ * volume uses, and only when the observed state shows all of it gone do the mappings become
+ * DETACHED. Each layer waits for the next pass to see the previous one gone.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reconcile/plan_internal.h"
+
+/* Does a replica of another live volume sit behind this controller? */
+static bool ctrlr_used_elsewhere(const struct desired *d, uint64_t volume_id, const char *ctrlr)
+{
+	for (size_t i = 0; i < d->n_volumes; i++) {
+		const struct volume *v = &d->volumes[i];
+
+		if (v->id == volume_id || !desired_volume_live(d, v->id))
+			continue;
+		for (size_t k = 0; k < v->n_replicas; k++) {
+			char name[MODEL_NAME_MAX];
+
+			if (names_ctrlr(&v->replicas[k], name, sizeof(name)) == 0 &&
+			    strcmp(name, ctrlr) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume_id)
+{
+	const struct observed *o = ctx->o;
+	bool remaining = false;
+	struct action *a;
+
+	/* Any controller still serving the raid (even one not ours) would be stranded. */
+	for (size_t i = 0; i < o->n_vhosts; i++) {
+		if (o->vhosts[i].has_bdev && strcmp(o->vhosts[i].bdev, vp->raid) == 0) {
+			plan_status(ctx, vp, 0,
+				    "volume %" PRIu64 ": teardown waits: %s still serves %s",
+				    volume_id, o->vhosts[i].name, vp->raid);
+			return;
+		}
+	}
+	if (obs_raid_find(o, vp->raid)) {
+		a = plan_emit(ctx, vp, ACTION_DELETE_RAID);
+		if (a)
+			plan_copy(a->object, sizeof(a->object), vp->raid);
+		plan_barrier(vp);
+		return;
+	}
+	for (size_t i = 0; vp->v && i < vp->v->n_replicas; i++) {
+		if (!vp->ctrlr[i][0] || !obs_ctrlr_find(o, vp->ctrlr[i]))
+			continue;
+		if (ctrlr_used_elsewhere(ctx->d, volume_id, vp->ctrlr[i]))
+			continue;
+		/* Two replicas behind one controller: detach it once. */
+		bool dup = false;
+
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(vp->ctrlr[k], vp->ctrlr[i]) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		a = plan_emit(ctx, vp, ACTION_DETACH_CONTROLLER);
+		if (a)
+			plan_copy(a->object, sizeof(a->object), vp->ctrlr[i]);
+		remaining = true;
+	}
+	if (remaining) {
+		plan_barrier(vp);
+		return;
+	}
+	for (size_t i = 0; i < ctx->d->n_mappings; i++) {
+		const struct mapping *m = &ctx->d->mappings[i];
+
+		if (m->volume_id != volume_id || m->state != MAPPING_DETACH_REQUESTED)
+			continue;
+		a = plan_emit(ctx, vp, ACTION_MAPPING_ADVANCE);
+		if (!a)
+			return;
+		a->mapping_id = m->id;
+		a->from = MAPPING_DETACH_REQUESTED;
+		a->to = MAPPING_DETACHED;
+	}
+	plan_barrier(vp);
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Start and stop: a missing SPDK socket is exit 5 naming the path; a --wait-for-rpc SPDK is
+# initialised by the daemon; an SPDK crash is noticed and the restarted process initialised
+# again; SIGTERM stops the daemon cleanly (exit 0).
+source "$(dirname "$0")/lib.sh"
+
+de host add h1 >/dev/null
+
+log "missing socket"
+set +e
+out=$("$DISKENGINE_BIN" -mode baremetal --host h1 --spdk-sock "$T/absent.sock" --db "$DISKENGINE_DB" 2>&1)
+rc=$?
+set -e
+[ $rc -eq 5 ] || fail "missing socket: exit $rc, want 5 ($out)"
+grep -q "$T/absent.sock" <<<"$out" || fail "missing socket: message does not name the path: $out"
+
+log "bad configuration"
+set +e
+out=$("$DISKENGINE_BIN" --mode baremetal --host h1 --ctrlr-loss-timeout 5 --fast-io-fail-timeout 9 2>&1)
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "inconsistent timers: exit $rc, want 2"
+grep -q "fast-io-fail-timeout" <<<"$out" || fail "timer message does not name the option: $out"
+
+log "start-up initialises a --wait-for-rpc SPDK (and tells systemd)"
+host_start
+# a stand-in for systemd's notification socket
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+' "$T/notify.sock" "$T/notify.log" &
+PIDS+=($!)
+wait_until 5 "notify socket" test -S "$T/notify.sock"
+export NOTIFY_SOCKET="$T/notify.sock"
+[ "$(ctl "$T/host.ctl" '{"cmd":"state"}' | jq -r .result.initialized)" = false ] || fail "sim started initialised"
+daemon_start
+initialised() { [ "$(ctl "$T/host.ctl" '{"cmd":"state"}' | jq -r .result.initialized)" = true ]; }
+wait_until 10 "framework initialised by the daemon" initialised
+kill -0 "$DAEMON_PID" || fail "daemon died"
+unset NOTIFY_SOCKET
+if grep -q "HAVE_SYSTEMD 1" "$(dirname "$DISKENGINE_BIN")/config.h" 2>/dev/null; then
+	wait_until 5 "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
+	grep -q "STATUS=serving" "$T/notify.log" || fail "no STATUS line: $(cat "$T/notify.log")"
+fi
+
+log "SPDK crash and restart"
+ctl "$T/host.ctl" '{"cmd":"crash"}' >/dev/null || true
+wait_until 5 "daemon notices the closed socket" grep -q "closed the connection" "$T/daemon.log"
+host_start
+wait_until 10 "restarted SPDK initialised again" initialised
+kill -0 "$DAEMON_PID" || fail "daemon died across the SPDK restart"
+
+log "SIGTERM"
+start=$SECONDS
+daemon_stop
+[ $((SECONDS - start)) -le 3 ] || fail "SIGTERM took $((SECONDS - start)) s"
+grep -q "stopping" "$T/daemon.log" || fail "no stop line in the log"
+if grep -q "HAVE_SYSTEMD 1" "$(dirname "$DISKENGINE_BIN")/config.h" 2>/dev/null; then
+	grep -q "STOPPING=1" "$T/notify.log" || fail "no STOPPING=1: $(cat "$T/notify.log")"
+fi
+log "ok"

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's planning pipeline without SPDK or a database: a store_desired and SPDK-shaped
+ * list answers -> desired_from_store + observed_from_raw -> plan_build -> executor chains.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/util.h"
+#include "daemon/daemon_config.h"
+#include "daemon/daemon_plan.h"
+#include "reconcile/desired.h"
+#include "reconcile/names.h"
+#include "reconcile/observe_model.h"
+#include "store/store.h"
+
+static struct store_replica reps[2];
+static struct store_desired_mapping dm;
+static struct store_desired sd;
+static struct daemon_config cfg;
+
+static int setup(void **state)
+{
+	memset(reps, 0, sizeof(reps));
+	for (int i = 0; i < 2; i++) {
+		reps[i].id = 10 + i;
+		reps[i].transport = STORE_TRANSPORT_TCP;
+		reps[i].in_sync = true;
+		util_strlcpy(reps[i].address, "127.0.0.1", sizeof(reps[i].address));
+		reps[i].port = (uint16_t)(4420 + i);
+		snprintf(reps[i].nqn, sizeof(reps[i].nqn), "nqn.2016-06.io.spdk:vol1%c", 'a' + i);
+	}
+	memset(&dm, 0, sizeof(dm));
+	dm.mapping.id = 7;
+	dm.mapping.volume_id = 1;
+	dm.mapping.state = STORE_MAPPING_ASSIGNED;
+	util_strlcpy(dm.mapping.vm_id, "vm1", sizeof(dm.mapping.vm_id));
+	dm.volume.id = 1;
+	dm.volume.size_bytes = 4 << 20;
+	dm.volume.block_size = 512;
+	dm.replicas = reps;
+	dm.n_replicas = 2;
+	memset(&sd, 0, sizeof(sd));
+	util_strlcpy(sd.host.name, "h1", sizeof(sd.host.name));
+	sd.mappings = &dm;
+	sd.n_mappings = 1;
+	daemon_config_defaults(&cfg);
+	util_strlcpy(cfg.host, "h1", sizeof(cfg.host));
+	util_strlcpy(cfg.vhost_dir, "/var/tmp/vhost", sizeof(cfg.vhost_dir));
+	return 0;
+}
+
+static struct observe_raw raw(const char *ctrls, const char *raids, const char *vhosts,
+			      const char *bdevs)
+{
+	struct observe_raw o = {0};
+	o.controllers = json_loads(ctrls, 0, NULL);
+	o.raids = json_loads(raids, 0, NULL);
+	o.vhosts = json_loads(vhosts, 0, NULL);
+	o.keys = json_loads("[{\"name\":\"de_key_n1\",\"path\":\"/k/n1\",\"removed\":true}]", 0,
+			    NULL);
+	o.bdevs = bdevs ? json_loads(bdevs, 0, NULL) : NULL;
+	o.bdevs_skipped = !bdevs;
+	assert_non_null(o.controllers);
+	assert_non_null(o.raids);
+	assert_non_null(o.vhosts);
+	return o;
+}
+
+/* The whole pipeline; chains in *out. */
+static void pipeline(const struct observe_raw *o, struct daemon_plan *out)
+{
+	struct desired_model m;
+	struct observed_model om;
+	struct plan p = {0};
+
+	assert_int_equal(desired_from_store(&sd, &cfg, &m), 0);
+	assert_int_equal(observed_from_raw(o, NULL, 0, 1000, &om), 0);
+	assert_int_equal(plan_build(&m.d, &om.o, NULL, &p), 0);
+	assert_int_equal(daemon_plan_from_actions(&p, &sd, out), 0);
+	plan_free(&p);
+	observed_model_free(&om);
+	desired_model_free(&m);
+}
+
+static void test_desired_adapter(void **state)
+{
+	struct desired_model m;
+
+	reps[1].pending = false;
+	dm.mapping.state = STORE_MAPPING_ATTACHED;
+	util_strlcpy(dm.volume.snapshot_source, "golden", sizeof(dm.volume.snapshot_source));
+	assert_int_equal(desired_from_store(&sd, &cfg, &m), 0);
+	assert_int_equal(m.d.n_mappings, 1);
+	assert_int_equal(m.d.mappings[0].state, MAPPING_ATTACHED);
+	assert_int_equal(m.d.mappings[0].volume_id, 1);
+	assert_true(m.d.volumes[0].raid_created); /* it got past ASSIGNED */
+	assert_true(m.d.volumes[0].has_snapshot_source);
+	assert_int_equal(m.d.volumes[0].n_replicas, 2);
+	assert_int_equal(m.d.volumes[0].replicas[1].slot, 1);
+	assert_int_equal(m.d.volumes[0].replicas[1].port, 4421);
+	assert_int_equal(m.d.volumes[0].replicas[0].transport, TRANSPORT_TCP);
+	assert_string_equal(m.d.config.hostnqn, cfg.hostnqn);
+	assert_int_equal(m.d.config.ctrlr_loss_s, 10);
+	desired_model_free(&m);
+}
+
+static void test_observed_decoder(void **state)
+{
+	struct observe_raw o = raw(
+		"[{\"name\":\"c1\",\"ctrlrs\":[{\"state\":\"resetting\",\"trid\":{\"trtype\":\"TCP\","
+		"\"traddr\":\"127.0.0.1\",\"trsvcid\":\"4420\",\"subnqn\":\"nqn.x\"}},"
+		"{\"state\":\"reconnect_is_delayed\",\"trid\":{\"trtype\":\"RDMA\"}}]}]",
+		"[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
+		"\"num_base_bdevs_operational\":1,\"process\":{\"type\":\"rebuild\",\"target\":"
+		"\"b\",\"progress\":{\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
+		"\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":false}]}]",
+		"[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},\"sessions\":[]}]",
+		NULL);
+	struct observed_model om;
+
+	assert_int_equal(observed_from_raw(&o, NULL, 0, 5, &om), 0);
+	assert_int_equal(om.o.n_ctrlrs, 1);
+	assert_int_equal(om.o.ctrlrs[0].n_paths, 2);
+	assert_int_equal(om.o.ctrlrs[0].paths[0].state, CTRLR_RESETTING);
+	assert_int_equal(om.o.ctrlrs[0].paths[1].state, CTRLR_RECONNECT_DELAYED);
+	assert_int_equal(om.o.ctrlrs[0].paths[1].transport, TRANSPORT_RDMA);
+	assert_string_equal(om.o.ctrlrs[0].paths[0].subnqn, "nqn.x");
+	assert_false(om.o.bdevs_listed);
+	assert_int_equal(om.o.n_raids, 1);
+	assert_true(om.o.raids[0].superblock);
+	assert_true(om.o.raids[0].has_process);
+	assert_int_equal(om.o.raids[0].process_percent, 37);
+	assert_int_equal(om.o.raids[0].n_bases, 2);
+	assert_true(om.o.raids[0].bases[0].has_name);
+	assert_int_equal(om.o.raids[0].bases[0].data_offset, 2048);
+	assert_false(om.o.raids[0].bases[1].has_name);
+	assert_false(om.o.vhosts[0].has_bdev);
+	assert_int_equal(om.o.now_s, 5);
+	assert_int_equal(om.o.n_keys, 1);
+	assert_string_equal(om.o.keys[0].path, "/k/n1");
+	assert_true(om.o.keys[0].removed);
+	observed_model_free(&om);
+	observe_raw_clear(&o);
+}
+
+static void test_new_mapping_attaches_both_paths_together(void **state)
+{
+	struct observe_raw o = raw("[]", "[]", "[]", "[]");
+	struct daemon_plan p;
+	char c0[MODEL_NAME_MAX];
+	struct replica r0 = {.transport = TRANSPORT_TCP};
+
+	util_strlcpy(r0.nqn, reps[0].nqn, sizeof(r0.nqn));
+	assert_int_equal(names_ctrlr(&r0, c0, sizeof(c0)), 0);
+	pipeline(&o, &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.chains[0].key, "volume 1");
+	assert_int_equal(p.chains[0].mapping_id, 7);
+	assert_true(p.chains[0].n >= 2);
+	assert_int_equal(p.chains[0].ops[0].kind, EXEC_OP_ATTACH_PATH);
+	assert_int_equal(p.chains[0].ops[1].kind, EXEC_OP_ATTACH_PATH);
+	assert_int_equal(p.chains[0].steps[0].stage, p.chains[0].steps[1].stage);
+	bool found = false;
+	for (int i = 0; i < 2; i++) {
+		const struct exec_op *op = &p.chains[0].ops[i];
+		if (strcmp(op->name, c0) == 0) {
+			found = true;
+			assert_string_equal(op->traddr, "127.0.0.1");
+			assert_string_equal(op->trsvcid, "4420");
+			assert_string_equal(op->subnqn, reps[0].nqn);
+			assert_true(op->multipath);
+		}
+	}
+	assert_true(found);
+	/* stages never go down within a chain (the executor's contract) */
+	for (size_t i = 1; i < p.chains[0].n; i++)
+		assert_true(p.chains[0].steps[i].stage >= p.chains[0].steps[i - 1].stage);
+	daemon_plan_free(&p);
+	observe_raw_clear(&o);
+}
+
+static void test_every_mapping_has_a_chain_and_conflicts_become_notes(void **state)
+{
+	struct observe_raw o = raw("[]",
+				   "[{\"name\":\"raid_1\",\"state\":\"online\",\"raid_level\":"
+				   "\"raid1\",\"base_bdevs_list\":[{\"name\":\"Malloc0\","
+				   "\"is_configured\":true},{\"name\":\"Malloc1\","
+				   "\"is_configured\":true}]}]",
+				   "[]",
+				   "[{\"name\":\"Malloc0\",\"block_size\":512,\"num_blocks\":100},"
+				   "{\"name\":\"Malloc1\",\"block_size\":512,\"num_blocks\":100},"
+				   "{\"name\":\"raid_1\",\"block_size\":512,\"num_blocks\":100}]");
+	struct daemon_plan p;
+
+	pipeline(&o, &p);
+	assert_int_equal(p.n, 1);
+	assert_true(p.chains[0].blocked);
+	assert_non_null(strstr(p.chains[0].note, "conflict: "));
+	assert_non_null(strstr(p.chains[0].note, "Malloc0"));
+	for (size_t i = 0; i < p.chains[0].n; i++) {
+		assert_int_not_equal(p.chains[0].ops[i].kind, EXEC_OP_DELETE_RAID);
+		assert_int_not_equal(p.chains[0].ops[i].kind, EXEC_OP_CREATE_RAID);
+	}
+	daemon_plan_free(&p);
+	observe_raw_clear(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_desired_adapter, setup),
+		cmocka_unit_test_setup(test_observed_decoder, setup),
+		cmocka_unit_test_setup(test_new_mapping_attaches_both_paths_together, setup),
+		cmocka_unit_test_setup(test_every_mapping_has_a_chain_and_conflicts_become_notes, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's SPDK session against spdk-sim: start-up of a fresh --wait-for-rpc process
+ * (pre-init replay from the saved config, framework init), a reconnect to a running one (no
+ * replay), the saved config composed per subsystem, and a crash noticed without any call.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/util.h"
+#include "daemon/daemon_config.h"
+#include "daemon/daemon_spdk.h"
+#include "daemon/spdk_conn.h"
+
+static char dir[64];
+static pid_t sim_pid;
+
+static void sim_start(const char *sock, bool wait_for_rpc)
+{
+	const char *bin = getenv("SPDK_SIM_BIN");
+	assert_non_null(bin);
+	sim_pid = fork();
+	assert_true(sim_pid >= 0);
+	if (sim_pid == 0) {
+		if (wait_for_rpc)
+			execl(bin, bin, "-r", sock, "--wait-for-rpc", (char *)NULL);
+		else
+			execl(bin, bin, "-r", sock, (char *)NULL);
+		_exit(127);
+	}
+	struct stat st;
+	uint64_t end = util_now_ms() + 5000;
+	while (stat(sock, &st) != 0 && util_now_ms() < end)
+		util_sleep_ms(10);
+	assert_int_equal(stat(sock, &st), 0);
+}
+
+static void sim_kill(void)
+{
+	kill(sim_pid, SIGKILL);
+	waitpid(sim_pid, NULL, 0);
+}
+
+static json_t *call(struct daemon_spdk *s, const char *method, json_t *params)
+{
+	json_t *res = NULL;
+	assert_int_equal(spdk_conn_call(daemon_spdk_conn(s), method, params, 5000, &res, NULL), 0);
+	return res;
+}
+
+static void test_fresh_start_replays_preinit(void **state)
+{
+	struct daemon_config cfg;
+	struct daemon_spdk *s;
+	char err[512] = "", saved[128];
+	bool was_init = true;
+
+	daemon_config_defaults(&cfg);
+	snprintf(cfg.spdk_sock, sizeof(cfg.spdk_sock), "%s/spdk.sock", dir);
+	snprintf(saved, sizeof(saved), "%s/saved.json", dir);
+	cfg.rpc_timeout_ms = 5000;
+	/* a saved config whose pre-init part sets a distinctive raid option */
+	const char *doc = "{\"subsystems\":[{\"subsystem\":\"bdev\",\"config\":["
+			  "{\"method\":\"bdev_raid_set_options\",\"params\":"
+			  "{\"process_window_size_kb\":2048}},"
+			  "{\"method\":\"bdev_raid_create\",\"params\":{\"name\":\"raid_9\","
+			  "\"raid_level\":\"raid1\",\"base_bdevs\":[\"a\",\"b\"]}}]}]}";
+	assert_int_equal(util_write_file_atomic(saved, doc, strlen(doc), 0644), 0);
+
+	sim_start(cfg.spdk_sock, true);
+	assert_int_equal(daemon_spdk_open(&cfg, &s, err, sizeof(err)), 0);
+	assert_int_equal(daemon_spdk_start(s, saved, &was_init, err, sizeof(err)), 0);
+	assert_false(was_init);
+	/* runtime methods work now; the replayed option is live; the raid (post-init) was not */
+	json_t *cfgj = call(s, "framework_get_config", json_pack("{s:s}", "name", "bdev"));
+	char *text = json_dumps(cfgj, JSON_COMPACT);
+	assert_non_null(strstr(text, "\"process_window_size_kb\":2048"));
+	assert_null(strstr(text, "raid_9"));
+	free(text);
+	json_decref(cfgj);
+
+	/* the saved config is composed per subsystem and written atomically */
+	assert_int_equal(daemon_spdk_save_config(s, saved, err, sizeof(err)), 0);
+	json_t *back = json_load_file(saved, 0, NULL);
+	assert_non_null(back);
+	assert_true(json_array_size(json_object_get(back, "subsystems")) > 3);
+	json_decref(back);
+	daemon_spdk_close(s);
+
+	/* a second session on the running process: already initialised, nothing replayed */
+	assert_int_equal(daemon_spdk_open(&cfg, &s, err, sizeof(err)), 0);
+	assert_int_equal(daemon_spdk_start(s, saved, &was_init, err, sizeof(err)), 0);
+	assert_true(was_init);
+	assert_false(daemon_spdk_closed(s));
+	/* SPDK dies: the session notices without a call in flight */
+	sim_kill();
+	uint64_t end = util_now_ms() + 2000;
+	while (!daemon_spdk_closed(s) && util_now_ms() < end)
+		util_sleep_ms(5);
+	assert_true(daemon_spdk_closed(s));
+	daemon_spdk_close(s);
+}
+
+static void test_missing_socket_is_named(void **state)
+{
+	struct daemon_config cfg;
+	struct daemon_spdk *s = NULL;
+	char err[512] = "";
+
+	daemon_config_defaults(&cfg);
+	snprintf(cfg.spdk_sock, sizeof(cfg.spdk_sock), "%s/absent.sock", dir);
+	assert_int_equal(daemon_spdk_open(&cfg, &s, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "absent.sock"));
+	assert_null(s);
+}
+
+static void test_bad_saved_config_is_named(void **state)
+{
+	struct daemon_config cfg;
+	struct daemon_spdk *s;
+	char err[512] = "", saved[128];
+
+	daemon_config_defaults(&cfg);
+	snprintf(cfg.spdk_sock, sizeof(cfg.spdk_sock), "%s/spdk2.sock", dir);
+	snprintf(saved, sizeof(saved), "%s/broken.json", dir);
+	assert_int_equal(util_write_file_atomic(saved, "{\"subsystems\": [", 16, 0644), 0);
+	sim_start(cfg.spdk_sock, true);
+	assert_int_equal(daemon_spdk_open(&cfg, &s, err, sizeof(err)), 0);
+	assert_int_equal(daemon_spdk_start(s, saved, NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "broken.json"));
+	daemon_spdk_close(s);
+	sim_kill();
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/de-spdk-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_start_replays_preinit),
+		cmocka_unit_test(test_missing_socket_is_named),
+		cmocka_unit_test(test_bad_saved_config_is_named),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
