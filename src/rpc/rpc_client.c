@@ -545,6 +545,7 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 		     int timeout_ms, json_t **result, struct rpc_error *err, bool *unsent)
 {
 	struct rpc_pending p = {0};
+	bool write_failed = false;
 	struct rpc_conn *conn;
 	struct timespec ts;
 	json_t *req;
@@ -585,6 +586,7 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 	if (r < 0) {
 		/* A partly written request leaves the stream unusable for everyone. */
 		shutdown(conn->fd, SHUT_RDWR);
+		write_failed = true;
 		*unsent = r == -EPIPE || r == -ECONNRESET;
 		r = rpc_error_set(err, r == -ETIMEDOUT ? r : -EPIPE, method,
 				  "cannot send the request: %s", strerror(-r));
@@ -612,8 +614,10 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 
 out_unlink:
 	pthread_mutex_lock(&c->lock);
-	/* The next call must not pick this connection before its reader notices the close. */
-	conn->dead = true;
+	/* After a failed write the next call must not pick this connection before its reader
+	 * notices the close. */
+	if (write_failed)
+		conn->dead = true;
 	pending_unlink_locked(c, &p);
 	conn_unref_locked(conn, 1);
 	pthread_mutex_unlock(&c->lock);
