@@ -269,14 +269,20 @@ static int connect_once(const char *path, int *fd_out)
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
 	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * Non-blocking, so that a listener with a full backlog gives EAGAIN (retried until the
+	 * deadline) instead of blocking past it; a Unix connect otherwise completes at once.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	do {
 		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (r < 0) {
-		r = -errno;
+		r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
 		close(fd);
 		return r;
 	}
@@ -296,6 +302,8 @@ static const char *connect_reason(int e)
 		return "permission denied";
 	case -ECONNREFUSED:
 		return "connection refused (nobody listens; SPDK stopped?)";
+	case -EAGAIN:
+		return "the listen backlog stayed full (SPDK not accepting connections)";
 	default:
 		return strerror(-e);
 	}
