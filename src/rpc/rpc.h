@@ -41,8 +41,8 @@ struct rpc_client_opts {
 /*
  * Connect to the SPDK socket at path. A missing socket or a refused connection is retried until
  * connect_timeout_ms passes (SPDK may be starting); not-a-socket and permission errors fail at
- * once. Returns 0 and *out, or -ENOENT, -ENOTSOCK, -EACCES, -ECONNREFUSED, -ETIMEDOUT,
- * -ENAMETOOLONG, -ENOMEM with err describing it. opts may be NULL.
+ * once. Returns 0 and *out, or -ENOENT, -ENOTSOCK, -EACCES, -ECONNREFUSED, -EAGAIN (backlog
+ * full), -ENAMETOOLONG, -ENOMEM with err describing it. opts may be NULL.
  */
 int rpc_client_open(const char *path, const struct rpc_client_opts *opts, struct rpc_client **out,
 		    struct rpc_error *err);
