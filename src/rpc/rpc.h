@@ -41,8 +41,8 @@ struct rpc_client_opts {
 /*
  * Connect to the SPDK socket at path. A missing socket or a refused connection is retried until
  * connect_timeout_ms passes (SPDK may be starting); not-a-socket and permission errors fail at
- * once. Returns 0 and *out, or -ENOENT, -ENOTSOCK, -EACCES, -ECONNREFUSED, -ETIMEDOUT,
- * -ENAMETOOLONG, -ENOMEM with err describing it. opts may be NULL.
+ * once. Returns 0 and *out, or -ENOENT, -ENOTSOCK, -EACCES, -ECONNREFUSED, -EAGAIN (backlog
+ * full), -ENAMETOOLONG, -ENOMEM with err describing it. opts may be NULL.
  */
 int rpc_client_open(const char *path, const struct rpc_client_opts *opts, struct rpc_client **out,
 		    struct rpc_error *err);
@@ -68,11 +68,11 @@ int rpc_client_timeout_ms(const struct rpc_client *client);
 
 /*
  * Call method with params (JSON text of an object or array, or NULL for none) and wait at most
- * timeout_ms for the answer (reconnecting first if the connection was lost). On success returns 0
- * and *result_json (compact JSON text of "result", caller frees). On failure returns a negative
- * errno and fills err: SPDK's error object (see rpc_error_from_code for the errno mapping),
- * -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap), -EBADMSG
- * (answer not JSON; the connection is reset), -ECONNRESET / -EPIPE (connection lost).
+ * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost). On success
+ * returns 0 and *result_json (compact JSON text of "result", caller frees). On failure returns a
+ * negative errno and fills err: SPDK's error object (see rpc_error_from_code for the errno
+ * mapping), -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap),
+ * -EBADMSG (answer not JSON; the connection is reset), -ECONNRESET / -EPIPE (connection lost).
  */
 int rpc_call_raw(struct rpc_client *client, const char *method, const char *params_json,
 		 int timeout_ms, char **result_json, struct rpc_error *err);

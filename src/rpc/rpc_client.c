@@ -269,14 +269,20 @@ static int connect_once(const char *path, int *fd_out)
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
 	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/*
+	 * Non-blocking, so that a listener with a full backlog gives EAGAIN (retried until the
+	 * deadline) instead of blocking past it; a Unix connect otherwise completes at once.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	do {
 		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	} while (r < 0 && errno == EINTR);
+	if (r == 0)
+		r = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (r < 0) {
-		r = -errno;
+		r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
 		close(fd);
 		return r;
 	}
@@ -296,6 +302,8 @@ static const char *connect_reason(int e)
 		return "permission denied";
 	case -ECONNREFUSED:
 		return "connection refused (nobody listens; SPDK stopped?)";
+	case -EAGAIN:
+		return "the listen backlog stayed full (SPDK not accepting connections)";
 	default:
 		return strerror(-e);
 	}
@@ -545,6 +553,7 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 		     int timeout_ms, json_t **result, struct rpc_error *err, bool *unsent)
 {
 	struct rpc_pending p = {0};
+	bool write_failed = false;
 	struct rpc_conn *conn;
 	struct timespec ts;
 	json_t *req;
@@ -585,6 +594,7 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 	if (r < 0) {
 		/* A partly written request leaves the stream unusable for everyone. */
 		shutdown(conn->fd, SHUT_RDWR);
+		write_failed = true;
 		*unsent = r == -EPIPE || r == -ECONNRESET;
 		r = rpc_error_set(err, r == -ETIMEDOUT ? r : -EPIPE, method,
 				  "cannot send the request: %s", strerror(-r));
@@ -612,8 +622,10 @@ static int call_once(struct rpc_client *c, const char *method, json_t *params, u
 
 out_unlink:
 	pthread_mutex_lock(&c->lock);
-	/* The next call must not pick this connection before its reader notices the close. */
-	conn->dead = true;
+	/* After a failed write the next call must not pick this connection before its reader
+	 * notices the close. */
+	if (write_failed)
+		conn->dead = true;
 	pending_unlink_locked(c, &p);
 	conn_unref_locked(conn, 1);
 	pthread_mutex_unlock(&c->lock);

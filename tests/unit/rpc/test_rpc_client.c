@@ -443,6 +443,27 @@ static void test_connect_errors(void **state)
 	assert_int_equal(rpc_client_open(path, &o, &c, &err), -ECONNREFUSED);
 	assert_non_null(strstr(err.message, "refused"));
 	unlink(path);
+
+	/* A listener that never accepts: once its backlog is full, connect gives up in time. */
+	{
+		struct rpc_client *held[8] = {0};
+		int lfd = socket(AF_UNIX, SOCK_STREAM, 0), r = 0, i;
+
+		assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(listen(lfd, 0), 0);
+		for (i = 0; i < 8; i++) {
+			r = rpc_client_open(path, &o, &held[i], &err);
+			if (r < 0)
+				break;
+		}
+		assert_int_equal(r, -EAGAIN);
+		assert_non_null(strstr(err.message, "backlog"));
+		assert_true(i >= 1);
+		for (i = 0; i < 8; i++)
+			rpc_client_close(held[i]);
+		close(lfd);
+		unlink(path);
+	}
 	rmdir(dir);
 }
 
