@@ -15,11 +15,12 @@
 struct sim_framework_state {
 	struct sim_req **waiters; /* framework_wait_init calls made before init */
 	size_t nwaiters;
-	json_t *iobuf;     /* iobuf_set_options params as saved */
-	json_t *sock_ssl;  /* sock_impl_set_options params, impl "ssl" */
+	json_t *iobuf;	    /* iobuf_set_options params as saved */
+	json_t *sock_ssl;   /* sock_impl_set_options params, impl "ssl" */
 	json_t *sock_posix; /* sock_impl_set_options params, impl "posix" */
 	char *sock_default; /* sock_set_default_impl */
-	json_t *accel;     /* accel_set_options params */
+	json_t *accel;	    /* accel_set_options params */
+	char *scheduler;    /* framework_set_scheduler name */
 };
 
 /* spdk_tgt's subsystems in initialisation order, with their dependencies. */
@@ -57,15 +58,15 @@ static void framework_init(struct sim *s)
 
 	if (!f)
 		abort();
-	f->iobuf = json_pack("{s:i,s:i,s:i,s:i,s:b}", "small_pool_count", 8192,
-			     "large_pool_count", 1024, "small_bufsize", 8192, "large_bufsize",
-			     135168, "enable_numa", 0);
+	f->iobuf =
+		json_pack("{s:i,s:i,s:i,s:i,s:b}", "small_pool_count", 8192, "large_pool_count",
+			  1024, "small_bufsize", 8192, "large_bufsize", 135168, "enable_numa", 0);
 	f->sock_ssl = sock_defaults(4096);
 	f->sock_posix = sock_defaults(2097152);
 	f->sock_default = strdup("posix");
-	f->accel = json_pack("{s:i,s:i,s:i,s:i,s:i}", "small_cache_size", 128,
-			     "large_cache_size", 16, "task_count", 2048, "sequence_count", 2048,
-			     "buf_count", 2048);
+	f->scheduler = strdup("static");
+	f->accel = json_pack("{s:i,s:i,s:i,s:i,s:i}", "small_cache_size", 128, "large_cache_size",
+			     16, "task_count", 2048, "sequence_count", 2048, "buf_count", 2048);
 	s->framework = f;
 }
 
@@ -82,6 +83,7 @@ static void framework_fini(struct sim *s)
 	json_decref(f->sock_posix);
 	json_decref(f->accel);
 	free(f->sock_default);
+	free(f->scheduler);
 	free(f);
 	s->framework = NULL;
 }
@@ -231,7 +233,8 @@ static void framework_config(struct sim *s, const char *subsystem, json_t *arr)
 	} else if (strcmp(subsystem, "accel") == 0) {
 		config_add(arr, "accel_set_options", json_deep_copy(f->accel));
 	} else if (strcmp(subsystem, "scheduler") == 0) {
-		config_add(arr, "framework_set_scheduler", json_pack("{s:s}", "name", "static"));
+		config_add(arr, "framework_set_scheduler",
+			   json_pack("{s:s}", "name", f->scheduler));
 	} else if (strcmp(subsystem, "iscsi") == 0) {
 		config_add(arr, "iscsi_set_options",
 			   json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:b,s:i,s:i,s:i,s:b,s:b,"
@@ -245,7 +248,8 @@ static void framework_config(struct sim *s, const char *subsystem, json_t *arr)
 				     "require_chap", 0, "mutual_chap", 0, "chap_group", 0,
 				     "max_large_datain_per_connection", 64,
 				     "max_r2t_per_connection", 4, "pdu_pool_size", 36864,
-				     "immediate_data_pool_size", 16384, "data_out_pool_size", 2048));
+				     "immediate_data_pool_size", 16384, "data_out_pool_size",
+				     2048));
 	}
 }
 
@@ -295,7 +299,7 @@ static void rpc_iobuf_set_options(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
 		{"small_pool_count", SIM_J_UINT, true}, {"large_pool_count", SIM_J_UINT, true},
-		{"small_bufsize", SIM_J_UINT32, true},  {"large_bufsize", SIM_J_UINT32, true},
+		{"small_bufsize", SIM_J_UINT32, true},	{"large_bufsize", SIM_J_UINT32, true},
 		{"enable_numa", SIM_J_BOOL, true},
 	};
 	struct sim_framework_state *f = req->sim->framework;
@@ -416,7 +420,7 @@ static void rpc_accel_set_options(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
 		{"small_cache_size", SIM_J_UINT32, true}, {"large_cache_size", SIM_J_UINT32, true},
-		{"task_count", SIM_J_UINT32, true},       {"sequence_count", SIM_J_UINT32, true},
+		{"task_count", SIM_J_UINT32, true},	  {"sequence_count", SIM_J_UINT32, true},
 		{"buf_count", SIM_J_UINT32, true},
 	};
 	struct sim_framework_state *f = req->sim->framework;
@@ -447,7 +451,7 @@ static void rpc_spdk_kill_instance(struct sim_req *req)
 		const char *name;
 		int num;
 	} sigs[] = {{"SIGINT", 2}, {"SIGTERM", 15}, {"SIGQUIT", 3},
-		    {"SIGHUP", 1}, {"SIGKILL", 9}, {"SIGUSR1", 10}};
+		    {"SIGHUP", 1}, {"SIGKILL", 9},  {"SIGUSR1", 10}};
 	struct sim *s = req->sim;
 	const char *name;
 	char *end;
@@ -485,6 +489,35 @@ static void rpc_spdk_kill_instance(struct sim_req *req)
 	}
 }
 
+/*
+ * framework_set_scheduler (lib/event/app_rpc.c): "name" and an optional "period"; other keys
+ * are the scheduler's own options, decoded relaxed by the schedulers spdk_tgt links (static,
+ * dynamic, gscheduler), so they are accepted. An unknown scheduler is spdk_scheduler_set's
+ * -ENOENT, sent as an internal error with strerror's text.
+ */
+static void rpc_framework_set_scheduler(struct sim_req *req)
+{
+	static const char *const known[] = {"static", "dynamic", "gscheduler"};
+	struct sim_framework_state *f = req->sim->framework;
+	json_t *name = json_object_get(req->params, "name");
+	json_t *period = json_object_get(req->params, "period");
+
+	if (!json_is_object(req->params) || !json_is_string(name) ||
+	    (period && (!json_is_integer(period) || json_integer_value(period) < 0))) {
+		sim_reply_error(req, SIM_RPC_INVALID_PARAMS, "Invalid parameters");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(json_string_value(name), known[i]) == 0) {
+			free(f->scheduler);
+			f->scheduler = strdup(known[i]);
+			sim_reply(req, json_true());
+			return;
+		}
+	}
+	sim_reply_error(req, -32603, "%s", strerror(ENOENT));
+}
+
 static const struct sim_method framework_methods[] = {
 	{"spdk_kill_instance", rpc_spdk_kill_instance, SIM_RUNTIME},
 	{"rpc_get_methods", rpc_rpc_get_methods, SIM_STARTUP | SIM_RUNTIME},
@@ -499,6 +532,7 @@ static const struct sim_method framework_methods[] = {
 	{"sock_impl_get_options", rpc_sock_impl_get_options, SIM_STARTUP | SIM_RUNTIME},
 	{"sock_get_default_impl", rpc_sock_get_default_impl, SIM_STARTUP | SIM_RUNTIME},
 	{"accel_set_options", rpc_accel_set_options, SIM_STARTUP},
+	{"framework_set_scheduler", rpc_framework_set_scheduler, SIM_STARTUP | SIM_RUNTIME},
 	{NULL, NULL, 0},
 };
 

@@ -2,7 +2,8 @@
 /*
  * Behaviour of spdk-sim's core over its sockets: framing, JSON-RPC edge cases as SPDK
  * answers them, the startup/runtime split, deferred answers, the bdev layer's methods
- * (through the control channel's bdev_add). Each test runs its own spdk-sim process ($SPDK_SIM_BIN) in a scratch directory.
+ * (through the control channel's bdev_add). Each test runs its own spdk-sim process ($SPDK_SIM_BIN)
+ * in a scratch directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +47,9 @@ static void test_framing_split_and_pipelined(void **state)
 	conn_send(&c, "_version\"}");
 	json_t *v = conn_recv(&c, 2000, NULL);
 	assert_int_equal(json_integer_value(json_object_get(v, "id")), 1);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "result"),
-								"version")),
-			    "SPDK v25.09 git sha1 a2f2a0b279");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(v, "result"), "version")),
+		"SPDK v25.09 git sha1 a2f2a0b279");
 	json_decref(v);
 	/* two in one write: two answers */
 	conn_send(&c, "{\"id\":2,\"method\":\"spdk_get_version\"} {\"id\":3,\"method\":\"x\"}");
@@ -72,9 +73,9 @@ static void test_framing_split_and_pipelined(void **state)
 		conn_send(&c, halves[i][1]);
 		v = conn_recv(&c, 2000, NULL);
 		assert_non_null(v);
-		assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "error"),
-								    "code")),
-				 -32602);
+		assert_int_equal(
+			json_integer_value(json_object_get(json_object_get(v, "error"), "code")),
+			-32602);
 		json_decref(v);
 	}
 	/* truncated JSON: no answer, the connection stays open */
@@ -230,9 +231,10 @@ static void test_protocol_state_split(void **state)
 	/* the saved iobuf config reflects the pre-init change */
 	json_t *cfg = result_of(rpc(&c, "{\"id\":10,\"method\":\"framework_get_config\","
 					"\"params\":{\"name\":\"iobuf\"}}"));
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_array_get(cfg, 0), "params"), "small_pool_count")),
-			 4096);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(json_array_get(cfg, 0), "params"), "small_pool_count")),
+		4096);
 	json_decref(cfg);
 	assert_json(rpc(&c, "{\"id\":11,\"method\":\"framework_get_config\","
 			    "\"params\":{\"name\":\"nosuch\"}}"),
@@ -242,10 +244,14 @@ static void test_protocol_state_split(void **state)
 	char req[3000], want[3000], name[2001];
 	memset(name, 'n', 2000);
 	name[2000] = '\0';
-	snprintf(req, sizeof(req), "{\"id\":13,\"method\":\"framework_get_config\","
-		 "\"params\":{\"name\":\"%s\"}}", name);
-	snprintf(want, sizeof(want), "{\"jsonrpc\":\"2.0\",\"id\":13,\"error\":{\"code\":-32602,"
-		 "\"message\":\"Subsystem '%s' not found\"}}", name);
+	snprintf(req, sizeof(req),
+		 "{\"id\":13,\"method\":\"framework_get_config\","
+		 "\"params\":{\"name\":\"%s\"}}",
+		 name);
+	snprintf(want, sizeof(want),
+		 "{\"jsonrpc\":\"2.0\",\"id\":13,\"error\":{\"code\":-32602,"
+		 "\"message\":\"Subsystem '%s' not found\"}}",
+		 name);
 	assert_json(rpc(&c, req), want);
 	assert_json(rpc(&c, "{\"id\":12,\"method\":\"framework_get_config\","
 			    "\"params\":{\"name\":\"scsi\"}}"),
@@ -291,6 +297,36 @@ static void test_deferred_wait_init(void **state)
 		    "{\"jsonrpc\":\"2.0\",\"id\":1001,\"result\":true}");
 	close(a.fd);
 	close(b.fd);
+	sim_stop_proc(&t);
+}
+
+/* framework_set_scheduler before init: a known scheduler is kept for the saved config. */
+static void test_set_scheduler(void **state)
+{
+	struct tsim t;
+	struct tconn a;
+	json_t *cfg;
+
+	sim_start(&t, true);
+	conn_open(&a, t.rpc);
+	assert_json(rpc(&a, "{\"id\":1,\"method\":\"framework_set_scheduler\","
+			    "\"params\":{\"name\":\"dynamic\",\"period\":100000}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":true}");
+	assert_json(rpc(&a, "{\"id\":2,\"method\":\"framework_set_scheduler\","
+			    "\"params\":{\"name\":\"nosuch\"}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32603,"
+		    "\"message\":\"No such file or directory\"}}");
+	assert_json(rpc(&a, "{\"id\":3,\"method\":\"framework_set_scheduler\","
+			    "\"params\":{\"period\":5}}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,"
+		    "\"message\":\"Invalid parameters\"}}");
+	assert_json(rpc(&a, "{\"id\":4,\"method\":\"framework_start_init\"}"),
+		    "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":true}");
+	cfg = rpc(&a, "{\"id\":5,\"method\":\"framework_get_config\","
+		      "\"params\":{\"name\":\"scheduler\"}}");
+	assert_json(cfg, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":[{\"method\":"
+			 "\"framework_set_scheduler\",\"params\":{\"name\":\"dynamic\"}}]}");
+	close(a.fd);
 	sim_stop_proc(&t);
 }
 
@@ -396,8 +432,9 @@ static void test_bdev_entry_and_qos(void **state)
 	conn_open(&c, t.rpc);
 	json_decref(ctl(&t, "{\"cmd\":\"bdev_add\",\"name\":\"d0\",\"num_blocks\":2048,"
 			    "\"uuid\":\"0b8c6e3c-1f7b-4a64-9a55-2f3a0e6b7c11\"}"));
-	json_t *b = result_of(rpc(&c, "{\"id\":1,\"method\":\"bdev_get_bdevs\","
-				      "\"params\":{\"name\":\"0b8c6e3c-1f7b-4a64-9a55-2f3a0e6b7c11\"}}"));
+	json_t *b = result_of(
+		rpc(&c, "{\"id\":1,\"method\":\"bdev_get_bdevs\","
+			"\"params\":{\"name\":\"0b8c6e3c-1f7b-4a64-9a55-2f3a0e6b7c11\"}}"));
 	json_t *e = json_array_get(b, 0);
 	assert_string_equal(json_string_value(json_object_get(e, "name")), "d0");
 	assert_json(json_incref(json_object_get(e, "aliases")),
@@ -491,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_state_split),
 		cmocka_unit_test(test_registry_matches_modules),
 		cmocka_unit_test(test_deferred_wait_init),
+		cmocka_unit_test(test_set_scheduler),
 		cmocka_unit_test(test_deferred_half_closed),
 		cmocka_unit_test(test_deferred_get_bdevs),
 		cmocka_unit_test(test_bdev_entry_and_qos),
