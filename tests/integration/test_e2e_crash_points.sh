@@ -21,6 +21,9 @@ expect_graph() {
 		IFS=: read -r vid mid <<<"$pair"
 		graph_has "^vhost vhost$mid raid_$vid$" || fail "point $1: vhost$mid missing: $(graph)"
 		graph_has "^raid raid_$vid online " || fail "point $1: raid_$vid not online: $(graph)"
+		[ "$(host_rpc bdev_get_bdevs "{\"name\":\"raid_$vid\"}" |
+			jq -r '.[0].assigned_rate_limits.rw_ios_per_sec')" = 10000 ] ||
+			fail "point $1: raid_$vid lost its QoS limit"
 		want_v=$((want_v + 1))
 		want_r=$((want_r + 1))
 	done
@@ -52,15 +55,15 @@ crash_at() {
 	points=$((points + 1))
 }
 
-# Mutating calls of one provisioning and one teardown.
-PROVISION="bdev_nvme_attach_controller:1 bdev_nvme_attach_controller:2 bdev_raid_create:1 vhost_create_blk_controller:1"
+# Mutating calls of one provisioning (of a volume with a QoS limit) and one teardown.
+PROVISION="bdev_nvme_attach_controller:1 bdev_nvme_attach_controller:2 bdev_raid_create:1 bdev_set_qos_limit:1 vhost_create_blk_controller:1"
 TEARDOWN="vhost_delete_controller:1 bdev_raid_delete:1 bdev_nvme_detach_controller:1 bdev_nvme_detach_controller:2"
 LIVE=""
 k=0
 for p in $PROVISION; do
 	k=$((k + 1))
 	IFS=: read -r method j <<<"$p"
-	vid=$(make_volume "p$k")
+	vid=$(make_volume "p$k" --qos-rw-iops 10000)
 	crash_at "$method" "$j" "mid=\$(attach_volume p$k vm$k)"
 	wait_until 20 "provision point $k: mapping $mid ATTACHED" state_is "$mid" ATTACHED
 	daemon_stop
