@@ -2,6 +2,7 @@
 #ifndef DISKENGINE_RPC_RPC_H
 #define DISKENGINE_RPC_RPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,13 @@ struct rpc_client_opts {
 	size_t max_answer; /* largest accepted answer in bytes; 0 = RPC_DEFAULT_MAX_ANSWER */
 	int timeout_ms;	   /* timeout of the typed calls (spdk.h); 0 = RPC_DEFAULT_TIMEOUT_MS */
 	int connect_timeout_ms; /* how long rpc_client_open keeps trying; 0 = timeout_ms */
+	/*
+	 * false: a call made after SPDK closed the socket connects again by itself.
+	 * true: once the connection is lost every call fails with -ECONNRESET until
+	 * rpc_client_reconnect, so that a caller holding a view of SPDK's state never acts on a
+	 * restarted SPDK (which has lost that state) without noticing.
+	 */
+	bool manual_reconnect;
 };
 
 /*
@@ -63,12 +71,23 @@ int rpc_client_reconnect(struct rpc_client *client, int timeout_ms, struct rpc_e
  */
 uint64_t rpc_client_generation(struct rpc_client *client);
 
+/*
+ * true when the current connection is gone (SPDK closed the socket, the stream broke, or a
+ * request could not be written). The reader thread notices a close at once, with no call in
+ * flight, so polling this is how a caller learns that SPDK died or restarted.
+ */
+bool rpc_client_closed(struct rpc_client *client);
+
+/* Number of requests sent on this client so far, over all connections (metrics, tests). */
+uint64_t rpc_client_calls(struct rpc_client *client);
+
 /* The timeout typed calls use (from opts); callers may pass it to rpc_call_raw. */
 int rpc_client_timeout_ms(const struct rpc_client *client);
 
 /*
  * Call method with params (JSON text of an object or array, or NULL for none) and wait at most
- * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost). On success
+ * timeout_ms (> 0) for the answer (reconnecting first if the connection was lost, unless
+ * manual_reconnect: then -ECONNRESET). On success
  * returns 0 and *result_json (compact JSON text of "result", caller frees). On failure returns a
  * negative errno and fills err: SPDK's error object (see rpc_error_from_code for the errno
  * mapping), -EINVAL for params that are not JSON, -ETIMEDOUT, -EMSGSIZE (answer above the cap),

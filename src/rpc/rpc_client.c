@@ -54,6 +54,7 @@ struct rpc_client {
 	pthread_cond_t changed; /* connecting finished */
 	struct rpc_conn *conn;	/* current connection or NULL */
 	bool connecting;
+	bool manual_reconnect; /* a lost connection stays lost until rpc_client_reconnect */
 	uint64_t next_id;
 	uint64_t generation;
 	struct rpc_pending *pending;
@@ -378,6 +379,11 @@ static int client_ensure_locked(struct rpc_client *c, bool force, uint64_t deadl
 		}
 		if (c->conn && !c->conn->dead && !force)
 			return 0;
+		if (!force && c->manual_reconnect && c->generation > 0)
+			return rpc_error_set(err, -ECONNRESET, "connect",
+					     "the connection to SPDK at %s was lost (SPDK stopped "
+					     "or restarted); not reconnecting by itself",
+					     c->path);
 		break;
 	}
 	c->connecting = true;
@@ -424,6 +430,7 @@ int rpc_client_open(const char *path, const struct rpc_client_opts *opts, struct
 	c->max_answer = opts && opts->max_answer ? opts->max_answer : RPC_DEFAULT_MAX_ANSWER;
 	c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : RPC_DEFAULT_TIMEOUT_MS;
 	ct = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : c->timeout_ms;
+	c->manual_reconnect = opts && opts->manual_reconnect;
 	c->next_id = 1;
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init_monotonic(&c->changed);
@@ -467,6 +474,26 @@ uint64_t rpc_client_generation(struct rpc_client *c)
 	g = c->generation;
 	pthread_mutex_unlock(&c->lock);
 	return g;
+}
+
+bool rpc_client_closed(struct rpc_client *c)
+{
+	bool closed;
+
+	pthread_mutex_lock(&c->lock);
+	closed = !c->conn || c->conn->dead;
+	pthread_mutex_unlock(&c->lock);
+	return closed;
+}
+
+uint64_t rpc_client_calls(struct rpc_client *c)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->next_id - 1;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 int rpc_client_timeout_ms(const struct rpc_client *c)
@@ -647,7 +674,7 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 		capture_fn(method, params, capture_arg);
 	r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);
 	/* SPDK closed the socket before the request went out (it restarted): send it again. */
-	if (r < 0 && unsent && util_now_ms() < deadline) {
+	if (r < 0 && unsent && !c->manual_reconnect && util_now_ms() < deadline) {
 		log_debug("rpc: %s: connection closed before the request was sent; retrying",
 			  method);
 		unsent = false;

@@ -105,6 +105,7 @@ int rpc_decode_raid_bdevs(json_t *res, struct rpc_raid_list *out, struct rpc_err
 int rpc_decode_bdevs(json_t *res, struct rpc_bdev_list *out, struct rpc_error *err);
 int rpc_decode_iostat(json_t *res, struct rpc_iostat *out, struct rpc_error *err);
 int rpc_decode_vhost_controllers(json_t *res, struct rpc_vhost_list *out, struct rpc_error *err);
+int rpc_decode_keys(json_t *res, struct rpc_key_list *out, struct rpc_error *err);
 int rpc_decode_strv(json_t *res, const char *method, struct rpc_strv *out, struct rpc_error *err);
 
 #endif

@@ -78,8 +78,22 @@ int rpc_config_preinit_calls(const char *doc_json, char **calls_json, struct rpc
 /* True when method belongs to the pre-init set above. */
 bool rpc_config_method_is_preinit(const char *method);
 
-/* Send the pre-init calls of doc_json in order; stops at the first failure. */
-int rpc_config_replay_preinit(struct rpc_client *c, const char *doc_json, struct rpc_error *err);
+/*
+ * Told of one pre-init call SPDK answered with an error (err says which and why). Return true to
+ * go on with the rest of the replay, false to stop it with that error.
+ */
+typedef bool (*rpc_replay_refused_fn)(const struct rpc_error *err, void *arg);
+
+/*
+ * Send the pre-init calls of doc_json in document order. With current (the methods
+ * rpc_get_methods(current) lists in the pre-init state), the calls are those of the document
+ * whose method SPDK accepts now, as rpc.py's load_config picks them, framework_start_init
+ * excepted; without, the fixed set above. An error answer goes to on_refused (NULL: stop at
+ * it); a transport failure always stops. On success *sent (may be NULL) counts the calls SPDK accepted.
+ */
+int rpc_config_replay_preinit(struct rpc_client *c, const char *doc_json,
+			      const struct rpc_strv *current, rpc_replay_refused_fn on_refused,
+			      void *arg, unsigned *sent, struct rpc_error *err);
 
 /* ---- options, sent before init (spdk_options.c) ---- */
 
@@ -261,8 +275,9 @@ struct rpc_bdev_list {
 	size_t n;
 };
 /*
- * One bdev by name. timeout_ms >= 0 makes SPDK wait that long for the bdev to appear (-ETIMEDOUT
- * after); RPC_UNSET sends none. Unknown name: -ENODEV.
+ * One bdev by name. timeout_ms >= 0 makes SPDK wait that long for the bdev to appear
+ * (-ETIMEDOUT after, with SPDK's code -110); RPC_UNSET sends none. The call's own deadline is the client's timeout plus that wait.
+ * Unknown name: -ENODEV.
  */
 int rpc_bdev_get_bdev(struct rpc_client *c, const char *name, int64_t timeout_ms,
 		      struct rpc_bdev_list *out, struct rpc_error *err);
@@ -316,9 +331,37 @@ int rpc_vhost_get_controllers(struct rpc_client *c, struct rpc_vhost_list *out,
 			      struct rpc_error *err);
 void rpc_vhost_list_free(struct rpc_vhost_list *l);
 
+struct rpc_key {
+	char *name;
+	char *module; /* "keyring_file", ... */
+	char *path;   /* NULL when SPDK omits it (a removed key) */
+	bool removed; /* removed from the keyring; still referenced by a controller */
+};
+struct rpc_key_list {
+	struct rpc_key *v;
+	size_t n;
+};
+int rpc_keyring_get_keys(struct rpc_client *c, struct rpc_key_list *out, struct rpc_error *err);
+void rpc_key_list_free(struct rpc_key_list *l);
+
 /* Key files must be absolute paths with mode 0600 (SPDK refuses others with -EPERM). */
 int rpc_keyring_file_add_key(struct rpc_client *c, const char *name, const char *path,
 			     struct rpc_error *err);
 int rpc_keyring_file_remove_key(struct rpc_client *c, const char *name, struct rpc_error *err);
+
+/* ---- recorded answers (spdk_parse.c) ---- */
+
+/*
+ * Decode a result (JSON text, as rpc_call_raw returns it or as recorded) exactly as the typed
+ * list calls do: for recorded answers, tools and tests. 0, or -EBADMSG naming the field.
+ */
+int rpc_parse_nvme_controllers(const char *result_json, struct rpc_nvme_ctrlr_list *out,
+			       struct rpc_error *err);
+int rpc_parse_raid_bdevs(const char *result_json, struct rpc_raid_list *out,
+			 struct rpc_error *err);
+int rpc_parse_bdevs(const char *result_json, struct rpc_bdev_list *out, struct rpc_error *err);
+int rpc_parse_vhost_controllers(const char *result_json, struct rpc_vhost_list *out,
+				struct rpc_error *err);
+int rpc_parse_keys(const char *result_json, struct rpc_key_list *out, struct rpc_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Generic bdev calls: listing, iostat, QoS, examine. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "rpc/rpc_internal.h"
@@ -75,13 +76,18 @@ int rpc_decode_bdevs(json_t *res, struct rpc_bdev_list *out, struct rpc_error *e
 	return 0;
 }
 
-static int get_bdevs(struct rpc_client *c, json_t *p, struct rpc_bdev_list *out,
+static int get_bdevs(struct rpc_client *c, json_t *p, int64_t wait_ms, struct rpc_bdev_list *out,
 		     struct rpc_error *err)
 {
 	json_t *res = NULL;
 	int r;
 
-	r = rpc_call_json(c, "bdev_get_bdevs", p, rpc_client_timeout_ms(c), &res, err);
+	int64_t t = rpc_client_timeout_ms(c);
+
+	/* SPDK holds the answer for up to wait_ms itself: that must not count against the call. */
+	if (wait_ms > 0)
+		t = t + wait_ms > INT32_MAX ? INT32_MAX : t + wait_ms;
+	r = rpc_call_json(c, "bdev_get_bdevs", p, (int)t, &res, err);
 	if (r < 0)
 		return r;
 	r = rpc_decode_bdevs(res, out, err);
@@ -100,7 +106,7 @@ int rpc_bdev_get_bdev(struct rpc_client *c, const char *name, int64_t timeout_ms
 				     "a bdev name is required (unfiltered listing is unsafe)");
 	p = json_pack("{s:s}", "name", name);
 	rpc_par_int(p, "timeout", timeout_ms);
-	r = get_bdevs(c, p, out, err);
+	r = get_bdevs(c, p, timeout_ms, out, err);
 	json_decref(p);
 	return r;
 }
@@ -108,7 +114,7 @@ int rpc_bdev_get_bdev(struct rpc_client *c, const char *name, int64_t timeout_ms
 int rpc_bdev_get_bdevs_all_unsafe(struct rpc_client *c, struct rpc_bdev_list *out,
 				  struct rpc_error *err)
 {
-	return get_bdevs(c, NULL, out, err);
+	return get_bdevs(c, NULL, 0, out, err);
 }
 
 void rpc_iostat_free(struct rpc_iostat *s)

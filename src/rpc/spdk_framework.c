@@ -230,8 +230,27 @@ bool rpc_config_method_is_preinit(const char *method)
 	return false;
 }
 
+static bool strv_has(const struct rpc_strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* With the methods SPDK accepts now, rpc.py's rule; without, the fixed set. */
+static bool wanted(const char *method, const struct rpc_strv *current)
+{
+	if (!current)
+		return rpc_config_method_is_preinit(method);
+	/* the replay's caller starts the framework itself, after the replay */
+	return strv_has(current, method) && strcmp(method, "framework_start_init") != 0 &&
+	       strcmp(method, "framework_wait_init") != 0;
+}
+
 /* The pre-init calls of a saved document as a new array of {method, params}. */
-static int preinit_calls(const char *doc_json, json_t **out, struct rpc_error *err)
+static int preinit_calls(const char *doc_json, const struct rpc_strv *current, json_t **out,
+			 struct rpc_error *err)
 {
 	static const char *const m = "config";
 	json_error_t jerr;
@@ -272,7 +291,7 @@ static int preinit_calls(const char *doc_json, json_t **out, struct rpc_error *e
 						     "has no method",
 						     i, j);
 			}
-			if (rpc_config_method_is_preinit(json_string_value(meth)))
+			if (wanted(json_string_value(meth), current))
 				json_array_append(calls, call);
 		}
 	}
@@ -287,7 +306,7 @@ int rpc_config_preinit_calls(const char *doc_json, char **calls_json, struct rpc
 	char *text;
 	int r;
 
-	r = preinit_calls(doc_json, &calls, err);
+	r = preinit_calls(doc_json, NULL, &calls, err);
 	if (r < 0)
 		return r;
 	text = json_dumps(calls, JSON_COMPACT);
@@ -298,24 +317,42 @@ int rpc_config_preinit_calls(const char *doc_json, char **calls_json, struct rpc
 	return 0;
 }
 
-int rpc_config_replay_preinit(struct rpc_client *c, const char *doc_json, struct rpc_error *err)
+int rpc_config_replay_preinit(struct rpc_client *c, const char *doc_json,
+			      const struct rpc_strv *current, rpc_replay_refused_fn on_refused,
+			      void *arg, unsigned *sent, struct rpc_error *err)
 {
 	json_t *calls = NULL;
+	unsigned n = 0;
 	size_t i;
 	int r;
 
-	r = preinit_calls(doc_json, &calls, err);
+	r = preinit_calls(doc_json, current, &calls, err);
 	if (r < 0)
 		return r;
-	for (i = 0; i < json_array_size(calls) && r == 0; i++) {
+	for (i = 0; i < json_array_size(calls); i++) {
 		json_t *call = json_array_get(calls, i);
 		const char *meth = json_string_value(json_object_get(call, "method"));
 		json_t *params = json_object_get(call, "params");
 		json_t *res = NULL;
+		struct rpc_error e = {0};
 
-		r = rpc_call_json(c, meth, params, rpc_client_timeout_ms(c), &res, err);
+		r = rpc_call_json(c, meth, params, rpc_client_timeout_ms(c), &res, &e);
 		json_decref(res);
+		if (r == 0) {
+			n++;
+			continue;
+		}
+		/* SPDK refused this one call; the connection and the rest are fine */
+		if (e.code != 0 && on_refused && on_refused(&e, arg)) {
+			r = 0;
+			continue;
+		}
+		if (err)
+			*err = e;
+		break;
 	}
 	json_decref(calls);
+	if (r == 0 && sent)
+		*sent = n;
 	return r;
 }

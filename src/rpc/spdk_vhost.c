@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vhost-blk controllers and keyring key files. */
+/* vhost-blk controllers and keyring keys. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rpc/rpc_internal.h"
@@ -124,5 +125,67 @@ int rpc_keyring_file_remove_key(struct rpc_client *c, const char *name, struct r
 	int r = rpc_call_true(c, "keyring_file_remove_key", p, err);
 
 	json_decref(p);
+	return r;
+}
+
+void rpc_key_list_free(struct rpc_key_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].module);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int rpc_decode_keys(json_t *res, struct rpc_key_list *out, struct rpc_error *err)
+{
+	static const char *const m = "keyring_get_keys";
+	struct rpc_key_list l = {0};
+	int r;
+
+	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
+	if (r < 0)
+		return r;
+	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
+	if (!l.v)
+		return rpc_error_set(err, -ENOMEM, m, "out of memory");
+	for (size_t i = 0; i < json_array_size(res) && r == 0; i++) {
+		json_t *e = json_array_get(res, i);
+		struct rpc_key *k = &l.v[l.n++];
+
+		r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
+		if (r == 0)
+			r = rpc_dec_str(e, "name", true, &k->name, m, err);
+		if (r == 0)
+			r = rpc_dec_str(e, "module", false, &k->module, m, err);
+		/* a removed key that a controller still holds is listed without its path */
+		if (r == 0)
+			r = rpc_dec_str(e, "path", false, &k->path, m, err);
+		if (r == 0)
+			r = rpc_dec_bool(e, "removed", false, &k->removed, m, err);
+	}
+	if (r < 0) {
+		rpc_key_list_free(&l);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+int rpc_keyring_get_keys(struct rpc_client *c, struct rpc_key_list *out, struct rpc_error *err)
+{
+	json_t *res = NULL;
+	int r;
+
+	r = rpc_call_json(c, "keyring_get_keys", NULL, rpc_client_timeout_ms(c), &res, err);
+	if (r < 0)
+		return r;
+	r = rpc_decode_keys(res, out, err);
+	json_decref(res);
 	return r;
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "common/util.h"
 #include "fake_spdk.h"
 #include "rpc/rpc.h"
 
@@ -538,6 +539,54 @@ static void test_restart_reconnects(void **state)
 	rmdir(dir);
 }
 
+/* Echo, and close the connection after answering "bye" (SPDK going away between calls). */
+static enum fake_next h_echo_bye(struct fake *f, int fd, json_t *req, void *arg)
+{
+	h_echo(f, fd, req, arg);
+	return strcmp(method_of(req), "bye") == 0 ? FAKE_CLOSE : FAKE_CONTINUE;
+}
+
+/*
+ * manual_reconnect: the close is noticed with no call in flight, and later calls fail instead
+ * of reaching the (new) SPDK behind the same path until the caller reconnects.
+ */
+static void test_manual_reconnect(void **state)
+{
+	struct fake *f = fake_start(h_echo_bye, NULL);
+	struct rpc_client_opts o = {.timeout_ms = 2000, .manual_reconnect = true};
+	struct rpc_client *c = NULL;
+	struct rpc_error err;
+	char *res = NULL;
+	uint64_t end;
+
+	assert_int_equal(rpc_client_open(fake_path(f), &o, &c, &err), 0);
+	assert_false(rpc_client_closed(c));
+	assert_int_equal(rpc_client_calls(c), 0);
+	assert_int_equal(rpc_call_raw(c, "a", NULL, 1000, &res, &err), 0);
+	free(res);
+	assert_int_equal(rpc_call_raw(c, "bye", NULL, 1000, &res, &err), 0);
+	free(res);
+	assert_int_equal(rpc_client_calls(c), 2);
+	/* nobody calls: the reader alone sees the close */
+	end = util_now_ms() + 2000;
+	while (!rpc_client_closed(c) && util_now_ms() < end)
+		util_sleep_ms(5);
+	assert_true(rpc_client_closed(c));
+	/* the server accepts again, but the client does not go there by itself */
+	assert_int_equal(rpc_call_raw(c, "b", NULL, 1000, &res, &err), -ECONNRESET);
+	assert_string_equal(err.method, "b");
+	assert_non_null(strstr(err.message, "lost"));
+	assert_int_equal(rpc_client_generation(c), 1);
+	assert_int_equal(rpc_client_reconnect(c, 1000, &err), 0);
+	assert_int_equal(rpc_client_generation(c), 2);
+	assert_false(rpc_client_closed(c));
+	assert_int_equal(rpc_call_raw(c, "c", NULL, 1000, &res, &err), 0);
+	assert_non_null(strstr(res, "\"c\""));
+	free(res);
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
 /* Calls in flight when the connection drops all fail; none hangs. */
 static enum fake_next h_hold_then_close(struct fake *f, int fd, json_t *req, void *arg)
 {
@@ -722,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_connect_errors),
 		cmocka_unit_test(test_connect_eacces),
 		cmocka_unit_test(test_restart_reconnects),
+		cmocka_unit_test(test_manual_reconnect),
 		cmocka_unit_test(test_inflight_fail_on_close),
 		cmocka_unit_test(test_stress_mixed),
 	};

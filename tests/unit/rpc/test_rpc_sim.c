@@ -130,7 +130,7 @@ static void test_sim(void **state)
 	assert_int_equal(rpc_get_methods(c, true, &m, &err), 0);
 	assert_true(m.n > 0);
 	rpc_strv_free(&m);
-	if (rpc_config_replay_preinit(c, saved, &err) < 0)
+	if (rpc_config_replay_preinit(c, saved, NULL, NULL, NULL, NULL, &err) < 0)
 		fail_msg("pre-init replay: %s", rpc_error_str(&err, path, sizeof(path)));
 	assert_int_equal(rpc_framework_start_init(c, &err), 0);
 	assert_int_equal(rpc_framework_wait_init(c, &err), 0);

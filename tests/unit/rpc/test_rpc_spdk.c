@@ -328,7 +328,7 @@ static void test_preinit_calls(void **state)
 	free(calls);
 
 	e->seen.n = 0;
-	assert_int_equal(rpc_config_replay_preinit(e->c, doc, &err), 0);
+	assert_int_equal(rpc_config_replay_preinit(e->c, doc, NULL, NULL, NULL, NULL, &err), 0);
 	assert_int_equal(e->seen.n, (int)ARRAY_SIZE(want));
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
 		assert_string_equal(e->seen.methods[i], want[i]);
