@@ -11,7 +11,6 @@
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
-#include "daemon/spdk_conn.h"
 #include "reconcile/exec_ops.h"
 #include "reconcile/desired.h"
 #include "reconcile/names.h"
@@ -21,44 +20,35 @@
 #include "host/host.h"
 #include "store/store.h"
 
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* What the host sees of one mapping's raid, in the store's observation form. */
 static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 			  struct store_observation *obs)
 {
 	char raid[MODEL_NAME_MAX];
-	size_t i, n = 0;
-	json_t *r = NULL, *v, *b;
+	const struct rpc_raid *r = NULL;
+	size_t n = 0;
 
 	obs->rebuild_percent = -1;
 	names_raid((uint64_t)volume_id, raid, sizeof(raid));
-	json_array_foreach(o->raids, i, v) if (strcmp(jstr(v, "name"), raid) == 0) r = v;
+	for (size_t i = 0; i < o->raids.n && !r; i++)
+		if (strcmp(o->raids.v[i].name, raid) == 0)
+			r = &o->raids.v[i];
 	if (!r)
 		return;
-	json_int_t opn = json_integer_value(json_object_get(r, "num_base_bdevs_operational"));
-	json_int_t tot = json_integer_value(json_object_get(r, "num_base_bdevs"));
 	/* raid1 with a lost member still says "online": only the operational count tells */
-	if (strcmp(jstr(r, "state"), "online") == 0 && opn < tot)
+	if (strcmp(r->state, "online") == 0 && r->num_base_bdevs_operational < r->num_base_bdevs)
 		snprintf(obs->raid_state, sizeof(obs->raid_state), "degraded");
 	else
-		util_strlcpy(obs->raid_state, jstr(r, "state"), sizeof(obs->raid_state));
-	json_t *proc = json_object_get(r, "process");
-	const char *target = jstr(proc, "target");
-	if (proc)
-		obs->rebuild_percent = (int)json_integer_value(
-			json_object_get(json_object_get(proc, "progress"), "percent"));
-	json_array_foreach(json_object_get(r, "base_bdevs_list"), i, b)
-	{
-		const char *name = json_string_value(json_object_get(b, "name"));
-		const char *st = !name						     ? "missing"
-				 : strcmp(name, target) == 0			     ? "rebuilding"
-				 : json_is_true(json_object_get(b, "is_configured")) ? "ok"
-										     : "missing";
+		util_strlcpy(obs->raid_state, r->state, sizeof(obs->raid_state));
+	const char *target = r->has_process && r->process_target ? r->process_target : "";
+	if (r->has_process)
+		obs->rebuild_percent = (int)r->process_percent;
+	for (size_t i = 0; i < r->n_bases; i++) {
+		const char *name = r->bases[i].name;
+		const char *st = !name			      ? "missing"
+				 : strcmp(name, target) == 0  ? "rebuilding"
+				 : r->bases[i].is_configured ? "ok"
+							      : "missing";
 		int w = snprintf(obs->members + n, sizeof(obs->members) - n, "%s%s:%s",
 				 i ? "," : "", name ? name : "-", st);
 		if (w < 0 || (size_t)w >= sizeof(obs->members) - n)
@@ -148,30 +138,17 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
 /* Every observed name, for first-seen times. */
 static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o, int64_t now)
 {
-	static const struct {
-		size_t off;
-		const char *key;
-	} lists[] = {
-		{offsetof(struct observe_raw, controllers), "name"},
-		{offsetof(struct observe_raw, bdevs), "name"},
-		{offsetof(struct observe_raw, raids), "name"},
-		{offsetof(struct observe_raw, vhosts), "ctrlr"},
-	};
-	size_t i;
-	json_t *v;
-
 	orphan_clock_begin(clk);
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++) {
-		json_t *arr = *(json_t **)((const char *)o + lists[l].off);
-		json_array_foreach(arr, i, v)
-		{
-			const char *n = json_string_value(json_object_get(v, lists[l].key));
-			if (n)
-				orphan_clock_mark(clk, n, now);
-		}
-	}
+	for (size_t i = 0; i < o->controllers.n; i++)
+		orphan_clock_mark(clk, o->controllers.v[i].name, now);
+	for (size_t i = 0; i < o->bdevs.n; i++)
+		orphan_clock_mark(clk, o->bdevs.v[i].name, now);
+	for (size_t i = 0; i < o->raids.n; i++)
+		orphan_clock_mark(clk, o->raids.v[i].name, now);
+	for (size_t i = 0; i < o->vhosts.n; i++)
+		orphan_clock_mark(clk, o->vhosts.v[i].ctrlr, now);
 	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
-	if (!o->bdevs)
+	if (!o->bdevs_listed)
 		for (size_t k = 0; k < orphan_clock_size(clk); k++) {
 			int64_t first;
 			orphan_clock_mark(clk, orphan_clock_entry(clk, k, &first), now);
@@ -262,7 +239,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		snprintf(errbuf, errlen, "database: %s", serr.message);
 		return r;
 	}
-	r = observe_spdk(daemon_spdk_conn(d->spdk), d->cfg->rpc_timeout_ms, &o, errbuf, errlen);
+	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
 	r = plan_pass(d, desired, &o, &plan, errbuf, errlen);
@@ -282,8 +259,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		res->actions += (unsigned)c->n;
 	}
 	struct exec_ctx x = {
-		.conn = daemon_spdk_conn(d->spdk),
-		.timeout_ms = d->cfg->rpc_timeout_ms,
+		.rpc = daemon_spdk_rpc(d->spdk),
 		.hostnqn = d->cfg->hostnqn,
 		.cpumask = d->cfg->cpumask,
 		.reconnect_delay_s = d->cfg->reconnect_delay_s,

@@ -9,25 +9,39 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/spdk_conn.h"
+#include "rpc/spdk.h"
 
 struct daemon_spdk {
 	const struct daemon_config *cfg;
-	struct spdk_conn *conn;
+	struct rpc_client *rpc;
 };
+
+static int failed(int r, const struct rpc_error *e, char *errbuf, size_t errlen)
+{
+	char line[512];
+
+	snprintf(errbuf, errlen, "%s", rpc_error_str(e, line, sizeof(line)));
+	return r;
+}
 
 int daemon_spdk_open(const struct daemon_config *cfg, struct daemon_spdk **out, char *errbuf,
 		     size_t errlen)
 {
+	struct rpc_client_opts o = {
+		.timeout_ms = (int)cfg->rpc_timeout_ms,
+		.connect_timeout_ms = 1, /* one attempt */
+		.manual_reconnect = true,
+	};
 	struct daemon_spdk *s = calloc(1, sizeof(*s));
+	struct rpc_error e = {0};
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
-	r = spdk_conn_open(cfg->spdk_sock, &s->conn);
+	r = rpc_client_open(cfg->spdk_sock, &o, &s->rpc, &e);
 	if (r < 0) {
-		snprintf(errbuf, errlen, "connect %s: %s", cfg->spdk_sock, strerror(-r));
+		snprintf(errbuf, errlen, "%s", e.message);
 		free(s);
 		return r;
 	}
@@ -39,120 +53,101 @@ void daemon_spdk_close(struct daemon_spdk *s)
 {
 	if (!s)
 		return;
-	spdk_conn_close(s->conn);
+	rpc_client_close(s->rpc);
 	free(s);
 }
 
 bool daemon_spdk_closed(struct daemon_spdk *s)
 {
-	return spdk_conn_closed(s->conn);
+	return rpc_client_closed(s->rpc);
 }
 
-struct spdk_conn *daemon_spdk_conn(struct daemon_spdk *s)
+struct rpc_client *daemon_spdk_rpc(struct daemon_spdk *s)
 {
-	return s->conn;
+	return s->rpc;
 }
 
-/* One call with the configured timeout; message names the method on failure. */
-static int call(struct daemon_spdk *s, const char *method, json_t *params, json_t **result,
-		char *errbuf, size_t errlen)
+static bool strv_has(const struct rpc_strv *v, const char *s)
 {
-	struct spdk_conn_error e = {0};
-	int r = spdk_conn_call(s->conn, method, params, s->cfg->rpc_timeout_ms, result, &e);
-
-	if (r == -EREMOTEIO)
-		snprintf(errbuf, errlen, "%s: SPDK error %d: %s", method, e.code, e.message);
-	else if (r < 0)
-		snprintf(errbuf, errlen, "%s: %s", method, strerror(-r));
-	return r;
-}
-
-static bool list_has(json_t *arr, const char *name)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v) if (json_is_string(v) &&
-					  strcmp(json_string_value(v), name) == 0) return true;
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return true;
 	return false;
+}
+
+/* An option this SPDK refuses must not keep every VM's disk away: SPDK's default, and say so. */
+static bool refused_go_on(const struct rpc_error *e, void *arg)
+{
+	char line[512];
+
+	log_warn("saved config %s: %s; continuing without it", (const char *)arg,
+		 rpc_error_str(e, line, sizeof(line)));
+	return true;
 }
 
 /*
  * Replay the calls of the saved config that SPDK accepts before init (the methods it lists as
  * current in that state), in the file's order. Everything else is rebuilt from the database.
  */
-static int replay_preinit(struct daemon_spdk *s, const char *path, json_t *current, char *errbuf,
-			  size_t errlen)
+static int replay_preinit(struct daemon_spdk *s, const char *path, const struct rpc_strv *current,
+			  char *errbuf, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, 0, &jerr);
-	json_t *subs, *sub, *entry;
-	size_t i, j;
-	unsigned n = 0, skipped = 0;
-	int r = 0;
+	struct rpc_error e = {0};
+	unsigned sent = 0;
+	char *doc = NULL;
+	size_t len = 0;
+	int r;
 
-	if (!doc) {
-		if (access(path, F_OK) != 0) {
-			log_info("no saved SPDK config at %s: starting with SPDK's defaults", path);
-			return 0;
-		}
-		snprintf(errbuf, errlen, "saved config %s:%d: %s", path, jerr.line, jerr.text);
-		return -EINVAL;
+	r = util_read_file(path, &doc, &len);
+	if (r == -ENOENT) {
+		log_info("no saved SPDK config at %s: starting with SPDK's defaults", path);
+		return 0;
 	}
-	subs = json_object_get(doc, "subsystems");
-	json_array_foreach(subs, i, sub)
-	{
-		json_array_foreach(json_object_get(sub, "config"), j, entry)
-		{
-			const char *m = json_string_value(json_object_get(entry, "method"));
-			json_t *params = json_object_get(entry, "params");
+	if (r < 0) {
+		snprintf(errbuf, errlen, "saved config %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = rpc_config_replay_preinit(s->rpc, doc, current, refused_go_on, (void *)path, &sent,
+				      &e);
+	free(doc);
+	if (r < 0) {
+		char line[512];
 
-			if (!m || !list_has(current, m) || strcmp(m, "framework_start_init") == 0 ||
-			    strcmp(m, "framework_wait_init") == 0)
-				continue;
-			r = call(s, m, params ? json_incref(params) : NULL, NULL, errbuf, errlen);
-			if (r == -EREMOTEIO) {
-				/* An option this SPDK refuses must not keep every VM's disk away:
-				 * start with SPDK's default for it and say so. */
-				log_warn("saved config %s: %s; continuing without it", path,
-					 errbuf);
-				skipped++;
-				r = 0;
-				continue;
-			}
-			if (r < 0)
-				goto out;
-			n++;
-		}
+		snprintf(errbuf, errlen, "saved config %s: %s", path,
+			 rpc_error_str(&e, line, sizeof(line)));
+		return r;
 	}
-	log_info("replayed %u pre-init calls from %s (%u refused)", n, path, skipped);
-out:
-	json_decref(doc);
-	return r;
+	log_info("replayed %u pre-init calls from %s", sent, path);
+	return 0;
 }
 
 int daemon_spdk_start(struct daemon_spdk *s, const char *saved_config, bool *was_initialised,
 		      char *errbuf, size_t errlen)
 {
-	json_t *current = NULL;
+	struct rpc_strv current = {0};
+	struct rpc_error e = {0};
+	bool init;
 	int r;
 
-	r = call(s, "rpc_get_methods", json_pack("{s:b}", "current", 1), &current, errbuf, errlen);
+	r = rpc_get_methods(s->rpc, true, &current, &e);
 	if (r < 0)
-		return r;
+		return failed(r, &e, errbuf, errlen);
 	/* framework_start_init is callable only before init. */
-	bool init = !list_has(current, "framework_start_init");
+	init = !strv_has(&current, "framework_start_init");
 	if (!init) {
-		r = replay_preinit(s, saved_config, current, errbuf, errlen);
-		if (r == 0)
-			r = call(s, "framework_start_init", NULL, NULL, errbuf, errlen);
+		r = replay_preinit(s, saved_config, &current, errbuf, errlen);
+		if (r == 0) {
+			r = rpc_framework_start_init(s->rpc, &e);
+			if (r < 0)
+				failed(r, &e, errbuf, errlen);
+		}
 	}
-	json_decref(current);
+	rpc_strv_free(&current);
 	if (r < 0)
 		return r;
-	r = call(s, "framework_wait_init", NULL, NULL, errbuf, errlen);
+	r = rpc_framework_wait_init(s->rpc, &e);
 	if (r < 0)
-		return r;
+		return failed(r, &e, errbuf, errlen);
 	if (was_initialised)
 		*was_initialised = init;
 	return 0;
@@ -160,41 +155,16 @@ int daemon_spdk_start(struct daemon_spdk *s, const char *saved_config, bool *was
 
 int daemon_spdk_save_config(struct daemon_spdk *s, const char *path, char *errbuf, size_t errlen)
 {
-	json_t *subs = NULL, *doc = NULL, *arr, *sub;
-	char *text = NULL;
-	size_t i;
+	struct rpc_error e = {0};
+	char *doc = NULL;
 	int r;
 
-	r = call(s, "framework_get_subsystems", NULL, &subs, errbuf, errlen);
+	r = rpc_save_config(s->rpc, &doc, &e);
 	if (r < 0)
-		return r;
-	arr = json_array();
-	doc = json_pack("{s:o}", "subsystems", arr);
-	json_array_foreach(subs, i, sub)
-	{
-		const char *name = json_string_value(json_object_get(sub, "subsystem"));
-		json_t *cfg = NULL;
-
-		if (!name)
-			continue;
-		r = call(s, "framework_get_config", json_pack("{s:s}", "name", name), &cfg, errbuf,
-			 errlen);
-		if (r < 0)
-			goto out;
-		json_array_append_new(arr, json_pack("{s:s, s:o}", "subsystem", name, "config",
-						     cfg ? cfg : json_null()));
-	}
-	text = json_dumps(doc, JSON_INDENT(2));
-	if (!text) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = util_write_file_atomic(path, text, strlen(text), 0644);
+		return failed(r, &e, errbuf, errlen);
+	r = util_write_file_atomic(path, doc, strlen(doc), 0644);
 	if (r < 0)
 		snprintf(errbuf, errlen, "write %s: %s", path, strerror(-r));
-out:
-	free(text);
-	json_decref(doc);
-	json_decref(subs);
+	free(doc);
 	return r;
 }

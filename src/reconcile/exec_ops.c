@@ -2,12 +2,12 @@
 #include "reconcile/exec_ops.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
-#include "daemon/spdk_conn.h"
+#include "rpc/spdk.h"
 #include "reconcile/exec_answer.h"
 #include "reconcile/exec_verify.h"
 #include "store/store.h"
@@ -76,91 +76,163 @@ static void subject(const struct exec_op *op, char *buf, size_t len)
 		snprintf(buf, len, "%s", op->name);
 }
 
-struct call_out {
-	int rc; /* 0, -EREMOTEIO (answer in err), or transport errno */
-	struct spdk_conn_error err;
-	enum exec_answer answer; /* when rc == -EREMOTEIO */
-};
-
-static void call(struct exec_ctx *x, const char *method, json_t *params, json_t **result,
-		 struct call_out *o)
+static const char *nz(const char *s)
 {
-	memset(o, 0, sizeof(*o));
-	o->rc = spdk_conn_call(x->conn, method, params, x->timeout_ms, result, &o->err);
-	if (o->rc == -EREMOTEIO)
-		o->answer = exec_answer_classify(method, o->err.code, o->err.message);
+	return s[0] ? s : NULL;
 }
 
-/* Fetch one list (for ownership checks after "already exists"). */
-static json_t *fetch(struct exec_ctx *x, const char *method, json_t *params)
+static int attach(struct exec_ctx *x, const struct exec_op *op, struct rpc_error *e)
 {
-	json_t *res = NULL;
+	struct rpc_nvme_attach a = RPC_NVME_ATTACH_INIT;
+	struct rpc_strv bdevs = {0};
+	int r;
 
-	if (spdk_conn_call(x->conn, method, params, x->timeout_ms, &res, NULL) < 0)
-		return NULL;
-	return res;
-}
-
-static json_t *attach_params(struct exec_ctx *x, const struct exec_op *op)
-{
-	json_t *p = json_pack("{s:s, s:s, s:s}", "name", op->name, "trtype", op->trtype, "traddr",
-			      op->traddr);
-
-	if (op->adrfam[0])
-		json_object_set_new(p, "adrfam", json_string(op->adrfam));
-	if (op->trsvcid[0])
-		json_object_set_new(p, "trsvcid", json_string(op->trsvcid));
-	if (op->subnqn[0])
-		json_object_set_new(p, "subnqn", json_string(op->subnqn));
-	if (op->hostaddr[0])
-		json_object_set_new(p, "hostaddr", json_string(op->hostaddr));
+	a.name = op->name;
+	a.trtype = op->trtype;
+	a.traddr = op->traddr;
+	a.adrfam = nz(op->adrfam);
+	a.trsvcid = nz(op->trsvcid);
+	a.subnqn = nz(op->subnqn);
+	a.hostaddr = nz(op->hostaddr);
+	/* a local drive has no host identity, paths or reconnect policy */
 	if (strcasecmp(op->trtype, "pcie") != 0) {
-		if (x->hostnqn && x->hostnqn[0])
-			json_object_set_new(p, "hostnqn", json_string(x->hostnqn));
-		if (op->multipath)
-			json_object_set_new(p, "multipath", json_string("multipath"));
-		if (op->dhchap_key[0])
-			json_object_set_new(p, "dhchap_key", json_string(op->dhchap_key));
-		json_object_set_new(p, "reconnect_delay_sec", json_integer(x->reconnect_delay_s));
-		json_object_set_new(p, "ctrlr_loss_timeout_sec", json_integer(x->ctrlr_loss_s));
-		json_object_set_new(p, "fast_io_fail_timeout_sec", json_integer(x->fast_io_fail_s));
+		a.hostnqn = x->hostnqn && x->hostnqn[0] ? x->hostnqn : NULL;
+		a.multipath = op->multipath ? "multipath" : NULL;
+		a.dhchap_key = nz(op->dhchap_key);
+		a.reconnect_delay_sec = x->reconnect_delay_s;
+		a.ctrlr_loss_timeout_sec = x->ctrlr_loss_s;
+		a.fast_io_fail_timeout_sec = x->fast_io_fail_s;
 	}
-	return p;
+	r = rpc_bdev_nvme_attach_controller(x->rpc, &a, &bdevs, e);
+	rpc_strv_free(&bdevs);
+	return r;
+}
+
+/* The one SPDK call of op. */
+static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_error *e)
+{
+	switch (op->kind) {
+	case EXEC_OP_ATTACH_PATH:
+		return attach(x, op, e);
+	case EXEC_OP_DETACH_PATH: {
+		struct rpc_nvme_path_sel sel = {
+			.trtype = op->trtype,
+			.traddr = op->traddr,
+			.trsvcid = nz(op->trsvcid),
+			.subnqn = nz(op->subnqn),
+		};
+		return rpc_bdev_nvme_detach_controller(x->rpc, op->name, &sel, e);
+	}
+	case EXEC_OP_DETACH_CONTROLLER:
+		return rpc_bdev_nvme_detach_controller(x->rpc, op->name, NULL, e);
+	case EXEC_OP_CREATE_RAID: {
+		const char *bases[2] = {op->bases[0], op->bases[1]};
+		struct rpc_raid_create rc = {
+			.name = op->name,
+			.raid_level = "raid1",
+			.base_bdevs = bases,
+			.n_base_bdevs = op->n_bases,
+			.strip_size_kb = 0,
+			.superblock = 1, /* design invariant 5: members know their array */
+		};
+		return rpc_bdev_raid_create(x->rpc, &rc, e);
+	}
+	case EXEC_OP_WAIT_BDEV: {
+		struct rpc_bdev_list l = {0};
+		int r = rpc_bdev_get_bdev(x->rpc, op->name, op->wait_ms, &l, e);
+		rpc_bdev_list_free(&l);
+		return r;
+	}
+	case EXEC_OP_ADD_BASE:
+		return rpc_bdev_raid_add_base_bdev(x->rpc, op->name, op->bases[0], e);
+	case EXEC_OP_REMOVE_BASE:
+		return rpc_bdev_raid_remove_base_bdev(x->rpc, op->bases[0], e);
+	case EXEC_OP_DELETE_RAID:
+		return rpc_bdev_raid_delete(x->rpc, op->name, e);
+	case EXEC_OP_SET_QOS: {
+		/* every limit sent: 0 lifts one that an earlier definition set */
+		struct rpc_qos_limits l = {
+			.rw_ios_per_sec = (int64_t)op->rw_iops,
+			.rw_mbytes_per_sec = (int64_t)op->rw_mbps,
+			.r_mbytes_per_sec = (int64_t)op->r_mbps,
+			.w_mbytes_per_sec = (int64_t)op->w_mbps,
+		};
+		return rpc_bdev_set_qos_limit(x->rpc, op->name, &l, e);
+	}
+	case EXEC_OP_CREATE_VHOST:
+		return rpc_vhost_create_blk_controller(x->rpc, op->name, op->bdev,
+						       x->cpumask && x->cpumask[0] ? x->cpumask
+										   : NULL,
+						       e);
+	case EXEC_OP_DELETE_VHOST:
+		return rpc_vhost_delete_controller(x->rpc, op->name, e);
+	case EXEC_OP_ADD_KEY:
+		return rpc_keyring_file_add_key(x->rpc, op->name, op->key_path, e);
+	case EXEC_OP_REMOVE_KEY:
+		return rpc_keyring_file_remove_key(x->rpc, op->name, e);
+	case EXEC_OP_ADVANCE_MAPPING:
+	case EXEC_OP_REPLICA_SYNC:
+		break;
+	}
+	return -EINVAL;
+}
+
+static bool is_delete(enum exec_op_kind k)
+{
+	return k == EXEC_OP_DETACH_PATH || k == EXEC_OP_DETACH_CONTROLLER ||
+	       k == EXEC_OP_REMOVE_BASE || k == EXEC_OP_DELETE_RAID || k == EXEC_OP_DELETE_VHOST ||
+	       k == EXEC_OP_REMOVE_KEY;
 }
 
 /* Check an "already exists" answer: is the object there the one we wanted? */
 static int check_ours(struct exec_ctx *x, const struct exec_op *op, char *why, size_t len)
 {
-	json_t *list;
+	struct rpc_error e = {0};
+	char line[512];
 	int r;
 
 	switch (op->kind) {
-	case EXEC_OP_ATTACH_PATH:
-		list = fetch(x, "bdev_nvme_get_controllers", NULL);
-		r = exec_verify_controller(list, op->name, op->subnqn, op->traddr, op->trsvcid, why,
-					   len);
-		break;
-	case EXEC_OP_CREATE_RAID: {
-		const char *bases[2] = {op->bases[0], op->bases[1]};
-		list = fetch(x, "bdev_raid_get_bdevs", json_pack("{s:s}", "category", "all"));
-		r = exec_verify_raid(list, op->name, bases, op->n_bases, why, len);
+	case EXEC_OP_ATTACH_PATH: {
+		struct rpc_nvme_ctrlr_list l = {0};
+		r = rpc_bdev_nvme_get_controllers(x->rpc, NULL, &l, &e);
+		if (r == 0)
+			r = exec_verify_controller(&l, op->name, op->subnqn, op->traddr,
+						   op->trsvcid, why, len);
+		rpc_nvme_ctrlr_list_free(&l);
 		break;
 	}
-	case EXEC_OP_ADD_BASE:
+	case EXEC_OP_CREATE_RAID:
+	case EXEC_OP_ADD_BASE: {
+		const char *bases[2] = {op->bases[0], op->bases[1]};
+		struct rpc_raid_list l = {0};
+		r = rpc_bdev_raid_get_bdevs(x->rpc, RPC_RAID_ALL, &l, &e);
+		if (r == 0 && op->kind == EXEC_OP_CREATE_RAID)
+			r = exec_verify_raid(&l, op->name, bases, op->n_bases, why, len);
 		/* EPERM: already a member (ours), or claimed by something else (conflict) */
-		list = fetch(x, "bdev_raid_get_bdevs", json_pack("{s:s}", "category", "all"));
-		r = exec_verify_raid_member(list, op->name, op->bases[0], why, len);
+		else if (r == 0)
+			r = exec_verify_raid_member(&l, op->name, op->bases[0], why, len);
+		rpc_raid_list_free(&l);
 		break;
-	case EXEC_OP_CREATE_VHOST:
-		list = fetch(x, "vhost_get_controllers", NULL);
-		r = exec_verify_vhost(list, op->name, op->bdev, why, len);
+	}
+	case EXEC_OP_CREATE_VHOST: {
+		struct rpc_vhost_list l = {0};
+		r = rpc_vhost_get_controllers(x->rpc, &l, &e);
+		if (r == 0)
+			r = exec_verify_vhost(&l, op->name, op->bdev, why, len);
+		rpc_vhost_list_free(&l);
 		break;
+	}
 	case EXEC_OP_ADD_KEY:
 		return 0; /* de_key_<node>: the name says whose key it is */
 	default:
 		return -EINVAL;
 	}
-	json_decref(list);
+	if (e.err) {
+		/* could not look: no verdict either way */
+		snprintf(why, len, "looking after \"exists\": %s",
+			 rpc_error_str(&e, line, sizeof(line)));
+		return -EAGAIN;
+	}
 	if (r == -ENOENT && op->kind == EXEC_OP_CREATE_RAID) {
 		/* SPDK says it exists but lists no such raid: a base carries the superblock of
 		 * another array. SPDK cannot decide which record wins; neither do we. */
@@ -223,12 +295,12 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 {
 	struct exec_ctx *x = vctx;
 	const struct exec_op *op = step->arg;
-	const char *method = NULL;
-	json_t *params = NULL, *result = NULL;
-	struct call_out o;
-	char what[768], who[EXEC_NAME_MAX + 16], why[384];
-	bool deleting = false;
+	struct rpc_error e = {0};
+	char what[768], who[EXEC_NAME_MAX + 16], why[384], line[512];
+	enum exec_answer answer;
+	int r;
 
+	(void)chain;
 	exec_op_describe(op, what, sizeof(what));
 	subject(op, who, sizeof(who));
 	switch (op->kind) {
@@ -236,114 +308,39 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return advance(x, op, errbuf, errlen);
 	case EXEC_OP_REPLICA_SYNC:
 		return replica_sync(x, op, errbuf, errlen);
-	case EXEC_OP_DETACH_PATH:
-		method = "bdev_nvme_detach_controller";
-		params = json_pack("{s:s, s:s, s:s}", "name", op->name, "trtype", op->trtype,
-				   "traddr", op->traddr);
-		if (params && op->trsvcid[0])
-			json_object_set_new(params, "trsvcid", json_string(op->trsvcid));
-		if (params && op->subnqn[0])
-			json_object_set_new(params, "subnqn", json_string(op->subnqn));
-		deleting = true;
-		break;
-	case EXEC_OP_REMOVE_BASE:
-		method = "bdev_raid_remove_base_bdev";
-		params = json_pack("{s:s}", "name", op->bases[0]);
-		deleting = true;
-		break;
-	case EXEC_OP_ADD_KEY:
-		method = "keyring_file_add_key";
-		params = json_pack("{s:s, s:s}", "name", op->name, "path", op->key_path);
-		break;
-	case EXEC_OP_REMOVE_KEY:
-		method = "keyring_file_remove_key";
-		params = json_pack("{s:s}", "name", op->name);
-		deleting = true;
-		break;
-	case EXEC_OP_ATTACH_PATH:
-		method = "bdev_nvme_attach_controller";
-		params = attach_params(x, op);
-		break;
-	case EXEC_OP_DETACH_CONTROLLER:
-		method = "bdev_nvme_detach_controller";
-		params = json_pack("{s:s}", "name", op->name);
-		deleting = true;
-		break;
-	case EXEC_OP_CREATE_RAID: {
-		json_t *bases = json_array();
-		for (unsigned i = 0; i < op->n_bases; i++)
-			json_array_append_new(bases, json_string(op->bases[i]));
-		method = "bdev_raid_create";
-		params = json_pack("{s:s, s:s, s:i, s:o, s:b}", "name", op->name, "raid_level",
-				   "raid1", "strip_size_kb", 0, "base_bdevs", bases, "superblock",
-				   1);
+	default:
 		break;
 	}
-	case EXEC_OP_WAIT_BDEV:
-		method = "bdev_get_bdevs";
-		params = json_pack("{s:s, s:i}", "name", op->name, "timeout", (int)op->wait_ms);
-		break;
-	case EXEC_OP_ADD_BASE:
-		method = "bdev_raid_add_base_bdev";
-		params = json_pack("{s:s, s:s}", "raid_bdev", op->name, "base_bdev", op->bases[0]);
-		break;
-	case EXEC_OP_DELETE_RAID:
-		method = "bdev_raid_delete";
-		params = json_pack("{s:s}", "name", op->name);
-		deleting = true;
-		break;
-	case EXEC_OP_SET_QOS:
-		method = "bdev_set_qos_limit";
-		params = json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", op->name, "rw_ios_per_sec",
-				   (json_int_t)op->rw_iops, "rw_mbytes_per_sec",
-				   (json_int_t)op->rw_mbps, "r_mbytes_per_sec",
-				   (json_int_t)op->r_mbps, "w_mbytes_per_sec",
-				   (json_int_t)op->w_mbps);
-		break;
-	case EXEC_OP_CREATE_VHOST:
-		method = "vhost_create_blk_controller";
-		params = json_pack("{s:s, s:s}", "ctrlr", op->name, "dev_name", op->bdev);
-		if (x->cpumask && x->cpumask[0])
-			json_object_set_new(params, "cpumask", json_string(x->cpumask));
-		break;
-	case EXEC_OP_DELETE_VHOST:
-		method = "vhost_delete_controller";
-		params = json_pack("{s:s}", "ctrlr", op->name);
-		deleting = true;
-		break;
-	}
-	if (!params) {
-		snprintf(errbuf, errlen, "%s: %s: out of memory", who, what);
-		return -ENOMEM;
-	}
-	call(x, method, params, &result, &o);
-	json_decref(result);
-	if (o.rc == 0) {
+	r = spdk_call(x, op, &e);
+	if (r == 0) {
 		if (op->kind != EXEC_OP_WAIT_BDEV)
 			atomic_fetch_add(&x->mutations, 1);
 		log_info("%s: %s", who, what);
 		return 0;
 	}
-	if (o.rc != -EREMOTEIO) {
-		/* A call that timed out may still have done its work: the next pass looks. */
-		snprintf(errbuf, errlen, "%s: %s: %s", who, what, strerror(-o.rc));
-		return o.rc == -ETIMEDOUT ? -EAGAIN : o.rc;
+	if (e.code == 0) {
+		/* Local: transport, timeout, malformed answer. A call that timed out may still
+		 * have done its work: the next pass looks. */
+		snprintf(errbuf, errlen, "%s: %s: %s", who, what,
+			 rpc_error_str(&e, line, sizeof(line)));
+		return r == -ETIMEDOUT ? -EAGAIN : r;
 	}
 	if (op->kind == EXEC_OP_WAIT_BDEV) {
 		/* Not reassembled (members missing, or it had no superblock): create it next. */
 		log_info("%s: %s did not come back within %u ms (%s); creating it", who, op->name,
-			 op->wait_ms, o.err.message);
+			 op->wait_ms, e.message);
 		return 0;
 	}
-	switch (o.answer) {
+	answer = exec_answer_classify(e.method, e.code, e.message);
+	switch (answer) {
 	case EXEC_ANSWER_GONE:
-		if (deleting) {
+		if (is_delete(op->kind)) {
 			log_info("%s: %s: already gone", who, what);
 			return 0;
 		}
 		break;
-	case EXEC_ANSWER_EXISTS: {
-		int r = check_ours(x, op, why, sizeof(why));
+	case EXEC_ANSWER_EXISTS:
+		r = check_ours(x, op, why, sizeof(why));
 		if (r == 0) {
 			log_info("%s: %s: already there and ours", who, what);
 			return 0;
@@ -356,20 +353,19 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		}
 		snprintf(errbuf, errlen, "%s: %s: %s", who, what, why);
 		return -EAGAIN;
-	}
 	case EXEC_ANSWER_CONFLICT:
 		atomic_fetch_add(&x->conflicts, 1);
 		snprintf(errbuf, errlen, "%s: conflict: %s refused: %d %s (left untouched)", who,
-			 what, o.err.code, o.err.message);
+			 what, e.code, e.message);
 		log_error("%s", errbuf);
 		return -EEXIST;
 	case EXEC_ANSWER_TRANSIENT:
-		snprintf(errbuf, errlen, "%s: %s: SPDK %d %s (will retry)", who, what, o.err.code,
-			 o.err.message);
+		snprintf(errbuf, errlen, "%s: %s: SPDK %d %s (will retry)", who, what, e.code,
+			 e.message);
 		return -EAGAIN;
 	case EXEC_ANSWER_FAILED:
 		break;
 	}
-	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, o.err.code, o.err.message);
+	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, e.code, e.message);
 	return -EIO;
 }

@@ -18,7 +18,7 @@
 
 #include "reconcile/exec.h"
 
-struct spdk_conn;
+struct rpc_client;
 struct store;
 
 #define EXEC_NAME_MAX 256
@@ -69,8 +69,7 @@ struct exec_op {
 
 /* Shared by every worker of a pass. */
 struct exec_ctx {
-	struct spdk_conn *conn;
-	uint32_t timeout_ms;
+	struct rpc_client *rpc; /* manual_reconnect: a restart fails the pass, never lands in it */
 	const char *hostnqn;
 	const char *cpumask; /* "" = SPDK's default */
 	int32_t reconnect_delay_s, ctrlr_loss_s, fast_io_fail_s;

@@ -6,41 +6,41 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *str(json_t *o, const char *key)
+static const char *str(const char *s)
 {
-	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
-static json_t *find_by(json_t *arr, const char *key, const char *name)
+static const struct rpc_raid *raid_find(const struct rpc_raid_list *raids, const char *name)
 {
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v) if (strcmp(str(v, key), name) == 0) return v;
+	for (size_t i = 0; i < raids->n; i++)
+		if (strcmp(raids->v[i].name, name) == 0)
+			return &raids->v[i];
 	return NULL;
 }
 
-int exec_verify_controller(json_t *controllers, const char *name, const char *subnqn,
-			   const char *traddr, const char *trsvcid, char *why, size_t whylen)
+int exec_verify_controller(const struct rpc_nvme_ctrlr_list *controllers, const char *name,
+			   const char *subnqn, const char *traddr, const char *trsvcid, char *why,
+			   size_t whylen)
 {
-	json_t *ctrl = find_by(controllers, "name", name), *path;
+	const struct rpc_nvme_ctrlr *ctrl = NULL;
 	const char *other = NULL;
-	size_t i;
 
+	for (size_t i = 0; i < controllers->n && !ctrl; i++)
+		if (strcmp(controllers->v[i].name, name) == 0)
+			ctrl = &controllers->v[i];
 	if (!ctrl) {
 		snprintf(why, whylen, "controller %s is not there", name);
 		return -ENOENT;
 	}
-	json_array_foreach(json_object_get(ctrl, "ctrlrs"), i, path)
-	{
-		json_t *trid = json_object_get(path, "trid");
-		if (strcmp(str(trid, "subnqn"), subnqn) != 0) {
-			other = str(trid, "subnqn");
+	for (size_t i = 0; i < ctrl->n_paths; i++) {
+		const struct rpc_nvme_ctrlr_path *p = &ctrl->paths[i];
+
+		if (strcmp(str(p->subnqn), subnqn) != 0) {
+			other = str(p->subnqn);
 			continue;
 		}
-		if (strcmp(str(trid, "traddr"), traddr) == 0 &&
-		    strcmp(str(trid, "trsvcid"), trsvcid) == 0)
+		if (strcmp(str(p->traddr), traddr) == 0 && strcmp(str(p->trsvcid), trsvcid) == 0)
 			return 0;
 	}
 	if (other)
@@ -52,31 +52,28 @@ int exec_verify_controller(json_t *controllers, const char *name, const char *su
 	return -EEXIST;
 }
 
-int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, size_t n_bases,
-		     char *why, size_t whylen)
+int exec_verify_raid(const struct rpc_raid_list *raids, const char *name,
+		     const char *const *bases, size_t n_bases, char *why, size_t whylen)
 {
-	json_t *raid = find_by(raids, "name", name), *list, *b;
-	size_t i;
+	const struct rpc_raid *raid = raid_find(raids, name);
 
 	if (!raid) {
 		snprintf(why, whylen, "raid %s is not there", name);
 		return -ENOENT;
 	}
-	if (strcmp(str(raid, "raid_level"), "raid1") != 0) {
+	if (strcmp(raid->raid_level, "raid1") != 0) {
 		snprintf(why, whylen, "raid %s exists with level %s, not raid1", name,
-			 str(raid, "raid_level"));
+			 raid->raid_level);
 		return -EEXIST;
 	}
-	list = json_object_get(raid, "base_bdevs_list");
-	if (json_array_size(list) != n_bases) {
-		snprintf(why, whylen, "raid %s exists with %zu bases, not %zu", name,
-			 json_array_size(list), n_bases);
+	if (raid->n_bases != n_bases) {
+		snprintf(why, whylen, "raid %s exists with %zu bases, not %zu", name, raid->n_bases,
+			 n_bases);
 		return -EEXIST;
 	}
 	/* A slot whose member is missing (name null) still belongs to the raid: skip it. */
-	json_array_foreach(list, i, b)
-	{
-		const char *bn = json_string_value(json_object_get(b, "name"));
+	for (size_t i = 0; i < raid->n_bases; i++) {
+		const char *bn = raid->bases[i].name;
 		bool found = false;
 
 		if (!bn)
@@ -92,35 +89,37 @@ int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, 
 	return 0;
 }
 
-int exec_verify_raid_member(json_t *raids, const char *name, const char *base, char *why,
-			    size_t whylen)
+int exec_verify_raid_member(const struct rpc_raid_list *raids, const char *name, const char *base,
+			    char *why, size_t whylen)
 {
-	json_t *raid = find_by(raids, "name", name), *b;
-	size_t i;
+	const struct rpc_raid *raid = raid_find(raids, name);
 
 	if (!raid) {
 		snprintf(why, whylen, "raid %s is not there", name);
 		return -ENOENT;
 	}
-	json_array_foreach(json_object_get(raid, "base_bdevs_list"), i,
-			   b) if (strcmp(str(b, "name"), base) == 0) return 0;
+	for (size_t i = 0; i < raid->n_bases; i++)
+		if (strcmp(str(raid->bases[i].name), base) == 0)
+			return 0;
 	snprintf(why, whylen, "raid %s does not list %s as a member", name, base);
 	return -EEXIST;
 }
 
-int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why, size_t whylen)
+int exec_verify_vhost(const struct rpc_vhost_list *vhosts, const char *ctrlr, const char *bdev,
+		      char *why, size_t whylen)
 {
-	json_t *v = find_by(vhosts, "ctrlr", ctrlr);
+	const struct rpc_vhost_ctrlr *v = NULL;
 
+	for (size_t i = 0; i < vhosts->n && !v; i++)
+		if (strcmp(vhosts->v[i].ctrlr, ctrlr) == 0)
+			v = &vhosts->v[i];
 	if (!v) {
 		snprintf(why, whylen, "vhost controller %s is not there", ctrlr);
 		return -ENOENT;
 	}
-	json_t *blk = json_object_get(json_object_get(v, "backend_specific"), "block");
-	const char *have = json_string_value(json_object_get(blk, "bdev"));
-	if (!have || strcmp(have, bdev) != 0) {
+	if (!v->bdev || strcmp(v->bdev, bdev) != 0) {
 		snprintf(why, whylen, "vhost controller %s exists serving %s, not %s", ctrlr,
-			 have ? have : "nothing", bdev);
+			 v->bdev ? v->bdev : "nothing", bdev);
 		return -EEXIST;
 	}
 	return 0;

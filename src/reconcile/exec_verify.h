@@ -10,23 +10,25 @@
  * try again).
  */
 
-#include <jansson.h>
 #include <stddef.h>
 
+#include "rpc/spdk.h"
+
 /* A controller `name` (bdev_nvme_get_controllers) with a path to subnqn at traddr:trsvcid. */
-int exec_verify_controller(json_t *controllers, const char *name, const char *subnqn,
-			   const char *traddr, const char *trsvcid, char *why, size_t whylen);
+int exec_verify_controller(const struct rpc_nvme_ctrlr_list *controllers, const char *name,
+			   const char *subnqn, const char *traddr, const char *trsvcid, char *why,
+			   size_t whylen);
 
 /* A raid1 `name` (bdev_raid_get_bdevs all) whose base slots are exactly `bases` (any order). */
-int exec_verify_raid(json_t *raids, const char *name, const char *const *bases, size_t n_bases,
-		     char *why, size_t whylen);
+int exec_verify_raid(const struct rpc_raid_list *raids, const char *name,
+		     const char *const *bases, size_t n_bases, char *why, size_t whylen);
 
 /* raid `name` lists `base` among its configured members (a re-add that already happened). */
-int exec_verify_raid_member(json_t *raids, const char *name, const char *base, char *why,
-			    size_t whylen);
+int exec_verify_raid_member(const struct rpc_raid_list *raids, const char *name, const char *base,
+			    char *why, size_t whylen);
 
 /* A vhost controller `ctrlr` (vhost_get_controllers) serving bdev. */
-int exec_verify_vhost(json_t *vhosts, const char *ctrlr, const char *bdev, char *why,
-		      size_t whylen);
+int exec_verify_vhost(const struct rpc_vhost_list *vhosts, const char *ctrlr, const char *bdev,
+		      char *why, size_t whylen);
 
 #endif

@@ -5,90 +5,63 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/spdk_conn.h"
-
-bool observe_any_resetting(json_t *controllers)
+bool observe_any_resetting(const struct rpc_nvme_ctrlr_list *controllers)
 {
-	size_t i, j;
-	json_t *ctrl, *path;
-
-	json_array_foreach(controllers, i, ctrl)
-	{
-		json_array_foreach(json_object_get(ctrl, "ctrlrs"), j, path)
-		{
-			const char *st = json_string_value(json_object_get(path, "state"));
-			if (st && strcmp(st, "resetting") == 0)
+	for (size_t i = 0; i < controllers->n; i++)
+		for (size_t j = 0; j < controllers->v[i].n_paths; j++)
+			if (strcmp(controllers->v[i].paths[j].state, "resetting") == 0)
 				return true;
-		}
-	}
 	return false;
 }
 
-static int list(struct spdk_conn *c, uint32_t timeout_ms, const char *method, json_t *params,
-		json_t **out, unsigned *calls, char *errbuf, size_t errlen)
+static int failed(int r, const struct rpc_error *e, char *errbuf, size_t errlen)
 {
-	struct spdk_conn_error e = {0};
-	json_t *res = NULL;
-	int r;
+	char line[512];
 
-	(*calls)++;
-	r = spdk_conn_call(c, method, params, timeout_ms, &res, &e);
-	if (r == -EREMOTEIO) {
-		snprintf(errbuf, errlen, "observe: %s: SPDK error %d: %s", method, e.code,
-			 e.message);
-		return r;
-	}
-	if (r < 0) {
-		snprintf(errbuf, errlen, "observe: %s: %s", method, strerror(-r));
-		return r;
-	}
-	if (!json_is_array(res)) {
-		snprintf(errbuf, errlen, "observe: %s: answer is not a list", method);
-		json_decref(res);
-		return -EPROTO;
-	}
-	*out = res;
-	return 0;
+	snprintf(errbuf, errlen, "observe: %s", rpc_error_str(e, line, sizeof(line)));
+	return r;
 }
 
-int observe_spdk(struct spdk_conn *c, uint32_t timeout_ms, struct observe_raw *out, char *errbuf,
-		 size_t errlen)
+int observe_spdk(struct rpc_client *c, struct observe_raw *out, char *errbuf, size_t errlen)
 {
-	struct observe_raw r = {0};
-	int rc;
+	struct observe_raw o = {0};
+	struct rpc_error e = {0};
+	int r;
 
-	rc = list(c, timeout_ms, "bdev_nvme_get_controllers", NULL, &r.controllers, &r.calls,
-		  errbuf, errlen);
-	if (rc == 0)
-		rc = list(c, timeout_ms, "bdev_raid_get_bdevs",
-			  json_pack("{s:s}", "category", "all"), &r.raids, &r.calls, errbuf,
-			  errlen);
-	if (rc == 0)
-		rc = list(c, timeout_ms, "vhost_get_controllers", NULL, &r.vhosts, &r.calls, errbuf,
-			  errlen);
-	if (rc == 0)
-		rc = list(c, timeout_ms, "keyring_get_keys", NULL, &r.keys, &r.calls, errbuf,
-			  errlen);
-	if (rc == 0) {
-		r.bdevs_skipped = observe_any_resetting(r.controllers);
-		if (!r.bdevs_skipped)
-			rc = list(c, timeout_ms, "bdev_get_bdevs", NULL, &r.bdevs, &r.calls, errbuf,
-				  errlen);
+	o.calls++;
+	r = rpc_bdev_nvme_get_controllers(c, NULL, &o.controllers, &e);
+	if (r == 0) {
+		o.calls++;
+		r = rpc_bdev_raid_get_bdevs(c, RPC_RAID_ALL, &o.raids, &e);
 	}
-	if (rc < 0) {
-		observe_raw_clear(&r);
-		return rc;
+	if (r == 0) {
+		o.calls++;
+		r = rpc_vhost_get_controllers(c, &o.vhosts, &e);
 	}
-	*out = r;
+	if (r == 0) {
+		o.calls++;
+		r = rpc_keyring_get_keys(c, &o.keys, &e);
+	}
+	if (r == 0 && !observe_any_resetting(&o.controllers)) {
+		/* safe: no controller is resetting (design invariant 4) */
+		o.calls++;
+		r = rpc_bdev_get_bdevs_all_unsafe(c, &o.bdevs, &e);
+		o.bdevs_listed = r == 0;
+	}
+	if (r < 0) {
+		observe_raw_clear(&o);
+		return failed(r, &e, errbuf, errlen);
+	}
+	*out = o;
 	return 0;
 }
 
 void observe_raw_clear(struct observe_raw *r)
 {
-	json_decref(r->controllers);
-	json_decref(r->raids);
-	json_decref(r->vhosts);
-	json_decref(r->keys);
-	json_decref(r->bdevs);
+	rpc_nvme_ctrlr_list_free(&r->controllers);
+	rpc_raid_list_free(&r->raids);
+	rpc_vhost_list_free(&r->vhosts);
+	rpc_key_list_free(&r->keys);
+	rpc_bdev_list_free(&r->bdevs);
 	memset(r, 0, sizeof(*r));
 }

@@ -10,32 +10,30 @@
  * else it is skipped and the plan defers what needs bdev geometry. No decisions are made here.
  */
 
-#include <jansson.h>
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
-struct spdk_conn;
+#include "rpc/spdk.h"
 
-/* The answers of one observation, as SPDK sent them. */
+/* The answers of one observation, decoded by the typed calls. */
 struct observe_raw {
-	json_t *controllers; /* bdev_nvme_get_controllers */
-	json_t *raids;	     /* bdev_raid_get_bdevs all */
-	json_t *vhosts;	     /* vhost_get_controllers */
-	json_t *keys;	     /* keyring_get_keys */
-	json_t *bdevs;	     /* bdev_get_bdevs; NULL when skipped */
-	bool bdevs_skipped;  /* a controller was resetting */
-	unsigned calls;	     /* calls made */
+	struct rpc_nvme_ctrlr_list controllers; /* bdev_nvme_get_controllers */
+	struct rpc_raid_list raids;		/* bdev_raid_get_bdevs all */
+	struct rpc_vhost_list vhosts;		/* vhost_get_controllers */
+	struct rpc_key_list keys;		/* keyring_get_keys */
+	struct rpc_bdev_list bdevs;		/* bdev_get_bdevs; empty when skipped */
+	bool bdevs_listed;			/* false: a controller was resetting */
+	unsigned calls;				/* calls made */
 };
 
-/* true when some controller path of bdev_nvme_get_controllers' answer is resetting. */
-bool observe_any_resetting(json_t *controllers);
+/* true when some path of some controller is resetting. */
+bool observe_any_resetting(const struct rpc_nvme_ctrlr_list *controllers);
 
 /*
  * Take one observation. 0 and *out filled (clear with observe_raw_clear), or a negative errno
- * with a message naming the call that failed.
+ * with a message naming the call that failed (a malformed answer is -EBADMSG naming the field).
  */
-int observe_spdk(struct spdk_conn *c, uint32_t timeout_ms, struct observe_raw *out, char *errbuf,
-		 size_t errlen);
+int observe_spdk(struct rpc_client *c, struct observe_raw *out, char *errbuf, size_t errlen);
 void observe_raw_clear(struct observe_raw *r);
 
 #endif

@@ -8,15 +8,13 @@
 
 #include "common/util.h"
 
-static const char *jstr(json_t *o, const char *key)
+static const char *str(const char *s)
 {
-	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
 
-static uint64_t juint(json_t *o, const char *key)
+static uint64_t pos(int64_t v)
 {
-	json_int_t v = json_integer_value(json_object_get(o, key));
 	return v > 0 ? (uint64_t)v : 0;
 }
 
@@ -44,36 +42,84 @@ static enum transport_type transport(const char *s)
 	return TRANSPORT_TCP;
 }
 
-static void qos_from(json_t *lim, struct qos_limits *q)
+static void qos_from(const struct rpc_qos_limits *lim, struct qos_limits *q)
 {
-	q->rw_ios_per_sec = juint(lim, "rw_ios_per_sec");
-	q->rw_mbytes_per_sec = juint(lim, "rw_mbytes_per_sec");
-	q->r_mbytes_per_sec = juint(lim, "r_mbytes_per_sec");
-	q->w_mbytes_per_sec = juint(lim, "w_mbytes_per_sec");
+	q->rw_ios_per_sec = pos(lim->rw_ios_per_sec);
+	q->rw_mbytes_per_sec = pos(lim->rw_mbytes_per_sec);
+	q->r_mbytes_per_sec = pos(lim->r_mbytes_per_sec);
+	q->w_mbytes_per_sec = pos(lim->w_mbytes_per_sec);
 }
 
-/* Count the second-level arrays to size the flat allocations. */
-static size_t count_nested(json_t *arr, const char *key)
+static void ctrlr_from(const struct rpc_nvme_ctrlr *v, struct obs_controller *c,
+		       struct obs_path *paths)
 {
-	size_t i, n = 0;
-	json_t *v;
+	util_strlcpy(c->name, v->name, sizeof(c->name));
+	c->paths = paths;
+	c->n_paths = v->n_paths;
+	for (size_t j = 0; j < v->n_paths; j++) {
+		const struct rpc_nvme_ctrlr_path *p = &v->paths[j];
+		struct obs_path *op = &paths[j];
 
-	json_array_foreach(arr, i, v) n += json_array_size(json_object_get(v, key));
-	return n;
+		op->transport = transport(str(p->trtype));
+		util_strlcpy(op->traddr, str(p->traddr), sizeof(op->traddr));
+		util_strlcpy(op->trsvcid, str(p->trsvcid), sizeof(op->trsvcid));
+		util_strlcpy(op->subnqn, str(p->subnqn), sizeof(op->subnqn));
+		util_strlcpy(op->hostnqn, str(p->host_nqn), sizeof(op->hostnqn));
+		util_strlcpy(op->hostaddr, str(p->host_addr), sizeof(op->hostaddr));
+		op->state = observe_ctrlr_state(str(p->state));
+	}
+}
+
+static void bdev_from(const struct rpc_bdev *v, struct obs_bdev *b)
+{
+	util_strlcpy(b->name, v->name, sizeof(b->name));
+	util_strlcpy(b->uuid, str(v->uuid), sizeof(b->uuid));
+	b->block_size = (uint32_t)pos(v->block_size);
+	b->num_blocks = pos(v->num_blocks);
+	b->md_size = (uint32_t)pos(v->md_size);
+	b->claimed = v->claimed;
+	qos_from(&v->qos, &b->qos);
+}
+
+static void raid_from(const struct rpc_raid *v, struct obs_raid *r, struct obs_raid_base *bases)
+{
+	util_strlcpy(r->name, v->name, sizeof(r->name));
+	util_strlcpy(r->state, str(v->state), sizeof(r->state));
+	r->superblock = v->superblock;
+	r->discovered = (unsigned)pos(v->num_base_bdevs_discovered);
+	r->operational = (unsigned)pos(v->num_base_bdevs_operational);
+	if (v->has_process) {
+		r->has_process = true;
+		util_strlcpy(r->process_target, str(v->process_target), sizeof(r->process_target));
+		r->process_percent = (unsigned)pos(v->process_percent);
+	}
+	r->bases = bases;
+	r->n_bases = v->n_bases;
+	for (size_t j = 0; j < v->n_bases; j++) {
+		const struct rpc_raid_base *p = &v->bases[j];
+		struct obs_raid_base *b = &bases[j];
+
+		b->has_name = p->name != NULL;
+		util_strlcpy(b->name, str(p->name), sizeof(b->name));
+		util_strlcpy(b->uuid, str(p->uuid), sizeof(b->uuid));
+		b->is_configured = p->is_configured;
+		b->data_offset = pos(p->data_offset);
+		b->data_size = pos(p->data_size);
+	}
 }
 
 int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen *first_seen,
 		      size_t n_first_seen, int64_t now_s, struct observed_model *out)
 {
 	struct observed_model m = {0};
-	size_t nc = json_array_size(raw->controllers),
-	       np = count_nested(raw->controllers, "ctrlrs");
-	size_t nb = json_array_size(raw->bdevs), nr = json_array_size(raw->raids);
-	size_t nbase = count_nested(raw->raids, "base_bdevs_list");
-	size_t nv = json_array_size(raw->vhosts), nk = json_array_size(raw->keys);
-	size_t i, j, kp = 0, kb = 0;
-	json_t *v, *p;
+	size_t nc = raw->controllers.n, nb = raw->bdevs.n, nr = raw->raids.n;
+	size_t nv = raw->vhosts.n, nk = raw->keys.n;
+	size_t np = 0, nbase = 0, kp = 0, kb = 0;
 
+	for (size_t i = 0; i < nc; i++)
+		np += raw->controllers.v[i].n_paths;
+	for (size_t i = 0; i < nr; i++)
+		nbase += raw->raids.v[i].n_bases;
 	m.ctrlrs = calloc(nc + 1, sizeof(*m.ctrlrs));
 	m.paths = calloc(np + 1, sizeof(*m.paths));
 	m.bdevs = calloc(nb + 1, sizeof(*m.bdevs));
@@ -87,82 +133,29 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		observed_model_free(&m);
 		return -ENOMEM;
 	}
-	json_array_foreach(raw->controllers, i, v)
-	{
-		struct obs_controller *c = &m.ctrlrs[i];
-		util_strlcpy(c->name, jstr(v, "name"), sizeof(c->name));
-		c->paths = &m.paths[kp];
-		json_array_foreach(json_object_get(v, "ctrlrs"), j, p)
-		{
-			struct obs_path *op = &m.paths[kp++];
-			json_t *trid = json_object_get(p, "trid"),
-			       *host = json_object_get(p, "host");
-			op->transport = transport(jstr(trid, "trtype"));
-			util_strlcpy(op->traddr, jstr(trid, "traddr"), sizeof(op->traddr));
-			util_strlcpy(op->trsvcid, jstr(trid, "trsvcid"), sizeof(op->trsvcid));
-			util_strlcpy(op->subnqn, jstr(trid, "subnqn"), sizeof(op->subnqn));
-			util_strlcpy(op->hostnqn, jstr(host, "nqn"), sizeof(op->hostnqn));
-			util_strlcpy(op->hostaddr, jstr(host, "addr"), sizeof(op->hostaddr));
-			op->state = observe_ctrlr_state(jstr(p, "state"));
-			c->n_paths++;
-		}
+	for (size_t i = 0; i < nc; i++) {
+		ctrlr_from(&raw->controllers.v[i], &m.ctrlrs[i], &m.paths[kp]);
+		kp += raw->controllers.v[i].n_paths;
 	}
-	json_array_foreach(raw->bdevs, i, v)
-	{
-		struct obs_bdev *b = &m.bdevs[i];
-		util_strlcpy(b->name, jstr(v, "name"), sizeof(b->name));
-		util_strlcpy(b->uuid, jstr(v, "uuid"), sizeof(b->uuid));
-		b->block_size = (uint32_t)juint(v, "block_size");
-		b->num_blocks = juint(v, "num_blocks");
-		b->md_size = (uint32_t)juint(v, "md_size");
-		b->claimed = json_is_true(json_object_get(v, "claimed"));
-		qos_from(json_object_get(v, "assigned_rate_limits"), &b->qos);
+	for (size_t i = 0; i < nb; i++)
+		bdev_from(&raw->bdevs.v[i], &m.bdevs[i]);
+	for (size_t i = 0; i < nr; i++) {
+		raid_from(&raw->raids.v[i], &m.raids[i], &m.bases[kb]);
+		kb += raw->raids.v[i].n_bases;
 	}
-	json_array_foreach(raw->raids, i, v)
-	{
-		struct obs_raid *r = &m.raids[i];
-		json_t *proc = json_object_get(v, "process");
-		util_strlcpy(r->name, jstr(v, "name"), sizeof(r->name));
-		util_strlcpy(r->state, jstr(v, "state"), sizeof(r->state));
-		r->superblock = json_is_true(json_object_get(v, "superblock"));
-		r->discovered = (unsigned)juint(v, "num_base_bdevs_discovered");
-		r->operational = (unsigned)juint(v, "num_base_bdevs_operational");
-		if (proc) {
-			r->has_process = true;
-			util_strlcpy(r->process_target, jstr(proc, "target"),
-				     sizeof(r->process_target));
-			r->process_percent =
-				(unsigned)juint(json_object_get(proc, "progress"), "percent");
-		}
-		r->bases = &m.bases[kb];
-		json_array_foreach(json_object_get(v, "base_bdevs_list"), j, p)
-		{
-			struct obs_raid_base *b = &m.bases[kb++];
-			const char *name = json_string_value(json_object_get(p, "name"));
-			b->has_name = name != NULL;
-			util_strlcpy(b->name, name ? name : "", sizeof(b->name));
-			util_strlcpy(b->uuid, jstr(p, "uuid"), sizeof(b->uuid));
-			b->is_configured = json_is_true(json_object_get(p, "is_configured"));
-			b->data_offset = juint(p, "data_offset");
-			b->data_size = juint(p, "data_size");
-			r->n_bases++;
-		}
-	}
-	json_array_foreach(raw->vhosts, i, v)
-	{
+	for (size_t i = 0; i < nv; i++) {
+		const struct rpc_vhost_ctrlr *v = &raw->vhosts.v[i];
 		struct obs_vhost *vh = &m.vhosts[i];
-		json_t *blk = json_object_get(json_object_get(v, "backend_specific"), "block");
-		const char *bdev = json_string_value(json_object_get(blk, "bdev"));
-		util_strlcpy(vh->name, jstr(v, "ctrlr"), sizeof(vh->name));
-		vh->has_bdev = bdev != NULL;
-		util_strlcpy(vh->bdev, bdev ? bdev : "", sizeof(vh->bdev));
-		vh->sessions = (unsigned)json_array_size(json_object_get(v, "sessions"));
+
+		util_strlcpy(vh->name, v->ctrlr, sizeof(vh->name));
+		vh->has_bdev = v->bdev != NULL;
+		util_strlcpy(vh->bdev, str(v->bdev), sizeof(vh->bdev));
+		vh->sessions = (unsigned)v->n_sessions;
 	}
-	json_array_foreach(raw->keys, i, v)
-	{
-		util_strlcpy(m.keys[i].name, jstr(v, "name"), sizeof(m.keys[i].name));
-		util_strlcpy(m.keys[i].path, jstr(v, "path"), sizeof(m.keys[i].path));
-		m.keys[i].removed = json_is_true(json_object_get(v, "removed"));
+	for (size_t i = 0; i < nk; i++) {
+		util_strlcpy(m.keys[i].name, raw->keys.v[i].name, sizeof(m.keys[i].name));
+		util_strlcpy(m.keys[i].path, str(raw->keys.v[i].path), sizeof(m.keys[i].path));
+		m.keys[i].removed = raw->keys.v[i].removed;
 	}
 	if (n_first_seen)
 		memcpy(m.first_seen, first_seen, n_first_seen * sizeof(*first_seen));
@@ -171,7 +164,7 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		.n_ctrlrs = nc,
 		.bdevs = m.bdevs,
 		.n_bdevs = nb,
-		.bdevs_listed = raw->bdevs != NULL,
+		.bdevs_listed = raw->bdevs_listed,
 		.raids = m.raids,
 		.n_raids = nr,
 		.vhosts = m.vhosts,

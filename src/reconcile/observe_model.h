@@ -3,9 +3,9 @@
 #define DISKENGINE_RECONCILE_OBSERVE_MODEL_H
 
 /*
- * SPDK's list answers (struct observe_raw) decoded into the planner's observed graph
- * (reconcile/model.h). Unknown fields are ignored; a missing field reads as empty/zero, so a
- * partial answer never fails the pass. The arrays are owned by struct observed_model.
+ * SPDK's list answers (struct observe_raw, already checked by the typed decoders) turned into
+ * the planner's observed graph (reconcile/model.h): fixed-size names, unsigned sizes, states as
+ * enums. The arrays are owned by struct observed_model.
  */
 
 #include "reconcile/model.h"

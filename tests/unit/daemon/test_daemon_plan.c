@@ -4,7 +4,6 @@
  * list answers -> desired_from_store + observed_from_raw -> plan_build -> executor chains.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "answer_fill.h"
 #include "common/util.h"
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_plan.h"
@@ -61,16 +61,13 @@ static struct observe_raw raw(const char *ctrls, const char *raids, const char *
 			      const char *bdevs)
 {
 	struct observe_raw o = {0};
-	o.controllers = json_loads(ctrls, 0, NULL);
-	o.raids = json_loads(raids, 0, NULL);
-	o.vhosts = json_loads(vhosts, 0, NULL);
-	o.keys = json_loads("[{\"name\":\"de_key_n1\",\"path\":\"/k/n1\",\"removed\":true}]", 0,
-			    NULL);
-	o.bdevs = bdevs ? json_loads(bdevs, 0, NULL) : NULL;
-	o.bdevs_skipped = !bdevs;
-	assert_non_null(o.controllers);
-	assert_non_null(o.raids);
-	assert_non_null(o.vhosts);
+	fill_controllers(ctrls, &o.controllers);
+	fill_raids(raids, &o.raids);
+	fill_vhosts(vhosts, &o.vhosts);
+	fill_keys("[{\"name\":\"de_key_n1\",\"path\":\"/k/n1\",\"removed\":true}]", &o.keys);
+	if (bdevs)
+		fill_bdevs(bdevs, &o.bdevs);
+	o.bdevs_listed = bdevs != NULL;
 	return o;
 }
 
@@ -121,7 +118,7 @@ static void test_observed_decoder(void **state)
 		    "{\"state\":\"reconnect_is_delayed\",\"trid\":{\"trtype\":\"RDMA\"}}]}]",
 		    "[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
 		    "\"num_base_bdevs_operational\":1,\"process\":{\"type\":\"rebuild\",\"target\":"
-		    "\"b\",\"progress\":{\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
+		    "\"b\",\"progress\":{\"blocks\":64,\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
 		    "\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":"
 		    "false}]}]",
 		    "[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},"

@@ -22,7 +22,7 @@
 #include "common/util.h"
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_spdk.h"
-#include "daemon/spdk_conn.h"
+#include "rpc/rpc.h"
 
 static char dir[64];
 static pid_t sim_pid;
@@ -55,9 +55,16 @@ static void sim_kill(void)
 
 static json_t *call(struct daemon_spdk *s, const char *method, json_t *params)
 {
-	json_t *res = NULL;
-	assert_int_equal(spdk_conn_call(daemon_spdk_conn(s), method, params, 5000, &res, NULL), 0);
-	return res;
+	struct rpc_error err;
+	char *p = params ? json_dumps(params, JSON_COMPACT) : NULL, *res = NULL;
+	json_t *v;
+
+	json_decref(params);
+	assert_int_equal(rpc_call_raw(daemon_spdk_rpc(s), method, p, 5000, &res, &err), 0);
+	free(p);
+	v = json_loads(res, JSON_DECODE_ANY, NULL);
+	free(res);
+	return v;
 }
 
 static void test_fresh_start_replays_preinit(void **state)
@@ -110,7 +117,15 @@ static void test_fresh_start_replays_preinit(void **state)
 	while (!daemon_spdk_closed(s) && util_now_ms() < end)
 		util_sleep_ms(5);
 	assert_true(daemon_spdk_closed(s));
+	/* and never reconnects by itself: a new SPDK on the same path is not reached */
+	sim_start(cfg.spdk_sock, true);
+	struct rpc_error rerr;
+	char *res = NULL;
+	assert_int_equal(rpc_call_raw(daemon_spdk_rpc(s), "spdk_get_version", NULL, 2000, &res,
+				      &rerr),
+			 -ECONNRESET);
 	daemon_spdk_close(s);
+	sim_kill();
 }
 
 static void test_missing_socket_is_named(void **state)

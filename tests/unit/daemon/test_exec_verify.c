@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "answer_fill.h"
 #include "reconcile/exec_verify.h"
 
 /* Shapes as recorded from SPDK v25.09 (nvme_attach.jsonl#46, raid.jsonl, vhost.jsonl#35). */
@@ -28,8 +28,10 @@ static const char *vhosts_json =
 
 static void test_controller(void **state)
 {
-	json_t *c = json_loads(controllers_json, 0, NULL);
+	struct rpc_nvme_ctrlr_list l = {0}, *c = &l;
 	char why[256];
+
+	fill_controllers(controllers_json, &l);
 
 	assert_int_equal(exec_verify_controller(c, "nvme0", "nqn.2016-06.io.spdk:vol0", "127.0.0.1",
 						"4422", why, sizeof(why)),
@@ -44,15 +46,17 @@ static void test_controller(void **state)
 	assert_int_equal(
 		exec_verify_controller(c, "nvme5", "x", "127.0.0.1", "1", why, sizeof(why)),
 		-ENOENT);
-	json_decref(c);
+	rpc_nvme_ctrlr_list_free(&l);
 }
 
 static void test_raid(void **state)
 {
-	json_t *r = json_loads(raids_json, 0, NULL);
+	struct rpc_raid_list l = {0}, *r = &l;
 	char why[256];
 	const char *ours[] = {"nvme1n1", "nvme0n1"};
 	const char *theirs[] = {"nvme0n1", "nvme9n1"};
+
+	fill_raids(raids_json, &l);
 
 	/* the missing slot does not make it foreign */
 	assert_int_equal(exec_verify_raid(r, "raid_1", ours, 2, why, sizeof(why)), 0);
@@ -68,13 +72,15 @@ static void test_raid(void **state)
 			 -EEXIST);
 	assert_int_equal(exec_verify_raid_member(r, "raid_9", "nvme1n1", why, sizeof(why)),
 			 -ENOENT);
-	json_decref(r);
+	rpc_raid_list_free(&l);
 }
 
 static void test_vhost(void **state)
 {
-	json_t *v = json_loads(vhosts_json, 0, NULL);
+	struct rpc_vhost_list l = {0}, *v = &l;
 	char why[256];
+
+	fill_vhosts(vhosts_json, &l);
 
 	assert_int_equal(exec_verify_vhost(v, "vhost7", "raid_1", why, sizeof(why)), 0);
 	assert_int_equal(exec_verify_vhost(v, "vhost7", "raid_2", why, sizeof(why)), -EEXIST);
@@ -82,7 +88,7 @@ static void test_vhost(void **state)
 	assert_int_equal(exec_verify_vhost(v, "vhost8", "raid_1", why, sizeof(why)), -EEXIST);
 	assert_non_null(strstr(why, "nothing"));
 	assert_int_equal(exec_verify_vhost(v, "vhost9", "raid_1", why, sizeof(why)), -ENOENT);
-	json_decref(v);
+	rpc_vhost_list_free(&l);
 }
 
 int main(void)
