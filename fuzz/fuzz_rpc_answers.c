@@ -23,6 +23,7 @@ static void decode_all(json_t *res)
 	struct rpc_bdev_list bl;
 	struct rpc_iostat st;
 	struct rpc_vhost_list vl;
+	struct rpc_key_list kl;
 	struct rpc_strv sv;
 	char *text, *calls;
 
@@ -42,6 +43,8 @@ static void decode_all(json_t *res)
 		rpc_iostat_free(&st);
 	if (rpc_decode_vhost_controllers(res, &vl, &err) == 0)
 		rpc_vhost_list_free(&vl);
+	if (rpc_decode_keys(res, &kl, &err) == 0)
+		rpc_key_list_free(&kl);
 	if (rpc_decode_strv(res, "fuzz", &sv, &err) == 0)
 		rpc_strv_free(&sv);
 	/* A saved config document is read back from disk with the same decoder stack. */

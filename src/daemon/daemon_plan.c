@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "reconcile/names.h"
 #include "store/store.h"
 
 static struct daemon_plan_chain *chain_new(struct daemon_plan *p, const char *group,
@@ -92,9 +93,12 @@ static enum store_mapping_state store_state(enum mapping_state s)
 	return STORE_MAPPING_ASSIGNED;
 }
 
-/* The store replica behind a volume's slot (members by id order, as desired.c numbered them). */
+/*
+ * The store replica behind a volume's slot: a member, or with pending set the pending one that
+ * replaces it, counted in id order as desired.c numbered them.
+ */
 static const struct store_replica *replica_of(const struct store_desired *sd, uint64_t volume_id,
-					      unsigned slot)
+					      unsigned slot, bool pending)
 {
 	for (size_t i = 0; i < sd->n_mappings; i++) {
 		const struct store_desired_mapping *m = &sd->mappings[i];
@@ -102,13 +106,27 @@ static const struct store_replica *replica_of(const struct store_desired *sd, ui
 		if ((uint64_t)m->volume.id != volume_id)
 			continue;
 		for (size_t j = 0; j < m->n_replicas; j++) {
-			if (m->replicas[j].pending)
+			if (m->replicas[j].pending != pending)
 				continue;
 			if (k++ == slot)
 				return &m->replicas[j];
 		}
 	}
 	return NULL;
+}
+
+/* Is bdev the namespace bdev the planner derives for this store replica? */
+static bool replica_has_bdev(const struct store_replica *r, const char *bdev)
+{
+	struct replica m = {.transport = r->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA
+									      : TRANSPORT_TCP};
+	char ctrlr[MODEL_NAME_MAX], name[MODEL_NAME_MAX];
+
+	util_strlcpy(m.nqn, r->nqn, sizeof(m.nqn));
+	if (names_ctrlr(&m, ctrlr, sizeof(ctrlr)) != 0)
+		return false;
+	names_ns_bdev(ctrlr, name, sizeof(name));
+	return strcmp(name, bdev) == 0;
 }
 
 static void chain_note(struct daemon_plan_chain *c, const char *prefix, const char *msg)
@@ -132,11 +150,26 @@ static int convert(const struct action *a, const struct store_desired *sd,
 	case ACTION_REPORT_CONFLICT:
 		chain_note(c, "conflict: ", a->message);
 		return 0;
-	case ACTION_REPLICA_PROMOTE:
-		chain_note(c, "",
-			   "resize: the pending replica is rebuilt; completing a resize is "
-			   "not done by this daemon yet (volume resize-finish)");
+	case ACTION_REPLICA_PROMOTE: {
+		const struct store_replica *old = replica_of(sd, a->volume_id, a->slot, false);
+		const struct store_replica *pend = replica_of(sd, a->volume_id, a->slot, true);
+		char msg[PLAN_MSG_MAX];
+
+		/* The ids go to the store, so a promotion never depends on how slots renumber. */
+		if (!old || !pend || !replica_has_bdev(pend, a->object)) {
+			snprintf(msg, sizeof(msg),
+				 "resize: slot %u's member or its pending replica %.128s is gone "
+				 "from the database",
+				 a->slot, a->object);
+			chain_note(c, "", msg);
+			return 0;
+		}
+		if (!(op = op_add(c, a->step, EXEC_OP_REPLICA_PROMOTE, a)))
+			return -ENOMEM;
+		op->replica_id = old->id;
+		op->pending_id = pend->id;
 		return 0;
+	}
 	case ACTION_ATTACH_PATH:
 	case ACTION_DETACH_PATH:
 		op = op_add(c, a->step,
@@ -209,7 +242,7 @@ static int convert(const struct action *a, const struct store_desired *sd,
 	case ACTION_REMOVE_KEY:
 		return op_add(c, a->step, EXEC_OP_REMOVE_KEY, a) ? 0 : -ENOMEM;
 	case ACTION_REPLICA_SET_SYNC: {
-		const struct store_replica *r = replica_of(sd, a->volume_id, a->slot);
+		const struct store_replica *r = replica_of(sd, a->volume_id, a->slot, false);
 		if (!r) {
 			chain_note(c, "", "a replica the plan names is not in the database");
 			return 0;

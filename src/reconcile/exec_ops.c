@@ -64,6 +64,10 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 		snprintf(buf, len, "replica %lld (%s) %s", (long long)op->replica_id, op->name,
 			 op->in_sync ? "in sync" : "missing writes");
 		break;
+	case EXEC_OP_REPLICA_PROMOTE:
+		snprintf(buf, len, "promote replica %lld (%s) in place of replica %lld",
+			 (long long)op->pending_id, op->name, (long long)op->replica_id);
+		break;
 	}
 }
 
@@ -172,6 +176,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 		return rpc_keyring_file_remove_key(x->rpc, op->name, e);
 	case EXEC_OP_ADVANCE_MAPPING:
 	case EXEC_OP_REPLICA_SYNC:
+	case EXEC_OP_REPLICA_PROMOTE:
 		break;
 	}
 	return -EINVAL;
@@ -290,6 +295,27 @@ static int replica_sync(struct exec_ctx *x, const struct exec_op *op, char *errb
 	return 0;
 }
 
+static int replica_promote(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
+			   size_t errlen)
+{
+	struct store_error err = {0};
+	int r;
+
+	pthread_mutex_lock(x->store_lock);
+	r = store_replica_promote(x->store, op->volume_id, op->replica_id, op->pending_id, &err);
+	pthread_mutex_unlock(x->store_lock);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "volume %lld: promote replica %lld in place of %lld: %s",
+			 (long long)op->volume_id, (long long)op->pending_id,
+			 (long long)op->replica_id, err.message);
+		return r;
+	}
+	log_info("volume %lld: replica %lld (%s) rebuilt and promoted; replica %lld removed",
+		 (long long)op->volume_id, (long long)op->pending_id, op->name,
+		 (long long)op->replica_id);
+	return 0;
+}
+
 int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_step *step,
 		char *errbuf, size_t errlen)
 {
@@ -308,6 +334,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return advance(x, op, errbuf, errlen);
 	case EXEC_OP_REPLICA_SYNC:
 		return replica_sync(x, op, errbuf, errlen);
+	case EXEC_OP_REPLICA_PROMOTE:
+		return replica_promote(x, op, errbuf, errlen);
 	default:
 		break;
 	}

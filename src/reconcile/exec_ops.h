@@ -40,6 +40,7 @@ enum exec_op_kind {
 	EXEC_OP_ADD_KEY = 12,	       /* keyring_file_add_key (name, path) */
 	EXEC_OP_REMOVE_KEY = 13,       /* keyring_file_remove_key */
 	EXEC_OP_REPLICA_SYNC = 14,     /* store_replica_set_in_sync */
+	EXEC_OP_REPLICA_PROMOTE = 15,  /* store_replica_promote (pending replaces member) */
 };
 
 struct exec_op {
@@ -65,6 +66,8 @@ struct exec_op {
 	char key_path[256];
 	int64_t replica_id, generation;
 	bool in_sync;
+	/* REPLICA_PROMOTE: the pending replica that replaces member replica_id (name: its bdev) */
+	int64_t pending_id;
 };
 
 /* Shared by every worker of a pass. */

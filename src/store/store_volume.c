@@ -296,6 +296,114 @@ int store_volume_resize_finish(struct store *store, int64_t volume_id, struct st
 	return store_txn(store, true, resize_finish_fn, &volume_id, err);
 }
 
+struct promote_ctx {
+	int64_t volume_id;
+	int64_t old_id;
+	int64_t new_id;
+};
+
+/* One replica's volume and pending flag; *found false when the id is unknown. */
+static int replica_row(struct store *s, int64_t id, bool *found, int64_t *volume_id, bool *pending,
+		       struct store_error *err)
+{
+	struct store_param p = sp_int(id);
+	struct store_rows *rows = NULL;
+	int r = store_select(s, "SELECT volume_id, pending FROM replicas WHERE id = ?", &p, 1,
+			     &rows, err);
+
+	if (r < 0)
+		return r;
+	*found = rows->nrows > 0;
+	if (*found) {
+		*volume_id = store_rows_int(rows, 0, 0);
+		*pending = store_rows_int(rows, 0, 1) != 0;
+	}
+	store_rows_free(rows);
+	return 0;
+}
+
+static int replica_promote_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct promote_ctx *c = arg;
+	struct store_rows *rows = NULL;
+	bool old_found, new_found, old_pending = false, new_pending = false;
+	int64_t old_vol = 0, new_vol = 0, left;
+	struct store_param p[2];
+	struct store_volume v;
+	char ref[24];
+	int r;
+
+	snprintf(ref, sizeof(ref), "%lld", (long long)c->volume_id);
+	r = store_lookup_volume(s, ref, &v, err);
+	if (r == 0)
+		r = replica_row(s, c->old_id, &old_found, &old_vol, &old_pending, err);
+	if (r == 0)
+		r = replica_row(s, c->new_id, &new_found, &new_vol, &new_pending, err);
+	if (r < 0)
+		return r;
+	if (!new_found)
+		return store_seterr(err, -ENOENT, "replica %lld does not exist",
+				    (long long)c->new_id);
+	if (new_vol != c->volume_id)
+		return store_seterr(err, -EINVAL, "replica %lld belongs to volume %lld, not %lld",
+				    (long long)c->new_id, (long long)new_vol,
+				    (long long)c->volume_id);
+	if (old_found && old_vol != c->volume_id)
+		return store_seterr(err, -EINVAL, "replica %lld belongs to volume %lld, not %lld",
+				    (long long)c->old_id, (long long)old_vol,
+				    (long long)c->volume_id);
+	if (!new_pending) {
+		/* The same promotion again (the daemon crashed before it saw the commit). */
+		if (!old_found)
+			return 0;
+		return store_seterr(err, -EINVAL,
+				    "replica %lld of volume %lld is not pending; replica %lld is "
+				    "still a member",
+				    (long long)c->new_id, (long long)c->volume_id,
+				    (long long)c->old_id);
+	}
+	if (!old_found)
+		return store_seterr(err, -ENOENT, "replica %lld does not exist",
+				    (long long)c->old_id);
+	if (old_pending)
+		return store_seterr(err, -EINVAL,
+				    "replica %lld of volume %lld is pending, not a member it could "
+				    "replace",
+				    (long long)c->old_id, (long long)c->volume_id);
+	p[0] = sp_int(c->old_id);
+	r = store_exec(s, "DELETE FROM replicas WHERE id = ?", p, 1, err);
+	if (r < 0)
+		return r;
+	/* SPDK rebuilt it into the raid: it holds every write */
+	p[0] = sp_int(c->new_id);
+	r = store_exec(s, "UPDATE replicas SET pending = 0, in_sync = 1 WHERE id = ?", p, 1, err);
+	if (r < 0)
+		return r;
+	p[0] = sp_int(c->volume_id);
+	r = store_select(s, "SELECT count(*) FROM replicas WHERE volume_id = ? AND pending = 1", p,
+			 1, &rows, err);
+	if (r < 0)
+		return r;
+	left = store_rows_int(rows, 0, 0);
+	store_rows_free(rows);
+	if (left || v.state != STORE_VOLUME_RESIZING)
+		return 0;
+	return store_exec(s, "UPDATE volumes SET state = 'READY' WHERE id = ?", p, 1, err);
+}
+
+int store_replica_promote(struct store *store, int64_t volume_id, int64_t old_replica_id,
+			  int64_t new_replica_id, struct store_error *err)
+{
+	struct promote_ctx c = {
+		.volume_id = volume_id, .old_id = old_replica_id, .new_id = new_replica_id};
+
+	if (old_replica_id == new_replica_id)
+		return store_seterr(err, -EINVAL,
+				    "replica %lld cannot replace itself in volume %lld",
+				    (long long)old_replica_id, (long long)volume_id);
+	return store_txn(store, true, replica_promote_fn, &c, err);
+}
+
 struct clean_ctx {
 	int64_t id;
 	bool clean;

@@ -213,6 +213,151 @@ static void test_every_mapping_has_a_chain_and_conflicts_become_notes(void **sta
 	observe_raw_clear(&o);
 }
 
+/* The namespace bdev the planner names for a store replica. */
+static void bdev_of(const struct store_replica *r, char *out, size_t size)
+{
+	struct replica m = {.transport = TRANSPORT_TCP};
+	char c[MODEL_NAME_MAX];
+
+	util_strlcpy(m.nqn, r->nqn, sizeof(m.nqn));
+	assert_int_equal(names_ctrlr(&m, c, sizeof(c)), 0);
+	names_ns_bdev(c, out, size);
+}
+
+/*
+ * An attached volume in a replica-swapping resize: replicas[0..n) in id order, raid_1 over the
+ * two bdevs in_raid (configured, no rebuild running), every replica's controller and bdev there.
+ * Returns the chain's REPLICA_PROMOTE op (NULL if none) and leaves the plan in *p.
+ */
+static const struct exec_op *promote_op(struct store_replica *r, size_t n, const int in_raid[2],
+					struct daemon_plan *p)
+{
+	char ctrls[4096] = "[", bdevs[4096] = "[", raids[1024], bdev[MODEL_NAME_MAX];
+	char b0[MODEL_NAME_MAX], b1[MODEL_NAME_MAX];
+	size_t lc = 1, lb = 1;
+	struct observe_raw o;
+
+	dm.replicas = r;
+	dm.n_replicas = n;
+	dm.mapping.state = STORE_MAPPING_ATTACHED;
+	dm.volume.state = STORE_VOLUME_RESIZING;
+	for (size_t i = 0; i < n; i++) {
+		bdev_of(&r[i], bdev, sizeof(bdev));
+		/* "<ctrlr>n1": the controller is the bdev name without the namespace suffix */
+		lc += (size_t)snprintf(ctrls + lc, sizeof(ctrls) - lc,
+				       "%s{\"name\":\"%.*s\",\"ctrlrs\":[{\"state\":\"enabled\","
+				       "\"trid\":{\"trtype\":\"TCP\",\"traddr\":\"127.0.0.1\","
+				       "\"trsvcid\":\"%u\",\"subnqn\":\"%s\"}}]}",
+				       i ? "," : "", (int)strlen(bdev) - 2, bdev, r[i].port,
+				       r[i].nqn);
+		/* pending namespaces are larger (the resize) */
+		lb += (size_t)snprintf(bdevs + lb, sizeof(bdevs) - lb,
+				       "%s{\"name\":\"%s\",\"block_size\":512,\"num_blocks\":%d,"
+				       "\"claimed\":true}",
+				       i ? "," : "", bdev, r[i].pending ? 65536 : 16384);
+	}
+	bdev_of(&r[in_raid[0]], b0, sizeof(b0));
+	bdev_of(&r[in_raid[1]], b1, sizeof(b1));
+	snprintf(raids, sizeof(raids),
+		 "[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
+		 "\"num_base_bdevs\":2,\"num_base_bdevs_discovered\":2,"
+		 "\"num_base_bdevs_operational\":2,\"base_bdevs_list\":["
+		 "{\"name\":\"%s\",\"is_configured\":true,\"data_offset\":2048},"
+		 "{\"name\":\"%s\",\"is_configured\":true,\"data_offset\":2048}]}]",
+		 b0, b1);
+	lb += (size_t)snprintf(bdevs + lb, sizeof(bdevs) - lb,
+			       ",{\"name\":\"raid_1\",\"block_size\":512,\"num_blocks\":8192,"
+			       "\"claimed\":true}]");
+	snprintf(ctrls + lc, sizeof(ctrls) - lc, "]");
+	o = raw(ctrls, raids,
+		"[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":"
+		"\"raid_1\"}},\"sessions\":[]}]",
+		bdevs);
+	pipeline(&o, p);
+	observe_raw_clear(&o);
+	assert_int_equal(p->n, 1);
+	for (size_t i = 0; i < p->chains[0].n; i++)
+		if (p->chains[0].ops[i].kind == EXEC_OP_REPLICA_PROMOTE)
+			return &p->chains[0].ops[i];
+	return NULL;
+}
+
+static void test_resize_promotes_by_replica_ids(void **state)
+{
+	struct store_replica r[4];
+	const int slot0_swapped[2] = {2, 1}, slot1_swapped[2] = {1, 2};
+	const struct exec_op *op;
+	struct daemon_plan p;
+	char want[MODEL_NAME_MAX], what[512];
+
+	/* members 10, 11; pending 12 (replaces 10) and 13 (replaces 11) */
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 4; i++) {
+		r[i] = reps[i % 2];
+		r[i].id = 10 + i;
+		r[i].pending = i >= 2;
+		r[i].in_sync = i < 2;
+		snprintf(r[i].nqn, sizeof(r[i].nqn), "nqn.2016-06.io.spdk:vol1%c", 'a' + i);
+	}
+	/* slot 0 rebuilt: 12 sits where 10 was */
+	op = promote_op(r, 4, slot0_swapped, &p);
+	assert_non_null(op);
+	assert_false(p.chains[0].blocked);
+	assert_int_equal(op->volume_id, 1);
+	assert_int_equal(op->replica_id, 10);
+	assert_int_equal(op->pending_id, 12);
+	bdev_of(&r[2], want, sizeof(want));
+	assert_string_equal(op->name, want);
+	exec_op_describe(op, what, sizeof(what));
+	assert_non_null(strstr(what, "promote replica 12"));
+	assert_non_null(strstr(what, "replica 10"));
+	daemon_plan_free(&p);
+
+	/*
+	 * The store promoted 12: members are now 11 and 12, pending 13. Slots renumber (11 is
+	 * slot 0 now), yet the promotion of 13 must name 11, never 12.
+	 */
+	r[2].pending = false;
+	r[2].in_sync = true;
+	memmove(&r[0], &r[1], 3 * sizeof(r[0]));
+	op = promote_op(r, 3, slot1_swapped, &p);
+	assert_non_null(op);
+	assert_int_equal(op->replica_id, 11);
+	assert_int_equal(op->pending_id, 13);
+	bdev_of(&r[2], want, sizeof(want));
+	assert_string_equal(op->name, want);
+	daemon_plan_free(&p);
+
+	daemon_plan_free(&p);
+
+	/*
+	 * A promotion naming a bdev that is not the slot's pending replica (the database changed
+	 * under the plan), or a slot without one, is not run: it becomes the chain's note.
+	 */
+	struct action a = {.kind = ACTION_REPLICA_PROMOTE, .volume_id = 1, .slot = 0};
+	struct plan pl = {.actions = &a, .n_actions = 1};
+
+	util_strlcpy(a.group, "volume:1", sizeof(a.group));
+	bdev_of(&r[1], a.object, sizeof(a.object)); /* 12: a member by now */
+	assert_int_equal(daemon_plan_from_actions(&pl, &sd, &p), 0);
+	assert_int_equal(p.chains[0].n, 0);
+	assert_true(p.chains[0].blocked);
+	assert_non_null(strstr(p.chains[0].note, a.object));
+	daemon_plan_free(&p);
+	a.slot = 1;
+	bdev_of(&r[2], a.object, sizeof(a.object));
+	assert_int_equal(daemon_plan_from_actions(&pl, &sd, &p), 0);
+	assert_int_equal(p.chains[0].n, 0);
+	assert_true(p.chains[0].blocked);
+	daemon_plan_free(&p);
+	a.slot = 0;
+	assert_int_equal(daemon_plan_from_actions(&pl, &sd, &p), 0);
+	assert_int_equal(p.chains[0].n, 1);
+	assert_int_equal(p.chains[0].ops[0].kind, EXEC_OP_REPLICA_PROMOTE);
+	assert_false(p.chains[0].blocked);
+	daemon_plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup(test_new_mapping_attaches_both_paths_together, setup),
 		cmocka_unit_test_setup(test_every_mapping_has_a_chain_and_conflicts_become_notes,
 				       setup),
+		cmocka_unit_test_setup(test_resize_promotes_by_replica_ids, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -438,6 +438,113 @@ static void test_volume_resize(void **state)
 		    true);
 }
 
+/* The k-th replica of a volume in id order. */
+static int64_t replica_id_at(struct store *s, int64_t vid, size_t k)
+{
+	struct store_replica *reps = NULL;
+	size_t n = 0;
+	int64_t id;
+
+	expect_ok(store_replica_list, s, vid, &reps, &n);
+	assert_true(k < n);
+	id = reps[k].id;
+	free(reps);
+	return id;
+}
+
+static void test_replica_promote(void **state)
+{
+	struct fixture *f = *state;
+	struct store_replica rep[2], *reps = NULL;
+	struct store_volume v;
+	int64_t id, other, a, b, p0, p1, o0;
+	char msg[64];
+	size_t n = 0;
+
+	base(f->s);
+	id = add_volume(f->s, "v1", 2 << 20);
+	other = add_volume(f->s, "v2", 2 << 20);
+	o0 = replica_id_at(f->s, other, 0);
+	fill_replicas(rep, "v1-big");
+	expect_ok(store_volume_resize, f->s, "v1", 8 << 20, rep, 2);
+	a = replica_id_at(f->s, id, 0);
+	b = replica_id_at(f->s, id, 1);
+	p0 = replica_id_at(f->s, id, 2);
+	p1 = replica_id_at(f->s, id, 3);
+
+	/* wrong volume, unknown ids, a member as the new one, a pending one as the old one */
+	expect_fail(-ENOENT, "volume '999' does not exist", store_replica_promote, f->s, 999, a,
+		    p0);
+	snprintf(msg, sizeof(msg), "replica %lld belongs to volume %lld", (long long)p0,
+		 (long long)id);
+	expect_fail(-EINVAL, msg, store_replica_promote, f->s, other, o0, p0);
+	snprintf(msg, sizeof(msg), "replica %lld belongs to volume %lld", (long long)o0,
+		 (long long)other);
+	expect_fail(-EINVAL, msg, store_replica_promote, f->s, id, o0, p0);
+	expect_fail(-ENOENT, "replica 999 does not exist", store_replica_promote, f->s, id, a, 999);
+	expect_fail(-ENOENT, "replica 999 does not exist", store_replica_promote, f->s, id, 999,
+		    p0);
+	snprintf(msg, sizeof(msg), "replica %lld of volume %lld is not pending", (long long)b,
+		 (long long)id);
+	expect_fail(-EINVAL, msg, store_replica_promote, f->s, id, a, b);
+	snprintf(msg, sizeof(msg), "replica %lld of volume %lld is pending", (long long)p1,
+		 (long long)id);
+	expect_fail(-EINVAL, msg, store_replica_promote, f->s, id, p1, p0);
+	expect_fail(-EINVAL, "cannot replace itself", store_replica_promote, f->s, id, p0, p0);
+	/* nothing of that changed anything */
+	expect_ok(store_replica_list, f->s, id, &reps, &n);
+	assert_int_equal(n, 4);
+	free(reps);
+
+	/* slot 0: a goes, p0 is a member holding every write; still resizing */
+	expect_ok(store_replica_promote, f->s, id, a, p0);
+	expect_ok(store_replica_list, f->s, id, &reps, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(reps[0].id, b);
+	assert_int_equal(reps[1].id, p0);
+	assert_false(reps[1].pending);
+	assert_true(reps[1].in_sync);
+	assert_int_equal(reps[2].id, p1);
+	assert_true(reps[2].pending);
+	assert_false(reps[2].in_sync);
+	free(reps);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_int_equal(v.state, STORE_VOLUME_RESIZING);
+	/* the same promotion again after a crash is done already */
+	expect_ok(store_replica_promote, f->s, id, a, p0);
+	/* p0 is a member now: it cannot be promoted in place of b */
+	snprintf(msg, sizeof(msg), "replica %lld of volume %lld is not pending", (long long)p0,
+		 (long long)id);
+	expect_fail(-EINVAL, msg, store_replica_promote, f->s, id, b, p0);
+
+	/* slot 1: the last pending replica makes the volume READY */
+	expect_ok(store_replica_promote, f->s, id, b, p1);
+	expect_ok(store_replica_list, f->s, id, &reps, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(reps[0].id, p0);
+	assert_int_equal(reps[1].id, p1);
+	assert_string_equal(reps[0].nqn, "nqn.2016-06.io.spdk:v1-big-a");
+	assert_string_equal(reps[1].nqn, "nqn.2016-06.io.spdk:v1-big-b");
+	assert_false(reps[0].pending || reps[1].pending);
+	assert_true(reps[0].in_sync && reps[1].in_sync);
+	free(reps);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_int_equal(v.state, STORE_VOLUME_READY);
+	assert_int_equal(v.size_bytes, 8 << 20);
+	expect_ok(store_replica_promote, f->s, id, b, p1);
+	expect_ok(store_replica_promote, f->s, id, a, p0);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_int_equal(v.state, STORE_VOLUME_READY);
+	/* the other volume was never touched */
+	expect_ok(store_replica_list, f->s, other, &reps, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(reps[0].id, o0);
+	free(reps);
+	/* a new resize can start once READY */
+	fill_replicas(rep, "v1-huge");
+	expect_ok(store_volume_resize, f->s, "v1", 16 << 20, rep, 2);
+}
+
 static void test_attach_detach_rules(void **state)
 {
 	struct fixture *f = *state;
@@ -698,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volume_create_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_volume_resize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_promote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_detach_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_advance_cas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_desired_get, setup, teardown),
