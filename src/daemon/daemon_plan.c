@@ -170,6 +170,8 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		op->pending_id = pend->id;
 		return 0;
 	}
+	case ACTION_RESIZE_FINISH:
+		return op_add(c, a->step, EXEC_OP_RESIZE_FINISH, a) ? 0 : -ENOMEM;
 	case ACTION_ATTACH_PATH:
 	case ACTION_DETACH_PATH:
 		op = op_add(c, a->step,

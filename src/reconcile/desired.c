@@ -40,6 +40,7 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 	v->qos.r_mbytes_per_sec = dm->volume.qos.r_mbps;
 	v->qos.w_mbytes_per_sec = dm->volume.qos.w_mbps;
 	v->has_snapshot_source = dm->volume.snapshot_source[0] != '\0';
+	v->resizing = dm->volume.state == STORE_VOLUME_RESIZING;
 	/* The raid existed once the mapping got past ASSIGNED (it is created before INITIALISED).
 	 */
 	v->raid_created = dm->mapping.state != STORE_MAPPING_ASSIGNED;

@@ -64,6 +64,10 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 		snprintf(buf, len, "replica %lld (%s) %s", (long long)op->replica_id, op->name,
 			 op->in_sync ? "in sync" : "missing writes");
 		break;
+	case EXEC_OP_RESIZE_FINISH:
+		snprintf(buf, len, "resize of volume %lld done: %s serves its size",
+			 (long long)op->volume_id, op->name);
+		break;
 	case EXEC_OP_REPLICA_PROMOTE:
 		snprintf(buf, len, "promote replica %lld (%s) in place of replica %lld",
 			 (long long)op->pending_id, op->name, (long long)op->replica_id);
@@ -177,6 +181,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 	case EXEC_OP_ADVANCE_MAPPING:
 	case EXEC_OP_REPLICA_SYNC:
 	case EXEC_OP_REPLICA_PROMOTE:
+	case EXEC_OP_RESIZE_FINISH:
 		break;
 	}
 	return -EINVAL;
@@ -316,6 +321,25 @@ static int replica_promote(struct exec_ctx *x, const struct exec_op *op, char *e
 	return 0;
 }
 
+static int resize_finish(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
+			 size_t errlen)
+{
+	struct store_error err = {0};
+	int r;
+
+	pthread_mutex_lock(x->store_lock);
+	r = store_volume_resize_finish(x->store, op->volume_id, &err);
+	pthread_mutex_unlock(x->store_lock);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "volume %lld: finishing the resize: %s",
+			 (long long)op->volume_id, err.message);
+		return r;
+	}
+	log_info("volume %lld: resize done, %s serves the new size; volume READY",
+		 (long long)op->volume_id, op->name);
+	return 0;
+}
+
 int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_step *step,
 		char *errbuf, size_t errlen)
 {
@@ -336,6 +360,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return replica_sync(x, op, errbuf, errlen);
 	case EXEC_OP_REPLICA_PROMOTE:
 		return replica_promote(x, op, errbuf, errlen);
+	case EXEC_OP_RESIZE_FINISH:
+		return resize_finish(x, op, errbuf, errlen);
 	default:
 		break;
 	}

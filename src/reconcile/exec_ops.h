@@ -41,6 +41,7 @@ enum exec_op_kind {
 	EXEC_OP_REMOVE_KEY = 13,       /* keyring_file_remove_key */
 	EXEC_OP_REPLICA_SYNC = 14,     /* store_replica_set_in_sync */
 	EXEC_OP_REPLICA_PROMOTE = 15,  /* store_replica_promote (pending replaces member) */
+	EXEC_OP_RESIZE_FINISH = 16,    /* store_volume_resize_finish: the raid serves the size */
 };
 
 struct exec_op {

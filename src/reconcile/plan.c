@@ -81,6 +81,18 @@ void plan_status(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t mapping_id,
 	va_end(ap);
 }
 
+void plan_note(struct plan_ctx *ctx, struct vol_plan *vp, const char *fmt, ...)
+{
+	struct action *a = plan_emit(ctx, vp, ACTION_SET_STATUS);
+	va_list ap;
+
+	if (!a)
+		return;
+	va_start(ap, fmt);
+	vmessage(a, fmt, ap);
+	va_end(ap);
+}
+
 void plan_conflict(struct plan_ctx *ctx, struct vol_plan *vp, const char *object, const char *fmt,
 		   ...)
 {

@@ -38,6 +38,7 @@ enum action_kind {
 	ACTION_REPLICA_PROMOTE, /* store: the slot's pending replica becomes its member (resize) */
 	ACTION_REPLICA_SET_SYNC, /* store: a member's in_sync flag (false: it left the raid and
 				  * misses writes; true: SPDK finished rebuilding it) */
+	ACTION_RESIZE_FINISH,	 /* store: the raid serves the volume's new size: READY again */
 	ACTION_SET_STATUS,	 /* store: status / last error of a volume's mappings (message) */
 	ACTION_REPORT_CONFLICT,	 /* an object with our name is not what we want: tell the operator,
 				  * never delete it */

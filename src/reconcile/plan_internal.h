@@ -45,6 +45,12 @@ struct action *plan_emit(struct plan_ctx *ctx, struct vol_plan *vp, enum action_
 /* SET_STATUS / REPORT_CONFLICT for a volume, printf-style; marks vp stopped. */
 void plan_status(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t mapping_id, const char *fmt,
 		 ...) __attribute__((format(printf, 4, 5)));
+/*
+ * SET_STATUS that does not stop the volume: one part of it waits (a resize) while the rest is
+ * kept served (a vhost lost in an SPDK restart must come back even then).
+ */
+void plan_note(struct plan_ctx *ctx, struct vol_plan *vp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void plan_conflict(struct plan_ctx *ctx, struct vol_plan *vp, const char *object, const char *fmt,
 		   ...) __attribute__((format(printf, 4, 5)));
 

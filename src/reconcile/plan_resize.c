@@ -5,6 +5,11 @@
  * size, room for data offset + size) before any membership changes, then one slot at a time
  * the old member leaves and the pending one joins and is rebuilt; once rebuilt it is promoted in
  * the store. A mismatch stops the volume with a status; nothing is removed.
+ *
+ * The resize is over when the raid serves the new size. SPDK v25.09 grows a raid1 only when a
+ * member's bdev reports a size change (raid1_resize takes the smallest member then): replicas
+ * grown in place get there by themselves; members swapped in at their final size do not until
+ * one of them is grown, which the status says.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,7 +43,7 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 	const struct volume *v = vp->v;
 
 	if (!rb) {
-		plan_status(ctx, vp, 0,
+		plan_note(ctx, vp,
 			    "volume %" PRIu64
 			    ": resize waits: %s has no configured base to compare "
 			    "%s with",
@@ -46,7 +51,7 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 		return false;
 	}
 	if (pb->block_size != rb->block_size || pb->md_size != rb->md_size) {
-		plan_status(ctx, vp, 0,
+		plan_note(ctx, vp,
 			    "volume %" PRIu64 ": resize stopped: pending %s has %u-byte blocks, md "
 			    "%u; %s has %u-byte blocks, md %u",
 			    v->id, pb->name, pb->block_size, pb->md_size, rb->name, rb->block_size,
@@ -56,7 +61,7 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 	if ((pb->num_blocks - (pb->num_blocks < offset ? pb->num_blocks : offset)) *
 		    (uint64_t)pb->block_size <
 	    v->size_bytes) {
-		plan_status(ctx, vp, 0,
+		plan_note(ctx, vp,
 			    "volume %" PRIu64 ": resize stopped: pending %s has %" PRIu64
 			    " blocks; data offset %" PRIu64 " + %" PRIu64 " bytes do not fit",
 			    v->id, pb->name, pb->num_blocks, offset, v->size_bytes);
@@ -65,13 +70,43 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 	return true;
 }
 
+/* No pending replica left: finish once the raid's bdev serves the volume's size. */
+static void resize_finish(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
+{
+	const struct obs_bdev *rb = obs_bdev_find(ctx->o, r->name);
+	const struct volume *v = vp->v;
+	uint64_t have;
+	struct action *a;
+
+	if (!rb || r->has_process || strcmp(r->state, "online") != 0)
+		return; /* no geometry this pass, or still rebuilding: look again */
+	have = rb->num_blocks * (uint64_t)rb->block_size;
+	if (have < v->size_bytes) {
+		plan_note(ctx, vp,
+			    "volume %" PRIu64 ": resize waits: %s serves %" PRIu64 " of %" PRIu64
+			    " bytes; SPDK grows a raid1 when a member's namespace grows (grow the "
+			    "replicas' namespaces to finish)",
+			    v->id, r->name, have, v->size_bytes);
+		return;
+	}
+	a = plan_emit(ctx, vp, ACTION_RESIZE_FINISH);
+	if (a)
+		plan_copy(a->object, sizeof(a->object), r->name);
+	plan_barrier(vp);
+}
+
 void plan_resize(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
 	struct action *a;
 
-	if (!r || (vp->pending[0] < 0 && vp->pending[1] < 0))
+	if (!r)
 		return;
+	if (vp->pending[0] < 0 && vp->pending[1] < 0) {
+		if (vp->v->resizing)
+			resize_finish(ctx, vp, r);
+		return;
+	}
 	/* Every pending namespace connected and checked before the first membership change. */
 	for (int s = 0; s < 2; s++)
 		if (vp->pending[s] >= 0 && !obs_bdev_find(ctx->o, vp->bdev[vp->pending[s]]))

@@ -240,8 +240,8 @@ int store_volume_list(struct store *store, struct store_volume **out, size_t *n,
 /*
  * Grow a volume (a shrink is -EINVAL). With n_pending == STORE_REPLICAS, the given replicas
  * are added with pending set, to replace the current ones; with 0 the replicas grow in place.
- * Either way the volume becomes RESIZING until store_volume_resize_finish, or for pending
- * replicas until the last store_replica_promote.
+ * Either way the volume becomes RESIZING until store_volume_resize_finish (the daemon calls it
+ * once the raid serves the new size).
  */
 int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
 			const struct store_replica *pending, size_t n_pending,
@@ -251,8 +251,8 @@ int store_volume_resize_finish(struct store *store, int64_t volume_id, struct st
 /*
  * One slot of a replica-swapping resize is done: SPDK rebuilt the pending replica new_replica_id
  * into the RAID in place of the member old_replica_id. In one transaction the old replica goes,
- * the new one becomes a member (pending and missed writes cleared), and once no pending replica
- * is left a RESIZING volume becomes READY. Explicit ids, so promoting one slot cannot change
+ * the new one becomes a member (pending and missed writes cleared); the volume stays RESIZING
+ * (store_volume_resize_finish ends it). Explicit ids, so promoting one slot cannot change
  * which replica another slot's promotion names. Repeating a promotion that committed (old gone,
  * new a member) is 0. -ENOENT for an unknown volume or replica, -EINVAL for a replica of
  * another volume, a new replica that is not pending while the old one still exists, or an old

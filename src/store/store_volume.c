@@ -325,9 +325,8 @@ static int replica_row(struct store *s, int64_t id, bool *found, int64_t *volume
 static int replica_promote_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct promote_ctx *c = arg;
-	struct store_rows *rows = NULL;
 	bool old_found, new_found, old_pending = false, new_pending = false;
-	int64_t old_vol = 0, new_vol = 0, left;
+	int64_t old_vol = 0, new_vol = 0;
 	struct store_param p[2];
 	struct store_volume v;
 	char ref[24];
@@ -376,19 +375,10 @@ static int replica_promote_fn(struct store *s, void *arg, struct store_error *er
 		return r;
 	/* SPDK rebuilt it into the raid: it holds every write */
 	p[0] = sp_int(c->new_id);
-	r = store_exec(s, "UPDATE replicas SET pending = 0, in_sync = 1 WHERE id = ?", p, 1, err);
-	if (r < 0)
-		return r;
-	p[0] = sp_int(c->volume_id);
-	r = store_select(s, "SELECT count(*) FROM replicas WHERE volume_id = ? AND pending = 1", p,
-			 1, &rows, err);
-	if (r < 0)
-		return r;
-	left = store_rows_int(rows, 0, 0);
-	store_rows_free(rows);
-	if (left || v.state != STORE_VOLUME_RESIZING)
-		return 0;
-	return store_exec(s, "UPDATE volumes SET state = 'READY' WHERE id = ?", p, 1, err);
+	/* The volume stays RESIZING: it is READY once the raid serves the new size, which the
+	 * daemon sees and records with store_volume_resize_finish. */
+	return store_exec(s, "UPDATE replicas SET pending = 0, in_sync = 1 WHERE id = ?", p, 1,
+			  err);
 }
 
 int store_replica_promote(struct store *store, int64_t volume_id, int64_t old_replica_id,

@@ -356,6 +356,29 @@ static void w_pending_degraded(struct fx *f)
 	f->raids[0].operational = 1;
 }
 
+/* No pending replica left, the raid serves the volume's size: the resize is over. */
+static void w_resize_grown(struct fx *f)
+{
+	w_attached(f);
+	f->vols[0].resizing = true;
+}
+
+/* The raid has not grown yet (and SPDK lost the vhost meanwhile): wait, but keep serving. */
+static void w_resize_waits_vhost_gone(struct fx *f)
+{
+	w_attached(f);
+	f->vols[0].resizing = true;
+	f->vols[0].size_bytes = 32ULL << 20;
+	fx_remove_vhost(f, "vhost7");
+}
+
+/* A mismatching pending namespace stops the resize, not the volume. */
+static void w_pending_bad_block_vhost_gone(struct fx *f)
+{
+	w_pending_bad_block(f);
+	fx_remove_vhost(f, "vhost7");
+}
+
 static void w_unknown_volume_leaving(struct fx *f)
 {
 	struct volume tmp = {.id = 42, .size_bytes = 1 << 20, .n_replicas = 2};
@@ -534,6 +557,18 @@ static const struct rule_case cases[] = {
 	{"resize: rebuilt, promoted", w_pending_rebuilt, {{ACTION_REPLICA_PROMOTE, NULL, 0}}, 1},
 	{"resize: rebuild running, waits", w_pending_rebuilding, {{0}}, 0},
 	{"resize: raid degraded, no member removed", w_pending_degraded, {{0}}, 0},
+	{"resize: raid serves the new size, finished",
+	 w_resize_grown,
+	 {{ACTION_RESIZE_FINISH, "raid_1", 0}},
+	 1},
+	{"resize: raid not grown yet, waits; the lost vhost comes back",
+	 w_resize_waits_vhost_gone,
+	 {{ACTION_SET_STATUS, NULL, -1}, {ACTION_CREATE_VHOST, "vhost7", -1}},
+	 2},
+	{"resize stopped by geometry; the lost vhost comes back",
+	 w_pending_bad_block_vhost_gone,
+	 {{ACTION_SET_STATUS, NULL, -1}, {ACTION_CREATE_VHOST, "vhost7", -1}},
+	 2},
 };
 
 static void run_case(const struct rule_case *c)
@@ -598,6 +633,7 @@ static void test_status_messages(void **state)
 	expect_status(w_pcie_kernel, "bound to nvme");
 	expect_status(w_pcie_kernel, "/data");
 	expect_status(w_pending_bad_block, "resize stopped");
+	expect_status(w_resize_waits_vhost_gone, "serves 16777216 of 33554432 bytes");
 	expect_status(w_reassemble_stuck, "operator decision");
 	expect_status(w_out_of_sync_create, "missed writes");
 	expect_status(w_unknown_volume, "volume 42");

@@ -517,7 +517,7 @@ static void test_replica_promote(void **state)
 		 (long long)id);
 	expect_fail(-EINVAL, msg, store_replica_promote, f->s, id, b, p0);
 
-	/* slot 1: the last pending replica makes the volume READY */
+	/* slot 1: the last pending replica; the volume waits for the raid to grow */
 	expect_ok(store_replica_promote, f->s, id, b, p1);
 	expect_ok(store_replica_list, f->s, id, &reps, &n);
 	assert_int_equal(n, 2);
@@ -529,12 +529,19 @@ static void test_replica_promote(void **state)
 	assert_true(reps[0].in_sync && reps[1].in_sync);
 	free(reps);
 	expect_ok(store_volume_get, f->s, "v1", &v);
-	assert_int_equal(v.state, STORE_VOLUME_READY);
+	assert_int_equal(v.state, STORE_VOLUME_RESIZING);
 	assert_int_equal(v.size_bytes, 8 << 20);
 	expect_ok(store_replica_promote, f->s, id, b, p1);
 	expect_ok(store_replica_promote, f->s, id, a, p0);
+	/* the raid serves the new size: the resize ends, the members stay */
+	expect_ok(store_volume_resize_finish, f->s, id);
 	expect_ok(store_volume_get, f->s, "v1", &v);
 	assert_int_equal(v.state, STORE_VOLUME_READY);
+	expect_ok(store_replica_list, f->s, id, &reps, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(reps[0].id, p0);
+	assert_int_equal(reps[1].id, p1);
+	free(reps);
 	/* the other volume was never touched */
 	expect_ok(store_replica_list, f->s, other, &reps, &n);
 	assert_int_equal(n, 2);
