@@ -151,10 +151,17 @@ static int serve_session(struct daemon *d)
 		daemon_notify_watchdog();
 		if (d->cfg->once)
 			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-		/* Work done or left over: look again soon rather than on the timer. */
+		/*
+		 * Work done, failed or backed off: look again soon rather than on the timer. Only
+		 * statuses left (a rebuild runs, an operator must act): SPDK may settle them by
+		 * itself, but not within 200 ms, and a stuck status must not cost five full
+		 * observations a second for as long as it lasts.
+		 */
 		uint64_t wait = d->cfg->interval_ms;
-		if ((r < 0 || !res.converged) && wait > 200)
-			wait = 200;
+		if (r < 0 || res.actions > 0 || res.failed > 0 || res.deferred > 0)
+			wait = wait > 200 ? 200 : wait;
+		else if (res.waiting > 0)
+			wait = wait > 1000 ? 1000 : wait;
 		if (!wait_for_wake(d, wait))
 			break;
 	}

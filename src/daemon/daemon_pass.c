@@ -280,7 +280,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 			res->deferred++;
 		}
 		if (c->blocked) {
-			res->deferred++;
+			res->waiting++;
 			if (ec->status == EXEC_CHAIN_DONE)
 				log_debug("%s: %s", c->key, c->note);
 		}
