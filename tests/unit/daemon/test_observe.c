@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * observe_spdk against a scripted SPDK answering with recordings of SPDK v25.09: the fixed set of
+ * list calls, the unfiltered bdev_get_bdevs left out while a controller resets (design invariant
+ * 4), and a malformed answer failing the observation with the method and field named.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_spdk.h"
+#include "reconcile/observe.h"
+#include "reconcile/observe_model.h"
+
+static const char *data_dir;
+
+struct world {
+	bool resetting;	  /* the first controller path reports "resetting" */
+	const char *bad;  /* this method answers with a malformed result */
+	char seen[16][64]; /* methods in the order they came */
+	int n;
+};
+
+static json_t *recorded(const char *file)
+{
+	char path[512];
+	json_t *v;
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir, file);
+	v = json_load_file(path, 0, NULL);
+	if (!v)
+		fail_msg("cannot load %s", path);
+	return v;
+}
+
+static enum fake_next h_world(struct fake *f, int fd, json_t *req, void *arg)
+{
+	struct world *w = arg;
+	const char *m = json_string_value(json_object_get(req, "method"));
+	json_t *id = json_object_get(req, "id"), *res;
+
+	if (w->n < 16)
+		snprintf(w->seen[w->n++], sizeof(w->seen[0]), "%s", m);
+	if (w->bad && strcmp(m, w->bad) == 0)
+		res = json_pack("[{s:s, s:s}]", "name", "raid_1", "state", "online");
+	else if (strcmp(m, "bdev_nvme_get_controllers") == 0) {
+		res = recorded("nvme_get_controllers.json");
+		if (w->resetting)
+			json_object_set_new(
+				json_array_get(json_object_get(json_array_get(res, 0), "ctrlrs"), 0),
+				"state", json_string("resetting"));
+	} else if (strcmp(m, "bdev_raid_get_bdevs") == 0)
+		res = recorded("raid_get_bdevs_rebuild.json");
+	else if (strcmp(m, "vhost_get_controllers") == 0)
+		res = recorded("vhost_get_controllers.json");
+	else if (strcmp(m, "bdev_get_bdevs") == 0)
+		res = recorded("bdev_get_bdevs.json");
+	else if (strcmp(m, "keyring_get_keys") == 0)
+		res = json_pack("[{s:s, s:s, s:b, s:s}]", "name", "de_key_n1", "module",
+				"keyring_file", "removed", 0, "path", "/etc/diskengine/n1.key");
+	else
+		res = json_null();
+	fake_answer(fd, id, res);
+	return FAKE_CONTINUE;
+}
+
+static struct rpc_client *open_on(struct fake *f)
+{
+	struct rpc_client_opts o = {.timeout_ms = 2000, .manual_reconnect = true};
+	struct rpc_client *c = NULL;
+	struct rpc_error err;
+
+	assert_int_equal(rpc_client_open(fake_path(f), &o, &c, &err), 0);
+	return c;
+}
+
+static void test_fixed_calls_and_model(void **state)
+{
+	struct world w = {0};
+	struct fake *f = fake_start(h_world, &w);
+	struct rpc_client *c = open_on(f);
+	struct observe_raw o = {0};
+	struct observed_model m;
+	char err[512] = "";
+
+	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.calls, 5);
+	assert_int_equal(w.n, 5);
+	assert_string_equal(w.seen[4], "bdev_get_bdevs");
+	assert_true(o.bdevs_listed);
+	assert_int_equal(observed_from_raw(&o, NULL, 0, 7, &m), 0);
+	assert_true(m.o.n_ctrlrs >= 1);
+	assert_int_equal(m.o.ctrlrs[0].paths[0].state, CTRLR_ENABLED);
+	assert_string_equal(m.o.ctrlrs[0].paths[0].hostnqn, "nqn.2024-01.io.diskengine:host1");
+	assert_true(m.o.n_raids >= 1);
+	assert_true(m.o.raids[0].has_process); /* the recording was taken mid-rebuild */
+	assert_true(m.o.n_bdevs > 0);
+	assert_true(m.o.bdevs_listed);
+	assert_int_equal(m.o.n_keys, 1);
+	assert_string_equal(m.o.keys[0].path, "/etc/diskengine/n1.key");
+	observed_model_free(&m);
+	observe_raw_clear(&o);
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
+static void test_no_unfiltered_bdevs_while_resetting(void **state)
+{
+	struct world w = {.resetting = true};
+	struct fake *f = fake_start(h_world, &w);
+	struct rpc_client *c = open_on(f);
+	struct observe_raw o = {0};
+	struct observed_model m;
+	char err[512] = "";
+
+	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.calls, 4);
+	for (int i = 0; i < w.n; i++)
+		assert_string_not_equal(w.seen[i], "bdev_get_bdevs");
+	assert_false(o.bdevs_listed);
+	assert_int_equal(observed_from_raw(&o, NULL, 0, 7, &m), 0);
+	assert_false(m.o.bdevs_listed);
+	assert_int_equal(m.o.ctrlrs[0].paths[0].state, CTRLR_RESETTING);
+	observed_model_free(&m);
+	observe_raw_clear(&o);
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
+static void test_malformed_answer_named(void **state)
+{
+	struct world w = {.bad = "bdev_raid_get_bdevs"};
+	struct fake *f = fake_start(h_world, &w);
+	struct rpc_client *c = open_on(f);
+	struct observe_raw o = {0};
+	char err[512] = "";
+
+	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "observe: bdev_raid_get_bdevs"));
+	assert_non_null(strstr(err, "raid_level"));
+	/* nothing half-filled is handed out */
+	assert_int_equal(o.raids.n, 0);
+	assert_int_equal(o.controllers.n, 0);
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixed_calls_and_model),
+		cmocka_unit_test(test_no_unfiltered_bdevs_while_resetting),
+		cmocka_unit_test(test_malformed_answer_named),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
+		return 2;
+	}
+	data_dir = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
