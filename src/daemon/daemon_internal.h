@@ -45,13 +45,13 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
 
 /* Outcome of one pass. */
 struct daemon_pass_result {
-	bool changed;	/* some mutating call succeeded: the saved config is stale */
-	bool clean;	/* every chain finished and none is waiting: the graph matches */
-	bool converged; /* clean, and nothing even needed doing */
-	unsigned actions; /* operations run or tried */
-	unsigned failed;  /* chains that failed */
+	bool changed;	   /* some mutating call succeeded: the saved config is stale */
+	bool clean;	   /* every chain finished and none is waiting: the graph matches */
+	bool converged;	   /* clean, and nothing even needed doing */
+	unsigned actions;  /* operations run or tried */
+	unsigned failed;   /* chains that failed */
 	unsigned deferred; /* chains that did not run (backoff, stop) */
-	unsigned waiting;  /* chains with a status: waiting for something else (rebuild, operator) */
+	unsigned waiting; /* chains with a status: waiting for something else (rebuild, operator) */
 };
 
 /*

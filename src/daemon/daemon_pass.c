@@ -45,10 +45,10 @@ static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 		obs->rebuild_percent = (int)r->process_percent;
 	for (size_t i = 0; i < r->n_bases; i++) {
 		const char *name = r->bases[i].name;
-		const char *st = !name			      ? "missing"
-				 : strcmp(name, target) == 0  ? "rebuilding"
+		const char *st = !name			     ? "missing"
+				 : strcmp(name, target) == 0 ? "rebuilding"
 				 : r->bases[i].is_configured ? "ok"
-							      : "missing";
+							     : "missing";
 		int w = snprintf(obs->members + n, sizeof(obs->members) - n, "%s%s:%s",
 				 i ? "," : "", name ? name : "-", st);
 		if (w < 0 || (size_t)w >= sizeof(obs->members) - n)

@@ -107,8 +107,7 @@ static int replay_preinit(struct daemon_spdk *s, const char *path, const struct 
 		snprintf(errbuf, errlen, "saved config %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = rpc_config_replay_preinit(s->rpc, doc, current, refused_go_on, (void *)path, &sent,
-				      &e);
+	r = rpc_config_replay_preinit(s->rpc, doc, current, refused_go_on, (void *)path, &sent, &e);
 	free(doc);
 	if (r < 0) {
 		char line[512];

@@ -168,10 +168,9 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 		return rpc_bdev_set_qos_limit(x->rpc, op->name, &l, e);
 	}
 	case EXEC_OP_CREATE_VHOST:
-		return rpc_vhost_create_blk_controller(x->rpc, op->name, op->bdev,
-						       x->cpumask && x->cpumask[0] ? x->cpumask
-										   : NULL,
-						       e);
+		return rpc_vhost_create_blk_controller(
+			x->rpc, op->name, op->bdev, x->cpumask && x->cpumask[0] ? x->cpumask : NULL,
+			e);
 	case EXEC_OP_DELETE_VHOST:
 		return rpc_vhost_delete_controller(x->rpc, op->name, e);
 	case EXEC_OP_ADD_KEY:
@@ -321,8 +320,7 @@ static int replica_promote(struct exec_ctx *x, const struct exec_op *op, char *e
 	return 0;
 }
 
-static int resize_finish(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
-			 size_t errlen)
+static int resize_finish(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen)
 {
 	struct store_error err = {0};
 	int r;

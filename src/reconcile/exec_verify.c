@@ -52,8 +52,8 @@ int exec_verify_controller(const struct rpc_nvme_ctrlr_list *controllers, const 
 	return -EEXIST;
 }
 
-int exec_verify_raid(const struct rpc_raid_list *raids, const char *name,
-		     const char *const *bases, size_t n_bases, char *why, size_t whylen)
+int exec_verify_raid(const struct rpc_raid_list *raids, const char *name, const char *const *bases,
+		     size_t n_bases, char *why, size_t whylen)
 {
 	const struct rpc_raid *raid = raid_find(raids, name);
 

@@ -20,8 +20,8 @@ int exec_verify_controller(const struct rpc_nvme_ctrlr_list *controllers, const 
 			   size_t whylen);
 
 /* A raid1 `name` (bdev_raid_get_bdevs all) whose base slots are exactly `bases` (any order). */
-int exec_verify_raid(const struct rpc_raid_list *raids, const char *name,
-		     const char *const *bases, size_t n_bases, char *why, size_t whylen);
+int exec_verify_raid(const struct rpc_raid_list *raids, const char *name, const char *const *bases,
+		     size_t n_bases, char *why, size_t whylen);
 
 /* raid `name` lists `base` among its configured members (a re-add that already happened). */
 int exec_verify_raid_member(const struct rpc_raid_list *raids, const char *name, const char *base,

@@ -44,27 +44,26 @@ static bool pending_fits(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 
 	if (!rb) {
 		plan_note(ctx, vp,
-			    "volume %" PRIu64
-			    ": resize waits: %s has no configured base to compare "
-			    "%s with",
-			    v->id, r->name, pb->name);
+			  "volume %" PRIu64 ": resize waits: %s has no configured base to compare "
+			  "%s with",
+			  v->id, r->name, pb->name);
 		return false;
 	}
 	if (pb->block_size != rb->block_size || pb->md_size != rb->md_size) {
 		plan_note(ctx, vp,
-			    "volume %" PRIu64 ": resize stopped: pending %s has %u-byte blocks, md "
-			    "%u; %s has %u-byte blocks, md %u",
-			    v->id, pb->name, pb->block_size, pb->md_size, rb->name, rb->block_size,
-			    rb->md_size);
+			  "volume %" PRIu64 ": resize stopped: pending %s has %u-byte blocks, md "
+			  "%u; %s has %u-byte blocks, md %u",
+			  v->id, pb->name, pb->block_size, pb->md_size, rb->name, rb->block_size,
+			  rb->md_size);
 		return false;
 	}
 	if ((pb->num_blocks - (pb->num_blocks < offset ? pb->num_blocks : offset)) *
 		    (uint64_t)pb->block_size <
 	    v->size_bytes) {
 		plan_note(ctx, vp,
-			    "volume %" PRIu64 ": resize stopped: pending %s has %" PRIu64
-			    " blocks; data offset %" PRIu64 " + %" PRIu64 " bytes do not fit",
-			    v->id, pb->name, pb->num_blocks, offset, v->size_bytes);
+			  "volume %" PRIu64 ": resize stopped: pending %s has %" PRIu64
+			  " blocks; data offset %" PRIu64 " + %" PRIu64 " bytes do not fit",
+			  v->id, pb->name, pb->num_blocks, offset, v->size_bytes);
 		return false;
 	}
 	return true;
@@ -83,10 +82,10 @@ static void resize_finish(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 	have = rb->num_blocks * (uint64_t)rb->block_size;
 	if (have < v->size_bytes) {
 		plan_note(ctx, vp,
-			    "volume %" PRIu64 ": resize waits: %s serves %" PRIu64 " of %" PRIu64
-			    " bytes; SPDK grows a raid1 when a member's namespace grows (grow the "
-			    "replicas' namespaces to finish)",
-			    v->id, r->name, have, v->size_bytes);
+			  "volume %" PRIu64 ": resize waits: %s serves %" PRIu64 " of %" PRIu64
+			  " bytes; SPDK grows a raid1 when a member's namespace grows (grow the "
+			  "replicas' namespaces to finish)",
+			  v->id, r->name, have, v->size_bytes);
 		return;
 	}
 	a = plan_emit(ctx, vp, ACTION_RESIZE_FINISH);

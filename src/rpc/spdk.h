@@ -89,7 +89,8 @@ typedef bool (*rpc_replay_refused_fn)(const struct rpc_error *err, void *arg);
  * rpc_get_methods(current) lists in the pre-init state), the calls are those of the document
  * whose method SPDK accepts now, as rpc.py's load_config picks them, framework_start_init
  * excepted; without, the fixed set above. An error answer goes to on_refused (NULL: stop at
- * it); a transport failure always stops. On success *sent (may be NULL) counts the calls SPDK accepted.
+ * it); a transport failure always stops. On success *sent (may be NULL) counts the calls SPDK
+ * accepted.
  */
 int rpc_config_replay_preinit(struct rpc_client *c, const char *doc_json,
 			      const struct rpc_strv *current, rpc_replay_refused_fn on_refused,
@@ -276,8 +277,8 @@ struct rpc_bdev_list {
 };
 /*
  * One bdev by name. timeout_ms >= 0 makes SPDK wait that long for the bdev to appear
- * (-ETIMEDOUT after, with SPDK's code -110); RPC_UNSET sends none. The call's own deadline is the client's timeout plus that wait.
- * Unknown name: -ENODEV.
+ * (-ETIMEDOUT after, with SPDK's code -110); RPC_UNSET sends none. The call's own deadline is the
+ * client's timeout plus that wait. Unknown name: -ENODEV.
  */
 int rpc_bdev_get_bdev(struct rpc_client *c, const char *name, int64_t timeout_ms,
 		      struct rpc_bdev_list *out, struct rpc_error *err);
@@ -357,8 +358,7 @@ int rpc_keyring_file_remove_key(struct rpc_client *c, const char *name, struct r
  */
 int rpc_parse_nvme_controllers(const char *result_json, struct rpc_nvme_ctrlr_list *out,
 			       struct rpc_error *err);
-int rpc_parse_raid_bdevs(const char *result_json, struct rpc_raid_list *out,
-			 struct rpc_error *err);
+int rpc_parse_raid_bdevs(const char *result_json, struct rpc_raid_list *out, struct rpc_error *err);
 int rpc_parse_bdevs(const char *result_json, struct rpc_bdev_list *out, struct rpc_error *err);
 int rpc_parse_vhost_controllers(const char *result_json, struct rpc_vhost_list *out,
 				struct rpc_error *err);

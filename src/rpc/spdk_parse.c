@@ -62,8 +62,7 @@ int rpc_parse_bdevs(const char *text, struct rpc_bdev_list *out, struct rpc_erro
 	return parse(text, "bdev_get_bdevs", dec_bdevs, out, err);
 }
 
-int rpc_parse_vhost_controllers(const char *text, struct rpc_vhost_list *out,
-				struct rpc_error *err)
+int rpc_parse_vhost_controllers(const char *text, struct rpc_vhost_list *out, struct rpc_error *err)
 {
 	return parse(text, "vhost_get_controllers", dec_vhosts, out, err);
 }

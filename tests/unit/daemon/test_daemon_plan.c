@@ -118,7 +118,8 @@ static void test_observed_decoder(void **state)
 		    "{\"state\":\"reconnect_is_delayed\",\"trid\":{\"trtype\":\"RDMA\"}}]}]",
 		    "[{\"name\":\"raid_1\",\"state\":\"online\",\"superblock\":true,"
 		    "\"num_base_bdevs_operational\":1,\"process\":{\"type\":\"rebuild\",\"target\":"
-		    "\"b\",\"progress\":{\"blocks\":64,\"percent\":37}},\"base_bdevs_list\":[{\"name\":\"a\","
+		    "\"b\",\"progress\":{\"blocks\":64,\"percent\":37}},\"base_bdevs_list\":[{"
+		    "\"name\":\"a\","
 		    "\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":"
 		    "false}]}]",
 		    "[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},"

@@ -121,9 +121,9 @@ static void test_fresh_start_replays_preinit(void **state)
 	sim_start(cfg.spdk_sock, true);
 	struct rpc_error rerr;
 	char *res = NULL;
-	assert_int_equal(rpc_call_raw(daemon_spdk_rpc(s), "spdk_get_version", NULL, 2000, &res,
-				      &rerr),
-			 -ECONNRESET);
+	assert_int_equal(
+		rpc_call_raw(daemon_spdk_rpc(s), "spdk_get_version", NULL, 2000, &res, &rerr),
+		-ECONNRESET);
 	daemon_spdk_close(s);
 	sim_kill();
 }

@@ -21,8 +21,8 @@
 static const char *data_dir;
 
 struct world {
-	bool resetting;	  /* the first controller path reports "resetting" */
-	const char *bad;  /* this method answers with a malformed result */
+	bool resetting;	   /* the first controller path reports "resetting" */
+	const char *bad;   /* this method answers with a malformed result */
 	char seen[16][64]; /* methods in the order they came */
 	int n;
 };
@@ -53,7 +53,8 @@ static enum fake_next h_world(struct fake *f, int fd, json_t *req, void *arg)
 		res = recorded("nvme_get_controllers.json");
 		if (w->resetting)
 			json_object_set_new(
-				json_array_get(json_object_get(json_array_get(res, 0), "ctrlrs"), 0),
+				json_array_get(json_object_get(json_array_get(res, 0), "ctrlrs"),
+					       0),
 				"state", json_string("resetting"));
 	} else if (strcmp(m, "bdev_raid_get_bdevs") == 0)
 		res = recorded("raid_get_bdevs_rebuild.json");

@@ -207,8 +207,8 @@ static const struct obs_raid *raid_seen(const char *name)
 static bool store_kind(enum action_kind k)
 {
 	return k == ACTION_SET_STATUS || k == ACTION_MAPPING_ADVANCE ||
-	       k == ACTION_REPLICA_PROMOTE || k == ACTION_REPLICA_SET_SYNC || k == ACTION_RESIZE_FINISH ||
-	       k == ACTION_REPORT_CONFLICT;
+	       k == ACTION_REPLICA_PROMOTE || k == ACTION_REPLICA_SET_SYNC ||
+	       k == ACTION_RESIZE_FINISH || k == ACTION_REPORT_CONFLICT;
 }
 
 static void fail_case(unsigned n, const struct action *a, const char *why)

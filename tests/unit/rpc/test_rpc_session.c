@@ -159,9 +159,9 @@ static void test_replay_follows_current_methods(void **state)
 
 	/* rpc.py's rule: what SPDK accepts now, in document order, without framework_start_init;
 	 * the refused option is reported and the rest still goes */
-	assert_int_equal(rpc_config_replay_preinit(c, doc, &current, count_refusal, &refused,
-						   &sent, &err),
-			 0);
+	assert_int_equal(
+		rpc_config_replay_preinit(c, doc, &current, count_refusal, &refused, &sent, &err),
+		0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.methods[0], "bdev_set_options");
 	assert_string_equal(s.methods[1], "bdev_nvme_set_options");
