@@ -79,6 +79,36 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 	return CLI_EXIT_OK;
 }
 
+int cli_verb_start(struct cli_ctx *ctx, const struct cli_verb_spec *spec, int argc, char **argv,
+		   int *first_pos)
+{
+	int pos, n, rc;
+
+	rc = cli_getopt(ctx, argc, argv, spec->opts, spec->opt_cb, spec->opt_arg, &pos);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (ctx->help)
+		return cli_verb_help(spec->noun, spec->verb, spec->detail);
+	n = argc - pos;
+	if (n > 0 && spec->max_args == 0)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[pos]);
+	if (n < spec->min_args || (spec->max_args >= 0 && n > spec->max_args))
+		return cli_usage_error(ctx, "%s", spec->args_hint);
+	switch (spec->store) {
+	case CLI_STORE_OPEN:
+		rc = cli_store_open(ctx);
+		break;
+	case CLI_STORE_NOMIGRATE:
+		rc = cli_store_open_nomigrate(ctx);
+		break;
+	case CLI_STORE_NONE:
+		break;
+	}
+	if (rc == CLI_EXIT_OK)
+		*first_pos = pos;
+	return rc;
+}
+
 int cli_verb_help(const char *noun, const struct cli_verb *v, const char *detail)
 {
 	printf("usage: diskengine %s %s\n\n%s\n", noun, v->usage, v->help);

@@ -65,6 +65,35 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 	       int (*cb)(struct cli_ctx *ctx, void *arg, int opt, const char *val), void *arg,
 	       int *first_pos);
 
+/* How a verb opens the store once its arguments are fine. */
+enum cli_store_mode {
+	CLI_STORE_OPEN = 0,	 /* open and apply migrations (most verbs) */
+	CLI_STORE_NOMIGRATE = 1, /* open as is (db status / migrate) */
+	CLI_STORE_NONE = 2,	 /* the verb opens nothing, or opens it later itself */
+};
+
+/* What a verb accepts before it runs. */
+struct cli_verb_spec {
+	const char *noun;	     /* "host" */
+	const struct cli_verb *verb; /* usage and help line for --help */
+	const char *detail;	     /* the verb's own options for --help; NULL: none */
+	const struct option *opts;   /* CLI_COMMON_OPTIONS included */
+	int (*opt_cb)(struct cli_ctx *ctx, void *arg, int opt, const char *val);
+	void *opt_arg;
+	int min_args, max_args;	   /* positional arguments; max_args < 0: no limit */
+	const char *args_hint;	   /* "expected one host NAME" when their number is wrong */
+	enum cli_store_mode store; /* what to open at the end */
+};
+
+/*
+ * The start every verb shares: options (cli_getopt), --help, the number of positional arguments,
+ * then the store. Returns CLI_EXIT_OK with *first_pos at the first positional argument and the
+ * store open as asked, or the code the verb must return at once -- CLI_EXIT_OK after printing
+ * --help, with ctx->help set, so callers return when rc != CLI_EXIT_OK || ctx->help.
+ */
+int cli_verb_start(struct cli_ctx *ctx, const struct cli_verb_spec *spec, int argc, char **argv,
+		   int *first_pos);
+
 /* Print the verb's usage and detail text to stdout (for --help) and return CLI_EXIT_OK. */
 int cli_verb_help(const char *noun, const struct cli_verb *v, const char *detail);
 

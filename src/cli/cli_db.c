@@ -22,15 +22,11 @@ static int db_run(int argc, char **argv, int v, bool migrate)
 	struct store_error err = {0};
 	int pos, rc, applied = 0, cur = 0, latest = 0;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("db", &verbs[v], NULL);
-	if (pos != argc)
-		return cli_usage_error(&ctx, "unexpected argument '%s'", argv[pos]);
-	rc = cli_store_open_nomigrate(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {
+		.noun = "db", .verb = &verbs[v], .opts = opts, .store = CLI_STORE_NOMIGRATE};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if ((migrate && store_migrate(ctx.store, &applied, &err) < 0) ||
 	    store_schema_version(ctx.store, &cur, &latest, &err) < 0) {

@@ -37,16 +37,19 @@ static int device_add(int argc, char **argv)
 	int64_t id;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, add_opt, &inventory, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("device", &verbs[0],
-				     "--inventory-id ID   the drive's id in an asset inventory\n");
-	if (argc - pos != 2)
-		return cli_usage_error(&ctx, "expected HOST and BDF");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {
+		.noun = "device",
+		.verb = &verbs[0],
+		.detail = "--inventory-id ID   the drive's id in an asset inventory\n",
+		.opts = opts,
+		.opt_cb = add_opt,
+		.opt_arg = &inventory,
+		.min_args = 2,
+		.max_args = 2,
+		.args_hint = "expected HOST and BDF"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_device_add(ctx.store, argv[pos], argv[pos + 1], inventory, &id, &err) < 0)
 		rc = cli_fail(&ctx, &err);
@@ -70,15 +73,15 @@ static int device_list(int argc, char **argv)
 	size_t n = 0;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("device", &verbs[1], NULL);
-	if (argc - pos > 1)
-		return cli_usage_error(&ctx, "expected at most one HOST");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "device",
+					   .verb = &verbs[1],
+					   .opts = opts,
+					   .min_args = 0,
+					   .max_args = 1,
+					   .args_hint = "expected at most one HOST"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_device_list(ctx.store, pos < argc ? argv[pos] : NULL, &devs, &n, &err) < 0) {
 		rc = cli_fail(&ctx, &err);
@@ -114,15 +117,15 @@ static int device_remove(int argc, char **argv)
 	struct store_error err = {0};
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("device", &verbs[2], NULL);
-	if (argc - pos != 2)
-		return cli_usage_error(&ctx, "expected HOST and BDF");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "device",
+					   .verb = &verbs[2],
+					   .opts = opts,
+					   .min_args = 2,
+					   .max_args = 2,
+					   .args_hint = "expected HOST and BDF"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_device_remove(ctx.store, argv[pos], argv[pos + 1], &err) < 0)
 		rc = cli_fail(&ctx, &err);

@@ -51,16 +51,23 @@ static int host_add(int argc, char **argv)
 	int64_t id;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, add_opt, &h, &pos);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {
+		.noun = "host",
+		.verb = &verbs[0],
+		.detail = "--rdma-ip IP   a local source address for RDMA paths (repeat)\n"
+			  "--tcp-ip IP    a local source address for TCP paths (repeat)\n",
+		.opts = opts,
+		.opt_cb = add_opt,
+		.opt_arg = &h,
+		.min_args = 1,
+		.max_args = 1,
+		.args_hint = "expected one host NAME",
+		.store = CLI_STORE_NONE, /* the name is checked first */
+	};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
-	if (ctx.help)
-		return cli_verb_help(
-			"host", &verbs[0],
-			"--rdma-ip IP   a local source address for RDMA paths (repeat)\n"
-			"--tcp-ip IP    a local source address for TCP paths (repeat)\n");
-	if (argc - pos != 1)
-		return cli_usage_error(&ctx, "expected one host NAME");
 	if (strlen(argv[pos]) >= sizeof(h.name))
 		return cli_usage_error(&ctx, "host name is longer than %d bytes",
 				       STORE_NAME_MAX - 1);
@@ -97,15 +104,10 @@ static int host_list(int argc, char **argv)
 	size_t n = 0;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("host", &verbs[1], NULL);
-	if (pos != argc)
-		return cli_usage_error(&ctx, "unexpected argument '%s'", argv[pos]);
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "host", .verb = &verbs[1], .opts = opts};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_host_list(ctx.store, &hosts, &n, &err) < 0) {
 		rc = cli_fail(&ctx, &err);
@@ -149,15 +151,15 @@ static int host_show(int argc, char **argv)
 	struct store_host h;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("host", &verbs[2], NULL);
-	if (argc - pos != 1)
-		return cli_usage_error(&ctx, "expected one host NAME");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "host",
+					   .verb = &verbs[2],
+					   .opts = opts,
+					   .min_args = 1,
+					   .max_args = 1,
+					   .args_hint = "expected one host NAME"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_host_get(ctx.store, argv[pos], &h, &err) < 0 ||
 	    store_device_list(ctx.store, h.name, &devs, &nd, &err) < 0 ||
@@ -206,15 +208,15 @@ static int host_remove(int argc, char **argv)
 	struct store_error err = {0};
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("host", &verbs[3], NULL);
-	if (argc - pos != 1)
-		return cli_usage_error(&ctx, "expected one host NAME");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "host",
+					   .verb = &verbs[3],
+					   .opts = opts,
+					   .min_args = 1,
+					   .max_args = 1,
+					   .args_hint = "expected one host NAME"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_host_remove(ctx.store, argv[pos], &err) < 0)
 		rc = cli_fail(&ctx, &err);

@@ -73,20 +73,27 @@ static int node_add(int argc, char **argv)
 	int64_t id;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, add_opt, &a, &pos);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {
+		.noun = "node",
+		.verb = &verbs[0],
+		.detail = "--transport rdma|tcp   NVMe-oF transport the node exports on\n"
+			  "--address ADDR         its IPv4 or IPv6 address\n"
+			  "--port PORT            its service port (1-65535; 4420 is NVMe-oF's)\n"
+			  "--auth-key-file PATH   a key file on each host for DH-HMAC-CHAP; only "
+			  "the\n"
+			  "                       path is stored, never the key\n",
+		.opts = opts,
+		.opt_cb = add_opt,
+		.opt_arg = &a,
+		.min_args = 1,
+		.max_args = 1,
+		.args_hint = "expected one node NAME",
+		.store = CLI_STORE_NONE, /* the options are checked first */
+	};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
-	if (ctx.help)
-		return cli_verb_help(
-			"node", &verbs[0],
-			"--transport rdma|tcp   NVMe-oF transport the node exports on\n"
-			"--address ADDR         its IPv4 or IPv6 address\n"
-			"--port PORT            its service port (1-65535; 4420 is NVMe-oF's)\n"
-			"--auth-key-file PATH   a key file on each host for DH-HMAC-CHAP; only "
-			"the\n"
-			"                       path is stored, never the key\n");
-	if (argc - pos != 1)
-		return cli_usage_error(&ctx, "expected one node NAME");
 	if (!a.transport || !a.address || !a.port)
 		return cli_usage_error(&ctx, "--transport, --address and --port are required");
 	if (util_strlcpy(a.n.name, argv[pos], sizeof(a.n.name)) < 0)
@@ -116,15 +123,10 @@ static int node_list(int argc, char **argv)
 	size_t n = 0;
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("node", &verbs[1], NULL);
-	if (pos != argc)
-		return cli_usage_error(&ctx, "unexpected argument '%s'", argv[pos]);
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "node", .verb = &verbs[1], .opts = opts};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_node_list(ctx.store, &nodes, &n, &err) < 0) {
 		rc = cli_fail(&ctx, &err);
@@ -165,15 +167,15 @@ static int node_remove(int argc, char **argv)
 	struct store_error err = {0};
 	int pos, rc;
 
-	rc = cli_getopt(&ctx, argc, argv, opts, NULL, NULL, &pos);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx.help)
-		return cli_verb_help("node", &verbs[2], NULL);
-	if (argc - pos != 1)
-		return cli_usage_error(&ctx, "expected one node NAME");
-	rc = cli_store_open(&ctx);
-	if (rc != CLI_EXIT_OK)
+	const struct cli_verb_spec spec = {.noun = "node",
+					   .verb = &verbs[2],
+					   .opts = opts,
+					   .min_args = 1,
+					   .max_args = 1,
+					   .args_hint = "expected one node NAME"};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
 		return rc;
 	if (store_node_remove(ctx.store, argv[pos], &err) < 0)
 		rc = cli_fail(&ctx, &err);

@@ -141,25 +141,25 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 static int vol_parse(struct cli_ctx *ctx, int v, const char *detail, int argc, char **argv,
 		     const struct option *opts, struct vol_args *a, const char **ref, int *rc)
 {
+	const struct cli_verb_spec spec = {
+		.noun = "volume",
+		.verb = &verbs[v],
+		.detail = detail,
+		.opts = opts,
+		.opt_cb = vol_opt,
+		.opt_arg = a,
+		.min_args = ref ? 1 : 0,
+		.max_args = ref ? 1 : 0,
+		.args_hint = "expected one VOLUME (name or id)",
+		.store = CLI_STORE_NONE, /* the options are checked first */
+	};
 	int pos;
 
-	*rc = cli_getopt(ctx, argc, argv, opts, vol_opt, a, &pos);
-	if (*rc != CLI_EXIT_OK)
+	*rc = cli_verb_start(ctx, &spec, argc, argv, &pos);
+	if (*rc != CLI_EXIT_OK || ctx->help)
 		return -1;
-	if (ctx->help) {
-		*rc = cli_verb_help("volume", &verbs[v], detail);
-		return -1;
-	}
-	if (ref) {
-		if (argc - pos != 1) {
-			*rc = cli_usage_error(ctx, "expected one VOLUME (name or id)");
-			return -1;
-		}
+	if (ref)
 		*ref = argv[pos];
-	} else if (pos != argc) {
-		*rc = cli_usage_error(ctx, "unexpected argument '%s'", argv[pos]);
-		return -1;
-	}
 	if (a->n_uuid > a->n_rep) {
 		*rc = cli_usage_error(ctx, "more --lvol-uuid than --replica options");
 		return -1;

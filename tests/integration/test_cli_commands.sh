@@ -57,6 +57,17 @@ expect 2 "unknown verb 'frobnicate'" host frobnicate
 expect 2 "usage:" volume
 expect 2 "unknown option '--bogus'" host list --bogus
 expect 2 "missing value for option '--size'" volume create v1 --size
+# the number of positional arguments
+expect 2 "unexpected argument 'extra'" host list extra
+expect 2 "unexpected argument 'extra'" node list extra
+expect 2 "unexpected argument 'extra'" volume list extra
+expect 2 "unexpected argument 'extra'" db status extra
+expect 2 "expected one host NAME" host show a b
+expect 2 "expected one node NAME" node remove
+expect 2 "expected one VOLUME (name or id)" volume show
+expect 2 "expected at most one HOST" device list a b
+expect 2 "expected HOST and BDF" device remove h1
+expect 2 "expected HOST and BDF" device add h1 0000:01:00.0 extra
 
 # schema
 expect 0 "schema version 3" db migrate
