@@ -117,6 +117,11 @@ int exec_verify_vhost(const struct rpc_vhost_list *vhosts, const char *ctrlr, co
 		snprintf(why, whylen, "vhost controller %s is not there", ctrlr);
 		return -ENOENT;
 	}
+	if (!v->blk) {
+		snprintf(why, whylen,
+			 "vhost controller %s exists and is not a vhost-blk controller", ctrlr);
+		return -EEXIST;
+	}
 	if (!v->bdev || strcmp(v->bdev, bdev) != 0) {
 		snprintf(why, whylen, "vhost controller %s exists serving %s, not %s", ctrlr,
 			 v->bdev ? v->bdev : "nothing", bdev);

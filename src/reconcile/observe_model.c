@@ -143,10 +143,20 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		raid_from(&raw->raids.v[i], &m.raids[i], &m.bases[kb]);
 		kb += raw->raids.v[i].n_bases;
 	}
-	for (size_t i = 0; i < nv; i++) {
+	for (size_t i = 0, k = 0; i < raw->vhosts.n; i++) {
 		const struct rpc_vhost_ctrlr *v = &raw->vhosts.v[i];
-		struct obs_vhost *vh = &m.vhosts[i];
+		struct obs_vhost *vh;
 
+		/*
+		 * diskengine makes vhost-blk controllers only: any other kind is someone else's
+		 * whatever its name, so it stays out of the graph and is never changed (a name
+		 * clash shows when creating ours, as a conflict).
+		 */
+		if (!v->blk) {
+			nv--;
+			continue;
+		}
+		vh = &m.vhosts[k++];
 		util_strlcpy(vh->name, v->ctrlr, sizeof(vh->name));
 		vh->has_bdev = v->bdev != NULL;
 		util_strlcpy(vh->bdev, str(v->bdev), sizeof(vh->bdev));

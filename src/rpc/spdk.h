@@ -320,7 +320,8 @@ int rpc_vhost_delete_controller(struct rpc_client *c, const char *ctrlr, struct 
 
 struct rpc_vhost_ctrlr {
 	char *ctrlr, *cpumask, *socket;
-	char *bdev; /* NULL when the bdev under the controller was deleted */
+	bool blk;   /* a vhost-blk controller; false for the others (vhost-scsi) */
+	char *bdev; /* blk: NULL when the bdev under the controller was deleted */
 	bool readonly;
 	size_t n_sessions;
 };

@@ -64,8 +64,11 @@ static int decode_vhost(json_t *e, struct rpc_vhost_ctrlr *v, struct rpc_error *
 		v->n_sessions = json_array_size(sessions);
 	if (r == 0)
 		r = rpc_dec_expect(bs, JSON_OBJECT, "field 'backend_specific'", m, err);
-	if (r == 0)
-		r = rpc_dec_expect(blk, JSON_OBJECT, "field 'backend_specific.block'", m, err);
+	/* vhost-scsi controllers carry "scsi" instead: listed, with no bdev of their own */
+	if (r < 0 || !blk)
+		return r;
+	v->blk = true;
+	r = rpc_dec_expect(blk, JSON_OBJECT, "field 'backend_specific.block'", m, err);
 	if (r == 0)
 		r = rpc_dec_str_or_null(blk, "bdev", &v->bdev, m, err);
 	if (r == 0)

@@ -112,6 +112,8 @@ void fill_vhosts(const char *json, struct rpc_vhost_list *out)
 		dflt(v, "socket", json_string("/var/tmp/vhost.sock"));
 		dflt(v, "sessions", json_array());
 		dflt(v, "backend_specific", json_object());
+		if (json_object_get(json_object_get(v, "backend_specific"), "scsi"))
+			continue; /* a vhost-scsi controller has no "block" */
 		dflt(json_object_get(v, "backend_specific"), "block", json_object());
 		dflt(json_object_get(json_object_get(v, "backend_specific"), "block"), "bdev",
 		     json_null());

@@ -122,7 +122,8 @@ static void test_observed_decoder(void **state)
 		    "\"name\":\"a\","
 		    "\"is_configured\":true,\"data_offset\":2048},{\"name\":null,\"is_configured\":"
 		    "false}]}]",
-		    "[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},"
+		    "[{\"ctrlr\":\"vhost.0\",\"backend_specific\":{\"scsi\":[]}},"
+		    "{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":null}},"
 		    "\"sessions\":[]}]",
 		    NULL);
 	struct observed_model om;
@@ -143,6 +144,9 @@ static void test_observed_decoder(void **state)
 	assert_true(om.o.raids[0].bases[0].has_name);
 	assert_int_equal(om.o.raids[0].bases[0].data_offset, 2048);
 	assert_false(om.o.raids[0].bases[1].has_name);
+	/* the vhost-scsi controller is someone else's: not in the graph at all */
+	assert_int_equal(om.o.n_vhosts, 1);
+	assert_string_equal(om.o.vhosts[0].name, "vhost7");
 	assert_false(om.o.vhosts[0].has_bdev);
 	assert_int_equal(om.o.now_s, 5);
 	assert_int_equal(om.o.n_keys, 1);

@@ -24,7 +24,8 @@ static const char *raids_json =
 	"\"base_bdevs_list\":[{\"name\":\"a\"},{\"name\":\"b\"}]}]";
 static const char *vhosts_json =
 	"[{\"ctrlr\":\"vhost7\",\"backend_specific\":{\"block\":{\"bdev\":\"raid_1\"}}},"
-	"{\"ctrlr\":\"vhost8\",\"backend_specific\":{\"block\":{\"bdev\":null}}}]";
+	"{\"ctrlr\":\"vhost8\",\"backend_specific\":{\"block\":{\"bdev\":null}}},"
+	"{\"ctrlr\":\"vhost9\",\"backend_specific\":{\"scsi\":[]}}]";
 
 static void test_controller(void **state)
 {
@@ -87,7 +88,10 @@ static void test_vhost(void **state)
 	/* a controller that lost its bdev serves nothing: not the one wanted */
 	assert_int_equal(exec_verify_vhost(v, "vhost8", "raid_1", why, sizeof(why)), -EEXIST);
 	assert_non_null(strstr(why, "nothing"));
-	assert_int_equal(exec_verify_vhost(v, "vhost9", "raid_1", why, sizeof(why)), -ENOENT);
+	/* a vhost-scsi controller holding the name is not ours either */
+	assert_int_equal(exec_verify_vhost(v, "vhost9", "raid_1", why, sizeof(why)), -EEXIST);
+	assert_non_null(strstr(why, "not a vhost-blk"));
+	assert_int_equal(exec_verify_vhost(v, "vhost10", "raid_1", why, sizeof(why)), -ENOENT);
 	rpc_vhost_list_free(&l);
 }
 

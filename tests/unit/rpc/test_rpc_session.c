@@ -113,6 +113,23 @@ static void test_parse_recorded_answers(void **state)
 	assert_int_equal(rpc_parse_vhost_controllers("[]", &v, &err), 0);
 	assert_int_equal(v.n, 0);
 	rpc_vhost_list_free(&v);
+	/* vhost_get_controllers lists vhost-scsi controllers too, with "scsi" instead of "block" */
+	assert_int_equal(
+		rpc_parse_vhost_controllers(
+			"[{\"ctrlr\":\"vhost.0\",\"cpumask\":\"0x1\",\"delay_base_us\":0,"
+			"\"iops_threshold\":60000,\"socket\":\"/var/tmp/vhost.0\",\"sessions\":[],"
+			"\"backend_specific\":{\"scsi\":[]}},{\"ctrlr\":\"vhost7\",\"cpumask\":"
+			"\"0x1\",\"socket\":\"/var/tmp/"
+			"vhost7\",\"sessions\":[],\"backend_specific\":"
+			"{\"block\":{\"readonly\":false,\"bdev\":\"raid_1\"}}}]",
+			&v, &err),
+		0);
+	assert_int_equal(v.n, 2);
+	assert_false(v.v[0].blk);
+	assert_null(v.v[0].bdev);
+	assert_true(v.v[1].blk);
+	assert_string_equal(v.v[1].bdev, "raid_1");
+	rpc_vhost_list_free(&v);
 
 	/* malformed: not JSON, wrong type, a field missing; each names method and field */
 	assert_int_equal(rpc_parse_keys("[{", &k, &err), -EBADMSG);
