@@ -39,6 +39,22 @@ static void signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
+			     const struct daemon_pass_result *res)
+{
+	/*
+	 * Work done, failed or backed off: look again soon rather than on the timer. Only
+	 * statuses left (a rebuild runs, an operator must act): SPDK may settle them by itself,
+	 * but not within 200 ms, and a stuck status must not cost five full observations a
+	 * second for as long as it lasts.
+	 */
+	if (pass_rc < 0 || res->actions > 0 || res->failed > 0 || res->deferred > 0)
+		return interval_ms > 200 ? 200 : interval_ms;
+	if (res->waiting > 0)
+		return interval_ms > 1000 ? 1000 : interval_ms;
+	return interval_ms;
+}
+
 /* Sleep up to ms, in slices, returning early on stop. */
 static void sleep_unless_stopped(uint64_t ms)
 {
@@ -151,18 +167,7 @@ static int serve_session(struct daemon *d)
 		daemon_notify_watchdog();
 		if (d->cfg->once)
 			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-		/*
-		 * Work done, failed or backed off: look again soon rather than on the timer. Only
-		 * statuses left (a rebuild runs, an operator must act): SPDK may settle them by
-		 * itself, but not within 200 ms, and a stuck status must not cost five full
-		 * observations a second for as long as it lasts.
-		 */
-		uint64_t wait = d->cfg->interval_ms;
-		if (r < 0 || res.actions > 0 || res.failed > 0 || res.deferred > 0)
-			wait = wait > 200 ? 200 : wait;
-		else if (res.waiting > 0)
-			wait = wait > 1000 ? 1000 : wait;
-		if (!wait_for_wake(d, wait))
+		if (!wait_for_wake(d, daemon_next_wait_ms(d->cfg->interval_ms, r, &res)))
 			break;
 	}
 	return CLI_EXIT_OK;

@@ -60,4 +60,8 @@ struct daemon_pass_result {
  */
 int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen);
 
+/* How long to wait for a wake-up before the next pass, after one that returned pass_rc / res. */
+uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
+			     const struct daemon_pass_result *res);
+
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "daemon/daemon_config.h"
+#include "daemon/daemon_internal.h"
 
 static int load(struct daemon_config *cfg, char *err, size_t errlen, ...)
 {
@@ -159,6 +160,28 @@ static void test_check_timers_and_identity(void **state)
 	assert_non_null(strstr(err, "reconnect-delay"));
 }
 
+static void test_next_wait(void **state)
+{
+	struct daemon_pass_result idle = {.clean = true, .converged = true};
+	struct daemon_pass_result worked = {.actions = 3};
+	struct daemon_pass_result failed = {.failed = 1};
+	struct daemon_pass_result backoff = {.deferred = 1};
+	struct daemon_pass_result status = {.waiting = 2};
+
+	/* nothing to do: the timer */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle), 5000);
+	/* something changed, failed, backed off, or the pass could not run: soon */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &worked), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &failed), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &backoff), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &idle), 200);
+	/* only statuses that wait for something else: once a second, not five times */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &status), 1000);
+	/* never later than the configured period */
+	assert_int_equal(daemon_next_wait_ms(100, 0, &status), 100);
+	assert_int_equal(daemon_next_wait_ms(100, 0, &worked), 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +189,7 @@ int main(void)
 		cmocka_unit_test_setup(test_precedence_file_env_flags, setup),
 		cmocka_unit_test_setup(test_bad_inputs_name_the_problem, setup),
 		cmocka_unit_test_setup(test_check_timers_and_identity, setup),
+		cmocka_unit_test(test_next_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
