@@ -67,14 +67,6 @@ struct rpc_client *daemon_spdk_rpc(struct daemon_spdk *s)
 	return s->rpc;
 }
 
-static bool strv_has(const struct rpc_strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* An option this SPDK refuses must not keep every VM's disk away: SPDK's default, and say so. */
 static bool refused_go_on(const struct rpc_error *e, void *arg)
 {
@@ -132,7 +124,7 @@ int daemon_spdk_start(struct daemon_spdk *s, const char *saved_config, bool *was
 	if (r < 0)
 		return failed(r, &e, errbuf, errlen);
 	/* framework_start_init is callable only before init. */
-	init = !strv_has(&current, "framework_start_init");
+	init = !rpc_strv_has(&current, "framework_start_init");
 	if (!init) {
 		r = replay_preinit(s, saved_config, &current, errbuf, errlen);
 		if (r == 0) {

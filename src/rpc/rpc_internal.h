@@ -79,6 +79,16 @@ int rpc_dec_bool(json_t *obj, const char *key, bool required, bool *out, const c
 		 struct rpc_error *err);
 int rpc_dec_strv(json_t *arr, const char *what, struct rpc_strv *out, const char *method,
 		 struct rpc_error *err);
+/* Decodes one entry of a list into elem (a zeroed element of the list's type). */
+typedef int (*rpc_dec_entry_fn)(json_t *entry, void *elem, struct rpc_error *err);
+/*
+ * Decode the JSON array arr (named what in errors) into a new array of elem_size elements, one
+ * per entry through fn. *v and *n are set even on failure: they then hold the elements decoded
+ * so far, the failing one included (it may own some of its fields), for the list's free
+ * function. 0, -EBADMSG or -ENOMEM.
+ */
+int rpc_dec_list(json_t *arr, const char *what, const char *method, size_t elem_size,
+		 rpc_dec_entry_fn fn, void **v, size_t *n, struct rpc_error *err);
 /* Check the type of a result: fails with -EBADMSG naming method and what. */
 int rpc_dec_expect(json_t *v, json_type type, const char *what, const char *method,
 		   struct rpc_error *err);

@@ -25,6 +25,8 @@ struct rpc_strv {
 	size_t n;
 };
 void rpc_strv_free(struct rpc_strv *s);
+/* true when s is one of the strings of v. */
+bool rpc_strv_has(const struct rpc_strv *v, const char *s);
 
 /* ---- framework (spdk_framework.c) ---- */
 

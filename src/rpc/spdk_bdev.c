@@ -20,8 +20,9 @@ void rpc_bdev_list_free(struct rpc_bdev_list *l)
 	l->n = 0;
 }
 
-static int decode_bdev(json_t *e, struct rpc_bdev *b, struct rpc_error *err)
+static int decode_bdev(json_t *e, void *elem, struct rpc_error *err)
 {
+	struct rpc_bdev *b = elem;
 	static const char *const m = "bdev_get_bdevs";
 	json_t *qos = json_object_get(e, "assigned_rate_limits");
 	int r;
@@ -58,16 +59,11 @@ static int decode_bdev(json_t *e, struct rpc_bdev *b, struct rpc_error *err)
 int rpc_decode_bdevs(json_t *res, struct rpc_bdev_list *out, struct rpc_error *err)
 {
 	struct rpc_bdev_list l = {0};
+	void *v;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", "bdev_get_bdevs", err);
-	if (r < 0)
-		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, "bdev_get_bdevs", "out of memory");
-	for (size_t i = 0; i < json_array_size(res) && r == 0; i++)
-		r = decode_bdev(json_array_get(res, i), &l.v[l.n++], err);
+	r = rpc_dec_list(res, "result", "bdev_get_bdevs", sizeof(*l.v), decode_bdev, &v, &l.n, err);
+	l.v = v;
 	if (r < 0) {
 		rpc_bdev_list_free(&l);
 		return r;
@@ -128,9 +124,10 @@ void rpc_iostat_free(struct rpc_iostat *s)
 	s->n = 0;
 }
 
-static int decode_iostat_bdev(json_t *e, struct rpc_iostat_bdev *b, struct rpc_error *err)
+static int decode_iostat_bdev(json_t *e, void *elem, struct rpc_error *err)
 {
 	static const char *const m = "bdev_get_iostat";
+	struct rpc_iostat_bdev *b = elem;
 	int r = rpc_dec_expect(e, JSON_OBJECT, "bdevs entry", m, err);
 
 	if (r == 0)
@@ -154,6 +151,7 @@ int rpc_decode_iostat(json_t *res, struct rpc_iostat *out, struct rpc_error *err
 {
 	static const char *const m = "bdev_get_iostat";
 	struct rpc_iostat s = {0};
+	void *v;
 	json_t *bdevs = json_object_get(res, "bdevs");
 	int r;
 
@@ -162,15 +160,11 @@ int rpc_decode_iostat(json_t *res, struct rpc_iostat *out, struct rpc_error *err
 		r = rpc_dec_int(res, "tick_rate", true, &s.tick_rate, m, err);
 	if (r == 0)
 		r = rpc_dec_int(res, "ticks", true, &s.ticks, m, err);
-	if (r == 0)
-		r = rpc_dec_expect(bdevs, JSON_ARRAY, "field 'bdevs'", m, err);
 	if (r < 0)
 		return r;
-	s.v = calloc(json_array_size(bdevs) + 1, sizeof(*s.v));
-	if (!s.v)
-		return rpc_error_set(err, -ENOMEM, m, "out of memory");
-	for (size_t i = 0; i < json_array_size(bdevs) && r == 0; i++)
-		r = decode_iostat_bdev(json_array_get(bdevs, i), &s.v[s.n++], err);
+	r = rpc_dec_list(bdevs, "field 'bdevs'", m, sizeof(*s.v), decode_iostat_bdev, &v, &s.n,
+			 err);
+	s.v = v;
 	if (r < 0) {
 		rpc_iostat_free(&s);
 		return r;

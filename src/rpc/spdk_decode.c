@@ -148,6 +148,14 @@ void rpc_strv_free(struct rpc_strv *s)
 	s->n = 0;
 }
 
+bool rpc_strv_has(const struct rpc_strv *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return true;
+	return false;
+}
+
 int rpc_dec_strv(json_t *arr, const char *what, struct rpc_strv *out, const char *method,
 		 struct rpc_error *err)
 {
@@ -179,6 +187,29 @@ int rpc_dec_strv(json_t *arr, const char *what, struct rpc_strv *out, const char
 	}
 	*out = s;
 	return 0;
+}
+
+int rpc_dec_list(json_t *arr, const char *what, const char *method, size_t elem_size,
+		 rpc_dec_entry_fn fn, void **v, size_t *n, struct rpc_error *err)
+{
+	size_t count = json_array_size(arr);
+	char *elems;
+	int r;
+
+	*v = NULL;
+	*n = 0;
+	r = rpc_dec_expect(arr, JSON_ARRAY, what, method, err);
+	if (r < 0)
+		return r;
+	elems = calloc(count + 1, elem_size);
+	if (!elems)
+		return rpc_error_set(err, -ENOMEM, method, "out of memory");
+	*v = elems;
+	for (size_t i = 0; i < count && r == 0; i++) {
+		(*n)++;
+		r = fn(json_array_get(arr, i), elems + i * elem_size, err);
+	}
+	return r;
 }
 
 int rpc_decode_strv(json_t *res, const char *method, struct rpc_strv *out, struct rpc_error *err)

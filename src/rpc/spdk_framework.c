@@ -103,30 +103,30 @@ void rpc_subsystem_list_free(struct rpc_subsystem_list *l)
 	l->n = 0;
 }
 
-int rpc_decode_subsystems(json_t *res, struct rpc_subsystem_list *out, struct rpc_error *err)
+static int decode_subsystem(json_t *e, void *elem, struct rpc_error *err)
 {
 	static const char *const m = "framework_get_subsystems";
-	struct rpc_subsystem_list l = {0};
-	size_t i;
+	struct rpc_subsystem *s = elem;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
-	if (r < 0)
-		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, m, "out of memory");
-	for (i = 0; i < json_array_size(res) && r == 0; i++) {
-		json_t *e = json_array_get(res, i);
-		struct rpc_subsystem *s = &l.v[l.n++];
+	r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "subsystem", true, &s->name, m, err);
+	if (r == 0)
+		r = rpc_dec_strv(json_object_get(e, "depends_on"), "field 'depends_on'",
+				 &s->depends_on, m, err);
+	return r;
+}
 
-		r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
-		if (r == 0)
-			r = rpc_dec_str(e, "subsystem", true, &s->name, m, err);
-		if (r == 0)
-			r = rpc_dec_strv(json_object_get(e, "depends_on"), "field 'depends_on'",
-					 &s->depends_on, m, err);
-	}
+int rpc_decode_subsystems(json_t *res, struct rpc_subsystem_list *out, struct rpc_error *err)
+{
+	struct rpc_subsystem_list l = {0};
+	void *v;
+	int r;
+
+	r = rpc_dec_list(res, "result", "framework_get_subsystems", sizeof(*l.v), decode_subsystem,
+			 &v, &l.n, err);
+	l.v = v;
 	if (r < 0) {
 		rpc_subsystem_list_free(&l);
 		return r;
@@ -230,21 +230,13 @@ bool rpc_config_method_is_preinit(const char *method)
 	return false;
 }
 
-static bool strv_has(const struct rpc_strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* With the methods SPDK accepts now, rpc.py's rule; without, the fixed set. */
 static bool wanted(const char *method, const struct rpc_strv *current)
 {
 	if (!current)
 		return rpc_config_method_is_preinit(method);
 	/* the replay's caller starts the framework itself, after the replay */
-	return strv_has(current, method) && strcmp(method, "framework_start_init") != 0 &&
+	return rpc_strv_has(current, method) && strcmp(method, "framework_start_init") != 0 &&
 	       strcmp(method, "framework_wait_init") != 0;
 }
 

@@ -98,9 +98,10 @@ void rpc_nvme_ctrlr_list_free(struct rpc_nvme_ctrlr_list *l)
 	l->n = 0;
 }
 
-static int decode_ctrlr_path(json_t *e, struct rpc_nvme_ctrlr_path *p, struct rpc_error *err)
+static int decode_ctrlr_path(json_t *e, void *elem, struct rpc_error *err)
 {
 	static const char *const m = "bdev_nvme_get_controllers";
+	struct rpc_nvme_ctrlr_path *p = elem;
 	json_t *trid = json_object_get(e, "trid");
 	json_t *host = json_object_get(e, "host");
 	int r;
@@ -134,39 +135,33 @@ static int decode_ctrlr_path(json_t *e, struct rpc_nvme_ctrlr_path *p, struct rp
 	return r;
 }
 
-int rpc_decode_nvme_controllers(json_t *res, struct rpc_nvme_ctrlr_list *out, struct rpc_error *err)
+static int decode_ctrlr(json_t *e, void *elem, struct rpc_error *err)
 {
 	static const char *const m = "bdev_nvme_get_controllers";
-	struct rpc_nvme_ctrlr_list l = {0};
+	struct rpc_nvme_ctrlr *ct = elem;
+	void *v;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
+	r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "name", true, &ct->name, m, err);
 	if (r < 0)
 		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, m, "out of memory");
-	for (size_t i = 0; i < json_array_size(res) && r == 0; i++) {
-		json_t *e = json_array_get(res, i);
-		struct rpc_nvme_ctrlr *ct = &l.v[l.n++];
-		json_t *paths = json_object_get(e, "ctrlrs");
+	r = rpc_dec_list(json_object_get(e, "ctrlrs"), "field 'ctrlrs'", m, sizeof(*ct->paths),
+			 decode_ctrlr_path, &v, &ct->n_paths, err);
+	ct->paths = v;
+	return r;
+}
 
-		r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
-		if (r == 0)
-			r = rpc_dec_str(e, "name", true, &ct->name, m, err);
-		if (r == 0)
-			r = rpc_dec_expect(paths, JSON_ARRAY, "field 'ctrlrs'", m, err);
-		if (r < 0)
-			break;
-		ct->paths = calloc(json_array_size(paths) + 1, sizeof(*ct->paths));
-		if (!ct->paths) {
-			r = rpc_error_set(err, -ENOMEM, m, "out of memory");
-			break;
-		}
-		for (size_t j = 0; j < json_array_size(paths) && r == 0; j++)
-			r = decode_ctrlr_path(json_array_get(paths, j), &ct->paths[ct->n_paths++],
-					      err);
-	}
+int rpc_decode_nvme_controllers(json_t *res, struct rpc_nvme_ctrlr_list *out, struct rpc_error *err)
+{
+	struct rpc_nvme_ctrlr_list l = {0};
+	void *v;
+	int r;
+
+	r = rpc_dec_list(res, "result", "bdev_nvme_get_controllers", sizeof(*l.v), decode_ctrlr, &v,
+			 &l.n, err);
+	l.v = v;
 	if (r < 0) {
 		rpc_nvme_ctrlr_list_free(&l);
 		return r;

@@ -84,8 +84,9 @@ void rpc_raid_list_free(struct rpc_raid_list *l)
 
 static const char *const M = "bdev_raid_get_bdevs";
 
-static int decode_base(json_t *e, struct rpc_raid_base *b, struct rpc_error *err)
+static int decode_base(json_t *e, void *elem, struct rpc_error *err)
 {
+	struct rpc_raid_base *b = elem;
 	int r = rpc_dec_expect(e, JSON_OBJECT, "base_bdevs_list entry", M, err);
 
 	if (r == 0)
@@ -123,8 +124,10 @@ static int decode_process(json_t *pr, struct rpc_raid *rd, struct rpc_error *err
 	return r;
 }
 
-static int decode_raid(json_t *e, struct rpc_raid *rd, struct rpc_error *err)
+static int decode_raid(json_t *e, void *elem, struct rpc_error *err)
 {
+	struct rpc_raid *rd = elem;
+	void *v;
 	json_t *bases = json_object_get(e, "base_bdevs_list");
 	json_t *pr = json_object_get(e, "process");
 	int r;
@@ -152,31 +155,22 @@ static int decode_raid(json_t *e, struct rpc_raid *rd, struct rpc_error *err)
 				&rd->num_base_bdevs_operational, M, err);
 	if (r == 0 && pr)
 		r = decode_process(pr, rd, err);
-	if (r == 0)
-		r = rpc_dec_expect(bases, JSON_ARRAY, "field 'base_bdevs_list'", M, err);
 	if (r < 0)
 		return r;
-	rd->bases = calloc(json_array_size(bases) + 1, sizeof(*rd->bases));
-	if (!rd->bases)
-		return rpc_error_set(err, -ENOMEM, M, "out of memory");
-	for (size_t j = 0; j < json_array_size(bases) && r == 0; j++)
-		r = decode_base(json_array_get(bases, j), &rd->bases[rd->n_bases++], err);
+	r = rpc_dec_list(bases, "field 'base_bdevs_list'", M, sizeof(*rd->bases), decode_base, &v,
+			 &rd->n_bases, err);
+	rd->bases = v;
 	return r;
 }
 
 int rpc_decode_raid_bdevs(json_t *res, struct rpc_raid_list *out, struct rpc_error *err)
 {
 	struct rpc_raid_list l = {0};
+	void *v;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", M, err);
-	if (r < 0)
-		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, M, "out of memory");
-	for (size_t i = 0; i < json_array_size(res) && r == 0; i++)
-		r = decode_raid(json_array_get(res, i), &l.v[l.n++], err);
+	r = rpc_dec_list(res, "result", M, sizeof(*l.v), decode_raid, &v, &l.n, err);
+	l.v = v;
 	if (r < 0) {
 		rpc_raid_list_free(&l);
 		return r;

@@ -43,8 +43,9 @@ void rpc_vhost_list_free(struct rpc_vhost_list *l)
 	l->n = 0;
 }
 
-static int decode_vhost(json_t *e, struct rpc_vhost_ctrlr *v, struct rpc_error *err)
+static int decode_vhost(json_t *e, void *elem, struct rpc_error *err)
 {
+	struct rpc_vhost_ctrlr *v = elem;
 	static const char *const m = "vhost_get_controllers";
 	json_t *bs = json_object_get(e, "backend_specific");
 	json_t *blk = json_object_get(bs, "block");
@@ -78,18 +79,13 @@ static int decode_vhost(json_t *e, struct rpc_vhost_ctrlr *v, struct rpc_error *
 
 int rpc_decode_vhost_controllers(json_t *res, struct rpc_vhost_list *out, struct rpc_error *err)
 {
-	static const char *const m = "vhost_get_controllers";
 	struct rpc_vhost_list l = {0};
+	void *v;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
-	if (r < 0)
-		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, m, "out of memory");
-	for (size_t i = 0; i < json_array_size(res) && r == 0; i++)
-		r = decode_vhost(json_array_get(res, i), &l.v[l.n++], err);
+	r = rpc_dec_list(res, "result", "vhost_get_controllers", sizeof(*l.v), decode_vhost, &v,
+			 &l.n, err);
+	l.v = v;
 	if (r < 0) {
 		rpc_vhost_list_free(&l);
 		return r;
@@ -145,33 +141,34 @@ void rpc_key_list_free(struct rpc_key_list *l)
 	l->n = 0;
 }
 
-int rpc_decode_keys(json_t *res, struct rpc_key_list *out, struct rpc_error *err)
+static int decode_key(json_t *e, void *elem, struct rpc_error *err)
 {
 	static const char *const m = "keyring_get_keys";
-	struct rpc_key_list l = {0};
+	struct rpc_key *k = elem;
 	int r;
 
-	r = rpc_dec_expect(res, JSON_ARRAY, "result", m, err);
-	if (r < 0)
-		return r;
-	l.v = calloc(json_array_size(res) + 1, sizeof(*l.v));
-	if (!l.v)
-		return rpc_error_set(err, -ENOMEM, m, "out of memory");
-	for (size_t i = 0; i < json_array_size(res) && r == 0; i++) {
-		json_t *e = json_array_get(res, i);
-		struct rpc_key *k = &l.v[l.n++];
+	r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "name", true, &k->name, m, err);
+	if (r == 0)
+		r = rpc_dec_str(e, "module", false, &k->module, m, err);
+	/* a removed key that a controller still holds is listed without its path */
+	if (r == 0)
+		r = rpc_dec_str(e, "path", false, &k->path, m, err);
+	if (r == 0)
+		r = rpc_dec_bool(e, "removed", false, &k->removed, m, err);
+	return r;
+}
 
-		r = rpc_dec_expect(e, JSON_OBJECT, "result entry", m, err);
-		if (r == 0)
-			r = rpc_dec_str(e, "name", true, &k->name, m, err);
-		if (r == 0)
-			r = rpc_dec_str(e, "module", false, &k->module, m, err);
-		/* a removed key that a controller still holds is listed without its path */
-		if (r == 0)
-			r = rpc_dec_str(e, "path", false, &k->path, m, err);
-		if (r == 0)
-			r = rpc_dec_bool(e, "removed", false, &k->removed, m, err);
-	}
+int rpc_decode_keys(json_t *res, struct rpc_key_list *out, struct rpc_error *err)
+{
+	struct rpc_key_list l = {0};
+	void *v;
+	int r;
+
+	r = rpc_dec_list(res, "result", "keyring_get_keys", sizeof(*l.v), decode_key, &v, &l.n,
+			 err);
+	l.v = v;
 	if (r < 0) {
 		rpc_key_list_free(&l);
 		return r;

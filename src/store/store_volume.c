@@ -327,7 +327,7 @@ static int replica_promote_fn(struct store *s, void *arg, struct store_error *er
 	struct promote_ctx *c = arg;
 	bool old_found, new_found, old_pending = false, new_pending = false;
 	int64_t old_vol = 0, new_vol = 0;
-	struct store_param p[2];
+	struct store_param p;
 	struct store_volume v;
 	char ref[24];
 	int r;
@@ -369,15 +369,16 @@ static int replica_promote_fn(struct store *s, void *arg, struct store_error *er
 				    "replica %lld of volume %lld is pending, not a member it could "
 				    "replace",
 				    (long long)c->old_id, (long long)c->volume_id);
-	p[0] = sp_int(c->old_id);
-	r = store_exec(s, "DELETE FROM replicas WHERE id = ?", p, 1, err);
+	p = sp_int(c->old_id);
+	r = store_exec(s, "DELETE FROM replicas WHERE id = ?", &p, 1, err);
 	if (r < 0)
 		return r;
-	/* SPDK rebuilt it into the raid: it holds every write */
-	p[0] = sp_int(c->new_id);
-	/* The volume stays RESIZING: it is READY once the raid serves the new size, which the
-	 * daemon sees and records with store_volume_resize_finish. */
-	return store_exec(s, "UPDATE replicas SET pending = 0, in_sync = 1 WHERE id = ?", p, 1,
+	/*
+	 * SPDK rebuilt it into the raid: it holds every write. The volume stays RESIZING until
+	 * the raid serves the new size (store_volume_resize_finish, from the daemon).
+	 */
+	p = sp_int(c->new_id);
+	return store_exec(s, "UPDATE replicas SET pending = 0, in_sync = 1 WHERE id = ?", &p, 1,
 			  err);
 }
 
