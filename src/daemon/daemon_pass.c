@@ -72,7 +72,8 @@ static uint64_t obs_hash(const struct store_observation *o)
 }
 
 static void observation_write(struct daemon *d, const struct daemon_plan_chain *c,
-			      const struct exec_chain *ec, const struct observe_raw *o)
+			      const struct exec_chain *ec, const struct observe_raw *o,
+			      const char *path_err)
 {
 	struct store_observation obs = {.mapping_id = c->mapping_id};
 	struct store_error err = {0};
@@ -87,8 +88,12 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 		describe_raid(o, c->volume_id, &obs);
 	if (ec->status == EXEC_CHAIN_FAILED)
 		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
+	else if (c->blocked && path_err)
+		snprintf(obs.last_error, sizeof(obs.last_error), "%s; %s", c->note, path_err);
 	else if (c->blocked)
 		util_strlcpy(obs.last_error, c->note, sizeof(obs.last_error));
+	else if (path_err)
+		util_strlcpy(obs.last_error, path_err, sizeof(obs.last_error));
 	if (obs.last_error[0])
 		obs.last_error_at = util_wall_s();
 	uint64_t h = obs_hash(&obs);
@@ -286,10 +291,30 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		}
 		if (ec->status != EXEC_CHAIN_DONE || c->blocked)
 			res->clean = false;
-		/* A chain that did not run (backoff, stop) keeps the status its last run left. */
-		if (c->mapping_id &&
-		    (ec->status == EXEC_CHAIN_DONE || ec->status == EXEC_CHAIN_FAILED))
-			observation_write(d, c, ec, &o);
+	}
+	for (size_t i = 0; i < plan.n; i++) {
+		struct daemon_plan_chain *c = &plan.chains[i];
+		struct exec_chain *ec = &chains[i];
+		const char *path_err = NULL;
+		bool path_waits = false;
+
+		if (!c->mapping_id)
+			continue;
+		/* the volume's own replica attaches: their failure is part of its status */
+		for (size_t k = 0; k < plan.n; k++) {
+			if (plan.chains[k].volume_id != c->volume_id ||
+			    strncmp(plan.chains[k].group, "path:", 5) != 0)
+				continue;
+			if (chains[k].status == EXEC_CHAIN_FAILED && !path_err)
+				path_err = chains[k].error;
+			else if (chains[k].status != EXEC_CHAIN_DONE)
+				path_waits = true;
+		}
+		/* A chain that did not run (backoff, stop) keeps the status its last run left,
+		 * and so does a mapping whose failing attach waits out its backoff. */
+		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
+		    ec->status == EXEC_CHAIN_FAILED)
+			observation_write(d, c, ec, &o, path_err);
 	}
 	res->changed = atomic_load(&x.mutations) > 0;
 	res->converged = res->clean && res->actions == 0;

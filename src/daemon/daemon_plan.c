@@ -131,10 +131,11 @@ static bool replica_has_bdev(const struct store_replica *r, const char *bdev)
 
 static void chain_note(struct daemon_plan_chain *c, const char *prefix, const char *msg)
 {
-	/* the first note of a pass is the one nearest the cause */
-	if (c->note[0])
-		return;
-	snprintf(c->note, sizeof(c->note), "%s%s", prefix, msg);
+	size_t n = strlen(c->note);
+
+	/* the first note of a pass is the one nearest the cause; later ones follow it */
+	if (n + 2 < sizeof(c->note))
+		snprintf(c->note + n, sizeof(c->note) - n, "%s%s%s", n ? "; " : "", prefix, msg);
 	c->blocked = true;
 }
 
@@ -252,7 +253,7 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		if (!(op = op_add(c, a->step, EXEC_OP_REPLICA_SYNC, a)))
 			return -ENOMEM;
 		op->replica_id = r->id;
-		op->generation = r->generation;
+		op->generation = (int64_t)a->generation;
 		op->in_sync = a->in_sync;
 		return 0;
 	}

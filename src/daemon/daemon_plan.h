@@ -27,7 +27,7 @@ struct daemon_plan_chain {
 	struct exec_op *ops;
 	struct exec_step *steps;
 	size_t n, cap;
-	char note[PLAN_MSG_MAX + 32]; /* status or conflict the planner reported; "" = none */
+	char note[2 * PLAN_MSG_MAX];    /* status or conflict the planner reported; "" = none */
 	bool blocked;		      /* note explains work that cannot be done now */
 };
 

@@ -259,6 +259,31 @@ static bool vol_resetting(struct plan_ctx *ctx, const struct vol_plan *vp)
 	return false;
 }
 
+/*
+ * Design invariant 4a: a mapping never reads ATTACHED while its vhost controller is missing
+ * without its status saying so. Called when the raid does not serve, so nothing re-creates it
+ * in this pass.
+ */
+static void vhosts_missing_note(struct plan_ctx *ctx, struct vol_plan *vp)
+{
+	const struct desired *d = ctx->d;
+
+	for (size_t i = 0; i < d->n_mappings; i++) {
+		const struct mapping *m = &d->mappings[i];
+		const struct obs_vhost *vh;
+		char name[MODEL_NAME_MAX];
+
+		if (m->volume_id != vp->v->id || m->state != MAPPING_ATTACHED)
+			continue;
+		names_vhost(m->id, name, sizeof(name));
+		vh = obs_vhost_find(ctx->o, name);
+		if (vh && vh->has_bdev)
+			continue;
+		plan_note(ctx, vp, "%s is %s: VM %s has no disk until %s serves", name,
+			  vh ? "left without its bdev" : "missing", m->vm, vp->raid);
+	}
+}
+
 static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct desired *d = ctx->d;
@@ -268,8 +293,12 @@ static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 	 * It creates a raid only when both members' bdevs are observed.
 	 */
 	plan_nvme_attach(ctx, vp);
-	if (vp->stopped || !plan_raid_ensure(ctx, vp) || vp->stopped)
+	if (vp->stopped)
 		return;
+	if (!plan_raid_ensure(ctx, vp) || vp->stopped) {
+		vhosts_missing_note(ctx, vp);
+		return;
+	}
 	plan_resize(ctx, vp);
 	if (vp->stopped)
 		return;
@@ -384,8 +413,14 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 		if (!live && !leaving)
 			continue;
 		plan_vol_init(&ctx, &vp, v);
-		if (vp.stopped || vol_resetting(&ctx, &vp))
+		if (vp.stopped)
 			continue;
+		if (vol_resetting(&ctx, &vp)) {
+			/* nothing changes in SPDK, but what the raid reports is recorded */
+			if (live)
+				plan_raid_sync(&ctx, &vp);
+			continue;
+		}
 		if (!live) {
 			plan_volume_teardown(&ctx, &vp, v->id);
 			continue;

@@ -97,6 +97,7 @@ struct action {
 	enum mapping_state from, to; /* MAPPING_ADVANCE */
 	unsigned slot;		     /* REPLICA_PROMOTE, REPLICA_SET_SYNC */
 	bool in_sync;		     /* REPLICA_SET_SYNC */
+	uint64_t generation;	     /* REPLICA_SET_SYNC: the generation to record */
 	char message[PLAN_MSG_MAX];  /* SET_STATUS / REPORT_CONFLICT: what is wrong, naming objects
 				      */
 };

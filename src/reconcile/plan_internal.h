@@ -80,6 +80,8 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
  */
 bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp);
 bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp);
+/* Only the in-sync flags and generations from what an online raid reports (no SPDK change). */
+void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp);
 void plan_resize(struct plan_ctx *ctx, struct vol_plan *vp);
 void plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
 void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp);

@@ -132,14 +132,17 @@ static int check_pcie(struct plan_ctx *ctx, struct vol_plan *vp, const struct re
 	return 0;
 }
 
-/* ADD_KEY if the replica's node uses DH-HMAC-CHAP and SPDK lacks the key. */
+/*
+ * Check the replica's DH-HMAC-CHAP key: *add is set when SPDK lacks it. Each path chain that
+ * needs a missing key adds it (a second add of the same key answers "exists", which is ours).
+ */
 static int ensure_key(struct plan_ctx *ctx, struct vol_plan *vp, const struct replica *r,
-		      char *keyname, size_t size)
+		      char *keyname, size_t size, bool *add)
 {
 	const struct obs_key *k;
-	struct action *a;
 
 	keyname[0] = '\0';
+	*add = false;
 	if (!r->key_name[0] || r->transport == TRANSPORT_PCIE)
 		return 0;
 	if (names_key(r->key_name, keyname, size) != 0) {
@@ -161,21 +164,7 @@ static int ensure_key(struct plan_ctx *ctx, struct vol_plan *vp, const struct re
 			    vp->v->id, keyname);
 		return -1;
 	}
-	if (k)
-		return 0;
-	/* Two replicas on one node share a key: add it once. */
-	for (size_t i = 0; i < ctx->out->n_actions; i++) {
-		const struct action *p = &ctx->out->actions[i];
-
-		if (p->kind == ACTION_ADD_KEY && strcmp(p->object, keyname) == 0 &&
-		    strcmp(p->group, vp->group) == 0)
-			return 0;
-	}
-	a = plan_emit(ctx, vp, ACTION_ADD_KEY);
-	if (a) {
-		plan_copy(a->object, sizeof(a->object), keyname);
-		plan_copy(a->key.path, sizeof(a->key.path), r->key_path);
-	}
+	*add = !k;
 	return 0;
 }
 
@@ -230,12 +219,54 @@ static void detach_stale_paths(struct plan_ctx *ctx, struct vol_plan *vp,
 	}
 }
 
+/*
+ * Design invariant 5 after an SPDK restart: a superblock raid assembles from whichever member
+ * appears first, and a stale member first leaves it configuring on an old record (or, with the
+ * current member away, on stale data). So a member that missed writes is attached only once the
+ * raid is online again from a current one; SPDK then rebuilds it. Holding it back while the
+ * current member is away keeps the VM without a disk rather than on old data: the status says so.
+ */
+static bool stale_held_back(struct plan_ctx *ctx, struct vol_plan *vp, size_t i)
+{
+	const struct volume *v = vp->v;
+	const struct replica *r = &v->replicas[i];
+	const struct obs_raid *raid;
+	int s = (int)r->slot, o = 1 - s;
+
+	if (r->pending || r->in_sync || !v->raid_created || vp->member[s] != (int)i ||
+	    vp->member[o] < 0 || !v->replicas[vp->member[o]].in_sync)
+		return false;
+	raid = obs_raid_find(ctx->o, vp->raid);
+	if (raid && strcmp(raid->state, "online") == 0)
+		return false;
+	plan_note(ctx, vp,
+		  "volume %" PRIu64 ": %s (slot %d) missed writes; it is attached once %s is "
+		  "assembled from %s (slot %d)",
+		  v->id, vp->bdev[i], s, vp->raid, vp->bdev[vp->member[o]], o);
+	return true;
+}
+
+/*
+ * A replica's key and attach form a chain of their own ("path:<controller>"), apart from the
+ * volume's: nothing the volume does later in this pass needs them (the raid stage plans only
+ * from bdevs already observed), so a replica that is not there never holds back serving the
+ * one that is, and a failing attach backs off on its own.
+ */
+static void path_plan_init(const struct vol_plan *vp, size_t i, struct vol_plan *pp)
+{
+	*pp = *vp;
+	pp->step = 0;
+	pp->dirty = false;
+	snprintf(pp->group, sizeof(pp->group), "path:%s", vp->ctrlr[i]);
+}
+
 bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct volume *v = vp->v;
 	char hostaddr[MODEL_REPLICAS_MAX][MODEL_ADDR_MAX];
 	char key[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
 	bool need[MODEL_REPLICAS_MAX] = {false};
+	bool add_key[MODEL_REPLICAS_MAX] = {false};
 	bool ready = true;
 
 	/* First pass: decide, check conflicts and host facts, add keys. */
@@ -268,6 +299,10 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 				ready = false; /* namespace not examined yet */
 			continue;
 		}
+		if (stale_held_back(ctx, vp, i)) {
+			ready = false;
+			continue;
+		}
 		if (!c) {
 			const struct obs_controller *owner = path_owner(ctx->o, r);
 
@@ -286,7 +321,7 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 		} else if (pick_hostaddr(ctx, vp, r, hostaddr[i], sizeof(hostaddr[i])) != 0) {
 			return false;
 		}
-		if (ensure_key(ctx, vp, r, key[i], sizeof(key[i])) != 0)
+		if (ensure_key(ctx, vp, r, key[i], sizeof(key[i]), &add_key[i]) != 0)
 			return false;
 		need[i] = true;
 		if (!r->pending)
@@ -294,17 +329,25 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 	}
 	if (vp->stopped)
 		return false;
-	/* Keys first; then every attach of the volume in flight together. */
-	plan_barrier(vp);
 	for (size_t i = 0; i < v->n_replicas; i++) {
+		struct vol_plan pp;
 		struct action *a;
 
 		if (!need[i])
 			continue;
-		a = plan_emit(ctx, vp, ACTION_ATTACH_PATH);
+		path_plan_init(vp, i, &pp);
+		if (add_key[i]) {
+			a = plan_emit(ctx, &pp, ACTION_ADD_KEY);
+			if (a) {
+				plan_copy(a->object, sizeof(a->object), key[i]);
+				plan_copy(a->key.path, sizeof(a->key.path),
+					  v->replicas[i].key_path);
+			}
+			plan_barrier(&pp);
+		}
+		a = plan_emit(ctx, &pp, ACTION_ATTACH_PATH);
 		if (a)
 			fill_attach(ctx, a, vp->ctrlr[i], &v->replicas[i], hostaddr[i], key[i]);
 	}
-	plan_barrier(vp);
 	return ready;
 }

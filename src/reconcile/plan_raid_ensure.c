@@ -54,6 +54,54 @@ static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	return true;
 }
 
+/*
+ * The raid was created once, so its members carry SPDK's superblock: SPDK assembles it by
+ * itself from the newest record as the members' bdevs appear (examine), online at once when
+ * that record lists only the members present. diskengine waits for that, never re-creates it:
+ * bdev_raid_create would write a new superblock and trust whatever it lists.
+ */
+static void raid_reassemble(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *b[2])
+{
+	const struct volume *v = vp->v;
+	int64_t age = -1;
+	bool any = false;
+	struct action *a;
+
+	for (int s = 0; s < 2; s++) {
+		int64_t a_s;
+
+		if (!b[s])
+			continue;
+		any = true;
+		a_s = obs_age(ctx->o, b[s]->name);
+		if (a_s > age)
+			age = a_s;
+	}
+	if (!any)
+		return; /* the attach stage brings them; its chains report failures */
+	if (age < 0 || age < ctx->d->config.assembly_wait_s) {
+		a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);
+		if (a) {
+			plan_copy(a->object, sizeof(a->object), vp->raid);
+			a->raid.timeout_ms = ctx->d->config.assembly_wait_s * 1000;
+		}
+		plan_barrier(vp);
+		return;
+	}
+	if (b[0] && b[1])
+		plan_status(ctx, vp, 0,
+			    "volume %" PRIu64 ": %s did not reassemble from the superblocks of %s "
+			    "and %s within %d s; superblocks unreadable or disagreeing: operator "
+			    "decision needed",
+			    v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
+	else
+		plan_status(ctx, vp, 0,
+			    "volume %" PRIu64 ": %s did not reassemble from the superblock of %s "
+			    "within %d s; superblock unreadable or wiped: operator decision needed",
+			    v->id, vp->raid, b[0] ? b[0]->name : b[1]->name,
+			    ctx->d->config.assembly_wait_s);
+}
+
 /* No raid yet: create it, wait for superblock re-assembly, or stop and ask. */
 static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 {
@@ -61,33 +109,15 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 	const struct obs_bdev *b[2];
 	struct action *a;
 
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < 2; s++)
 		b[s] = obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]);
-		if (!b[s])
-			return; /* the attach stage brings it */
-	}
 	if (v->raid_created) {
-		int64_t age0 = obs_age(ctx->o, b[0]->name), age1 = obs_age(ctx->o, b[1]->name);
-		int64_t age = age0 > age1 ? age0 : age1;
-
-		/* SPDK assembles it from the newest superblock when the members appear. */
-		if (age < 0 || age < ctx->d->config.assembly_wait_s) {
-			a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);
-			if (a) {
-				plan_copy(a->object, sizeof(a->object), vp->raid);
-				a->raid.timeout_ms = ctx->d->config.assembly_wait_s * 1000;
-			}
-			plan_barrier(vp);
-			return;
-		}
-		plan_status(
-			ctx, vp, 0,
-			"volume %" PRIu64 ": %s did not reassemble from the superblocks of %s and "
-			"%s within %d s; superblocks unreadable or disagreeing: operator decision "
-			"needed",
-			v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
+		raid_reassemble(ctx, vp, b);
 		return;
 	}
+	for (int s = 0; s < 2; s++)
+		if (!b[s])
+			return; /* the attach stage brings it; its chain reports a failure */
 	for (int s = 0; s < 2; s++) {
 		if (b[s]->claimed) {
 			plan_conflict(ctx, vp, b[s]->name,
@@ -155,36 +185,108 @@ static bool bases_ours(struct plan_ctx *ctx, struct vol_plan *vp, const struct o
 	return true;
 }
 
+static void emit_sync(struct plan_ctx *ctx, struct vol_plan *vp, int s, bool in_sync,
+		      uint64_t generation)
+{
+	struct action *a = plan_emit(ctx, vp, ACTION_REPLICA_SET_SYNC);
+
+	if (!a)
+		return;
+	plan_copy(a->object, sizeof(a->object), vp->bdev[vp->member[s]]);
+	a->slot = (unsigned)s;
+	a->in_sync = in_sync;
+	a->generation = generation;
+}
+
 /*
- * Mirror the raid's view of its members in the store: a member out of the raid misses writes
- * from now on; one configured while no rebuild runs holds the data again. The store needs this
- * when the raid must be created anew (invariant 5) and for status.
+ * Mirror the raid's view of its members in the store, at once and whatever the paths do: a
+ * member that is not a configured base misses writes from now on; one configured while no
+ * rebuild runs and every slot is filled holds the data again. Generations follow SPDK's
+ * superblock sequence: when a member leaves, SPDK records the loss with a higher sequence on
+ * the survivors, so a survivor's generation goes above the lost member's; when a rebuild
+ * finishes, both members share a new generation. The rules are on the stored values, so a
+ * repeated pass or a crash between two writes converges to the same state.
  */
 static void sync_flags(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
 {
-	for (int s = 0; s < 2; s++) {
-		const struct replica *rep = &vp->v->replicas[vp->member[s]];
-		const char *name = vp->bdev[vp->member[s]];
-		bool configured = false, in_sync;
-		struct action *a;
+	bool in_raid[2] = {false, false};
+	uint64_t gen[2], top;
+	bool healthy = !r->has_process && r->operational >= r->n_bases;
 
-		if (vp->pending[s] >= 0)
-			continue; /* resize owns this slot */
+	for (int s = 0; s < 2; s++) {
+		const char *name = vp->bdev[vp->member[s]];
+
+		gen[s] = vp->v->replicas[vp->member[s]].generation;
 		for (size_t i = 0; i < r->n_bases; i++)
 			if (r->bases[i].has_name && strcmp(r->bases[i].name, name) == 0)
-				configured = r->bases[i].is_configured;
-		in_sync = configured && !(r->has_process && strcmp(r->process_target, name) == 0);
-		if (in_sync == rep->in_sync)
+				in_raid[s] = r->bases[i].is_configured &&
+					     !(r->has_process &&
+					       strcmp(r->process_target, name) == 0);
+	}
+	top = gen[0] > gen[1] ? gen[0] : gen[1];
+	if (vp->pending[0] >= 0 || vp->pending[1] >= 0)
+		return; /* resize owns the slots' membership */
+	if (!in_raid[0] && !in_raid[1])
+		return; /* nothing serves: the last member keeps the newest record */
+	for (int s = 0; s < 2; s++) {
+		const struct replica *rep = &vp->v->replicas[vp->member[s]];
+		int o = 1 - s;
+
+		if (in_raid[s] || !in_raid[o])
 			continue;
-		/* "in sync" only when the whole raid is healthy again: no process, all members. */
-		if (in_sync && (r->has_process || r->operational < r->n_bases))
-			continue;
-		a = plan_emit(ctx, vp, ACTION_REPLICA_SET_SYNC);
-		if (!a)
+		/* s is out, o serves alone */
+		if (!vp->v->replicas[vp->member[o]].in_sync && rep->in_sync) {
+			/*
+			 * SPDK serves from the member the database says missed writes, while the
+			 * one it says is current is out: the superblocks and the database tell
+			 * two stories. Which data is newer cannot be known from here.
+			 */
+			plan_status(ctx, vp, 0,
+				    "volume %" PRIu64 ": %s serves from %s, which the database "
+				    "records as missing writes (generation %" PRIu64 "), while "
+				    "%s (generation %" PRIu64 ") is out: superblocks and database "
+				    "disagree; operator decision needed",
+				    vp->v->id, r->name, vp->bdev[vp->member[o]], gen[o],
+				    vp->bdev[vp->member[s]], gen[s]);
 			return;
-		plan_copy(a->object, sizeof(a->object), name);
-		a->slot = (unsigned)s;
-		a->in_sync = in_sync;
+		}
+		if (rep->in_sync)
+			emit_sync(ctx, vp, s, false, gen[s]);
+		if (gen[o] <= gen[s])
+			emit_sync(ctx, vp, o, true, gen[s] + 1);
+		return;
+	}
+	/* both in the raid */
+	if (!healthy)
+		return;
+	for (int s = 0; s < 2; s++) {
+		if (!vp->v->replicas[vp->member[s]].in_sync) {
+			/* a rebuild finished: SPDK wrote a new record on both */
+			emit_sync(ctx, vp, 0, true, top + 1);
+			emit_sync(ctx, vp, 1, true, top + 1);
+			return;
+		}
+	}
+}
+
+/* A raid1 with a lost member still says "online": say which member is missing and why. */
+static void degraded_note(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
+{
+	if (r->operational >= r->n_bases || r->has_process)
+		return;
+	for (int s = 0; s < 2; s++) {
+		const char *name = vp->bdev[vp->member[s]];
+
+		if (obs_raid_has_base(r, name))
+			continue;
+		plan_note(ctx, vp,
+			  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving from the "
+			  "other; %s (slot %d) %s",
+			  vp->v->id, r->name, r->operational, r->n_bases, name, s,
+			  obs_ctrlr_find(ctx->o, vp->ctrlr[vp->member[s]])
+				  ? "is attached but not yet back in the raid"
+				  : "is not attached (its path is down or its node away)");
+		return;
 	}
 }
 
@@ -235,12 +337,24 @@ static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 	}
 }
 
+void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp)
+{
+	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
+
+	if (r && strcmp(r->state, "online") == 0 && bases_ours(ctx, vp, r))
+		sync_flags(ctx, vp, r);
+}
+
 bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
 
-	if (!ctx->o->bdevs_listed)
-		return false; /* geometry and presence unknown while a reset runs */
+	if (!ctx->o->bdevs_listed) {
+		/* geometry and presence unknown while a reset runs; membership is known */
+		if (r && strcmp(r->state, "online") == 0 && bases_ours(ctx, vp, r))
+			sync_flags(ctx, vp, r);
+		return false;
+	}
 	if (!r) {
 		raid_absent(ctx, vp);
 		return false;
@@ -249,6 +363,9 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 		return false;
 	if (strcmp(r->state, "online") == 0) {
 		sync_flags(ctx, vp, r);
+		if (vp->stopped)
+			return false;
+		degraded_note(ctx, vp, r);
 		readd_members(ctx, vp, r);
 		/* The raid serves even while degraded; the layers above may go on. */
 		return obs_bdev_find(ctx->o, r->name) != NULL;
@@ -261,8 +378,14 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 		for (int s = 0; s < 2; s++)
 			if (!obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]))
 				all_present = false;
-		if (!all_present)
-			return false; /* waits for a member's bdev; the attach stage brings it */
+		if (!all_present) {
+			/* waits for a member's bdev; the attach stage brings it */
+			plan_note(ctx, vp,
+				  "volume %" PRIu64 ": %s is configuring (%u of %zu bases): SPDK "
+				  "starts it when every member its newest superblock lists is present",
+				  vp->v->id, r->name, r->discovered, r->n_bases);
+			return false;
+		}
 		if (age >= 0 && age >= ctx->d->config.assembly_wait_s) {
 			plan_status(
 				ctx, vp, 0,

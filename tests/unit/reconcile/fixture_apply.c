@@ -209,8 +209,12 @@ static void apply_one(struct fx *f, const struct action *a)
 		break;
 	case ACTION_REPLICA_SET_SYNC:
 		for (size_t r = 0; v && r < v->n_replicas; r++)
-			if (v->replicas[r].slot == a->slot && !v->replicas[r].pending)
+			if (v->replicas[r].slot == a->slot && !v->replicas[r].pending) {
 				v->replicas[r].in_sync = a->in_sync;
+				/* as the store: a generation never goes back */
+				if (a->generation > v->replicas[r].generation)
+					v->replicas[r].generation = a->generation;
+			}
 		break;
 	case ACTION_MAPPING_ADVANCE:
 		for (size_t k = 0; k < f->nm; k++)

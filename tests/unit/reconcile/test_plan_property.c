@@ -311,7 +311,7 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 		char c[MODEL_NAME_MAX];
 
 		fx_ctrlr_name(v, r, c, sizeof(c));
-		if (resetting(c) && strncmp(a->group, "volume:", 7) == 0)
+		if (resetting(c) && strncmp(a->group, "volume:", 7) == 0 && !store_kind(a->kind))
 			fail_case(n, a, "graph change on a volume whose controller resets");
 	}
 	if (!F.o.bdevs_listed &&

@@ -199,6 +199,9 @@ static void w_rebuilding(struct fx *f)
 {
 	w_attached(f);
 	f->vols[0].replicas[1].in_sync = false;
+	/* the survivor's generation went above the lost member's when it left */
+	f->vols[0].replicas[0].generation = 4;
+	f->vols[0].replicas[1].generation = 3;
 	f->raids[0].has_process = true;
 	fx_copy(f->raids[0].process_target, MODEL_NAME_MAX, f->bdevs[1].name);
 }
@@ -455,8 +458,8 @@ static const struct rule_case cases[] = {
 	{"DH-HMAC-CHAP keys before attach",
 	 w_key,
 	 {{ACTION_ADD_KEY, "de_key_node0", 0},
-	  {ACTION_ADD_KEY, "de_key_node1", 0},
 	  {ACTION_ATTACH_PATH, "$c0", 1},
+	  {ACTION_ADD_KEY, "de_key_node1", 0},
 	  {ACTION_ATTACH_PATH, "$c1", 1}},
 	 4},
 	{"our controller name, other subsystem",
@@ -477,21 +480,32 @@ static const struct rule_case cases[] = {
 	 1},
 	{"lost member back: marked out of sync, re-added",
 	 w_lost_member_back,
-	 {{ACTION_REPLICA_SET_SYNC, "$b1", 0}, {ACTION_ADD_RAID_BASE, "raid_1", 0}},
-	 2},
+	 {{ACTION_REPLICA_SET_SYNC, "$b1", 0},
+	  {ACTION_REPLICA_SET_SYNC, "$b0", 0},
+	  {ACTION_SET_STATUS, NULL, -1},
+	  {ACTION_ADD_RAID_BASE, "raid_1", 0}},
+	 4},
 	{"lost member's controller gone: re-attached",
 	 w_lost_member_gone,
-	 {{ACTION_ATTACH_PATH, "$c1", 0}, {ACTION_REPLICA_SET_SYNC, "$b1", 1}},
-	 2},
+	 {{ACTION_ATTACH_PATH, "$c1", 0},
+	  {ACTION_REPLICA_SET_SYNC, "$b1", 0},
+	  {ACTION_REPLICA_SET_SYNC, "$b0", 0},
+	  {ACTION_SET_STATUS, NULL, -1}},
+	 4},
 	{"degraded raid still serves: vhost re-created",
 	 w_degraded_vhost_null,
 	 {{ACTION_ATTACH_PATH, "$c1", 0},
-	  {ACTION_REPLICA_SET_SYNC, "$b1", 1},
-	  {ACTION_DELETE_VHOST, "vhost7", 1},
-	  {ACTION_CREATE_VHOST, "vhost7", 2}},
-	 4},
+	  {ACTION_REPLICA_SET_SYNC, "$b1", 0},
+	  {ACTION_REPLICA_SET_SYNC, "$b0", 0},
+	  {ACTION_SET_STATUS, NULL, -1},
+	  {ACTION_DELETE_VHOST, "vhost7", 0},
+	  {ACTION_CREATE_VHOST, "vhost7", 1}},
+	 6},
 	{"rebuild running: not in sync yet", w_rebuilding, {{0}}, 0},
-	{"rebuild done: marked in sync", w_rebuilt, {{ACTION_REPLICA_SET_SYNC, "$b1", 0}}, 1},
+	{"rebuild done: marked in sync, both at a new generation",
+	 w_rebuilt,
+	 {{ACTION_REPLICA_SET_SYNC, "$b0", 0}, {ACTION_REPLICA_SET_SYNC, "$b1", 0}},
+	 2},
 	{"path reconnecting: left to SPDK", w_reconnecting, {{0}}, 0},
 	{"controller resetting: no change", w_resetting, {{0}}, 0},
 	{"stale second path: detached", w_stale_path, {{ACTION_DETACH_PATH, "$c0", 0}}, 1},
