@@ -293,9 +293,10 @@ static int replica_sync(struct exec_ctx *x, const struct exec_op *op, char *errb
 			 (long long)op->replica_id, err.message);
 		return r;
 	}
-	log_info("volume %lld: replica %lld (%s) %s", (long long)op->volume_id,
+	log_info("volume %lld: replica %lld (%s) %s, generation %lld", (long long)op->volume_id,
 		 (long long)op->replica_id, op->name,
-		 op->in_sync ? "in sync again" : "left the raid and misses writes");
+		 op->in_sync ? "holds every write" : "left the raid and misses writes",
+		 (long long)op->generation);
 	return 0;
 }
 

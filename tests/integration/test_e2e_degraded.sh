@@ -23,6 +23,8 @@ operational_is() { [ "$(operational)" = "$1" ]; }
 vhost_serves() { [ "$(host_rpc vhost_get_controllers | jq -r ".[] | select(.ctrlr == \"vhost$1\") | .backend_specific.block.bdev")" = "raid_$vol" ]; }
 last_error() { de status --json | jq -r ".mappings[] | select(.mapping == $1) | .last_error"; }
 error_has() { last_error "$1" | grep -q -- "$2"; }
+replica_is() { [ "$(replica "$1" "$2")" = "$3" ]; }
+error_is() { [ "$(last_error "$1")" = "$2" ]; }
 
 gen_a0=$(replica v1-a generation)
 gen_b0=$(replica v1-b generation)
@@ -30,7 +32,7 @@ gen_b0=$(replica v1-b generation)
 # node 2 away: its listener goes, the path is lost, the controller goes after the loss timeout
 listener nvmf_subsystem_remove_listener
 wait_until 30 "raid_$vol degraded to one member" operational_is 1
-wait_until 15 "replica b recorded out of sync during the outage" test "$(replica v1-b in_sync)" = false
+wait_until 15 "replica b recorded out of sync during the outage" replica_is v1-b in_sync false
 [ "$(replica v1-a in_sync)" = true ] || fail "the surviving replica is not in sync"
 gen_a1=$(replica v1-a generation)
 gen_b1=$(replica v1-b generation)
@@ -63,12 +65,12 @@ wait_until 10 "vhost$mid2 serves" vhost_serves "$mid2"
 # node 2 returns: the path is attached again, SPDK rebuilds it, both share a new generation
 listener nvmf_subsystem_add_listener
 wait_until 60 "raid_$vol whole again" operational_is 2
-wait_until 30 "replica b in sync again" test "$(replica v1-b in_sync)" = true
+wait_until 30 "replica b in sync again" replica_is v1-b in_sync true
 gen_a2=$(replica v1-a generation)
 gen_b2=$(replica v1-b generation)
 [ "$gen_a2" = "$gen_b2" ] || fail "generations differ after the rebuild: $gen_a2 vs $gen_b2"
 [ "$gen_a2" -gt "$gen_a1" ] || fail "no new generation after the rebuild: $gen_a1 -> $gen_a2"
-wait_until 15 "status clear" test "$(last_error "$mid2")" = null
+wait_until 15 "status clear" error_is "$mid2" null
 vhost_serves "$mid2" || fail "vhost$mid2 gone"
 daemon_stop
 log "ok"
