@@ -173,6 +173,11 @@ static int convert(const struct action *a, const struct store_desired *sd,
 	}
 	case ACTION_RESIZE_FINISH:
 		return op_add(c, a->step, EXEC_OP_RESIZE_FINISH, a) ? 0 : -ENOMEM;
+	case ACTION_SET_CLEAN_STOP:
+		if (!(op = op_add(c, a->step, EXEC_OP_CLEAN_STOP, a)))
+			return -ENOMEM;
+		op->clean_stop = a->clean_stop;
+		return 0;
 	case ACTION_ATTACH_PATH:
 	case ACTION_DETACH_PATH:
 		op = op_add(c, a->step,

@@ -44,6 +44,7 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 	/* The raid existed once the mapping got past ASSIGNED (it is created before INITIALISED).
 	 */
 	v->raid_created = dm->mapping.state != STORE_MAPPING_ASSIGNED;
+	v->clean_stop = dm->volume.clean_stop;
 	if (dm->n_replicas > MODEL_REPLICAS_MAX)
 		return -E2BIG;
 	for (size_t i = 0; i < dm->n_replicas; i++) {

@@ -68,6 +68,10 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 		snprintf(buf, len, "resize of volume %lld done: %s serves its size",
 			 (long long)op->volume_id, op->name);
 		break;
+	case EXEC_OP_CLEAN_STOP:
+		snprintf(buf, len, "%s %s", op->name,
+			 op->clean_stop ? "stopped cleanly" : "assembled: not stopped cleanly");
+		break;
 	case EXEC_OP_REPLICA_PROMOTE:
 		snprintf(buf, len, "promote replica %lld (%s) in place of replica %lld",
 			 (long long)op->pending_id, op->name, (long long)op->replica_id);
@@ -181,6 +185,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 	case EXEC_OP_REPLICA_SYNC:
 	case EXEC_OP_REPLICA_PROMOTE:
 	case EXEC_OP_RESIZE_FINISH:
+	case EXEC_OP_CLEAN_STOP:
 		break;
 	}
 	return -EINVAL;
@@ -339,6 +344,25 @@ static int resize_finish(struct exec_ctx *x, const struct exec_op *op, char *err
 	return 0;
 }
 
+static int clean_stop(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen)
+{
+	struct store_error err = {0};
+	int r;
+
+	pthread_mutex_lock(x->store_lock);
+	r = store_volume_set_clean_stop(x->store, op->volume_id, op->clean_stop, &err);
+	pthread_mutex_unlock(x->store_lock);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "volume %lld: recording clean stop: %s",
+			 (long long)op->volume_id, err.message);
+		return r;
+	}
+	log_info("volume %lld: %s", (long long)op->volume_id,
+		 op->clean_stop ? "raid stopped in order with every member in sync"
+				: "raid assembled: clean-stop mark cleared");
+	return 0;
+}
+
 int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_step *step,
 		char *errbuf, size_t errlen)
 {
@@ -361,6 +385,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return replica_promote(x, op, errbuf, errlen);
 	case EXEC_OP_RESIZE_FINISH:
 		return resize_finish(x, op, errbuf, errlen);
+	case EXEC_OP_CLEAN_STOP:
+		return clean_stop(x, op, errbuf, errlen);
 	default:
 		break;
 	}

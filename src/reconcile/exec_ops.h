@@ -42,6 +42,7 @@ enum exec_op_kind {
 	EXEC_OP_REPLICA_SYNC = 14,     /* store_replica_set_in_sync */
 	EXEC_OP_REPLICA_PROMOTE = 15,  /* store_replica_promote (pending replaces member) */
 	EXEC_OP_RESIZE_FINISH = 16,    /* store_volume_resize_finish: the raid serves the size */
+	EXEC_OP_CLEAN_STOP = 17,       /* store_volume_set_clean_stop */
 };
 
 struct exec_op {
@@ -67,6 +68,7 @@ struct exec_op {
 	char key_path[256];
 	int64_t replica_id, generation;
 	bool in_sync;
+	bool clean_stop; /* CLEAN_STOP */
 	/* REPLICA_PROMOTE: the pending replica that replaces member replica_id (name: its bdev) */
 	int64_t pending_id;
 };

@@ -70,6 +70,7 @@ struct volume {
 	uint64_t snapshot_id; /* valid if has_snapshot_source */
 	bool raid_created;    /* raid_<id> was created once with a superblock on its members */
 	bool resizing;	      /* the store says RESIZING: done once the raid serves size_bytes */
+	bool clean_stop;      /* the raid was last stopped in order with every member in sync */
 	struct replica replicas[MODEL_REPLICAS_MAX];
 	size_t n_replicas;
 };

@@ -39,6 +39,8 @@ enum action_kind {
 	ACTION_REPLICA_SET_SYNC, /* store: a member's in_sync flag (false: it left the raid and
 				  * misses writes; true: SPDK finished rebuilding it) */
 	ACTION_RESIZE_FINISH,	 /* store: the raid serves the volume's new size: READY again */
+	ACTION_SET_CLEAN_STOP,	 /* store: volumes.clean_stop = clean_stop (cleared when the raid
+				  * assembles, set after an orderly teardown) */
 	ACTION_SET_STATUS,	 /* store: status / last error of a volume's mappings (message) */
 	ACTION_REPORT_CONFLICT,	 /* an object with our name is not what we want: tell the operator,
 				  * never delete it */
@@ -98,6 +100,7 @@ struct action {
 	unsigned slot;		     /* REPLICA_PROMOTE, REPLICA_SET_SYNC */
 	bool in_sync;		     /* REPLICA_SET_SYNC */
 	uint64_t generation;	     /* REPLICA_SET_SYNC: the generation to record */
+	bool clean_stop;	     /* SET_CLEAN_STOP */
 	char message[PLAN_MSG_MAX];  /* SET_STATUS / REPORT_CONFLICT: what is wrong, naming objects
 				      */
 };

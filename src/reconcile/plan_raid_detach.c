@@ -30,6 +30,17 @@ static bool ctrlr_used_elsewhere(const struct desired *d, uint64_t volume_id, co
 	return false;
 }
 
+/* An orderly stop: the raid is whole, no rebuild runs, the store has both members in sync. */
+static bool stopping_clean(const struct vol_plan *vp, const struct obs_raid *r)
+{
+	if (!vp->v || vp->member[0] < 0 || vp->member[1] < 0 || vp->v->clean_stop)
+		return false;
+	if (strcmp(r->state, "online") != 0 || r->has_process || r->operational < 2 ||
+	    r->operational < r->n_bases)
+		return false;
+	return vp->v->replicas[vp->member[0]].in_sync && vp->v->replicas[vp->member[1]].in_sync;
+}
+
 void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume_id)
 {
 	const struct observed *o = ctx->o;
@@ -45,11 +56,21 @@ void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume
 			return;
 		}
 	}
-	if (obs_raid_find(o, vp->raid)) {
+	const struct obs_raid *r = obs_raid_find(o, vp->raid);
+
+	if (r) {
 		a = plan_emit(ctx, vp, ACTION_DELETE_RAID);
 		if (a)
 			plan_copy(a->object, sizeof(a->object), vp->raid);
 		plan_barrier(vp);
+		if (stopping_clean(vp, r)) {
+			a = plan_emit(ctx, vp, ACTION_SET_CLEAN_STOP);
+			if (a) {
+				plan_copy(a->object, sizeof(a->object), vp->raid);
+				a->clean_stop = true;
+			}
+			plan_barrier(vp);
+		}
 		return;
 	}
 	for (size_t i = 0; vp->v && i < vp->v->n_replicas; i++) {

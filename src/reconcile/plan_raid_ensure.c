@@ -102,6 +102,25 @@ static void raid_reassemble(struct plan_ctx *ctx, struct vol_plan *vp, const str
 			    ctx->d->config.assembly_wait_s);
 }
 
+/*
+ * The one case where a raid that was created once is created again: both members are there,
+ * no superblock assembled it within the wait (unreadable or wiped), and the database knows the
+ * raid was stopped in order with both members in sync, so both hold the same data and a new
+ * superblock over them loses nothing. Without that knowledge an operator decides.
+ */
+static bool clean_recreate(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *b[2])
+{
+	const struct volume *v = vp->v;
+	int64_t a0, a1;
+
+	if (!v->clean_stop || !b[0] || !b[1] || !v->replicas[vp->member[0]].in_sync ||
+	    !v->replicas[vp->member[1]].in_sync)
+		return false;
+	a0 = obs_age(ctx->o, b[0]->name);
+	a1 = obs_age(ctx->o, b[1]->name);
+	return a0 >= ctx->d->config.assembly_wait_s && a1 >= ctx->d->config.assembly_wait_s;
+}
+
 /* No raid yet: create it, wait for superblock re-assembly, or stop and ask. */
 static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 {
@@ -111,7 +130,7 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 
 	for (int s = 0; s < 2; s++)
 		b[s] = obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]);
-	if (v->raid_created) {
+	if (v->raid_created && !clean_recreate(ctx, vp, b)) {
 		raid_reassemble(ctx, vp, b);
 		return;
 	}
@@ -362,9 +381,19 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 	if (!bases_ours(ctx, vp, r))
 		return false;
 	if (strcmp(r->state, "online") == 0) {
+		struct action *a;
+
 		sync_flags(ctx, vp, r);
 		if (vp->stopped)
 			return false;
+		if (vp->v->clean_stop) {
+			/* assembled: from now on a crash is not a clean stop */
+			a = plan_emit(ctx, vp, ACTION_SET_CLEAN_STOP);
+			if (a) {
+				plan_copy(a->object, sizeof(a->object), r->name);
+				a->clean_stop = false;
+			}
+		}
 		degraded_note(ctx, vp, r);
 		readd_members(ctx, vp, r);
 		/* The raid serves even while degraded; the layers above may go on. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A new mapping is built (2 NVMe-oF paths -> raid1 -> vhost-blk) and ATTACHED one pass after the
 # database notification; `diskengine status` shows it; detach tears it down in order to DETACHED
-# and leaves nothing behind. The pass timer is set to a minute, so only the wake-up can do it.
+# and leaves nothing behind, recording a clean stop that the next assembly clears. The pass timer is
+# set to a minute, so only the wake-up can do it.
 source "$(dirname "$0")/lib.sh"
 
 two_nodes
@@ -45,5 +46,15 @@ ld=$(line_of "DETACH_REQUESTED -> DETACHED")
 [ "$lv" -lt "$lr" ] && [ "$lr" -lt "$lc" ] && [ "$lc" -lt "$ld" ] ||
 	fail "teardown out of order: vhost@$lv raid@$lr ctrlr@$lc detached@$ld"
 grep -q "delete vhost$mid" "$T/daemon.log" || fail "no vhost delete logged"
+
+# volumes.clean_stop: set by the orderly teardown, cleared when the raid assembles again
+clean_stop() { de volume show v1 --json | jq -r .clean_stop; }
+clean_is() { [ "$(clean_stop)" = "$1" ]; }
+wait_until 5 "clean stop recorded" clean_is true
+mid2=$(attach_volume v1 vm2)
+wait_until 10 "mapping $mid2 ATTACHED" state_is "$mid2" ATTACHED
+! grep -q ": create raid_$vol" <(sed -n "/DETACH_REQUESTED -> DETACHED/,\$p" "$T/daemon.log") ||
+	fail "raid_$vol created anew instead of reassembled from its superblocks"
+wait_until 5 "clean stop cleared once assembled" clean_is false
 daemon_stop
 log "ok"

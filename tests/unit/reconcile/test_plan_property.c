@@ -208,7 +208,8 @@ static bool store_kind(enum action_kind k)
 {
 	return k == ACTION_SET_STATUS || k == ACTION_MAPPING_ADVANCE ||
 	       k == ACTION_REPLICA_PROMOTE || k == ACTION_REPLICA_SET_SYNC ||
-	       k == ACTION_RESIZE_FINISH || k == ACTION_REPORT_CONFLICT;
+	       k == ACTION_RESIZE_FINISH || k == ACTION_REPORT_CONFLICT ||
+	       k == ACTION_SET_CLEAN_STOP;
 }
 
 static void fail_case(unsigned n, const struct action *a, const char *why)
@@ -302,7 +303,8 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 	/* Foreign objects are never changed. */
 	if (a->kind != ACTION_REPORT_CONFLICT && a->kind != ACTION_SET_STATUS && a->object[0] &&
 	    names_classify(a->object, NULL) == NAME_FOREIGN && a->kind != ACTION_REPLICA_PROMOTE &&
-	    a->kind != ACTION_REPLICA_SET_SYNC && a->kind != ACTION_RESIZE_FINISH)
+	    a->kind != ACTION_REPLICA_SET_SYNC && a->kind != ACTION_RESIZE_FINISH &&
+	    a->kind != ACTION_SET_CLEAN_STOP)
 		fail_case(n, a, "action on a foreign object");
 	/* Nothing on a resetting controller's volume, no detach of a resetting controller. */
 	if (a->kind == ACTION_DETACH_CONTROLLER && resetting(a->object))
@@ -319,7 +321,7 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 		fail_case(n, a, "bdev-dependent action without a bdev listing");
 	/* Store changes wait for every RPC before them in their group. */
 	if (a->kind == ACTION_MAPPING_ADVANCE || a->kind == ACTION_REPLICA_PROMOTE ||
-	    a->kind == ACTION_RESIZE_FINISH)
+	    a->kind == ACTION_RESIZE_FINISH || a->kind == ACTION_SET_CLEAN_STOP)
 		for (size_t k = 0; k < idx; k++)
 			if (strcmp(p->actions[k].group, a->group) == 0 &&
 			    !store_kind(p->actions[k].kind) && p->actions[k].step >= a->step)

@@ -248,6 +248,44 @@ static void w_reassemble_stuck(struct fx *f)
 	fx_seen(f, f->bdevs[1].name, f->o.now_s - 600);
 }
 
+/* Stopped in order with both in sync: the superblocks cannot be read, a new raid loses nothing. */
+static void w_reassemble_stuck_clean(struct fx *f)
+{
+	w_reassemble_stuck(f);
+	f->vols[0].clean_stop = true;
+}
+
+/* Stopped in order, but one member missed writes since: an operator decides. */
+static void w_reassemble_stuck_clean_stale(struct fx *f)
+{
+	w_reassemble_stuck_clean(f);
+	f->vols[0].replicas[1].in_sync = false;
+}
+
+/* The raid assembled after a clean stop: the mark goes. */
+static void w_attached_after_clean_stop(struct fx *f)
+{
+	w_attached(f);
+	f->vols[0].clean_stop = true;
+}
+
+/* Teardown of a whole raid with both members in sync: an orderly stop. */
+static void w_teardown_whole(struct fx *f)
+{
+	w_attached(f);
+	f->maps[0].state = MAPPING_DETACH_REQUESTED;
+	f->nvh = 0; /* vhost gone */
+}
+
+/* Teardown of a degraded raid: not a clean stop. */
+static void w_teardown_degraded(struct fx *f)
+{
+	w_teardown_whole(f);
+	f->rbases[0][1].has_name = false;
+	f->rbases[0][1].is_configured = false;
+	f->raids[0].operational = 1;
+}
+
 static void w_configuring(struct fx *f)
 {
 	w_raid_assigned(f);
@@ -516,6 +554,26 @@ static const struct rule_case cases[] = {
 	{"superblock raid never came back: ask",
 	 w_reassemble_stuck,
 	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"superblocks unreadable after a clean stop: created again",
+	 w_reassemble_stuck_clean,
+	 {{ACTION_CREATE_RAID, "raid_1", 0}},
+	 1},
+	{"superblocks unreadable, a member stale since the clean stop: ask",
+	 w_reassemble_stuck_clean_stale,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"raid assembled: clean-stop mark cleared",
+	 w_attached_after_clean_stop,
+	 {{ACTION_SET_CLEAN_STOP, "raid_1", 0}},
+	 1},
+	{"teardown of a whole raid: deleted, then a clean stop",
+	 w_teardown_whole,
+	 {{ACTION_DELETE_RAID, "raid_1", 0}, {ACTION_SET_CLEAN_STOP, "raid_1", 1}},
+	 2},
+	{"teardown of a degraded raid: no clean stop",
+	 w_teardown_degraded,
+	 {{ACTION_DELETE_RAID, "raid_1", 0}},
 	 1},
 	{"raid configuring, members present: wait",
 	 w_configuring,
