@@ -31,6 +31,10 @@ grep -q "ATTACHED" <<<"$(de status)" || fail "status table lacks ATTACHED"
 jq -e '.subsystems[] | select(.subsystem == "vhost_blk") | .config[] | select(.params.ctrlr == "vhost'"$mid"'")' \
 	"$T/spdk-config.json" >/dev/null || fail "saved config lacks vhost$mid"
 
+clean_stop() { de volume show v1 --json | jq -r .clean_stop; }
+clean_is() { [ "$(clean_stop)" = "$1" ]; }
+wait_until 5 "clean stop cleared while the raid runs" clean_is false
+
 de volume detach v1 >/dev/null
 wait_until 5 "mapping $mid DETACHED" state_is "$mid" DETACHED
 [ -z "$(vhost_names)" ] || fail "vhost left: $(vhost_names)"
@@ -47,9 +51,7 @@ ld=$(line_of "DETACH_REQUESTED -> DETACHED")
 	fail "teardown out of order: vhost@$lv raid@$lr ctrlr@$lc detached@$ld"
 grep -q "delete vhost$mid" "$T/daemon.log" || fail "no vhost delete logged"
 
-# volumes.clean_stop: set by the orderly teardown, cleared when the raid assembles again
-clean_stop() { de volume show v1 --json | jq -r .clean_stop; }
-clean_is() { [ "$(clean_stop)" = "$1" ]; }
+# volumes.clean_stop: cleared when the raid assembled, set by the orderly teardown
 wait_until 5 "clean stop recorded" clean_is true
 mid2=$(attach_volume v1 vm2)
 wait_until 10 "mapping $mid2 ATTACHED" state_is "$mid2" ATTACHED
