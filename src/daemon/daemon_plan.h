@@ -27,8 +27,8 @@ struct daemon_plan_chain {
 	struct exec_op *ops;
 	struct exec_step *steps;
 	size_t n, cap;
-	char note[2 * PLAN_MSG_MAX];    /* status or conflict the planner reported; "" = none */
-	bool blocked;		      /* note explains work that cannot be done now */
+	char note[2 * PLAN_MSG_MAX]; /* status or conflict the planner reported; "" = none */
+	bool blocked;		     /* note explains work that cannot be done now */
 };
 
 struct daemon_plan {

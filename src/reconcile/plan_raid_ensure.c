@@ -93,7 +93,8 @@ static void raid_reassemble(struct plan_ctx *ctx, struct vol_plan *vp, const str
 			    "volume %" PRIu64 ": %s did not reassemble from the superblocks of %s "
 			    "and %s within %d s; superblocks unreadable or disagreeing: operator "
 			    "decision needed",
-			    v->id, vp->raid, b[0]->name, b[1]->name, ctx->d->config.assembly_wait_s);
+			    v->id, vp->raid, b[0]->name, b[1]->name,
+			    ctx->d->config.assembly_wait_s);
 	else
 		plan_status(ctx, vp, 0,
 			    "volume %" PRIu64 ": %s did not reassemble from the superblock of %s "
@@ -238,9 +239,9 @@ static void sync_flags(struct plan_ctx *ctx, struct vol_plan *vp, const struct o
 		gen[s] = vp->v->replicas[vp->member[s]].generation;
 		for (size_t i = 0; i < r->n_bases; i++)
 			if (r->bases[i].has_name && strcmp(r->bases[i].name, name) == 0)
-				in_raid[s] = r->bases[i].is_configured &&
-					     !(r->has_process &&
-					       strcmp(r->process_target, name) == 0);
+				in_raid[s] =
+					r->bases[i].is_configured &&
+					!(r->has_process && strcmp(r->process_target, name) == 0);
 	}
 	top = gen[0] > gen[1] ? gen[0] : gen[1];
 	if (vp->pending[0] >= 0 || vp->pending[1] >= 0)
@@ -411,7 +412,8 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 			/* waits for a member's bdev; the attach stage brings it */
 			plan_note(ctx, vp,
 				  "volume %" PRIu64 ": %s is configuring (%u of %zu bases): SPDK "
-				  "starts it when every member its newest superblock lists is present",
+				  "starts it when every member its newest superblock lists is "
+				  "present",
 				  vp->v->id, r->name, r->discovered, r->n_bases);
 			return false;
 		}
