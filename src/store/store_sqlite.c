@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -76,6 +77,50 @@ static int sq_simple(sqlite3 *h, const char *path, const char *sql, struct store
 	return rc == SQLITE_OK ? 0 : sq_fail(h, sqlite3_extended_errcode(h), path, err);
 }
 
+/*
+ * Switch to WAL. The switch needs an exclusive lock, and while another connection holds a write
+ * lock SQLite answers SQLITE_BUSY at once instead of calling the busy handler (two processes
+ * opening a new database together): retry for as long as the busy timeout would have waited.
+ * The pragma answers the mode in force, which must then be "wal".
+ */
+static int sq_set_wal(sqlite3 *h, const char *path, struct store_error *err)
+{
+	uint64_t deadline = util_now_ms() + SQLITE_BUSY_MS, delay = 1;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_prepare_v2(h, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (util_now_ms() >= deadline)
+			break;
+		util_sleep_ms(delay);
+		delay = delay * 2 > 50 ? 50 : delay * 2;
+	}
+	if (rc != SQLITE_ROW) {
+		int r = sq_fail(h, rc, path, err);
+
+		sqlite3_finalize(st);
+		return r;
+	}
+	const char *mode = (const char *)sqlite3_column_text(st, 0);
+	if (!mode || strcasecmp(mode, "wal") != 0) {
+		int r = store_seterr(err, -EIO,
+				     "SQLite database %s stays in journal mode %s: WAL could not "
+				     "be set (a file system without shared memory?)",
+				     path, mode ? mode : "(none)");
+		sqlite3_finalize(st);
+		return r;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int sq_connect(const char *path, sqlite3 **out, struct store_error *err)
 {
 	sqlite3 *h = NULL;
@@ -108,7 +153,7 @@ static int sq_open(const char *conninfo, void **db, struct store_error *err)
 		      err);
 	/* WAL lets readers (the daemon, `list`) run beside a writer. */
 	if (r == 0 && !sqlite3_db_readonly(h, "main"))
-		r = sq_simple(h, conninfo, "PRAGMA journal_mode = WAL", err);
+		r = sq_set_wal(h, conninfo, err);
 	/* a committed write survives a power cut, not only a crash */
 	if (r == 0)
 		r = sq_simple(h, conninfo, "PRAGMA synchronous = FULL", err);
