@@ -222,8 +222,17 @@ static void *conn_reader(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0) {
-			if (rpc_frame_partial(&frame))
+			/*
+			 * SPDK may answer and close at once (an exit, a restart): what it sent
+			 * is complete answers waiting only for the end of the stream. Deliver
+			 * them before failing the calls that are left.
+			 */
+			while ((r = rpc_frame_next(&frame, true, &v, why, sizeof(why))) == 1)
+				conn_deliver(conn, v);
+			if (r == 0 && rpc_frame_partial(&frame))
 				snprintf(why, sizeof(why), "SPDK closed the connection mid-answer");
+			else if (r == 0)
+				snprintf(why, sizeof(why), "connection closed by SPDK");
 			break;
 		}
 		if (n < 0) {

@@ -279,6 +279,38 @@ static void test_close_mid_answer_then_reconnect(void **state)
 	fake_stop(f, false);
 }
 
+/* A large answer, then the socket closed at once (SPDK answering, then exiting). */
+static enum fake_next h_big_then_close(struct fake *f, int fd, json_t *req, void *arg)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < 4000; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:i}", "name", "Nvme0n1_padding_bdev",
+						     "num_blocks", i));
+	fake_answer(fd, json_object_get(req, "id"), arr);
+	return FAKE_CLOSE;
+}
+
+static void test_answer_then_close_delivered(void **state)
+{
+	struct fake *f = fake_start(h_big_then_close, NULL);
+	struct rpc_client *c = open_client(f, 5000, 0);
+	struct rpc_error err;
+	char *res = NULL;
+
+	for (int round = 0; round < 20; round++) {
+		assert_int_equal(rpc_call_raw(c, "bdev_get_bdevs", NULL, 5000, &res, &err), 0);
+		assert_true(strlen(res) > 65536);
+		json_t *v = json_loads(res, 0, NULL);
+		assert_non_null(v);
+		assert_int_equal(json_array_size(v), 4000);
+		json_decref(v);
+		free(res);
+	}
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
 static enum fake_next h_garbage(struct fake *f, int fd, json_t *req, void *arg)
 {
 	if (strcmp(method_of(req), "garbage") == 0) {
@@ -765,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_id_times_out),
 		cmocka_unit_test(test_late_answer_not_delivered_to_others),
 		cmocka_unit_test(test_close_mid_answer_then_reconnect),
+		cmocka_unit_test(test_answer_then_close_delivered),
 		cmocka_unit_test(test_not_json_resets),
 		cmocka_unit_test(test_answer_size_cap),
 		cmocka_unit_test(test_spdk_error_objects),
