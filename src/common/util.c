@@ -128,9 +128,20 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, unsig
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/*
+	 * A fresh file of our own: never through a link somebody left at that name, never one
+	 * already open elsewhere. A leftover of a crashed writer (same pid after a reboot) goes.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
+	/* the mode asked for, whatever the umask */
+	if (fchmod(fd, mode) < 0) {
+		r = -errno;
+		goto fail;
+	}
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 
@@ -160,10 +171,15 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, unsig
 	/* The rename is durable only once the directory entry is. */
 	util_strlcpy(dirbuf, path, sizeof(dirbuf));
 	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd) < 0 && errno != EINVAL) {
+		/* EINVAL: the file system cannot sync directories; nothing more to do there */
+		r = -errno;
 		close(dfd);
+		return r;
 	}
+	close(dfd);
 	return 0;
 fail:
 	if (fd >= 0)
@@ -217,8 +233,47 @@ out:
 
 void util_sleep_ms(uint64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+bool util_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned char c = *p++;
+		unsigned char lo = 0x80, hi = 0xbf;
+		int n;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false; /* continuation byte, overlong lead, or beyond U+10FFFF */
+		/* the second byte's range rules out overlongs, surrogates and > U+10FFFF */
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (*p < lo || *p > hi)
+			return false;
+		p++;
+		for (int i = 1; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
 }

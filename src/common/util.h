@@ -38,6 +38,12 @@ char *util_xstrdup(const char *s);
 int util_strlcpy(char *dst, const char *src, size_t size);
 
 /*
+ * Is s well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF?
+ * Text that goes into JSON must be: jansson refuses anything else.
+ */
+bool util_utf8_valid(const char *s);
+
+/*
  * Parse a size with an optional unit (K, M, G, T, P; KiB/MiB/.. binary; KB/MB decimal;
  * B or none = bytes). Returns 0 and sets *out, or -EINVAL / -ERANGE.
  */

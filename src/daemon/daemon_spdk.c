@@ -153,7 +153,8 @@ int daemon_spdk_save_config(struct daemon_spdk *s, const char *path, char *errbu
 	r = rpc_save_config(s->rpc, &doc, &e);
 	if (r < 0)
 		return failed(r, &e, errbuf, errlen);
-	r = util_write_file_atomic(path, doc, strlen(doc), 0644);
+	/* 0600: the saved config names key files and the host's NQN */
+	r = util_write_file_atomic(path, doc, strlen(doc), 0600);
 	if (r < 0)
 		snprintf(errbuf, errlen, "write %s: %s", path, strerror(-r));
 	free(doc);

@@ -679,6 +679,14 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 	bool unsent = false;
 	int r;
 
+	json_t *bad = params ? json_object_get(params, RPC_PAR_INVALID) : NULL;
+
+	if (!method || !util_utf8_valid(method))
+		return rpc_error_set(err, -EINVAL, "", "method name is not valid UTF-8; not sent");
+	if (bad)
+		return rpc_error_set(err, -EINVAL, method,
+				     "parameter '%s' is not valid UTF-8; not sent",
+				     json_string_value(bad) ? json_string_value(bad) : "?");
 	if (capture_fn)
 		capture_fn(method, params, capture_arg);
 	r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);

@@ -93,8 +93,16 @@ int rpc_dec_list(json_t *arr, const char *what, const char *method, size_t elem_
 int rpc_dec_expect(json_t *v, json_type type, const char *what, const char *method,
 		   struct rpc_error *err);
 
-/* Builders for optional parameters: unset values (NULL, RPC_UNSET, RPC_TRI_UNSET) are left out. */
+/*
+ * Builders for optional parameters: unset values (NULL, RPC_UNSET, RPC_TRI_UNSET) are left out.
+ * A string that is not valid UTF-8 cannot be sent: rpc_par_str marks the object under
+ * RPC_PAR_INVALID (naming the key), and rpc_call_json then fails the call with -EINVAL instead
+ * of sending it without that parameter.
+ */
+#define RPC_PAR_INVALID "\x01invalid utf-8"
 void rpc_par_str(json_t *obj, const char *key, const char *v);
+/* An object of string parameters: key, value pairs up to a NULL key (values may be NULL). */
+json_t *rpc_par_strs(const char *key, const char *v, ...);
 void rpc_par_int(json_t *obj, const char *key, int64_t v);
 void rpc_par_tri(json_t *obj, const char *key, int8_t v);
 

@@ -100,7 +100,7 @@ int rpc_bdev_get_bdev(struct rpc_client *c, const char *name, int64_t timeout_ms
 	if (!name)
 		return rpc_error_set(err, -EINVAL, "bdev_get_bdevs",
 				     "a bdev name is required (unfiltered listing is unsafe)");
-	p = json_pack("{s:s}", "name", name);
+	p = rpc_par_strs("name", name, NULL);
 	rpc_par_int(p, "timeout", timeout_ms);
 	r = get_bdevs(c, p, timeout_ms, out, err);
 	json_decref(p);
@@ -176,7 +176,7 @@ int rpc_decode_iostat(json_t *res, struct rpc_iostat *out, struct rpc_error *err
 int rpc_bdev_get_iostat(struct rpc_client *c, const char *name, struct rpc_iostat *out,
 			struct rpc_error *err)
 {
-	json_t *p = name ? json_pack("{s:s}", "name", name) : NULL;
+	json_t *p = name ? rpc_par_strs("name", name, NULL) : NULL;
 	json_t *res = NULL;
 	int r;
 
@@ -199,7 +199,7 @@ int rpc_bdev_set_qos_limit(struct rpc_client *c, const char *name, const struct 
 	    q->r_mbytes_per_sec == RPC_UNSET && q->w_mbytes_per_sec == RPC_UNSET)
 		return rpc_error_set(err, -EINVAL, "bdev_set_qos_limit",
 				     "no rate limit given for %s", name);
-	p = json_pack("{s:s}", "name", name);
+	p = rpc_par_strs("name", name, NULL);
 	rpc_par_int(p, "rw_ios_per_sec", q->rw_ios_per_sec);
 	rpc_par_int(p, "rw_mbytes_per_sec", q->rw_mbytes_per_sec);
 	rpc_par_int(p, "r_mbytes_per_sec", q->r_mbytes_per_sec);

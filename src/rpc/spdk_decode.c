@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the typed calls: strict field decoding and optional-parameter building. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "rpc/rpc_internal.h"
 
 static const char *json_type_name(const json_t *v)
@@ -219,8 +221,29 @@ int rpc_decode_strv(json_t *res, const char *method, struct rpc_strv *out, struc
 
 void rpc_par_str(json_t *obj, const char *key, const char *v)
 {
-	if (v)
-		json_object_set_new(obj, key, json_string(v));
+	if (!v)
+		return;
+	if (!util_utf8_valid(v)) {
+		json_object_set_new(obj, RPC_PAR_INVALID, json_string(key));
+		return;
+	}
+	json_object_set_new(obj, key, json_string(v));
+}
+
+json_t *rpc_par_strs(const char *key, const char *v, ...)
+{
+	json_t *obj = json_object();
+	va_list ap;
+
+	va_start(ap, v);
+	while (obj && key) {
+		rpc_par_str(obj, key, v);
+		key = va_arg(ap, const char *);
+		if (key)
+			v = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	return obj;
 }
 
 void rpc_par_int(json_t *obj, const char *key, int64_t v)

@@ -154,7 +154,7 @@ static int get_config_json(struct rpc_client *c, const char *name, json_t **out,
 			   struct rpc_error *err)
 {
 	static const char *const m = "framework_get_config";
-	json_t *p = json_pack("{s:s}", "name", name);
+	json_t *p = rpc_par_strs("name", name, NULL);
 	json_t *res = NULL;
 	int r;
 

@@ -63,7 +63,7 @@ int rpc_bdev_nvme_detach_controller(struct rpc_client *c, const char *name,
 
 int rpc_bdev_nvme_reset_controller(struct rpc_client *c, const char *name, struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s}", "name", name);
+	json_t *p = rpc_par_strs("name", name, NULL);
 	int r = rpc_call_true(c, "bdev_nvme_reset_controller", p, err);
 
 	json_decref(p);
@@ -173,7 +173,7 @@ int rpc_decode_nvme_controllers(json_t *res, struct rpc_nvme_ctrlr_list *out, st
 int rpc_bdev_nvme_get_controllers(struct rpc_client *c, const char *name,
 				  struct rpc_nvme_ctrlr_list *out, struct rpc_error *err)
 {
-	json_t *p = name ? json_pack("{s:s}", "name", name) : NULL;
+	json_t *p = name ? rpc_par_strs("name", name, NULL) : NULL;
 	json_t *res = NULL;
 	int r;
 
@@ -289,7 +289,7 @@ int rpc_decode_io_paths(json_t *res, struct rpc_io_path_list *out, struct rpc_er
 int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name, struct rpc_io_path_list *out,
 			       struct rpc_error *err)
 {
-	json_t *p = name ? json_pack("{s:s}", "name", name) : NULL;
+	json_t *p = name ? rpc_par_strs("name", name, NULL) : NULL;
 	json_t *res = NULL;
 	int r;
 

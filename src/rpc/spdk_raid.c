@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "rpc/rpc_internal.h"
 
 int rpc_bdev_raid_create(struct rpc_client *c, const struct rpc_raid_create *rc,
@@ -16,9 +17,13 @@ int rpc_bdev_raid_create(struct rpc_client *c, const struct rpc_raid_create *rc,
 		return rpc_error_set(err, -EINVAL, m,
 				     "name, raid_level and at least one base bdev are required");
 	bases = json_array();
-	for (size_t i = 0; i < rc->n_base_bdevs; i++)
-		json_array_append_new(bases, json_string(rc->base_bdevs[i]));
 	p = json_object();
+	for (size_t i = 0; i < rc->n_base_bdevs; i++) {
+		if (!rc->base_bdevs[i] || !util_utf8_valid(rc->base_bdevs[i]))
+			json_object_set_new(p, RPC_PAR_INVALID, json_string("base_bdevs"));
+		else
+			json_array_append_new(bases, json_string(rc->base_bdevs[i]));
+	}
 	rpc_par_str(p, "name", rc->name);
 	rpc_par_str(p, "raid_level", rc->raid_level);
 	rpc_par_int(p, "strip_size_kb", rc->strip_size_kb);
@@ -32,7 +37,7 @@ int rpc_bdev_raid_create(struct rpc_client *c, const struct rpc_raid_create *rc,
 
 int rpc_bdev_raid_delete(struct rpc_client *c, const char *name, struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s}", "name", name);
+	json_t *p = rpc_par_strs("name", name, NULL);
 	int r = rpc_call_true(c, "bdev_raid_delete", p, err);
 
 	json_decref(p);
@@ -42,7 +47,7 @@ int rpc_bdev_raid_delete(struct rpc_client *c, const char *name, struct rpc_erro
 int rpc_bdev_raid_add_base_bdev(struct rpc_client *c, const char *raid, const char *base,
 				struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s, s:s}", "raid_bdev", raid, "base_bdev", base);
+	json_t *p = rpc_par_strs("raid_bdev", raid, "base_bdev", base, NULL);
 	int r = rpc_call_true(c, "bdev_raid_add_base_bdev", p, err);
 
 	json_decref(p);
@@ -51,7 +56,7 @@ int rpc_bdev_raid_add_base_bdev(struct rpc_client *c, const char *raid, const ch
 
 int rpc_bdev_raid_remove_base_bdev(struct rpc_client *c, const char *base, struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s}", "name", base);
+	json_t *p = rpc_par_strs("name", base, NULL);
 	int r = rpc_call_true(c, "bdev_raid_remove_base_bdev", p, err);
 
 	json_decref(p);
@@ -194,7 +199,7 @@ int rpc_bdev_raid_get_bdevs(struct rpc_client *c, enum rpc_raid_category cat,
 	if ((unsigned)cat >= sizeof(names) / sizeof(names[0]))
 		return rpc_error_set(err, -EINVAL, M, "unknown raid category %d", (int)cat);
 	/* SPDK requires the category: without it the call fails with -32700. */
-	p = json_pack("{s:s}", "category", names[cat]);
+	p = rpc_par_strs("category", names[cat], NULL);
 	r = rpc_call_json(c, M, p, rpc_client_timeout_ms(c), &res, err);
 	json_decref(p);
 	if (r < 0)

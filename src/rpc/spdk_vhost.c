@@ -10,7 +10,7 @@ int rpc_vhost_create_blk_controller(struct rpc_client *c, const char *ctrlr, con
 				    const char *cpumask, struct rpc_error *err)
 {
 	/* SPDK's decoder takes dev_name; its schema's bdev_name is wrong (see the errata). */
-	json_t *p = json_pack("{s:s, s:s}", "ctrlr", ctrlr, "dev_name", dev_name);
+	json_t *p = rpc_par_strs("ctrlr", ctrlr, "dev_name", dev_name, NULL);
 	int r;
 
 	rpc_par_str(p, "cpumask", cpumask);
@@ -21,7 +21,7 @@ int rpc_vhost_create_blk_controller(struct rpc_client *c, const char *ctrlr, con
 
 int rpc_vhost_delete_controller(struct rpc_client *c, const char *ctrlr, struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s}", "ctrlr", ctrlr);
+	json_t *p = rpc_par_strs("ctrlr", ctrlr, NULL);
 	int r = rpc_call_true(c, "vhost_delete_controller", p, err);
 
 	json_decref(p);
@@ -111,7 +111,7 @@ int rpc_vhost_get_controllers(struct rpc_client *c, struct rpc_vhost_list *out,
 int rpc_keyring_file_add_key(struct rpc_client *c, const char *name, const char *path,
 			     struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s, s:s}", "name", name, "path", path);
+	json_t *p = rpc_par_strs("name", name, "path", path, NULL);
 	int r = rpc_call_true(c, "keyring_file_add_key", p, err);
 
 	json_decref(p);
@@ -120,7 +120,7 @@ int rpc_keyring_file_add_key(struct rpc_client *c, const char *name, const char 
 
 int rpc_keyring_file_remove_key(struct rpc_client *c, const char *name, struct rpc_error *err)
 {
-	json_t *p = json_pack("{s:s}", "name", name);
+	json_t *p = rpc_par_strs("name", name, NULL);
 	int r = rpc_call_true(c, "keyring_file_remove_key", p, err);
 
 	json_decref(p);

@@ -37,23 +37,7 @@ static bool has_control(const char *s)
 /* Text goes into JSON and terminals: it must be well-formed UTF-8. */
 static bool utf8_valid(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		int n = *p < 0x80	      ? 0
-			: (*p & 0xe0) == 0xc0 ? 1
-			: (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 ? 3
-					      : -1;
-
-		if (n < 0 || (n == 1 && *p < 0xc2))
-			return false;
-		p++;
-		for (int i = 0; i < n; i++, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
+	return util_utf8_valid(s);
 }
 
 int store_validate_name(const char *what, const char *s, struct store_error *err)
@@ -163,6 +147,8 @@ int store_validate_nqn(const char *s, struct store_error *err)
 				    q(s, b, sizeof(b)), len, STORE_NQN_MAX - 1);
 	if (has_control(s))
 		return store_seterr(err, -EINVAL, "NQN must not contain control characters");
+	if (!utf8_valid(s))
+		return store_seterr(err, -EINVAL, "NQN is not valid UTF-8");
 	if (strcmp(s, NQN_DISCOVERY) == 0)
 		return store_seterr(err, -EINVAL,
 				    "NQN '%s' is the discovery service, not a subsystem", s);

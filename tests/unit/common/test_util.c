@@ -43,6 +43,27 @@ static void test_parse_size_bad(void **state)
 	assert_int_equal(v, 7); /* out-parameter untouched on failure */
 }
 
+static void test_utf8_strict(void **state)
+{
+	static const char *const good[] = {
+		"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x92\xbe", "\xf4\x8f\xbf\xbf"};
+	static const char *const bad[] = {
+		"\xff",		    /* never in UTF-8 */
+		"\x80",		    /* a lone continuation byte */
+		"\xc0\xaf",	    /* overlong '/' */
+		"\xe0\x80\xaf",	    /* overlong, three bytes */
+		"\xed\xa0\x80",	    /* a UTF-16 surrogate */
+		"\xf4\x90\x80\x80", /* above U+10FFFF */
+		"\xe2\x82",	    /* cut short */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(util_utf8_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(util_utf8_valid(bad[i]));
+}
+
 static void test_write_file_atomic(void **state)
 {
 	char dir[] = "/tmp/de-util-XXXXXX";
@@ -64,6 +85,24 @@ static void test_write_file_atomic(void **state)
 	assert_int_equal(util_read_file("/nonexistent/x", &buf, &len), -ENOENT);
 	/* a directory that does not exist: clear errno, nothing left behind */
 	assert_int_equal(util_write_file_atomic("/nonexistent/dir/x", "a", 1, 0600), -ENOENT);
+	/* a link planted at the temporary name is not followed: its target stays untouched */
+	char tmp[300], target[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	snprintf(target, sizeof(target), "%s/target", dir);
+	assert_int_equal(util_write_file_atomic(target, "keep", 4, 0600), 0);
+	assert_int_equal(symlink(target, tmp), 0);
+	assert_int_equal(util_write_file_atomic(path, "new", 3, 0640), 0);
+	assert_int_equal(util_read_file(target, &buf, &len), 0);
+	assert_string_equal(buf, "keep");
+	free(buf);
+	assert_int_equal(util_read_file(path, &buf, &len), 0);
+	assert_string_equal(buf, "new");
+	free(buf);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(lstat(tmp, &st), -1);
+	unlink(target);
 	unlink(path);
 	rmdir(dir);
 }
@@ -74,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size_units),
 		cmocka_unit_test(test_parse_size_bad),
 		cmocka_unit_test(test_write_file_atomic),
+		cmocka_unit_test(test_utf8_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

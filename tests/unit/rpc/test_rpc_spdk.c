@@ -185,6 +185,21 @@ static void test_nvme_controllers_and_paths(void **state)
 	a.traddr = NULL;
 	assert_int_equal(rpc_bdev_nvme_attach_controller(e->c, &a, &bdevs, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "traddr"));
+	/* text that is not UTF-8 fails the call: it is never sent without the parameter */
+	int before = fake_requests(e->f);
+	a.traddr = "127.0.0.1";
+	a.subnqn = "nqn.2016-06.io.spdk:\xff";
+	assert_int_equal(rpc_bdev_nvme_attach_controller(e->c, &a, &bdevs, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "subnqn"));
+	assert_non_null(strstr(err.message, "UTF-8"));
+	assert_string_equal(err.method, "bdev_nvme_attach_controller");
+	assert_int_equal(rpc_bdev_raid_delete(e->c, "raid_\xc0\xaf", &err), -EINVAL);
+	assert_int_equal(
+		rpc_vhost_create_blk_controller(e->c, "vhost1", "raid_\xed\xa0\x80", NULL, &err),
+		-EINVAL);
+	assert_non_null(strstr(err.message, "dev_name"));
+	assert_int_equal(fake_requests(e->f), before);
+	a.subnqn = NULL;
 }
 
 static void test_raid_rebuild(void **state)

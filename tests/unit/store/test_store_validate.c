@@ -26,6 +26,8 @@ static void test_nqn(void **state)
 		const char *msg;
 	} bad[] = {
 		{"", "NQN must not be empty"},
+		{"nqn.2016-06.io.spdk:\xff", "not valid UTF-8"},
+		{"nqn.2016-06.io.spdk:\xe0\x80\xaf", "not valid UTF-8"},
 		{"iqn.2016-06.io.spdk:x", "must start with 'nqn.'"},
 		{"nqn.16-06.io.spdk:x", "must have a date 'yyyy-mm.'"},
 		{"nqn.2016-6.io.spdk:x", "must have a date 'yyyy-mm.'"},
