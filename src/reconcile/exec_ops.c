@@ -146,6 +146,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 			.n_base_bdevs = op->n_bases,
 			.strip_size_kb = 0,
 			.superblock = 1, /* design invariant 5: members know their array */
+			.uuid = op->uuid[0] ? op->uuid : NULL, /* proof of ownership */
 		};
 		return rpc_bdev_raid_create(x->rpc, &rc, e);
 	}
