@@ -55,6 +55,35 @@ bool cli_common_opt(struct cli_ctx *ctx, int opt, const char *arg)
 	}
 }
 
+/*
+ * The argument getopt_long refused. A long option or a missing value always used up its
+ * element; a bad letter in the middle of a cluster ("-json") has not, so optind still points
+ * at it.
+ */
+static const char *bad_option_arg(int opt, int argc, char **argv)
+{
+	const char *cur = optind < argc ? argv[optind] : NULL;
+
+	if (opt == '?' && optopt > 0 && optopt < 0x80 && cur && cur[0] == '-' && cur[1] &&
+	    cur[1] != '-' && strchr(cur + 1, optopt))
+		return cur;
+	return argv[optind > 0 ? optind - 1 : 0];
+}
+
+int cli_option_error(struct cli_ctx *ctx, int opt, int argc, char **argv)
+{
+	const char *arg = bad_option_arg(opt, argc, argv);
+
+	if (opt == ':')
+		return cli_usage_error(ctx, "missing value for option '%s'", arg);
+	/* "-json": getopt reads letters; the operator most likely meant the long option */
+	if (arg[0] == '-' && arg[1] && arg[1] != '-' && arg[2])
+		return cli_usage_error(ctx, "unknown option '%s' (long options take two dashes: "
+					    "'-%s')",
+				       arg, arg);
+	return cli_usage_error(ctx, "unknown option '%s'", arg);
+}
+
 int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
 	       int (*cb)(struct cli_ctx *ctx, void *arg, int opt, const char *val), void *arg,
 	       int *first_pos)
@@ -65,10 +94,7 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
-			return cli_usage_error(ctx, "%s '%s'",
-					       opt == ':' ? "missing value for option"
-							  : "unknown option",
-					       argv[optind - 1]);
+			return cli_option_error(ctx, opt, argc, argv);
 		if (cli_common_opt(ctx, opt, optarg))
 			continue;
 		rc = cb ? cb(ctx, arg, opt, optarg) : CLI_EXIT_USAGE;
@@ -126,7 +152,7 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'diskengine %s --help')\n", ctx->cmd);
+	fprintf(stderr, " (see 'diskengine %s --help')\n", ctx->cmd);
 	return CLI_EXIT_USAGE;
 }
 

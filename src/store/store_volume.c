@@ -201,6 +201,34 @@ struct resize_ctx {
 	size_t n;
 };
 
+/*
+ * A resize is carried out by the host that serves the volume: it grows the RAID once its
+ * members grew, or rebuilds the data onto the new replicas. With no host nothing would ever
+ * do either, and marking it done at once would be a lie: new replicas would be empty, and a
+ * RAID assembled later from its superblock keeps the old size. So a volume no host serves
+ * (or is about to serve) is refused; one whose mapping goes away mid-resize resumes when it
+ * is attached again.
+ */
+static int resize_needs_host(struct store *s, const struct store_volume *v, const char *ref,
+			     struct store_error *err)
+{
+	struct store_param p = sp_int(v->id);
+	struct store_rows *rows = NULL;
+	int r = store_select(s,
+			     "SELECT count(*) FROM mappings WHERE volume_id = ? AND state IN "
+			     "('ASSIGNED', 'INITIALISED', 'ATTACHED')",
+			     &p, 1, &rows, err);
+
+	if (r == 0 && store_rows_int(rows, 0, 0) == 0)
+		r = store_seterr(err, -EBUSY,
+				 "volume '%s' is not mapped to any host, and only the host that "
+				 "serves a volume can grow its RAID or copy it onto new replicas; "
+				 "attach it, then resize",
+				 ref);
+	store_rows_free(rows);
+	return r;
+}
+
 static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct resize_ctx *c = arg;
@@ -222,6 +250,9 @@ static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 		return store_seterr(err, -EINVAL, "volume '%s' is already %llu bytes", c->ref,
 				    (unsigned long long)v.size_bytes);
 	r = store_validate_size(c->size, v.block_size, err);
+	if (r < 0)
+		return r;
+	r = resize_needs_host(s, &v, c->ref, err);
 	if (r < 0)
 		return r;
 	r = insert_replicas(s, v.id, c->rep, c->n, true, err);
@@ -438,7 +469,14 @@ static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 			 "SELECT m.id, h.name, m.state FROM mappings m JOIN hosts h ON "
 			 "h.id = m.host_id WHERE m.volume_id = ? AND m.state <> 'DETACHED'",
 			 &p, 1, &rows, err);
-	if (r == 0 && rows->nrows)
+	if (r == 0 && rows->nrows && strcmp(store_rows_str(rows, 0, 2), "DETACH_REQUESTED") == 0)
+		r = store_seterr(err, -EBUSY,
+				 "volume '%s' is mapped to host '%s' (mapping %s, DETACH_REQUESTED); "
+				 "wait for DETACHED, or, if the host is gone for good: diskengine "
+				 "host declare-dead %s",
+				 ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
+				 store_rows_str(rows, 0, 1));
+	else if (r == 0 && rows->nrows)
 		r = store_seterr(err, -EBUSY,
 				 "volume '%s' is mapped to host '%s' (mapping %s, %s); detach it "
 				 "and wait for DETACHED first",
