@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -330,10 +331,41 @@ json_t *cli_json_device(const struct store_device *d)
 			 d->bdf, "inventory_id", opt_str(d->inventory_id));
 }
 
+json_t *cli_json_members(const char *members)
+{
+	json_t *a = json_array();
+	const char *p = members;
+
+	/* the daemon writes "bdev:state,bdev:state"; a bdev name may itself hold ':' */
+	while (a && *p) {
+		size_t len = strcspn(p, ",");
+		const char *colon = NULL;
+
+		for (const char *c = p; c < p + len; c++)
+			if (*c == ':')
+				colon = c;
+		if (len)
+			json_array_append_new(
+				a, json_pack("{ss# ss#}", "name", p,
+					     (int)(colon ? colon - p : (ptrdiff_t)len), "state",
+					     colon ? colon + 1 : "",
+					     (int)(colon ? p + len - colon - 1 : 0)));
+		p += len + (p[len] == ',');
+	}
+	return a;
+}
+
+json_t *cli_json_last_error_at(const struct store_observation *o)
+{
+	return o->last_error[0] && o->last_error_at > 0 ? json_integer(o->last_error_at)
+							: json_null();
+}
+
 json_t *cli_json_observation(const struct store_observation *o)
 {
-	return json_pack("{sI ss ss si ss sI sI}", "mapping_id", (json_int_t)o->mapping_id,
-			 "raid_state", o->raid_state, "members", o->members, "rebuild_percent",
-			 o->rebuild_percent, "last_error", o->last_error, "last_error_at",
-			 (json_int_t)o->last_error_at, "updated_at", (json_int_t)o->updated_at);
+	return json_pack("{sI ss so si so so sI}", "mapping_id", (json_int_t)o->mapping_id,
+			 "raid_state", o->raid_state, "members", cli_json_members(o->members),
+			 "rebuild_percent", o->rebuild_percent, "last_error",
+			 opt_str(o->last_error), "last_error_at", cli_json_last_error_at(o),
+			 "updated_at", (json_int_t)o->updated_at);
 }

@@ -136,6 +136,10 @@ json_t *cli_json_replica(const struct store_replica *r);
 json_t *cli_json_mapping(const struct store_mapping *m);
 json_t *cli_json_device(const struct store_device *d);
 json_t *cli_json_observation(const struct store_observation *o);
+/* The daemon's "bdev:state,bdev:state" as [{"name": ..., "state": ...}, ...]. */
+json_t *cli_json_members(const char *members);
+/* When the last error happened, or null when there is none. */
+json_t *cli_json_last_error_at(const struct store_observation *o);
 
 /* An aligned text table; columns sized to their widest cell. */
 struct cli_table;

@@ -114,14 +114,14 @@ static json_t *status_json(const struct store_mapping *m, const struct store_obs
 		json_object_set_new(j, "raid_state",
 				    obs->raid_state[0] ? json_string(obs->raid_state)
 						       : json_null());
-		json_object_set_new(j, "members", json_string(obs->members));
+		json_object_set_new(j, "members", cli_json_members(obs->members));
 		json_object_set_new(j, "rebuild_percent",
 				    obs->rebuild_percent >= 0 ? json_integer(obs->rebuild_percent)
 							      : json_null());
 		json_object_set_new(j, "last_error",
 				    obs->last_error[0] ? json_string(obs->last_error)
 						       : json_null());
-		json_object_set_new(j, "last_error_at", json_integer(obs->last_error_at));
+		json_object_set_new(j, "last_error_at", cli_json_last_error_at(obs));
 		json_object_set_new(j, "observed_at", json_integer(obs->updated_at));
 	} else {
 		json_object_set_new(j, "raid_state", json_null());
