@@ -249,7 +249,8 @@ int store_volume_list(struct store *store, struct store_volume **out, size_t *n,
  * Grow a volume (a shrink is -EINVAL). With n_pending == STORE_REPLICAS, the given replicas
  * are added with pending set, to replace the current ones; with 0 the replicas grow in place.
  * Either way the volume becomes RESIZING until store_volume_resize_finish (the daemon calls it
- * once the raid serves the new size).
+ * once the raid serves the new size). -EBUSY while resizing, or when no mapping of the volume is
+ * ASSIGNED, INITIALISED or ATTACHED (no host would ever carry the resize out).
  */
 int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
 			const struct store_replica *pending, size_t n_pending,
