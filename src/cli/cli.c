@@ -19,7 +19,8 @@ struct cli_command {
 static const struct cli_command commands[] = {
 	{"host", cli_host_main, "compute hosts: add, list, show, remove, declare-dead", true},
 	{"node", cli_node_main, "storage nodes: add, list, remove", true},
-	{"volume", cli_volume_main, "volumes: create, list, show, resize, delete, attach, detach", true},
+	{"volume", cli_volume_main, "volumes: create, list, show, resize, delete, attach, detach",
+	 true},
 	{"device", cli_device_main, "local PCIe devices: add, list, remove", true},
 	{"db", cli_db_main, "database: migrate, status", true},
 	{"status", cli_status_main, "what each mapping's host observed", false},

@@ -79,8 +79,9 @@ int cli_option_error(struct cli_ctx *ctx, int opt, int argc, char **argv)
 		return cli_usage_error(ctx, "missing value for option '%s'", arg);
 	/* "-json": getopt reads letters; the operator most likely meant the long option */
 	if (arg[0] == '-' && arg[1] && arg[1] != '-' && arg[2])
-		return cli_usage_error(ctx, "unknown option '%s' (long options take two dashes: "
-					    "'-%s')",
+		return cli_usage_error(ctx,
+				       "unknown option '%s' (long options take two dashes: "
+				       "'-%s')",
 				       arg, arg);
 	return cli_usage_error(ctx, "unknown option '%s'", arg);
 }
@@ -345,11 +346,11 @@ json_t *cli_json_members(const char *members)
 			if (*c == ':')
 				colon = c;
 		if (len)
-			json_array_append_new(
-				a, json_pack("{ss# ss#}", "name", p,
-					     (int)(colon ? colon - p : (ptrdiff_t)len), "state",
-					     colon ? colon + 1 : "",
-					     (int)(colon ? p + len - colon - 1 : 0)));
+			json_array_append_new(a,
+					      json_pack("{ss# ss#}", "name", p,
+							(int)(colon ? colon - p : (ptrdiff_t)len),
+							"state", colon ? colon + 1 : "",
+							(int)(colon ? p + len - colon - 1 : 0)));
 		p += len + (p[len] == ',');
 	}
 	return a;

@@ -254,7 +254,8 @@ static void dead_warning(FILE *f, const char *host)
 		"diskengine cannot know whether host '%s' is really gone. If it still runs, its\n"
 		"VMs keep writing to these volumes through RAIDs and NVMe-oF connections nobody\n"
 		"tears down, and a volume mapped to another host would be written by two hosts at\n"
-		"once. Power the host off or fence it first. Should its daemon come back, it finds\n"
+		"once. Power the host off or fence it first. Should its daemon come back, it "
+		"finds\n"
 		"no mapping and removes what it had built.\n",
 		host);
 }
@@ -275,9 +276,11 @@ static int host_declare_dead(int argc, char **argv)
 	const struct cli_verb_spec spec = {
 		.noun = "host",
 		.verb = &verbs[4],
-		.detail = "--yes   confirm: every mapping of the host that is not DETACHED becomes\n"
-			  "        DETACHED at once, without the host tearing anything down. Only for\n"
-			  "        a host that is powered off or fenced for good.\n",
+		.detail =
+			"--yes   confirm: every mapping of the host that is not DETACHED becomes\n"
+			"        DETACHED at once, without the host tearing anything down. Only "
+			"for\n"
+			"        a host that is powered off or fenced for good.\n",
 		.opts = opts,
 		.opt_cb = dead_opt,
 		.opt_arg = &yes,
@@ -295,7 +298,8 @@ static int host_declare_dead(int argc, char **argv)
 			rc = cli_fail(&ctx, &err);
 		} else {
 			fprintf(stderr,
-				"diskengine host declare-dead: not confirmed; with --yes it releases "
+				"diskengine host declare-dead: not confirmed; with --yes it "
+				"releases "
 				"%zu mapping(s) of host '%s':\n",
 				n, argv[pos]);
 			dead_list(stderr, maps, n);
@@ -315,8 +319,8 @@ static int host_declare_dead(int argc, char **argv)
 			json_array_append_new(a, cli_json_mapping(&maps[i]));
 		cli_json_print(json_pack("{ss so}", "host", argv[pos], "released", a));
 	} else {
-		printf("host %s declared dead: released %zu mapping(s) (now DETACHED):\n", argv[pos],
-		       n);
+		printf("host %s declared dead: released %zu mapping(s) (now DETACHED):\n",
+		       argv[pos], n);
 		dead_list(stdout, maps, n);
 		printf("'diskengine host remove %s' now removes the host.\n", argv[pos]);
 	}

@@ -54,7 +54,8 @@ static const char create_help[] =
 static const char resize_help[] =
 	"--size SIZE           the new size, larger than today's: e.g. 20G (binary units), a\n"
 	"                      multiple of the volume's block size\n"
-	"--replica NODE:NQN    a larger replica to move onto (give it twice, on two nodes); without\n"
+	"--replica NODE:NQN    a larger replica to move onto (give it twice, on two nodes); "
+	"without\n"
 	"                      it the replicas were grown in place on their nodes\n"
 	"--lvol-uuid UUID      lvol uuid of the replica given in the same position (optional)\n"
 	"The volume must be mapped: its host grows the RAID, or copies the data onto the new\n"

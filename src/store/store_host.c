@@ -182,8 +182,7 @@ struct node_add_ctx {
  * Two nodes at one endpoint are one target under two names: a "mirror" over them would hold a
  * single copy. Addresses compare as addresses, however they are written.
  */
-static int node_endpoint_free(struct store *s, const struct store_node *n,
-			      struct store_error *err)
+static int node_endpoint_free(struct store *s, const struct store_node *n, struct store_error *err)
 {
 	struct store_param p[2] = {sp_text(store_transport_name(n->transport)), sp_int(n->port)};
 	struct store_rows *rows = NULL;
@@ -195,7 +194,8 @@ static int node_endpoint_free(struct store *s, const struct store_node *n,
 			r = store_seterr(err, -EEXIST,
 					 "storage node '%s' is already %s %s port %u; one endpoint "
 					 "is one node",
-					 store_rows_str(rows, i, 0), store_transport_name(n->transport),
+					 store_rows_str(rows, i, 0),
+					 store_transport_name(n->transport),
 					 store_rows_str(rows, i, 1), n->port);
 	store_rows_free(rows);
 	return r;

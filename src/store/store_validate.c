@@ -314,7 +314,8 @@ int store_validate_size(uint64_t size, uint32_t block_size, struct store_error *
 	if (size == 0)
 		return store_seterr(err, -EINVAL, "size must not be zero");
 	if (size > (uint64_t)INT64_MAX)
-		return store_seterr(err, -EINVAL, "size %llu bytes is too large (at most %lld bytes)",
+		return store_seterr(err, -EINVAL,
+				    "size %llu bytes is too large (at most %lld bytes)",
 				    (unsigned long long)size, (long long)INT64_MAX);
 	if (block_size && size % block_size)
 		return store_seterr(err, -EINVAL,

@@ -470,12 +470,13 @@ static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 			 "h.id = m.host_id WHERE m.volume_id = ? AND m.state <> 'DETACHED'",
 			 &p, 1, &rows, err);
 	if (r == 0 && rows->nrows && strcmp(store_rows_str(rows, 0, 2), "DETACH_REQUESTED") == 0)
-		r = store_seterr(err, -EBUSY,
-				 "volume '%s' is mapped to host '%s' (mapping %s, DETACH_REQUESTED); "
-				 "wait for DETACHED, or, if the host is gone for good: diskengine "
-				 "host declare-dead %s",
-				 ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
-				 store_rows_str(rows, 0, 1));
+		r = store_seterr(
+			err, -EBUSY,
+			"volume '%s' is mapped to host '%s' (mapping %s, DETACH_REQUESTED); "
+			"wait for DETACHED, or, if the host is gone for good: diskengine "
+			"host declare-dead %s",
+			ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
+			store_rows_str(rows, 0, 1));
 	else if (r == 0 && rows->nrows)
 		r = store_seterr(err, -EBUSY,
 				 "volume '%s' is mapped to host '%s' (mapping %s, %s); detach it "

@@ -68,9 +68,9 @@ static void test_recorded_answers(void **state)
 static void test_hints(void **state)
 {
 	(void)state;
-	assert_non_null(strstr(exec_answer_hint("vhost_create_blk_controller", -32602,
-						"Input/output error"),
-			       "out of memory"));
+	assert_non_null(strstr(
+		exec_answer_hint("vhost_create_blk_controller", -32602, "Input/output error"),
+		"out of memory"));
 	assert_null(exec_answer_hint("vhost_create_blk_controller", -32602, "File exists"));
 	assert_null(exec_answer_hint("bdev_nvme_attach_controller", -5, "Input/output error"));
 }

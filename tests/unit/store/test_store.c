@@ -586,7 +586,8 @@ static void test_attach_detach_rules(void **state)
 	expect_ok(store_mapping_get, f->s, mid, &m);
 	assert_int_equal(m.state, STORE_MAPPING_DETACH_REQUESTED);
 	expect_fail(-EALREADY, "already requested", store_volume_detach, f->s, "v1", NULL, NULL);
-	expect_fail(-EBUSY, "DETACH_REQUESTED); wait for DETACHED", store_volume_delete, f->s, "v1");
+	expect_fail(-EBUSY, "DETACH_REQUESTED); wait for DETACHED", store_volume_delete, f->s,
+		    "v1");
 	expect_ok(store_mapping_advance, f->s, mid, STORE_MAPPING_DETACH_REQUESTED,
 		  STORE_MAPPING_DETACHED);
 	/* DETACHED is history: the volume can be mapped again, or deleted */

@@ -144,8 +144,8 @@ static void test_declare_dead_releases_mappings(void **state)
 	expect_ok(store_mapping_list, f->s, &all, &left, &n);
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(left[i].state,
-				 left[i].id == m3 ? STORE_MAPPING_ASSIGNED : STORE_MAPPING_DETACHED);
+		assert_int_equal(left[i].state, left[i].id == m3 ? STORE_MAPPING_ASSIGNED
+								 : STORE_MAPPING_DETACHED);
 	free(left);
 	/* the way out: the volumes can be deleted or mapped elsewhere, the host removed */
 	expect_ok(store_volume_delete, f->s, "v1");
@@ -211,9 +211,9 @@ static void test_addresses_of_no_interface(void **state)
 	static const struct {
 		const char *addr, *why;
 	} bad[] = {
-		{"0.0.0.0", "the unspecified address"},	  {"::", "the unspecified address"},
+		{"0.0.0.0", "the unspecified address"},	      {"::", "the unspecified address"},
 		{"255.255.255.255", "the broadcast address"}, {"224.0.0.1", "a multicast address"},
-		{"239.1.2.3", "a multicast address"},	  {"ff02::1", "a multicast address"},
+		{"239.1.2.3", "a multicast address"},	      {"ff02::1", "a multicast address"},
 	};
 	struct fixture *f = *state;
 	struct store_host h = {0};
