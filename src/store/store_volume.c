@@ -41,10 +41,45 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 	return 0;
 }
 
+/*
+ * Two node names at one endpoint (registered before node add refused that) would make a mirror
+ * of one copy.
+ */
+static int replicas_apart(struct store *s, const struct store_replica *rep, size_t n,
+			  struct store_error *err)
+{
+	struct store_rows *rows[STORE_REPLICAS] = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < n && i < STORE_REPLICAS && r == 0; i++) {
+		struct store_param p = sp_text(rep[i].node_name);
+
+		r = store_select(s, "SELECT transport, address, port FROM nodes WHERE name = ?", &p,
+				 1, &rows[i], err);
+	}
+	if (r == 0 && n == STORE_REPLICAS && rows[0]->nrows && rows[1]->nrows &&
+	    strcmp(store_rows_str(rows[0], 0, 0), store_rows_str(rows[1], 0, 0)) == 0 &&
+	    store_rows_int(rows[0], 0, 2) == store_rows_int(rows[1], 0, 2) &&
+	    store_ip_equal(store_rows_str(rows[0], 0, 1), store_rows_str(rows[1], 0, 1)))
+		r = store_seterr(
+			err, -EINVAL,
+			"storage nodes '%s' and '%s' are one endpoint (%s %s port %lld); a "
+			"mirror needs two targets",
+			rep[0].node_name, rep[1].node_name, store_rows_str(rows[0], 0, 0),
+			store_rows_str(rows[0], 0, 1), (long long)store_rows_int(rows[0], 0, 2));
+	for (size_t i = 0; i < STORE_REPLICAS; i++)
+		store_rows_free(rows[i]);
+	return r;
+}
+
 /* Look up each replica's node and make sure no other replica uses its NQN. */
 static int insert_replicas(struct store *s, int64_t volume_id, const struct store_replica *rep,
 			   size_t n, bool pending, struct store_error *err)
 {
+	int ra = replicas_apart(s, rep, n, err);
+
+	if (ra < 0)
+		return ra;
 	for (size_t i = 0; i < n; i++) {
 		struct store_rows *rows = NULL;
 		struct store_param p[6];

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_internal.h"
 #include "store_test_db.h"
 
 struct fixture {
@@ -206,6 +207,27 @@ static void test_one_endpoint_is_one_node(void **state)
 	expect_ok(store_node_add, f->s, &n, NULL);
 }
 
+/* Two names for one endpoint, registered before node add refused that: no mirror over them. */
+static void test_no_mirror_on_one_endpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct store_volume v = {.size_bytes = 2 << 20, .block_size = 512};
+	struct store_replica rep[2] = {0};
+
+	base(f->s);
+	expect_ok(store_exec, f->s,
+		  "INSERT INTO nodes (name, transport, address, port, created_at) VALUES "
+		  "('n1-again', 'tcp', '10.0.0.5', 4420, 0)",
+		  NULL, 0);
+	snprintf(v.name, sizeof(v.name), "v1");
+	snprintf(rep[0].node_name, sizeof(rep[0].node_name), "n1");
+	snprintf(rep[1].node_name, sizeof(rep[1].node_name), "n1-again");
+	snprintf(rep[0].nqn, sizeof(rep[0].nqn), "nqn.2016-06.io.spdk:v1-a");
+	snprintf(rep[1].nqn, sizeof(rep[1].nqn), "nqn.2016-06.io.spdk:v1-b");
+	expect_fail(-EINVAL, "storage nodes 'n1' and 'n1-again' are one endpoint",
+		    store_volume_create, f->s, &v, rep, 2, NULL);
+}
+
 static void test_addresses_of_no_interface(void **state)
 {
 	static const struct {
@@ -255,6 +277,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resize_needs_a_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_endpoint_is_one_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_mirror_on_one_endpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses_of_no_interface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blank_names, setup, teardown),
 	};
