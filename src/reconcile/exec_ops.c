@@ -372,6 +372,7 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	struct rpc_error e = {0};
 	char what[768], who[EXEC_NAME_MAX + 16], why[384], line[512];
 	enum exec_answer answer;
+	const char *hint;
 	int r;
 
 	(void)chain;
@@ -446,6 +447,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	case EXEC_ANSWER_FAILED:
 		break;
 	}
-	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, e.code, e.message);
+	hint = exec_answer_hint(e.method, e.code, e.message);
+	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s%s%s", who, what, e.code, e.message,
+		 hint ? ": " : "", hint ? hint : "");
 	return -EIO;
 }
