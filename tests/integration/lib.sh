@@ -89,6 +89,13 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# sock_listens PATH: a Unix socket at PATH takes connections.
+sock_listens() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
 # sim_start NAME [ARGS...]: start spdk-sim with -r $T/NAME.sock --control $T/NAME.ctl.
 sim_start() {
 	local name=$1
@@ -97,8 +104,9 @@ sim_start() {
 	local pid=$!
 	PIDS+=("$pid")
 	eval "SIM_PID_${name//-/_}=$pid"
-	wait_until 10 "spdk-sim $name socket" test -S "$T/$name.sock"
-	wait_until 10 "spdk-sim $name control socket" test -S "$T/$name.ctl"
+	# the socket file appears at bind(), before listen(): wait until a connection is taken
+	wait_until 60 "spdk-sim $name socket" sock_listens "$T/$name.sock"
+	wait_until 60 "spdk-sim $name control socket" sock_listens "$T/$name.ctl"
 }
 
 # sim_pid NAME: pid of a running sim.

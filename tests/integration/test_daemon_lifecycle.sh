@@ -35,24 +35,24 @@ with open(sys.argv[2], "a") as f:
         f.flush()
 ' "$T/notify.sock" "$T/notify.log" &
 PIDS+=($!)
-wait_until 5 "notify socket" test -S "$T/notify.sock"
+wait_until 30 "notify socket" test -S "$T/notify.sock"
 export NOTIFY_SOCKET="$T/notify.sock"
 [ "$(ctl "$T/host.ctl" '{"cmd":"state"}' | jq -r .result.initialized)" = false ] || fail "sim started initialised"
 daemon_start
 initialised() { [ "$(ctl "$T/host.ctl" '{"cmd":"state"}' | jq -r .result.initialized)" = true ]; }
-wait_until 10 "framework initialised by the daemon" initialised
+wait_until 30 "framework initialised by the daemon" initialised
 kill -0 "$DAEMON_PID" || fail "daemon died"
 unset NOTIFY_SOCKET
 if grep -q "HAVE_SYSTEMD 1" "$(dirname "$DISKENGINE_BIN")/config.h" 2>/dev/null; then
-	wait_until 5 "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
+	wait_until 30 "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
 	grep -q "STATUS=serving" "$T/notify.log" || fail "no STATUS line: $(cat "$T/notify.log")"
 fi
 
 log "SPDK crash and restart"
 ctl "$T/host.ctl" '{"cmd":"crash"}' >/dev/null || true
-wait_until 5 "daemon notices the closed socket" grep -q "closed the connection" "$T/daemon.log"
+wait_until 30 "daemon notices the closed socket" grep -q "closed the connection" "$T/daemon.log"
 host_start
-wait_until 10 "restarted SPDK initialised again" initialised
+wait_until 30 "restarted SPDK initialised again" initialised
 kill -0 "$DAEMON_PID" || fail "daemon died across the SPDK restart"
 
 log "SIGTERM"

@@ -8,12 +8,12 @@ source "$(dirname "$0")/lib.sh"
 two_nodes
 vol=$(make_volume v1)
 daemon_start --interval-ms 60000
-wait_until 10 "daemon up" grep -q "rebuilding from the database" "$T/daemon.log"
+wait_until 30 "daemon up" grep -q "rebuilding from the database" "$T/daemon.log"
 sleep 0.3
 
 mid=$(attach_volume v1 vm1)
 start=$(date +%s%N)
-wait_until 5 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
+wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 log "ATTACHED $(( ($(date +%s%N) - start) / 1000000 )) ms after the attach was committed"
 
 [ "$(vhost_names)" = "vhost$mid" ] || fail "vhost controllers: $(vhost_names)"
@@ -36,10 +36,10 @@ jq -e '.subsystems[] | select(.subsystem == "vhost_blk") | .config[] | select(.p
 
 clean_stop() { de volume show v1 --json | jq -r .clean_stop; }
 clean_is() { [ "$(clean_stop)" = "$1" ]; }
-wait_until 5 "clean stop cleared while the raid runs" clean_is false
+wait_until 30 "clean stop cleared while the raid runs" clean_is false
 
 de volume detach v1 >/dev/null
-wait_until 5 "mapping $mid DETACHED" state_is "$mid" DETACHED
+wait_until 30 "mapping $mid DETACHED" state_is "$mid" DETACHED
 [ -z "$(vhost_names)" ] || fail "vhost left: $(vhost_names)"
 [ -z "$(raid_names)" ] || fail "raid left: $(raid_names)"
 [ -z "$(ctrlr_names)" ] || fail "controllers left: $(ctrlr_names)"
@@ -55,11 +55,11 @@ ld=$(line_of "DETACH_REQUESTED -> DETACHED")
 grep -q "delete vhost$mid" "$T/daemon.log" || fail "no vhost delete logged"
 
 # volumes.clean_stop: cleared when the raid assembled, set by the orderly teardown
-wait_until 5 "clean stop recorded" clean_is true
+wait_until 30 "clean stop recorded" clean_is true
 mid2=$(attach_volume v1 vm2)
-wait_until 10 "mapping $mid2 ATTACHED" state_is "$mid2" ATTACHED
+wait_until 30 "mapping $mid2 ATTACHED" state_is "$mid2" ATTACHED
 ! grep -q ": create raid_$vol" <(sed -n "/DETACH_REQUESTED -> DETACHED/,\$p" "$T/daemon.log") ||
 	fail "raid_$vol created anew instead of reassembled from its superblocks"
-wait_until 5 "clean stop cleared once assembled" clean_is false
+wait_until 30 "clean stop cleared once assembled" clean_is false
 daemon_stop
 log "ok"

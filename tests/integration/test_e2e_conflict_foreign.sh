@@ -34,11 +34,11 @@ h bdev_nvme_attach_controller "{\"name\":\"Nvme7\",\"trtype\":\"tcp\",\"adrfam\"
 m1=$(attach_volume v1 vm1)
 m2=$(attach_volume v2 vm2)
 daemon_start --orphan-grace 1
-wait_until 10 "mapping $m2 ATTACHED" state_is "$m2" ATTACHED
+wait_until 30 "mapping $m2 ATTACHED" state_is "$m2" ATTACHED
 conflict_recorded() {
 	grep -q conflict <<<"$(de status --json | jq -r ".mappings[] | select(.mapping == $m1) | .last_error")"
 }
-wait_until 10 "conflict recorded on mapping $m1" conflict_recorded
+wait_until 30 "conflict recorded on mapping $m1" conflict_recorded
 [ "$(mapping_state "$m1")" = ASSIGNED ] || fail "conflicting mapping advanced: $(mapping_state "$m1")"
 graph_has "^raid raid_$vol .* Clash0,Clash1$" || fail "conflicting raid changed: $(graph)"
 graph_has "^raid myraid .* Foreign0,Foreign1$" || fail "foreign raid touched: $(graph)"
@@ -59,7 +59,7 @@ orphans_gone() {
 	! grep -qx "raid_$vol2" <<<"$(raid_names)" && ! grep -qx "vhost$m2" <<<"$(vhost_names)" &&
 		! graph | grep -q "^ctrlr .*v2-[ab]"
 }
-wait_until 20 "diskengine's own orphans removed" orphans_gone
+wait_until 30 "diskengine's own orphans removed" orphans_gone
 # the orphan's vhost went before its raid
 lv=$(grep -n -m1 "delete vhost$m2" "$T/daemon.log" | cut -d: -f1)
 lr=$(grep -n -m1 "delete raid_$vol2" "$T/daemon.log" | cut -d: -f1)

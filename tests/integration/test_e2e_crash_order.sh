@@ -44,12 +44,12 @@ lose() { # lose SIDE: its path goes; the raid runs without it; it is recorded ou
 	listener remove "$side"
 	wait_until 30 "v1-$side left the raid" operational_is "$left"
 	if [ "$left" = 1 ]; then
-		wait_until 15 "v1-$side out of sync" replica_is "$side" in_sync false
+		wait_until 30 "v1-$side out of sync" replica_is "$side" in_sync false
 	fi
 }
 crash_host() {
 	ctl "$T/host.ctl" '{"cmd":"crash"}' >/dev/null || true
-	wait_until 10 "daemon notices the crash" grep -q "closed the connection" "$T/daemon.log"
+	wait_until 30 "daemon notices the crash" grep -q "closed the connection" "$T/daemon.log"
 	rm -f "$T/host.sock"
 	CRASH_LINE=$(wc -l <"$T/daemon.log")
 }
@@ -61,7 +61,7 @@ healed() {
 	wait_until 30 "both replicas in sync" both_in_sync
 	[ "$(replica a generation)" = "$(replica b generation)" ] ||
 		fail "generations differ after the rebuild: $(replica a generation) vs $(replica b generation)"
-	wait_until 10 "vhost$mid serves" vhost_serves
+	wait_until 30 "vhost$mid serves" vhost_serves
 	state_is "$mid" ATTACHED || fail "mapping left ATTACHED"
 }
 current_first() { # current_first STALE: after the crash the current replica was attached first

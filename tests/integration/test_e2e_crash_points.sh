@@ -46,7 +46,7 @@ crash_at() {
 	eval "$action"
 	daemon_start
 	arrived() { [ "$(ctl "$T/host.ctl" '{"cmd":"stats"}' | jq -r ".result.$method // 0")" -ge "$j" ]; }
-	wait_until 10 "$label sent" arrived
+	wait_until 30 "$label sent" arrived
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null || true
 	sleep $((HOLD_MS / 1000 + 1))
@@ -65,7 +65,7 @@ for p in $PROVISION; do
 	IFS=: read -r method j <<<"$p"
 	vid=$(make_volume "p$k" --qos-rw-iops 10000)
 	crash_at "$method" "$j" "mid=\$(attach_volume p$k vm$k)"
-	wait_until 20 "provision point $k: mapping $mid ATTACHED" state_is "$mid" ATTACHED
+	wait_until 30 "provision point $k: mapping $mid ATTACHED" state_is "$mid" ATTACHED
 	daemon_stop
 	LIVE="$LIVE $vid:$mid"
 	expect_graph "provision $method#$j"
@@ -77,7 +77,7 @@ for p in $TEARDOWN; do
 	IFS=: read -r vid mid <<<"$(tr ' ' '\n' <<<"$LIVE" | grep . | head -1)"
 	vol=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .volume")
 	crash_at "${p%%:*}" "${p##*:}" "de volume detach $vol >/dev/null"
-	wait_until 20 "teardown point $k: mapping $mid DETACHED" state_is "$mid" DETACHED
+	wait_until 30 "teardown point $k: mapping $mid DETACHED" state_is "$mid" DETACHED
 	daemon_stop
 	LIVE=$(tr ' ' '\n' <<<"$LIVE" | { grep -v -e "^$vid:$mid$" -e "^$" || true; } | tr '\n' ' ')
 	expect_graph "teardown $p"

@@ -9,7 +9,7 @@ two_nodes
 make_volumes v 1 1
 m=$(attach_volume v1 vm1)
 daemon_start
-wait_until 10 "mapping $m ATTACHED" state_is "$m" ATTACHED
+wait_until 30 "mapping $m ATTACHED" state_is "$m" ATTACHED
 daemon_stop
 
 # one pass on a converged host, counted by the sim

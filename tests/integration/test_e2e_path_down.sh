@@ -14,7 +14,7 @@ mid=$(attach_volume v1 vm1)
 daemon_start
 attach_failures() { grep -c "volume $vol: attach .*v1-b" "$T/daemon.log" || true; }
 two_failures() { [ "$(attach_failures)" -ge 2 ]; }
-wait_until 20 "two failed attaches of the lost path" two_failures
+wait_until 30 "two failed attaches of the lost path" two_failures
 [ "$(mapping_state "$mid")" = ASSIGNED ] || fail "state advanced without the path: $(mapping_state "$mid")"
 [ -z "$(vhost_names)" ] || fail "vhost created without its raid's second path"
 err=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .last_error")

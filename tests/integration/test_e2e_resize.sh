@@ -11,7 +11,7 @@ two_nodes
 vol=$(make_volume v1)
 daemon_start
 mid=$(attach_volume v1 vm1)
-wait_until 10 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
+wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 graph_has "^vhost vhost$mid raid_$vol$" || fail "vhost does not serve raid_$vol: $(graph)"
 old_ctrlrs=$(ctrlr_names)
 
@@ -25,7 +25,7 @@ de volume resize v1 --size 8M --replica "n1:$nqn_a" --replica "n2:$nqn_b" >/dev/
 
 # the bdev names the host gives the new namespaces: "<controller>n1" of each new subsystem
 ctrlr_of() { host_rpc bdev_nvme_get_controllers | jq -r --arg n "$1" '.[] | select(any(.ctrlrs[]; .trid.subnqn == $n)) | .name'; }
-wait_until 10 "pending controllers attached" test -n "$(ctrlr_of "$nqn_a")" -a -n "$(ctrlr_of "$nqn_b")"
+wait_until 30 "pending controllers attached" test -n "$(ctrlr_of "$nqn_a")" -a -n "$(ctrlr_of "$nqn_b")"
 want="$(ctrlr_of "$nqn_a")n1,$(ctrlr_of "$nqn_b")n1"
 want=$(tr , '\n' <<<"$want" | sort | paste -sd,)
 raid_bases() {
@@ -50,7 +50,7 @@ volume_is() {
 		[ "$(jq -r '[.replicas[] | select(.in_sync)] | length' <<<"$v")" = 2 ] &&
 		[ "$(jq -r '.replicas | length' <<<"$v")" = 2 ]
 }
-wait_until 10 "volume v1 on the new replicas" volume_is RESIZING
+wait_until 30 "volume v1 on the new replicas" volume_is RESIZING
 log "swapped: raid_$vol over $want, $(raid_bytes) bytes"
 [ "$(grep -c "rebuilt and promoted" "$T/daemon.log")" = 2 ] ||
 	fail "want two promotions: $(grep "promoted" "$T/daemon.log")"
@@ -58,12 +58,12 @@ log "swapped: raid_$vol over $want, $(raid_bytes) bytes"
 # volume waits, and the operator reads why
 [ "$(raid_bytes)" -lt 8388608 ] || fail "raid_$vol grew by itself: $(raid_bytes)"
 waits_msg() { de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .last_error" | grep -q "serves $(raid_bytes) of 8388608 bytes"; }
-wait_until 10 "status names the size the raid serves" waits_msg
+wait_until 30 "status names the size the raid serves" waits_msg
 sleep 1
 volume_is RESIZING || fail "volume finished with the raid at $(raid_bytes) bytes"
 # one new replica grows by 1 MiB: SPDK re-sizes the raid to its smallest member
 rpc "$T/t1.sock" bdev_lvol_resize '{"name":"lvs0/v1big","size_in_mib":17}' >/dev/null
-wait_until 10 "volume v1 READY on the new replicas" volume_is READY
+wait_until 30 "volume v1 READY on the new replicas" volume_is READY
 [ "$(raid_bytes)" -ge 8388608 ] || fail "READY with raid_$vol at $(raid_bytes) bytes"
 [ "$(de volume show v1 --json | jq -r .size_bytes)" = 8388608 ] || fail "size not 8M"
 log "resized: raid_$vol serves $(raid_bytes) bytes"
@@ -84,7 +84,7 @@ old_gone() {
 	done
 	[ "$(wc -l <<<"$now")" = 2 ]
 }
-wait_until 10 "old controllers detached" old_gone
+wait_until 30 "old controllers detached" old_gone
 # and the status an operator reads has no error left
 st=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid)")
 [ "$(jq -r .raid_state <<<"$st")" = online ] || fail "status: $st"
@@ -96,7 +96,7 @@ sleep 1
 volume_is RESIZING || fail "in-place resize finished before the replicas grew"
 rpc "$T/t1.sock" bdev_lvol_resize '{"name":"lvs0/v1big","size_in_mib":24}' >/dev/null
 rpc "$T/t2.sock" bdev_lvol_resize '{"name":"lvs0/v1big","size_in_mib":24}' >/dev/null
-wait_until 10 "volume v1 READY at 16M" volume_is READY
+wait_until 30 "volume v1 READY at 16M" volume_is READY
 [ "$(raid_bytes)" -ge 16777216 ] || fail "READY with raid_$vol at $(raid_bytes) bytes"
 log "grown in place: raid_$vol serves $(raid_bytes) bytes"
 state_is "$mid" ATTACHED || fail "mapping $mid is $(mapping_state "$mid")"

@@ -10,7 +10,7 @@ ctl "$T/host.ctl" '{"cmd":"delay","method":"vhost_create_blk_controller","ms":10
 mid=$(attach_volume v1 vm1)
 daemon_start
 held() { [ "$(ctl "$T/host.ctl" '{"cmd":"stats"}' | jq -r '.result.vhost_create_blk_controller // 0')" -ge 1 ]; }
-wait_until 10 "vhost create in flight" held
+wait_until 30 "vhost create in flight" held
 start=$(date +%s%N)
 daemon_stop
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -20,7 +20,7 @@ log "stopped ${ms} ms after SIGTERM with a call in flight"
 [ "$(mapping_state "$mid")" = INITIALISED ] || fail "state after stop: $(mapping_state "$mid"), want INITIALISED"
 grep -q "stopping" "$T/daemon.log" || fail "no stop line"
 daemon_start
-wait_until 10 "mapping $mid ATTACHED after the restart" state_is "$mid" ATTACHED
+wait_until 30 "mapping $mid ATTACHED after the restart" state_is "$mid" ATTACHED
 [ "$(vhost_names)" = "vhost$mid" ] || fail "vhost controllers: $(vhost_names)"
 daemon_stop
 log "ok"

@@ -15,10 +15,10 @@ all_attached() { [ "$(de status --json | jq '[.mappings[] | select(.state == "AT
 wait_until 120 "$N mappings ATTACHED" all_attached
 before=$(graph | sort)
 # a pre-init option in the saved config, to see it replayed
-wait_until 10 "saved config" test -s "$T/spdk-config.json"
+wait_until 30 "saved config" test -s "$T/spdk-config.json"
 
 ctl "$T/host.ctl" '{"cmd":"crash"}' >/dev/null || true
-wait_until 5 "daemon notices the crash" grep -q "closed the connection" "$T/daemon.log"
+wait_until 30 "daemon notices the crash" grep -q "closed the connection" "$T/daemon.log"
 rm -f "$T/host.sock"
 start=$(date +%s%N)
 host_start

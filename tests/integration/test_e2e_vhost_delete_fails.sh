@@ -8,13 +8,13 @@ two_nodes
 vol=$(make_volume v1)
 mid=$(attach_volume v1 vm1)
 daemon_start
-wait_until 10 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
+wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 
 # the delete fails until the test lets it through: what is checked meanwhile cannot move on
 ctl "$T/host.ctl" '{"cmd":"fail","method":"vhost_delete_controller","count":-1,"code":-32602,"message":"Input/output error"}' >/dev/null
 de volume detach v1 >/dev/null
 failed_deletes() { [ "$(grep -c "delete vhost$mid failed" "$T/daemon.log" || true)" -ge 2 ]; }
-wait_until 20 "two failed vhost deletes" failed_deletes
+wait_until 30 "two failed vhost deletes" failed_deletes
 [ "$(mapping_state "$mid")" = DETACH_REQUESTED ] || fail "state moved past a failed delete"
 [ "$(raid_names)" = "raid_$vol" ] || fail "raid deleted under a live vhost controller: $(graph)"
 [ "$(vhost_names)" = "vhost$mid" ] || fail "vhost gone: $(graph)"

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -40,11 +42,25 @@ static void sim_start(const char *sock, bool wait_for_rpc)
 			execl(bin, bin, "-r", sock, (char *)NULL);
 		_exit(127);
 	}
-	struct stat st;
-	uint64_t end = util_now_ms() + 5000;
-	while (stat(sock, &st) != 0 && util_now_ms() < end)
+	/*
+	 * The socket file appears at bind(), before listen(): wait until a connection is taken,
+	 * not until the file exists. The bound is generous: a sanitised sim on a loaded machine.
+	 */
+	uint64_t end = util_now_ms() + 60000;
+	for (;;) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool up;
+
+		assert_true(fd >= 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (up)
+			return;
+		assert_true(util_now_ms() < end);
 		util_sleep_ms(10);
-	assert_int_equal(stat(sock, &st), 0);
+	}
 }
 
 static void sim_kill(void)
