@@ -298,7 +298,7 @@ int daemon_run(const struct daemon_config *cfg)
 			daemon_notify_watchdog();
 			continue;
 		}
-		if (restart_said)
+		if (restart_until_ms)
 			log_info("SPDK at %s is back %llu ms after the connection closed",
 				 cfg->spdk_sock,
 				 (unsigned long long)(util_now_ms() + DAEMON_RESTART_WINDOW_MS -
