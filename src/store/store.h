@@ -313,6 +313,12 @@ int store_device_remove(struct store *store, const char *host_name, const char *
 /* Replace what a host observed of a mapping (obs->updated_at is set here). */
 int store_observation_put(struct store *store, const struct store_observation *obs,
 			  struct store_error *err);
+/*
+ * Several observations in one transaction (one commit for a whole pass). written[i] (n entries,
+ * set only on success) says whether obs[i] was stored: false when its mapping no longer exists.
+ */
+int store_observation_put_many(struct store *store, const struct store_observation *obs, size_t n,
+			       bool *written, struct store_error *err);
 /* -ENOENT if nothing was observed yet. */
 int store_observation_get(struct store *store, int64_t mapping_id, struct store_observation *out,
 			  struct store_error *err);

@@ -300,6 +300,50 @@ int store_observation_put(struct store *store, const struct store_observation *o
 	return store_txn(store, true, observation_put_fn, (void *)obs, err);
 }
 
+struct observation_batch {
+	const struct store_observation *obs;
+	size_t n;
+	bool *written;
+};
+
+static int observation_put_many_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct observation_batch *b = arg;
+
+	for (size_t i = 0; i < b->n; i++) {
+		int r = observation_put_fn(s, (void *)&b->obs[i], err);
+		/* a mapping deleted meanwhile has nothing left to describe */
+		if (r == -ENOENT) {
+			b->written[i] = false;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		b->written[i] = true;
+	}
+	return 0;
+}
+
+int store_observation_put_many(struct store *store, const struct store_observation *obs, size_t n,
+			       bool *written, struct store_error *err)
+{
+	struct observation_batch b = {.obs = obs, .n = n, .written = written};
+
+	for (size_t i = 0; i < n; i++) {
+		if (obs[i].rebuild_percent < -1 || obs[i].rebuild_percent > 100 ||
+		    strnlen(obs[i].raid_state, sizeof(obs[i].raid_state)) ==
+			    sizeof(obs[i].raid_state) ||
+		    strnlen(obs[i].members, sizeof(obs[i].members)) == sizeof(obs[i].members) ||
+		    strnlen(obs[i].last_error, sizeof(obs[i].last_error)) ==
+			    sizeof(obs[i].last_error))
+			return store_seterr(err, -EINVAL, "observation of mapping %lld is invalid",
+					    (long long)obs[i].mapping_id);
+	}
+	if (n == 0)
+		return 0;
+	return store_txn(store, true, observation_put_many_fn, &b, err);
+}
+
 int store_observation_get(struct store *store, int64_t mapping_id, struct store_observation *out,
 			  struct store_error *err)
 {
