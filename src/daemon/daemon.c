@@ -17,6 +17,7 @@
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
+#include "reconcile/exec_commit.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t g_stop;
@@ -253,7 +254,8 @@ int daemon_run(const struct daemon_config *cfg)
 	pthread_mutex_init(&d.store_lock, NULL);
 	d.backoff = exec_backoff_new(500, 30000);
 	d.orphans = orphan_clock_new();
-	if (!d.backoff || !d.orphans) {
+	d.commit = exec_commit_new(d.store, &d.store_lock);
+	if (!d.backoff || !d.orphans || !d.commit) {
 		log_error("out of memory");
 		rc = CLI_EXIT_FAILURE;
 		goto out;
@@ -331,6 +333,7 @@ out:
 	daemon_notify_stopping();
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
+	exec_commit_free(d.commit);
 	exec_backoff_free(d.backoff);
 	store_close(d.store);
 	free(d.obs);

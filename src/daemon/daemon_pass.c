@@ -309,6 +309,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.fast_io_fail_s = d->cfg->fast_io_fail_s,
 		.store = d->store,
 		.store_lock = &d->store_lock,
+		.commit = d->commit,
 	};
 	exec_run(chains, plan.n, d->cfg->concurrency, exec_op_run, &x, d->backoff, d->stop);
 	res->clean = true;
