@@ -24,7 +24,8 @@ if [ "${1:-}" = "--daemon" ] || [ "${1:-}" = "--floor" ]; then
 		[ -n "$line" ] || { echo 0; return; }
 		date -d "${line%% *}" +%s%N
 	}
-	ms() { echo $((($1 - $2) / 1000000)); }
+	# ms END_NS START_NS; "-" when END is unknown (0: no such log line, an older daemon)
+	ms() { if [ "$1" = 0 ]; then echo -; else echo $((($1 - $2) / 1000000)); fi; }
 	attached() { [ "$(de status --all --json | jq "[.mappings[] | select(.state == \"$1\")] | length")" = "$2" ]; }
 	stat() { ctl "$T/host.ctl" '{"cmd":"stats"}' | jq -r ".result.$1 // 0"; }
 	stat_ge() { [ "$(stat "$1")" -ge "$2" ]; }
@@ -152,7 +153,9 @@ fi
 build=${1:?usage: $0 BUILD_DIR [REPORT]}
 build=$(cd "$build" && pwd)
 report=${2:-}
-export DISKENGINE_BIN=$build/diskengine SPDK_SIM_BIN=$build/spdk-sim DE_FLOOR_BIN=$build/bench/de-floor
+# DE_FLOOR_BIN may come from another build: a daemon without bench/ measured against the same floor
+export DISKENGINE_BIN=$build/diskengine SPDK_SIM_BIN=$build/spdk-sim
+export DE_FLOOR_BIN=${DE_FLOOR_BIN:-$build/bench/de-floor}
 runs=${SPEED_RUNS:-3}
 out=$(mktemp -d "${TMPDIR:-/tmp}/de-speed.XXXXXX")
 trap 'rm -rf "$out"' EXIT
@@ -170,7 +173,8 @@ def med(n):
     vals = {}
     for line in open(os.path.join(out, n + ".txt")):
         k, v = line.split()
-        vals.setdefault(k, []).append(float(v))
+        if v != "-":
+            vals.setdefault(k, []).append(float(v))
     return {k: statistics.median(v) for k, v in vals.items()}
 m = {n: med(n) for n in sizes}
 def f(n, k):
