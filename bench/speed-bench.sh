@@ -93,7 +93,8 @@ PY
 	host_start
 	wait "$w"
 	seen=$(awk '$1 == "at_ns" {print $2}' "$T/watch.out")
-	wait_until 60 "daemon log of the restart" grep -q "every mapping served again" <(tail -n +"$(cat "$T/mark")" "$T/daemon.log")
+	rebuilt() { tail -n +"$(cat "$T/mark")" "$T/daemon.log" | grep -q "every mapping served again"; }
+	wait_until 60 "daemon log of the restart" rebuilt
 	echo "daemon_restart $(ms "$seen" "$t0")"
 	echo "daemon_restart_socket $(ms "$(log_ns ' is back ' 'closed the connection')" "$t0")"
 	echo "daemon_restart_framework $(ms "$(log_ns 'was not initialised' 'closed the connection')" "$t0")"
