@@ -131,7 +131,8 @@ static void framework_start(struct rpc_client *rpc, const char *preinit)
 	char *doc = NULL;
 	size_t len;
 
-	if (rpc_get_methods(rpc, true, &cur, &e) < 0 || !rpc_strv_has(&cur, "framework_start_init")) {
+	if (rpc_get_methods(rpc, true, &cur, &e) < 0 ||
+	    !rpc_strv_has(&cur, "framework_start_init")) {
 		rpc_strv_free(&cur);
 		return;
 	}
@@ -162,7 +163,8 @@ static int cmd_run(const char *sock, const char *stages_path, bool wait, const c
 	milestone("socket");
 	framework_start(rpc, preinit);
 	milestone("framework");
-	json_array_foreach (stages, i, st) {
+	json_array_foreach(stages, i, st)
+	{
 		if (stage_run(rpc, json_object_get(st, "calls")) < 0)
 			return 1;
 		milestone(json_string_value(json_object_get(st, "name")));
@@ -185,7 +187,8 @@ static long list_len(struct rpc_client *rpc, const char *method, const char *par
 		return -1;
 	a = json_loads(res, 0, NULL);
 	free(res);
-	json_array_foreach (a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		json_t *blk = json_object_get(json_object_get(v, "backend_specific"), "block");
 		if (!served || json_is_string(json_object_get(blk, "bdev")))
 			n++;

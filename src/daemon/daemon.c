@@ -52,11 +52,11 @@ uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
 			     const struct daemon_pass_result *res)
 {
 	/*
-	 * A chain finished its steps: what the next step of each chain needs (a base for the raid, a raid
-	 * for the vhost) is there now, so the next pass runs at once rather than after a pause at
-	 * every stage of every volume.
+	 * A chain finished its steps: what the next step of each chain needs (a base for the raid,
+	 * a raid for the vhost) is there now, so the next pass runs at once rather than after a
+	 * pause at every stage of every volume.
 	 */
-	if (pass_rc == 0 && res->progressed > 0)
+	if (pass_rc == 0 && res->finished > 0)
 		return 0;
 	/*
 	 * Failed or backed off: look again soon rather than on the timer. Only

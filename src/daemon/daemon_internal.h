@@ -50,7 +50,7 @@ struct daemon_pass_result {
 	bool clean;	   /* every chain finished and none is waiting: the graph matches */
 	bool converged;	   /* clean, and nothing even needed doing */
 	unsigned actions;  /* operations run or tried */
-	unsigned progressed; /* chains that ran steps and finished them all */
+	unsigned finished; /* chains that ran steps and finished them all */
 	unsigned failed;   /* chains that failed */
 	unsigned deferred; /* chains that did not run (backoff, stop) */
 	unsigned waiting; /* chains with a status: waiting for something else (rebuild, operator) */

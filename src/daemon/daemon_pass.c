@@ -317,7 +317,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		struct daemon_plan_chain *c = &plan.chains[i];
 		struct exec_chain *ec = &chains[i];
 		if (ec->status == EXEC_CHAIN_DONE && c->n > 0)
-			res->progressed++;
+			res->finished++;
 		if (ec->status == EXEC_CHAIN_FAILED) {
 			res->failed++;
 			log_warn("%s", ec->error);

@@ -56,7 +56,8 @@ static void commit_batch(struct exec_commit *gc, struct commit_item *batch)
 	if (!v) {
 		for (struct commit_item *it = batch; it; it = it->next) {
 			it->t->result = -ENOMEM;
-			it->t->err = (struct store_error){.err = -ENOMEM, .message = "out of memory"};
+			it->t->err =
+				(struct store_error){.err = -ENOMEM, .message = "out of memory"};
 		}
 		return;
 	}

@@ -276,10 +276,10 @@ static int transitions_fn(struct store *s, void *arg, struct store_error *err)
 		if (t->kind == STORE_TRANSITION_CLEAN_STOP)
 			t->result = store_clean_stop_in_txn(s, t->id, t->clean, &t->err);
 		else if (!transition_valid(t->from, t->to))
-			t->result = store_seterr(&t->err, -EINVAL,
-						 "mapping %lld cannot go from %s to %s",
-						 (long long)t->id, store_mapping_state_name(t->from),
-						 store_mapping_state_name(t->to));
+			t->result = store_seterr(
+				&t->err, -EINVAL, "mapping %lld cannot go from %s to %s",
+				(long long)t->id, store_mapping_state_name(t->from),
+				store_mapping_state_name(t->to));
 		else
 			t->result = advance_fn(s, &a, &t->err);
 		/* A state that moved meanwhile, or a row that is gone, changed nothing: the

@@ -167,8 +167,8 @@ static void test_next_wait(void **state)
 	struct daemon_pass_result failed = {.failed = 1};
 	struct daemon_pass_result backoff = {.deferred = 1};
 	struct daemon_pass_result status = {.waiting = 2};
-	struct daemon_pass_result went_on = {.actions = 3, .progressed = 1, .changed = true};
-	struct daemon_pass_result partly = {.actions = 3, .progressed = 1, .failed = 1};
+	struct daemon_pass_result went_on = {.actions = 3, .finished = 1, .changed = true};
+	struct daemon_pass_result partly = {.actions = 3, .finished = 1, .failed = 1};
 
 	/* nothing to do: the timer */
 	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle), 5000);

@@ -71,7 +71,8 @@ static void test_group_commit(void **state)
 		snprintf(v.name, sizeof(v.name), "v%d", i);
 		for (int k = 0; k < 2; k++) {
 			snprintf(rep[k].node_name, sizeof(rep[k].node_name), "n%d", k + 1);
-			snprintf(rep[k].nqn, sizeof(rep[k].nqn), "nqn.2016-06.io.spdk:v%d-%d", i, k);
+			snprintf(rep[k].nqn, sizeof(rep[k].nqn), "nqn.2016-06.io.spdk:v%d-%d", i,
+				 k);
 		}
 		must(store_volume_create(s, &v, rep, 2, &vid, &e), &e);
 		snprintf(vm, sizeof(vm), "vm-%d", i);

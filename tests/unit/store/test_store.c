@@ -649,13 +649,19 @@ static void test_transitions_batch(void **state)
 	expect_ok(store_volume_attach, f->s, "v1", "bm1", "vm-1", &m1);
 	expect_ok(store_volume_attach, f->s, "v2", "bm1", "vm-2", &m2);
 	struct store_transition t[4] = {
-		{.kind = STORE_TRANSITION_MAPPING, .id = m1, .from = STORE_MAPPING_ASSIGNED,
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = m1,
+		 .from = STORE_MAPPING_ASSIGNED,
 		 .to = STORE_MAPPING_INITIALISED},
 		/* moved meanwhile: changes nothing, the others still commit */
-		{.kind = STORE_TRANSITION_MAPPING, .id = m2, .from = STORE_MAPPING_INITIALISED,
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = m2,
+		 .from = STORE_MAPPING_INITIALISED,
 		 .to = STORE_MAPPING_ATTACHED},
 		{.kind = STORE_TRANSITION_CLEAN_STOP, .id = vid, .clean = true},
-		{.kind = STORE_TRANSITION_MAPPING, .id = 999, .from = STORE_MAPPING_ASSIGNED,
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = 999,
+		 .from = STORE_MAPPING_ASSIGNED,
 		 .to = STORE_MAPPING_INITIALISED},
 	};
 	expect_ok(store_transitions_apply, f->s, t, 4);
