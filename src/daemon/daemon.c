@@ -17,9 +17,18 @@
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
+#include "reconcile/exec_commit.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t g_stop;
+
+/* Passes in a row that start at once because the last one finished work (see below). */
+#define DAEMON_IMMEDIATE_PASSES_MAX 50
+/* Longest a changed graph stays unsaved while changes keep coming. */
+#define DAEMON_SAVE_MAX_DELAY_MS 5000
+/* After SPDK closed the socket: how often, and how long, to look for it coming back. */
+#define DAEMON_RESTART_POLL_MS 5
+#define DAEMON_RESTART_WINDOW_MS 30000
 
 static void on_signal(int sig)
 {
@@ -43,7 +52,14 @@ uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
 			     const struct daemon_pass_result *res)
 {
 	/*
-	 * Work done, failed or backed off: look again soon rather than on the timer. Only
+	 * A chain finished its steps: what the next step of each chain needs (a base for the raid,
+	 * a raid for the vhost) is there now, so the next pass runs at once rather than after a
+	 * pause at every stage of every volume.
+	 */
+	if (pass_rc == 0 && res->finished > 0)
+		return 0;
+	/*
+	 * Failed or backed off: look again soon rather than on the timer. Only
 	 * statuses left (a rebuild runs, an operator must act): SPDK may settle them by itself,
 	 * but not within 200 ms, and a stuck status must not cost five full observations a
 	 * second for as long as it lasts.
@@ -105,6 +121,22 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 	return true;
 }
 
+/* Save SPDK's live config; a failure leaves it pending for the next try. */
+static void save_config(struct daemon *d, bool *pending, uint64_t *since_ms)
+{
+	char err[512];
+
+	if (daemon_spdk_closed(d->spdk))
+		return;
+	if (daemon_spdk_save_config(d->spdk, d->cfg->saved_config, err, sizeof(err)) < 0) {
+		log_warn("saving SPDK config to %s: %s", d->cfg->saved_config, err);
+		return;
+	}
+	log_debug("saved SPDK config to %s", d->cfg->saved_config);
+	*pending = false;
+	*since_ms = 0;
+}
+
 /* Run passes on one SPDK session until it closes or stop. Returns the --once exit code. */
 static int serve_session(struct daemon *d)
 {
@@ -112,6 +144,8 @@ static int serve_session(struct daemon *d)
 	struct daemon_pass_result res;
 	bool was_init = true;
 	bool save_pending = false;
+	uint64_t save_since_ms = 0;
+	unsigned immediate = 0;
 	char last_err[512] = "";
 
 	if (daemon_spdk_start(d->spdk, d->cfg->saved_config, &was_init, err, sizeof(err)) < 0) {
@@ -157,19 +191,31 @@ static int serve_session(struct daemon *d)
 				d->restart_work = false;
 			}
 		}
-		if (save_pending && !daemon_spdk_closed(d->spdk)) {
-			if (daemon_spdk_save_config(d->spdk, d->cfg->saved_config, err,
-						    sizeof(err)) < 0)
-				log_warn("saving SPDK config to %s: %s", d->cfg->saved_config, err);
-			else
-				save_pending = false;
+		uint64_t wait = daemon_next_wait_ms(d->cfg->interval_ms, r, &res);
+		/* A plan that finishes work every pass without ever settling is a bug; it must
+		 * not also cost a whole core. */
+		if (wait == 0 && ++immediate > DAEMON_IMMEDIATE_PASSES_MAX)
+			wait = d->cfg->interval_ms < 200 ? d->cfg->interval_ms : 200;
+		else if (wait > 0)
+			immediate = 0;
+		if (save_pending) {
+			if (!save_since_ms)
+				save_since_ms = util_now_ms();
+			/* Once per burst: when a pass changed nothing more (or stop), and at least
+			 * every few seconds while changes keep coming. */
+			if ((wait > 0 && !res.changed) || g_stop || d->cfg->once ||
+			    util_now_ms() - save_since_ms >= DAEMON_SAVE_MAX_DELAY_MS)
+				save_config(d, &save_pending, &save_since_ms);
 		}
 		daemon_notify_watchdog();
 		if (d->cfg->once)
 			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-		if (!wait_for_wake(d, daemon_next_wait_ms(d->cfg->interval_ms, r, &res)))
+		if (!wait_for_wake(d, wait))
 			break;
 	}
+	/* stop came during the wait: the changes of the last burst are not lost */
+	if (save_pending)
+		save_config(d, &save_pending, &save_since_ms);
 	return CLI_EXIT_OK;
 }
 
@@ -195,6 +241,8 @@ int daemon_run(const struct daemon_config *cfg)
 	struct store_error serr = {0};
 	char err[512];
 	uint64_t retry_ms = 100;
+	uint64_t restart_until_ms = 0; /* a restart is expected until then; 0 = not */
+	bool restart_said = false;
 	int rc = CLI_EXIT_OK;
 
 	if (check_socket(cfg->spdk_sock) < 0)
@@ -206,7 +254,8 @@ int daemon_run(const struct daemon_config *cfg)
 	pthread_mutex_init(&d.store_lock, NULL);
 	d.backoff = exec_backoff_new(500, 30000);
 	d.orphans = orphan_clock_new();
-	if (!d.backoff || !d.orphans) {
+	d.commit = exec_commit_new(d.store, &d.store_lock);
+	if (!d.backoff || !d.orphans || !d.commit) {
 		log_error("out of memory");
 		rc = CLI_EXIT_FAILURE;
 		goto out;
@@ -221,6 +270,23 @@ int daemon_run(const struct daemon_config *cfg)
 
 	while (!g_stop) {
 		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));
+		if (r < 0 && restart_until_ms && util_now_ms() < restart_until_ms) {
+			/*
+			 * SPDK went away under us and is most likely being restarted: QEMU
+			 * retries its vhost socket once a second, so a backoff here would be
+			 * felt by every VM. A connect attempt every few ms costs nothing.
+			 */
+			if (!restart_said) {
+				log_info("waiting for SPDK at %s to come back (checking every %d "
+					 "ms)",
+					 cfg->spdk_sock, DAEMON_RESTART_POLL_MS);
+				daemon_notify_status("waiting for SPDK at %s", cfg->spdk_sock);
+				restart_said = true;
+			}
+			sleep_unless_stopped(DAEMON_RESTART_POLL_MS);
+			daemon_notify_watchdog();
+			continue;
+		}
 		if (r < 0) {
 			log_warn("SPDK at %s unreachable: %s; retrying in %llu ms", cfg->spdk_sock,
 				 err, (unsigned long long)retry_ms);
@@ -234,15 +300,24 @@ int daemon_run(const struct daemon_config *cfg)
 			daemon_notify_watchdog();
 			continue;
 		}
+		if (restart_until_ms)
+			log_info("SPDK at %s is back %llu ms after the connection closed",
+				 cfg->spdk_sock,
+				 (unsigned long long)(util_now_ms() + DAEMON_RESTART_WINDOW_MS -
+						      restart_until_ms));
+		restart_until_ms = 0;
+		restart_said = false;
 		rc = serve_session(&d);
 		bool lost = daemon_spdk_closed(d.spdk);
 		daemon_spdk_close(d.spdk);
 		d.spdk = NULL;
 		if (cfg->once)
 			break;
-		if (lost && !g_stop)
+		if (lost && !g_stop) {
 			log_warn("SPDK at %s closed the connection (restart?); reconnecting",
 				 cfg->spdk_sock);
+			restart_until_ms = util_now_ms() + DAEMON_RESTART_WINDOW_MS;
+		}
 		if (rc != CLI_EXIT_OK && !lost && !g_stop) {
 			/* Start-up failed on a live SPDK: do not hammer it. */
 			sleep_unless_stopped(retry_ms);
@@ -258,6 +333,7 @@ out:
 	daemon_notify_stopping();
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
+	exec_commit_free(d.commit);
 	exec_backoff_free(d.backoff);
 	store_close(d.store);
 	free(d.obs);

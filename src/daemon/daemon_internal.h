@@ -26,6 +26,7 @@ struct daemon {
 	struct exec_backoff *backoff; /* per object, across passes */
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
+	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
 	struct obs_cache_entry *obs;  /* last status written per mapping */
 	size_t n_obs, cap_obs;
 	volatile sig_atomic_t *stop;
@@ -49,6 +50,7 @@ struct daemon_pass_result {
 	bool clean;	   /* every chain finished and none is waiting: the graph matches */
 	bool converged;	   /* clean, and nothing even needed doing */
 	unsigned actions;  /* operations run or tried */
+	unsigned finished; /* chains that ran steps and finished them all */
 	unsigned failed;   /* chains that failed */
 	unsigned deferred; /* chains that did not run (backoff, stop) */
 	unsigned waiting; /* chains with a status: waiting for something else (rebuild, operator) */

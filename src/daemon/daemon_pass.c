@@ -71,12 +71,18 @@ static uint64_t obs_hash(const struct store_observation *o)
 	return (h ^ (uint64_t)(o->rebuild_percent + 1)) * 1099511628211ull;
 }
 
-static void observation_write(struct daemon *d, const struct daemon_plan_chain *c,
-			      const struct exec_chain *ec, const struct observe_raw *o,
-			      const char *path_err)
+/* The statuses of one pass, written together in one transaction at its end. */
+struct obs_batch {
+	struct store_observation *v;
+	uint64_t *hash;
+	size_t n, cap;
+};
+
+static void observation_write(struct daemon *d, struct obs_batch *b,
+			      const struct daemon_plan_chain *c, const struct exec_chain *ec,
+			      const struct observe_raw *o, const char *path_err)
 {
 	struct store_observation obs = {.mapping_id = c->mapping_id};
-	struct store_error err = {0};
 
 	bool torn_down = ec->status == EXEC_CHAIN_DONE && c->n > 0 &&
 			 c->ops[c->n - 1].kind == EXEC_OP_ADVANCE_MAPPING &&
@@ -103,14 +109,44 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 	if (c->blocked)
 		log_warn("mapping %lld (volume %lld): %s", (long long)c->mapping_id,
 			 (long long)c->volume_id, c->note);
-	pthread_mutex_lock(&d->store_lock);
-	int r = store_observation_put(d->store, &obs, &err);
-	pthread_mutex_unlock(&d->store_lock);
-	if (r < 0 && r != -ENOENT)
-		log_warn("mapping %lld: recording status: %s", (long long)c->mapping_id,
-			 err.message);
-	else
-		daemon_obs_cache_set(d, c->mapping_id, h);
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		struct store_observation *v = realloc(b->v, cap * sizeof(*v));
+		if (v)
+			b->v = v;
+		uint64_t *hs = realloc(b->hash, cap * sizeof(*hs));
+		if (hs)
+			b->hash = hs;
+		if (!v || !hs) /* not recorded, not cached: the next pass tries again */
+			return;
+		b->cap = cap;
+	}
+	b->hash[b->n] = h;
+	b->v[b->n++] = obs;
+}
+
+/* One commit for every status of the pass, not one per mapping. */
+static void observation_flush(struct daemon *d, struct obs_batch *b)
+{
+	struct store_error err = {0};
+	bool *written = calloc(b->n ? b->n : 1, sizeof(*written));
+	int r = -ENOMEM;
+
+	if (written && b->n) {
+		pthread_mutex_lock(&d->store_lock);
+		r = store_observation_put_many(d->store, b->v, b->n, written, &err);
+		pthread_mutex_unlock(&d->store_lock);
+	}
+	if (r < 0 && b->n)
+		log_warn("recording the status of %zu mappings: %s", b->n,
+			 written ? err.message : "out of memory");
+	for (size_t i = 0; r == 0 && i < b->n; i++)
+		if (written[i])
+			daemon_obs_cache_set(d, b->v[i].mapping_id, b->hash[i]);
+	free(written);
+	free(b->v);
+	free(b->hash);
+	*b = (struct obs_batch){0};
 }
 
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
@@ -234,6 +270,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	struct observe_raw o = {0};
 	struct daemon_plan plan = {0};
 	struct exec_chain *chains = NULL;
+	struct obs_batch batch = {0};
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -272,12 +309,15 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.fast_io_fail_s = d->cfg->fast_io_fail_s,
 		.store = d->store,
 		.store_lock = &d->store_lock,
+		.commit = d->commit,
 	};
 	exec_run(chains, plan.n, d->cfg->concurrency, exec_op_run, &x, d->backoff, d->stop);
 	res->clean = true;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct daemon_plan_chain *c = &plan.chains[i];
 		struct exec_chain *ec = &chains[i];
+		if (ec->status == EXEC_CHAIN_DONE && c->n > 0)
+			res->finished++;
 		if (ec->status == EXEC_CHAIN_FAILED) {
 			res->failed++;
 			log_warn("%s", ec->error);
@@ -314,8 +354,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		 * and so does a mapping whose failing attach waits out its backoff. */
 		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
 		    ec->status == EXEC_CHAIN_FAILED)
-			observation_write(d, c, ec, &o, path_err);
+			observation_write(d, &batch, c, ec, &o, path_err);
 	}
+	observation_flush(d, &batch);
 	res->changed = atomic_load(&x.mutations) > 0;
 	res->converged = res->clean && res->actions == 0;
 	r = 0;

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "rpc/spdk.h"
 #include "reconcile/exec_answer.h"
+#include "reconcile/exec_commit.h"
 #include "reconcile/exec_verify.h"
 #include "store/store.h"
 
@@ -266,9 +267,18 @@ static int advance(struct exec_ctx *x, const struct exec_op *op, char *errbuf, s
 	struct store_error err = {0};
 	int r;
 
-	pthread_mutex_lock(x->store_lock);
-	r = store_mapping_advance(x->store, op->mapping_id, op->from, op->to, &err);
-	pthread_mutex_unlock(x->store_lock);
+	if (x->commit) {
+		struct store_transition t = {.kind = STORE_TRANSITION_MAPPING,
+					     .id = op->mapping_id,
+					     .from = op->from,
+					     .to = op->to};
+		r = exec_commit_run(x->commit, &t);
+		err = t.err;
+	} else {
+		pthread_mutex_lock(x->store_lock);
+		r = store_mapping_advance(x->store, op->mapping_id, op->from, op->to, &err);
+		pthread_mutex_unlock(x->store_lock);
+	}
 	if (r == -ESTALE) {
 		/* Someone (an operator's detach) moved it meanwhile: the next pass sees why. */
 		snprintf(errbuf, errlen, "mapping %lld: state changed meanwhile (%s)",
@@ -350,9 +360,17 @@ static int clean_stop(struct exec_ctx *x, const struct exec_op *op, char *errbuf
 	struct store_error err = {0};
 	int r;
 
-	pthread_mutex_lock(x->store_lock);
-	r = store_volume_set_clean_stop(x->store, op->volume_id, op->clean_stop, &err);
-	pthread_mutex_unlock(x->store_lock);
+	if (x->commit) {
+		struct store_transition t = {.kind = STORE_TRANSITION_CLEAN_STOP,
+					     .id = op->volume_id,
+					     .clean = op->clean_stop};
+		r = exec_commit_run(x->commit, &t);
+		err = t.err;
+	} else {
+		pthread_mutex_lock(x->store_lock);
+		r = store_volume_set_clean_stop(x->store, op->volume_id, op->clean_stop, &err);
+		pthread_mutex_unlock(x->store_lock);
+	}
 	if (r < 0) {
 		snprintf(errbuf, errlen, "volume %lld: recording clean stop: %s",
 			 (long long)op->volume_id, err.message);

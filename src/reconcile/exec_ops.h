@@ -74,6 +74,8 @@ struct exec_op {
 	int64_t pending_id;
 };
 
+struct exec_commit;
+
 /* Shared by every worker of a pass. */
 struct exec_ctx {
 	struct rpc_client *rpc; /* manual_reconnect: a restart fails the pass, never lands in it */
@@ -82,6 +84,7 @@ struct exec_ctx {
 	int32_t reconnect_delay_s, ctrlr_loss_s, fast_io_fail_s;
 	struct store *store;
 	pthread_mutex_t *store_lock; /* a store is used by one thread at a time */
+	struct exec_commit *commit;  /* group commit of transitions; NULL = one commit each */
 	atomic_uint mutations;	     /* successful mutating SPDK calls (the config is stale) */
 	atomic_uint conflicts;
 };

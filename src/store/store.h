@@ -322,6 +322,34 @@ int store_device_remove(struct store *store, const char *host_name, const char *
 /* Replace what a host observed of a mapping (obs->updated_at is set here). */
 int store_observation_put(struct store *store, const struct store_observation *obs,
 			  struct store_error *err);
+/* One state change of a batch (store_transitions_apply). */
+enum store_transition_kind {
+	STORE_TRANSITION_MAPPING = 0,	 /* store_mapping_advance(id, from, to) */
+	STORE_TRANSITION_CLEAN_STOP = 1, /* store_volume_set_clean_stop(id, clean) */
+};
+struct store_transition {
+	enum store_transition_kind kind;
+	int64_t id; /* mapping id, or volume id */
+	enum store_mapping_state from, to;
+	bool clean;
+	/* filled: what the single call would have returned, and its message */
+	int result;
+	struct store_error err;
+};
+/*
+ * Several state changes in one transaction, each with the single call's semantics. One that
+ * finds its row moved (-ESTALE) or gone (-ENOENT) changes nothing and leaves the others be;
+ * any other failure rolls them all back and is returned.
+ */
+int store_transitions_apply(struct store *store, struct store_transition *t, size_t n,
+			    struct store_error *err);
+
+/*
+ * Several observations in one transaction (one commit for a whole pass). written[i] (n entries,
+ * set only on success) says whether obs[i] was stored: false when its mapping no longer exists.
+ */
+int store_observation_put_many(struct store *store, const struct store_observation *obs, size_t n,
+			       bool *written, struct store_error *err);
 /* -ENOENT if nothing was observed yet. */
 int store_observation_get(struct store *store, int64_t mapping_id, struct store_observation *out,
 			  struct store_error *err);

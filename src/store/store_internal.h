@@ -64,6 +64,9 @@ int store_select(struct store *s, const char *sql, const struct store_param *p, 
  * concurrent writers never lose a write. On any other failure the transaction is rolled back
  * and fn's error is returned.
  */
+/* store_volume_set_clean_stop's work, inside a transaction the caller holds. */
+int store_clean_stop_in_txn(struct store *s, int64_t volume_id, bool clean,
+			    struct store_error *err);
 int store_txn(struct store *s, bool write,
 	      int (*fn)(struct store *s, void *ctx, struct store_error *err), void *ctx,
 	      struct store_error *err);

@@ -329,6 +329,48 @@ int store_mapping_advance(struct store *store, int64_t mapping_id, enum store_ma
 	return store_txn(store, true, advance_fn, &c, err);
 }
 
+struct transitions_ctx {
+	struct store_transition *t;
+	size_t n;
+};
+
+static int transitions_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct transitions_ctx *c = arg;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct store_transition *t = &c->t[i];
+		struct advance_ctx a = {.id = t->id, .from = t->from, .to = t->to};
+
+		t->err = (struct store_error){0};
+		if (t->kind == STORE_TRANSITION_CLEAN_STOP)
+			t->result = store_clean_stop_in_txn(s, t->id, t->clean, &t->err);
+		else if (!transition_valid(t->from, t->to))
+			t->result = store_seterr(
+				&t->err, -EINVAL, "mapping %lld cannot go from %s to %s",
+				(long long)t->id, store_mapping_state_name(t->from),
+				store_mapping_state_name(t->to));
+		else
+			t->result = advance_fn(s, &a, &t->err);
+		/* A state that moved meanwhile, or a row that is gone, changed nothing: the
+		 * others still commit. Anything else fails them all. */
+		if (t->result < 0 && t->result != -ESTALE && t->result != -ENOENT &&
+		    t->result != -EINVAL) {
+			*err = t->err;
+			return t->result;
+		}
+	}
+	return 0;
+}
+
+int store_transitions_apply(struct store *store, struct store_transition *t, size_t n,
+			    struct store_error *err)
+{
+	struct transitions_ctx c = {.t = t, .n = n};
+
+	return n ? store_txn(store, true, transitions_fn, &c, err) : 0;
+}
+
 static int observation_put_fn(struct store *s, void *arg, struct store_error *err)
 {
 	const struct store_observation *o = arg;
@@ -368,6 +410,50 @@ int store_observation_put(struct store *store, const struct store_observation *o
 	    strnlen(obs->last_error, sizeof(obs->last_error)) == sizeof(obs->last_error))
 		return store_seterr(err, -EINVAL, "observation text is not terminated");
 	return store_txn(store, true, observation_put_fn, (void *)obs, err);
+}
+
+struct observation_batch {
+	const struct store_observation *obs;
+	size_t n;
+	bool *written;
+};
+
+static int observation_put_many_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct observation_batch *b = arg;
+
+	for (size_t i = 0; i < b->n; i++) {
+		int r = observation_put_fn(s, (void *)&b->obs[i], err);
+		/* a mapping deleted meanwhile has nothing left to describe */
+		if (r == -ENOENT) {
+			b->written[i] = false;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		b->written[i] = true;
+	}
+	return 0;
+}
+
+int store_observation_put_many(struct store *store, const struct store_observation *obs, size_t n,
+			       bool *written, struct store_error *err)
+{
+	struct observation_batch b = {.obs = obs, .n = n, .written = written};
+
+	for (size_t i = 0; i < n; i++) {
+		if (obs[i].rebuild_percent < -1 || obs[i].rebuild_percent > 100 ||
+		    strnlen(obs[i].raid_state, sizeof(obs[i].raid_state)) ==
+			    sizeof(obs[i].raid_state) ||
+		    strnlen(obs[i].members, sizeof(obs[i].members)) == sizeof(obs[i].members) ||
+		    strnlen(obs[i].last_error, sizeof(obs[i].last_error)) ==
+			    sizeof(obs[i].last_error))
+			return store_seterr(err, -EINVAL, "observation of mapping %lld is invalid",
+					    (long long)obs[i].mapping_id);
+	}
+	if (n == 0)
+		return 0;
+	return store_txn(store, true, observation_put_many_fn, &b, err);
 }
 
 int store_observation_get(struct store *store, int64_t mapping_id, struct store_observation *out,

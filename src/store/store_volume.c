@@ -480,6 +480,13 @@ static int clean_stop_fn(struct store *s, void *arg, struct store_error *err)
 	return r;
 }
 
+int store_clean_stop_in_txn(struct store *s, int64_t volume_id, bool clean, struct store_error *err)
+{
+	struct clean_ctx c = {.id = volume_id, .clean = clean};
+
+	return clean_stop_fn(s, &c, err);
+}
+
 int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
 				struct store_error *err)
 {

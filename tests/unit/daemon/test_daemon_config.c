@@ -167,10 +167,16 @@ static void test_next_wait(void **state)
 	struct daemon_pass_result failed = {.failed = 1};
 	struct daemon_pass_result backoff = {.deferred = 1};
 	struct daemon_pass_result status = {.waiting = 2};
+	struct daemon_pass_result went_on = {.actions = 3, .finished = 1, .changed = true};
+	struct daemon_pass_result partly = {.actions = 3, .finished = 1, .failed = 1};
 
 	/* nothing to do: the timer */
 	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle), 5000);
-	/* something changed, failed, backed off, or the pass could not run: soon */
+	/* a chain finished its steps: the next ones can go on now, not after a pause */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &went_on), 0);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &partly), 0);
+	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &went_on), 200);
+	/* tried without finishing, failed, backed off, or the pass could not run: soon */
 	assert_int_equal(daemon_next_wait_ms(5000, 0, &worked), 200);
 	assert_int_equal(daemon_next_wait_ms(5000, 0, &failed), 200);
 	assert_int_equal(daemon_next_wait_ms(5000, 0, &backoff), 200);

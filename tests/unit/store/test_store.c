@@ -639,6 +639,62 @@ static void test_mapping_advance_cas(void **state)
 	free(list);
 }
 
+/* A batch of transitions: each as its single call would go, one commit for those that apply. */
+static void test_transitions_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store_observation obs[2] = {{.rebuild_percent = -1}, {.rebuild_percent = -1}}, got;
+	struct store_mapping m;
+	struct store_volume v;
+	bool written[2];
+	int64_t m1, m2, vid;
+
+	base(f->s);
+	vid = add_volume(f->s, "v1", 1 << 20);
+	add_volume(f->s, "v2", 1 << 20);
+	expect_ok(store_volume_attach, f->s, "v1", "bm1", "vm-1", &m1);
+	expect_ok(store_volume_attach, f->s, "v2", "bm1", "vm-2", &m2);
+	struct store_transition t[4] = {
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = m1,
+		 .from = STORE_MAPPING_ASSIGNED,
+		 .to = STORE_MAPPING_INITIALISED},
+		/* moved meanwhile: changes nothing, the others still commit */
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = m2,
+		 .from = STORE_MAPPING_INITIALISED,
+		 .to = STORE_MAPPING_ATTACHED},
+		{.kind = STORE_TRANSITION_CLEAN_STOP, .id = vid, .clean = true},
+		{.kind = STORE_TRANSITION_MAPPING,
+		 .id = 999,
+		 .from = STORE_MAPPING_ASSIGNED,
+		 .to = STORE_MAPPING_INITIALISED},
+	};
+	expect_ok(store_transitions_apply, f->s, t, 4);
+	assert_int_equal(t[0].result, 0);
+	assert_int_equal(t[1].result, -ESTALE);
+	assert_non_null(strstr(t[1].err.message, "is ASSIGNED, not INITIALISED"));
+	assert_int_equal(t[2].result, 0);
+	assert_int_equal(t[3].result, -ENOENT);
+	expect_ok(store_mapping_get, f->s, m1, &m);
+	assert_int_equal(m.state, STORE_MAPPING_INITIALISED);
+	expect_ok(store_mapping_get, f->s, m2, &m);
+	assert_int_equal(m.state, STORE_MAPPING_ASSIGNED);
+	expect_ok(store_volume_get, f->s, "v1", &v);
+	assert_true(v.clean_stop);
+
+	obs[0].mapping_id = m1;
+	obs[1].mapping_id = 4242; /* gone: skipped, not an error */
+	snprintf(obs[0].raid_state, sizeof(obs[0].raid_state), "online");
+	expect_ok(store_observation_put_many, f->s, obs, 2, written);
+	assert_true(written[0]);
+	assert_false(written[1]);
+	expect_ok(store_observation_get, f->s, m1, &got);
+	assert_string_equal(got.raid_state, "online");
+	obs[0].rebuild_percent = 101;
+	expect_fail(-EINVAL, "invalid", store_observation_put_many, f->s, obs, 2, written);
+}
+
 static void test_desired_get(void **state)
 {
 	struct fixture *f = *state;
@@ -821,6 +877,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replica_promote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_detach_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_advance_cas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transitions_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_desired_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_observation_and_in_sync, setup, teardown),
