@@ -86,9 +86,12 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 		if (d->watch) {
 			struct store_error err = {0};
 			int r = store_watch_wait(d->watch, slice, &err);
-			if (r > 0)
+			if (r > 0) {
+				d->desired_stale = true;
 				return true;
+			}
 			if (r < 0) {
+				d->desired_stale = true;
 				log_warn("database watch broke (%s); reopening it", err.message);
 				store_watch_close(d->watch);
 				d->watch = NULL;
@@ -259,8 +262,8 @@ out:
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
 	exec_backoff_free(d.backoff);
+	daemon_state_free(&d);
 	store_close(d.store);
-	free(d.obs);
 	pthread_mutex_destroy(&d.store_lock);
 	return rc;
 }
