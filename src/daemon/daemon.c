@@ -65,6 +65,7 @@ static void sleep_unless_stopped(uint64_t ms)
 		if (now >= end)
 			break;
 		util_sleep_ms(end - now < 50 ? end - now : 50);
+		daemon_notify_watchdog();
 	}
 }
 
@@ -219,6 +220,14 @@ int daemon_run(const struct daemon_config *cfg)
 		log_warn("database watch: %s; passes run on the timer only", serr.message);
 	g_stop = 0;
 	signals_install();
+	/*
+	 * Fed from a thread while the loop progresses: a pass stage, an SPDK step or a turn of
+	 * the wait shows progress at least once per RPC timeout, so three of those (or a minute)
+	 * without any means the daemon is stuck.
+	 */
+	uint64_t stall_ms = 3ull * cfg->rpc_timeout_ms;
+	if (daemon_notify_watchdog_start(stall_ms > 60000 ? stall_ms : 60000) < 0)
+		log_warn("systemd watchdog: could not start its thread; it will not be fed");
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
 		 cfg->db_url);
 
@@ -257,6 +266,7 @@ int daemon_run(const struct daemon_config *cfg)
 	}
 	if (g_stop)
 		log_info("stopping: signal received, in-flight calls finished");
+	daemon_notify_watchdog_stop();
 out:
 	daemon_notify_stopping();
 	store_watch_close(d.watch);

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/daemon_internal.h"
+#include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
 #include "reconcile/exec_ops.h"
@@ -206,7 +207,8 @@ static const struct host_facts *facts_get(struct daemon *d, bool fresh)
 		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
 	}
 	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
-	d->have_facts = host_facts_read(d->cfg->sysfs_root, ips, &d->facts, herr, sizeof(herr)) == 0;
+	d->have_facts =
+		host_facts_read(d->cfg->sysfs_root, ips, &d->facts, herr, sizeof(herr)) == 0;
 	if (!d->have_facts)
 		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
 	return d->have_facts ? &d->facts : NULL;
@@ -284,7 +286,8 @@ static int desired_get(struct daemon *d, bool *fresh, char *errbuf, size_t errle
 	int r;
 
 	*fresh = false;
-	if (d->desired && !d->desired_stale && d->watch && now - d->desired_read_ms < DAEMON_REREAD_MS)
+	if (d->desired && !d->desired_stale && d->watch &&
+	    now - d->desired_read_ms < DAEMON_REREAD_MS)
 		return 0;
 	/* cleared before the read: a change from now on fires the watch again */
 	d->desired_stale = false;
@@ -351,6 +354,18 @@ static struct hmap *raid_index(const struct observe_raw *o)
 	return m;
 }
 
+/* The executor's step, showing progress to the watchdog thread before and after each call. */
+static int step_run(void *ctx, const struct exec_chain *chain, const struct exec_step *step,
+		    char *errbuf, size_t errlen)
+{
+	int r;
+
+	daemon_notify_watchdog();
+	r = exec_op_run(ctx, chain, step, errbuf, errlen);
+	daemon_notify_watchdog();
+	return r;
+}
+
 int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen)
 {
 	const struct store_desired *desired;
@@ -367,10 +382,13 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	if (r < 0)
 		return r;
 	desired = d->desired;
+	daemon_notify_watchdog();
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
+	daemon_notify_watchdog();
 	r = plan_pass(d, desired, fresh, &o, &plan, errbuf, errlen);
+	daemon_notify_watchdog();
 	if (r < 0)
 		goto out;
 	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
@@ -396,7 +414,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.store = d->store,
 		.store_lock = &d->store_lock,
 	};
-	exec_run(chains, plan.n, d->cfg->concurrency, exec_op_run, &x, d->backoff, d->stop);
+	exec_run(chains, plan.n, d->cfg->concurrency, step_run, &x, d->backoff, d->stop);
 	res->clean = true;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct daemon_plan_chain *c = &plan.chains[i];

@@ -172,8 +172,8 @@ const struct obs_key *obs_key_find(const struct observed *o, const char *name)
 
 int64_t obs_age(const struct observed *o, const char *name)
 {
-	const struct obs_first_seen *f = find_named(o->first_seen, o->n_first_seen,
-						    sizeof(*o->first_seen), o->sorted, name);
+	const struct obs_first_seen *f =
+		find_named(o->first_seen, o->n_first_seen, sizeof(*o->first_seen), o->sorted, name);
 
 	return f ? o->now_s - f->first_seen_s : -1;
 }

@@ -159,8 +159,8 @@ void plan_orphans(struct plan_ctx *ctx)
 	for (size_t i = 0; i < o->n_vhosts; i++) {
 		const char *name = o->vhosts[i].name;
 
-		if (names_classify(name, &id) == NAME_VHOST && !has_u64(cl.mappings, cl.n_mappings, id) &&
-		    old_enough(ctx, name))
+		if (names_classify(name, &id) == NAME_VHOST &&
+		    !has_u64(cl.mappings, cl.n_mappings, id) && old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_DELETE_VHOST, name);
 	}
 	for (size_t i = 0; i < o->n_raids; i++) {

@@ -93,7 +93,8 @@ static int desired_replicas(struct store *s, struct store_desired *d, struct sto
 		vol[k] = store_rows_int(rows, k, 1);
 	for (size_t i = 0; i < d->n_mappings; i++) {
 		struct store_desired_mapping *dm = &d->mappings[i];
-		const int64_t *hit = bsearch(&dm->volume.id, vol, rows->nrows, sizeof(*vol), cmp_i64);
+		const int64_t *hit =
+			bsearch(&dm->volume.id, vol, rows->nrows, sizeof(*vol), cmp_i64);
 		size_t first, end;
 
 		if (!hit)
