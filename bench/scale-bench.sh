@@ -47,9 +47,16 @@ one_size() {
 	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")
 	# every pass lists the controllers exactly once
 	passes=$(jq -r '.bdev_nvme_get_controllers // 0' <<<"$calls")
-	local total
+	local total bytes=0 b
 	total=$(jq '[.[]] | add // 0' <<<"$calls")
 	daemon_stop
+	# what SPDK sends back for the list calls of one idle pass
+	for m in bdev_nvme_get_controllers vhost_get_controllers keyring_get_keys bdev_get_bdevs; do
+		b=$(host_rpc "$m" | wc -c)
+		bytes=$((bytes + b))
+	done
+	b=$(host_rpc bdev_raid_get_bdevs '{"category":"all"}' | wc -c)
+	bytes=$((bytes + b))
 
 	# One cold pass in a fresh process on the converged host (reads everything once).
 	local o0 o1
@@ -60,7 +67,7 @@ one_size() {
 	o1=$(date +%s%N)
 
 	local cpu_ms=$(((ticks1 - ticks0) * 1000 / hz))
-	echo "$n|$(((t1 - t0) / 1000000))|$(((o1 - o0) / 1000000))|$cpu_ms|$passes|$rss|$hwm|$idle_s|$total|$calls"
+	echo "$n|$(((t1 - t0) / 1000000))|$(((o1 - o0) / 1000000))|$cpu_ms|$passes|$rss|$hwm|$idle_s|$total|$bytes|$calls"
 }
 
 if [ "${1:-}" = "--one" ]; then
@@ -85,17 +92,18 @@ done
 {
 	echo "## spdk-sim results: $label"
 	echo
-	echo "| volumes | provision (daemon start to all ATTACHED) | cold pass (\`--once\`, whole process) | idle CPU per pass | idle passes | idle CPU (% of a core) | RSS idle | RSS peak | SPDK calls per idle pass |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| volumes | provision (daemon start to all ATTACHED) | cold pass (\`--once\`, whole process) | idle CPU per pass | idle passes | idle CPU (% of a core) | RSS idle | RSS peak | SPDK calls per idle pass | list answers per pass |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	for row in "${rows[@]}"; do
-		IFS='|' read -r n prov once cpu passes rss hwm win total calls <<<"$row"
-		python3 - "$n" "$prov" "$once" "$cpu" "$passes" "$rss" "$hwm" "$win" "$total" <<'PY'
+		IFS='|' read -r n prov once cpu passes rss hwm win total bytes calls <<<"$row"
+		python3 - "$n" "$prov" "$once" "$cpu" "$passes" "$rss" "$hwm" "$win" "$total" "$bytes" <<'PY'
 import sys
-n, prov, once, cpu, passes, rss, hwm, win, total = map(int, sys.argv[1:])
+n, prov, once, cpu, passes, rss, hwm, win, total, nbytes = map(int, sys.argv[1:])
 per_pass = f"{cpu / passes:.0f} ms" if passes else "-"
 calls = f"{total / passes:.1f}" if passes else "-"
 print(f"| {n} | {prov / 1000:.2f} s | {once} ms | {per_pass} | {passes} | "
-      f"{cpu / (win * 1000) * 100:.2f} % | {rss / 1024:.1f} MiB | {hwm / 1024:.1f} MiB | {calls} |")
+      f"{cpu / (win * 1000) * 100:.2f} % | {rss / 1024:.1f} MiB | {hwm / 1024:.1f} MiB | {calls} | "
+      f"{nbytes / 1e6:.2f} MB |")
 PY
 	done
 	echo
@@ -103,6 +111,6 @@ PY
 	echo "/proc/PID/stat (utime + stime), RSS from /proc/PID/status. Calls per pass: the host"
 	echo "sim's control \`stats\` over the window, divided by the bdev_nvme_get_controllers count"
 	echo "(one per pass). Machine: $(nproc) CPU(s), $(uname -sr), run on $(date -u +%Y-%m-%d)."
-	echo "Calls in the last window: \`$(tail -n 1 <<<"${rows[-1]}" | cut -d'|' -f10)\`"
+	echo "Calls in the last window: \`$(tail -n 1 <<<"${rows[-1]}" | cut -d'|' -f11)\`"
 } >"$report"
 cat "$report"

@@ -6,6 +6,9 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +172,13 @@ static int serve_session(struct daemon *d)
 				save_pending = false;
 		}
 		daemon_notify_watchdog();
+#ifdef __GLIBC__
+		/*
+		 * A pass's memory is transient (SPDK's list answers and their JSON trees are
+		 * megabytes at a thousand volumes): give it back rather than hold the peak.
+		 */
+		malloc_trim(0);
+#endif
 		if (d->cfg->once)
 			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 		if (!wait_for_wake(d, daemon_next_wait_ms(d->cfg->interval_ms, r, &res)))
