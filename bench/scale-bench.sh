@@ -32,6 +32,9 @@ one_size() {
 	wait_until 900 "$n vhost controllers" vhosts_up
 	wait_until 900 "$n mappings ATTACHED" all_attached
 	t1=$(date +%s%N)
+	local prov_ticks load
+	prov_ticks=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
+	load=$(cut -d' ' -f1 /proc/loadavg)
 
 	# Idle: let the last status writes and config save settle, then count over the window.
 	sleep 6
@@ -67,7 +70,7 @@ one_size() {
 	o1=$(date +%s%N)
 
 	local cpu_ms=$(((ticks1 - ticks0) * 1000 / hz))
-	echo "$n|$(((t1 - t0) / 1000000))|$(((o1 - o0) / 1000000))|$cpu_ms|$passes|$rss|$hwm|$idle_s|$total|$bytes|$calls"
+	echo "$n|$(((t1 - t0) / 1000000))|$((prov_ticks * 1000 / hz))|$load|$(((o1 - o0) / 1000000))|$cpu_ms|$passes|$rss|$hwm|$idle_s|$total|$bytes|$calls"
 }
 
 if [ "${1:-}" = "--one" ]; then
@@ -92,16 +95,18 @@ done
 {
 	echo "## spdk-sim results: $label"
 	echo
-	echo "| volumes | provision (daemon start to all ATTACHED) | cold pass (\`--once\`, whole process) | idle CPU per pass | idle passes | idle CPU (% of a core) | RSS idle | RSS peak | SPDK calls per idle pass | list answers per pass |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| volumes | provision (daemon start to all ATTACHED) | daemon CPU to provision | load avg | cold pass (\`--once\`, whole process) | idle CPU per pass | idle passes | idle CPU (% of a core) | RSS idle | RSS peak | SPDK calls per idle pass | list answers per pass |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for row in "${rows[@]}"; do
-		IFS='|' read -r n prov once cpu passes rss hwm win total bytes calls <<<"$row"
-		python3 - "$n" "$prov" "$once" "$cpu" "$passes" "$rss" "$hwm" "$win" "$total" "$bytes" <<'PY'
+		IFS='|' read -r n prov pcpu load once cpu passes rss hwm win total bytes calls <<<"$row"
+		python3 - "$n" "$prov" "$pcpu" "$load" "$once" "$cpu" "$passes" "$rss" "$hwm" "$win" "$total" "$bytes" <<'PY'
 import sys
-n, prov, once, cpu, passes, rss, hwm, win, total, nbytes = map(int, sys.argv[1:])
+load = sys.argv[4]
+n, prov, pcpu, once, cpu, passes, rss, hwm, win, total, nbytes = map(
+    int, sys.argv[1:4] + sys.argv[5:])
 per_pass = f"{cpu / passes:.0f} ms" if passes else "-"
 calls = f"{total / passes:.1f}" if passes else "-"
-print(f"| {n} | {prov / 1000:.2f} s | {once} ms | {per_pass} | {passes} | "
+print(f"| {n} | {prov / 1000:.2f} s | {pcpu / 1000:.2f} s | {load} | {once} ms | {per_pass} | {passes} | "
       f"{cpu / (win * 1000) * 100:.2f} % | {rss / 1024:.1f} MiB | {hwm / 1024:.1f} MiB | {calls} | "
       f"{nbytes / 1e6:.2f} MB |")
 PY
@@ -110,7 +115,9 @@ PY
 	echo "Idle window ${idle_s} s at the default pass period (--interval-ms 5000); CPU from"
 	echo "/proc/PID/stat (utime + stime), RSS from /proc/PID/status. Calls per pass: the host"
 	echo "sim's control \`stats\` over the window, divided by the bdev_nvme_get_controllers count"
-	echo "(one per pass). Machine: $(nproc) CPU(s), $(uname -sr), run on $(date -u +%Y-%m-%d)."
-	echo "Calls in the last window: \`$(tail -n 1 <<<"${rows[-1]}" | cut -d'|' -f11)\`"
+	echo "(one per pass). Wall-clock columns (provision, cold pass) depend on the machine's load (the"
+	echo "1-minute load average when provisioning ended is given); CPU and RSS columns much less."
+	echo "Machine: $(nproc) CPU(s), $(uname -sr), run on $(date -u +%Y-%m-%d)."
+	echo "Calls in the last window: \`$(tail -n 1 <<<"${rows[-1]}" | cut -d'|' -f13)\`"
 } >"$report"
 cat "$report"
