@@ -31,6 +31,16 @@ uint64_t util_now_ms(void);
 /* Wall clock in seconds since the epoch: for records an operator reads. */
 int64_t util_wall_s(void);
 
+/*
+ * Replace the clocks above (tests only: a wall clock that steps, a monotonic one that does not).
+ * A NULL function, or a NULL argument, restores the system's clock.
+ */
+struct util_clock {
+	uint64_t (*mono_ms)(void);
+	int64_t (*wall_s)(void);
+};
+void util_clock_override(const struct util_clock *c);
+
 /* strdup that aborts on out-of-memory: used only where no caller can recover. */
 char *util_xstrdup(const char *s);
 

@@ -6,6 +6,9 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +84,7 @@ static void sleep_unless_stopped(uint64_t ms)
 		if (now >= end)
 			break;
 		util_sleep_ms(end - now < 50 ? end - now : 50);
+		daemon_notify_watchdog();
 	}
 }
 
@@ -102,9 +106,12 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 		if (d->watch) {
 			struct store_error err = {0};
 			int r = store_watch_wait(d->watch, slice, &err);
-			if (r > 0)
+			if (r > 0) {
+				d->desired_stale = true;
 				return true;
+			}
 			if (r < 0) {
+				d->desired_stale = true;
 				log_warn("database watch broke (%s); reopening it", err.message);
 				store_watch_close(d->watch);
 				d->watch = NULL;
@@ -208,6 +215,13 @@ static int serve_session(struct daemon *d)
 				save_config(d, &save_pending, &save_since_ms);
 		}
 		daemon_notify_watchdog();
+#ifdef __GLIBC__
+		/*
+		 * A pass's memory is transient (SPDK's list answers and their JSON trees are
+		 * megabytes at a thousand volumes): give it back rather than hold the peak.
+		 */
+		malloc_trim(0);
+#endif
 		if (d->cfg->once)
 			return r == 0 && res.clean ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 		if (!wait_for_wake(d, wait))
@@ -265,6 +279,14 @@ int daemon_run(const struct daemon_config *cfg)
 		log_warn("database watch: %s; passes run on the timer only", serr.message);
 	g_stop = 0;
 	signals_install();
+	/*
+	 * Fed from a thread while the loop progresses: a pass stage, an SPDK step or a turn of
+	 * the wait shows progress at least once per RPC timeout, so three of those (or a minute)
+	 * without any means the daemon is stuck.
+	 */
+	uint64_t stall_ms = 3ull * cfg->rpc_timeout_ms;
+	if (daemon_notify_watchdog_start(stall_ms > 60000 ? stall_ms : 60000) < 0)
+		log_warn("systemd watchdog: could not start its thread; it will not be fed");
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
 		 cfg->db_url);
 
@@ -329,14 +351,15 @@ int daemon_run(const struct daemon_config *cfg)
 	}
 	if (g_stop)
 		log_info("stopping: signal received, in-flight calls finished");
+	daemon_notify_watchdog_stop();
 out:
 	daemon_notify_stopping();
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
 	exec_commit_free(d.commit);
 	exec_backoff_free(d.backoff);
+	daemon_state_free(&d);
 	store_close(d.store);
-	free(d.obs);
 	pthread_mutex_destroy(&d.store_lock);
 	return rc;
 }

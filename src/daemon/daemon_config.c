@@ -25,34 +25,56 @@ struct opt_desc {
 	size_t off;
 	size_t size;
 	const char *help;
+	/* OPT_U32/OPT_I32: the range daemon_config_check enforces, and its unit */
+	int64_t min, max;
+	const char *unit;
 };
 
 #define STR(f) OPT_STR, offsetof(struct daemon_config, f), sizeof(((struct daemon_config *)0)->f)
 #define NUM(k, f) k, offsetof(struct daemon_config, f), 0
+/*
+ * Ranges: every value must fit the int the planner and SPDK's options take (a grace period of
+ * 2^31 s must not wrap to -1 and remove orphans at once), and a day or an hour is already far
+ * beyond anything useful for a timer.
+ */
+#define DAY_S 86400
+#define HOUR_MS 3600000
 
 static const struct opt_desc opts[] = {
-	{"mode", STR(mode), "run mode; only 'baremetal'"},
-	{"spdk-sock", STR(spdk_sock), "SPDK JSON-RPC socket (env SPDK_RPC_SOCK)"},
-	{"host", STR(host), "this host's name in the database (env BAREMETAL_ID)"},
-	{"db", STR(db_url), "database URL or SQLite path (env DISKENGINE_DB)"},
-	{"rdma-ips", OPT_IPS, 0, 0, "local source addresses, comma-separated (env RDMA_IPS)"},
-	{"vhost-dir", STR(vhost_dir), "directory of vhost-blk sockets (SPDK's -S)"},
-	{"saved-config", STR(saved_config), "file the live SPDK config is saved to"},
-	{"sysfs-root", STR(sysfs_root), "root of /sys and /proc (tests use a fake tree)"},
-	{"hostnqn", STR(hostnqn), "NVMe host NQN for fabric attaches"},
-	{"cpumask", STR(cpumask), "cpumask of vhost controllers"},
-	{"metrics-listen", STR(metrics_listen), "ADDR:PORT for Prometheus metrics; empty = off"},
-	{"log-level", STR(log_level), "error, warn, info or debug"},
-	{"interval-ms", NUM(OPT_U32, interval_ms), "pass period when nothing wakes the daemon"},
-	{"rpc-timeout-ms", NUM(OPT_U32, rpc_timeout_ms), "timeout of one SPDK call"},
-	{"concurrency", NUM(OPT_U32, concurrency), "SPDK calls in flight at once"},
-	{"reconnect-delay", NUM(OPT_I32, reconnect_delay_s), "bdev_nvme reconnect_delay_sec"},
-	{"ctrlr-loss-timeout", NUM(OPT_I32, ctrlr_loss_s), "bdev_nvme ctrlr_loss_timeout_sec"},
-	{"fast-io-fail-timeout", NUM(OPT_I32, fast_io_fail_s), "bdev_nvme fast_io_fail_timeout_sec"},
-	{"member-giveup", NUM(OPT_I32, member_giveup_s), "seconds before a lost path leaves its RAID"},
-	{"guest-io-timeout", NUM(OPT_I32, guest_io_timeout_s), "the guests' I/O timeout, seconds"},
-	{"orphan-grace", NUM(OPT_U32, orphan_grace_s), "seconds before unclaimed objects are removed"},
-	{"once", NUM(OPT_BOOL, once), "run one reconcile pass and exit"},
+	{"mode", STR(mode), "run mode; only 'baremetal'", 0, 0, NULL},
+	{"spdk-sock", STR(spdk_sock), "SPDK JSON-RPC socket (env SPDK_RPC_SOCK)", 0, 0, NULL},
+	{"host", STR(host), "this host's name in the database (env BAREMETAL_ID)", 0, 0, NULL},
+	{"db", STR(db_url), "database URL or SQLite path (env DISKENGINE_DB)", 0, 0, NULL},
+	{"rdma-ips", OPT_IPS, 0, 0, "local source addresses, comma-separated (env RDMA_IPS)", 0, 0,
+	 NULL},
+	{"vhost-dir", STR(vhost_dir), "directory of vhost-blk sockets (SPDK's -S)", 0, 0, NULL},
+	{"saved-config", STR(saved_config), "file the live SPDK config is saved to", 0, 0, NULL},
+	{"sysfs-root", STR(sysfs_root), "root of /sys and /proc (tests use a fake tree)", 0, 0,
+	 NULL},
+	{"hostnqn", STR(hostnqn), "NVMe host NQN for fabric attaches", 0, 0, NULL},
+	{"cpumask", STR(cpumask), "cpumask of vhost controllers", 0, 0, NULL},
+	{"metrics-listen", STR(metrics_listen), "ADDR:PORT for Prometheus metrics; empty = off", 0,
+	 0, NULL},
+	{"log-level", STR(log_level), "error, warn, info or debug", 0, 0, NULL},
+	{"interval-ms", NUM(OPT_U32, interval_ms), "pass period when nothing wakes the daemon", 1,
+	 HOUR_MS, "ms"},
+	{"rpc-timeout-ms", NUM(OPT_U32, rpc_timeout_ms), "timeout of one SPDK call", 1, HOUR_MS,
+	 "ms"},
+	{"concurrency", NUM(OPT_U32, concurrency), "SPDK calls in flight at once", 1, 4096,
+	 "calls"},
+	{"reconnect-delay", NUM(OPT_I32, reconnect_delay_s), "bdev_nvme reconnect_delay_sec", 1,
+	 DAY_S, "s"},
+	{"ctrlr-loss-timeout", NUM(OPT_I32, ctrlr_loss_s), "bdev_nvme ctrlr_loss_timeout_sec", 1,
+	 DAY_S, "s"},
+	{"fast-io-fail-timeout", NUM(OPT_I32, fast_io_fail_s), "bdev_nvme fast_io_fail_timeout_sec",
+	 0, DAY_S, "s"},
+	{"member-giveup", NUM(OPT_I32, member_giveup_s),
+	 "seconds before a lost path leaves its RAID", 1, DAY_S, "s"},
+	{"guest-io-timeout", NUM(OPT_I32, guest_io_timeout_s), "the guests' I/O timeout, seconds",
+	 1, DAY_S, "s"},
+	{"orphan-grace", NUM(OPT_U32, orphan_grace_s),
+	 "seconds before unclaimed objects are removed", 0, 365 * DAY_S, "s"},
+	{"once", NUM(OPT_BOOL, once), "run one reconcile pass and exit", 0, 0, NULL},
 };
 
 void daemon_config_defaults(struct daemon_config *cfg)
@@ -100,7 +122,8 @@ static int set_ips(struct daemon_config *cfg, const char *val, char *errbuf, siz
 	}
 	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		if (n == DAEMON_MAX_RDMA_IPS) {
-			seterr(errbuf, errlen, "rdma-ips: more than %d addresses", DAEMON_MAX_RDMA_IPS);
+			seterr(errbuf, errlen, "rdma-ips: more than %d addresses",
+			       DAEMON_MAX_RDMA_IPS);
 			return -EINVAL;
 		}
 		if (util_strlcpy(cfg->rdma_ips[n], tok, sizeof(cfg->rdma_ips[n])) < 0) {
@@ -124,15 +147,15 @@ static int opt_set(struct daemon_config *cfg, const struct opt_desc *o, const ch
 	switch (o->kind) {
 	case OPT_STR:
 		if (util_strlcpy(base + o->off, val, o->size) < 0) {
-			seterr(errbuf, errlen, "%s: value for '%s' is longer than %zu bytes", origin,
-			       o->name, o->size - 1);
+			seterr(errbuf, errlen, "%s: value for '%s' is longer than %zu bytes",
+			       origin, o->name, o->size - 1);
 			return -EINVAL;
 		}
 		return 0;
 	case OPT_U32:
 		if (util_parse_u64(val, UINT32_MAX, &u) < 0) {
-			seterr(errbuf, errlen, "%s: '%s' wants a non-negative number, got '%s'", origin,
-			       o->name, val);
+			seterr(errbuf, errlen, "%s: '%s' wants a non-negative number, got '%s'",
+			       origin, o->name, val);
 			return -EINVAL;
 		}
 		*(uint32_t *)(base + o->off) = (uint32_t)u;
@@ -269,10 +292,9 @@ int daemon_config_load(struct daemon_config *cfg, int argc, char **argv, char *e
 
 	daemon_config_defaults(cfg);
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-		lopts[i] = (struct option){opts[i].name,
-					   opts[i].kind == OPT_BOOL ? no_argument
-								    : required_argument,
-					   NULL, 0};
+		lopts[i] = (struct option){
+			opts[i].name, opts[i].kind == OPT_BOOL ? no_argument : required_argument,
+			NULL, 0};
 	}
 	lopts[ARRAY_SIZE(opts)] = (struct option){"config", required_argument, NULL, 0};
 	lopts[ARRAY_SIZE(opts) + 1] = (struct option){NULL, 0, NULL, 0};
@@ -313,6 +335,30 @@ int daemon_config_load(struct daemon_config *cfg, int argc, char **argv, char *e
 	return 0;
 }
 
+/* Every integer option within its range, named in the error. */
+static int check_ranges(const struct daemon_config *cfg, char *errbuf, size_t errlen)
+{
+	const char *base = (const char *)cfg;
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt_desc *o = &opts[i];
+		int64_t v;
+
+		if (o->kind == OPT_U32)
+			v = *(const uint32_t *)(base + o->off);
+		else if (o->kind == OPT_I32)
+			v = *(const int32_t *)(base + o->off);
+		else
+			continue;
+		if (v < o->min || v > o->max) {
+			seterr(errbuf, errlen, "%s %lld: must be between %lld and %lld %s", o->name,
+			       (long long)v, (long long)o->min, (long long)o->max, o->unit);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t errlen)
 {
 	if (strcmp(cfg->mode, "baremetal") != 0) {
@@ -340,7 +386,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 	}
 	if (cfg->fast_io_fail_s < 0 || cfg->fast_io_fail_s >= cfg->ctrlr_loss_s) {
 		seterr(errbuf, errlen,
-		       "fast-io-fail-timeout %d: must be below ctrlr-loss-timeout (%d); 0 disables it",
+		       "fast-io-fail-timeout %d: must be below ctrlr-loss-timeout (%d); 0 disables "
+		       "it",
 		       cfg->fast_io_fail_s, cfg->ctrlr_loss_s);
 		return -EINVAL;
 	}
@@ -356,11 +403,7 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 		       cfg->guest_io_timeout_s, cfg->member_giveup_s);
 		return -EINVAL;
 	}
-	if (cfg->concurrency < 1 || cfg->rpc_timeout_ms < 1 || cfg->interval_ms < 1) {
-		seterr(errbuf, errlen, "concurrency, rpc-timeout-ms and interval-ms must be >= 1");
-		return -EINVAL;
-	}
-	return 0;
+	return check_ranges(cfg, errbuf, errlen);
 }
 
 void daemon_config_usage(void *fp)

@@ -13,7 +13,11 @@
 #include "daemon/daemon_spdk.h"
 #include "reconcile/exec.h"
 
+#include "host/host_facts.h"
+
+struct hmap;
 struct store;
+struct store_desired;
 struct store_watch;
 struct orphan_clock;
 
@@ -27,8 +31,18 @@ struct daemon {
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
-	struct obs_cache_entry *obs;  /* last status written per mapping */
-	size_t n_obs, cap_obs;
+	struct hmap *obs;	      /* mapping id -> struct obs_cache_entry */
+	uint64_t obs_pass;	      /* passes run, for obs_cache_entry.pass */
+	/*
+	 * The desired state last read, reused by passes that had nothing to do while the
+	 * database watch reported no change: an idle pass costs nothing per unchanged volume.
+	 */
+	struct store_desired *desired;
+	bool desired_stale;	  /* the watch fired (or broke) since desired was read */
+	uint64_t desired_read_ms; /* when desired was read (monotonic) */
+	struct host_facts facts;  /* sysfs/procfs facts, re-read with the desired state */
+	bool have_facts;
+	uint64_t facts_read_ms;
 	volatile sig_atomic_t *stop;
 	uint64_t passes;
 	uint64_t restart_at_ms; /* when the current SPDK process was found fresh; 0 = not */
@@ -36,13 +50,26 @@ struct daemon {
 };
 
 struct obs_cache_entry {
-	int64_t mapping_id;
 	uint64_t hash;
+	uint64_t pass; /* the last pass whose plan had this mapping */
 };
 
 /* Whether the status last written for mapping_id hashes to h (skip an identical write). */
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h);
 void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
+/* mapping_id is still planned in this pass (d->passes): its entry is kept. */
+void daemon_obs_cache_touch(struct daemon *d, int64_t mapping_id);
+/* Forget the entries of mappings the current pass no longer planned. */
+void daemon_obs_cache_prune(struct daemon *d);
+
+/*
+ * How long an idle pass may reuse the desired state and the host facts without the watch
+ * firing: a safety net for a notification lost on the way, and for sysfs changes no watch sees.
+ */
+#define DAEMON_REREAD_MS 60000u
+
+/* Drop what the daemon keeps between passes (desired state, host facts, caches). */
+void daemon_state_free(struct daemon *d);
 
 /* Outcome of one pass. */
 struct daemon_pass_result {

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/daemon_internal.h"
+#include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
 #include "reconcile/exec_ops.h"
@@ -21,18 +23,18 @@
 #include "store/store.h"
 
 /* What the host sees of one mapping's raid, in the store's observation form. */
-static void describe_raid(const struct observe_raw *o, int64_t volume_id,
-			  struct store_observation *obs)
+static void describe_raid(const struct observe_raw *o, const struct hmap *raid_ix,
+			  int64_t volume_id, struct store_observation *obs)
 {
 	char raid[MODEL_NAME_MAX];
 	const struct rpc_raid *r = NULL;
+	const size_t *at;
 	size_t n = 0;
 
 	obs->rebuild_percent = -1;
 	names_raid((uint64_t)volume_id, raid, sizeof(raid));
-	for (size_t i = 0; i < o->raids.n && !r; i++)
-		if (strcmp(o->raids.v[i].name, raid) == 0)
-			r = &o->raids.v[i];
+	if ((at = hmap_get(raid_ix, raid)))
+		r = &o->raids.v[*at];
 	if (!r)
 		return;
 	/* raid1 with a lost member still says "online": only the operational count tells */
@@ -80,7 +82,8 @@ struct obs_batch {
 
 static void observation_write(struct daemon *d, struct obs_batch *b,
 			      const struct daemon_plan_chain *c, const struct exec_chain *ec,
-			      const struct observe_raw *o, const char *path_err)
+			      const struct observe_raw *o, const struct hmap *raid_ix,
+			      const char *path_err)
 {
 	struct store_observation obs = {.mapping_id = c->mapping_id};
 
@@ -91,7 +94,7 @@ static void observation_write(struct daemon *d, struct obs_batch *b,
 	if (torn_down)
 		obs.rebuild_percent = -1;
 	else
-		describe_raid(o, c->volume_id, &obs);
+		describe_raid(o, raid_ix, c->volume_id, &obs);
 	if (ec->status == EXEC_CHAIN_FAILED)
 		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
 	else if (c->blocked && path_err)
@@ -149,31 +152,57 @@ static void observation_flush(struct daemon *d, struct obs_batch *b)
 	*b = (struct obs_batch){0};
 }
 
+static void obs_key(int64_t mapping_id, char *key, size_t len)
+{
+	snprintf(key, len, "%lld", (long long)mapping_id);
+}
+
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
 {
-	for (size_t i = 0; i < d->n_obs; i++)
-		if (d->obs[i].mapping_id == mapping_id)
-			return d->obs[i].hash == h;
-	return false;
+	char key[24];
+	const struct obs_cache_entry *e;
+
+	obs_key(mapping_id, key, sizeof(key));
+	e = d->obs ? hmap_get(d->obs, key) : NULL;
+	return e && e->hash == h;
 }
 
 void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
 {
-	for (size_t i = 0; i < d->n_obs; i++) {
-		if (d->obs[i].mapping_id == mapping_id) {
-			d->obs[i].hash = h;
-			return;
-		}
+	char key[24];
+	struct obs_cache_entry *e;
+
+	if (!d->obs && !(d->obs = hmap_new(sizeof(struct obs_cache_entry))))
+		return;
+	obs_key(mapping_id, key, sizeof(key));
+	e = hmap_put(d->obs, key, NULL);
+	if (e) {
+		e->hash = h;
+		e->pass = d->obs_pass;
 	}
-	if (d->n_obs == d->cap_obs) {
-		size_t cap = d->cap_obs ? d->cap_obs * 2 : 64;
-		struct obs_cache_entry *n = realloc(d->obs, cap * sizeof(*n));
-		if (!n)
-			return;
-		d->obs = n;
-		d->cap_obs = cap;
-	}
-	d->obs[d->n_obs++] = (struct obs_cache_entry){.mapping_id = mapping_id, .hash = h};
+}
+
+void daemon_obs_cache_touch(struct daemon *d, int64_t mapping_id)
+{
+	char key[24];
+	struct obs_cache_entry *e;
+
+	obs_key(mapping_id, key, sizeof(key));
+	e = d->obs ? hmap_get(d->obs, key) : NULL;
+	if (e)
+		e->pass = d->obs_pass;
+}
+
+static bool planned_now(const char *key, void *val, void *arg)
+{
+	(void)key;
+	return ((struct obs_cache_entry *)val)->pass == *(uint64_t *)arg;
+}
+
+void daemon_obs_cache_prune(struct daemon *d)
+{
+	if (d->obs)
+		hmap_filter(d->obs, planned_now, &d->obs_pass);
 }
 
 /* Every observed name, for first-seen times. */
@@ -190,55 +219,75 @@ static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o
 		orphan_clock_mark(clk, o->vhosts.v[i].ctrlr, now);
 	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
 	if (!o->bdevs_listed)
-		for (size_t k = 0; k < orphan_clock_size(clk); k++) {
-			int64_t first;
-			orphan_clock_mark(clk, orphan_clock_entry(clk, k, &first), now);
-		}
+		orphan_clock_keep_all(clk);
 	orphan_clock_end(clk);
 }
 
+/*
+ * Host facts for the planner: re-read with the desired state (something changed) and at least
+ * every DAEMON_REREAD_MS, not on every idle pass. NULL when they cannot be read.
+ */
+static const struct host_facts *facts_get(struct daemon *d, bool fresh)
+{
+	uint64_t now = util_now_ms();
+	char herr[256] = "";
+	char ips[DAEMON_MAX_RDMA_IPS * 65] = "";
+
+	if (!fresh && d->facts_read_ms && now - d->facts_read_ms < DAEMON_REREAD_MS)
+		return d->have_facts ? &d->facts : NULL;
+	if (d->have_facts)
+		host_facts_free(&d->facts);
+	d->have_facts = false;
+	d->facts_read_ms = now;
+	for (unsigned i = 0; i < d->cfg->n_rdma_ips; i++) {
+		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
+		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
+	}
+	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
+	d->have_facts =
+		host_facts_read(d->cfg->sysfs_root, ips, &d->facts, herr, sizeof(herr)) == 0;
+	if (!d->have_facts)
+		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
+	return d->have_facts ? &d->facts : NULL;
+}
+
+void daemon_state_free(struct daemon *d)
+{
+	store_desired_free(d->desired);
+	d->desired = NULL;
+	if (d->have_facts)
+		host_facts_free(&d->facts);
+	d->have_facts = false;
+	hmap_free(d->obs);
+	d->obs = NULL;
+}
+
 /* desired + observed -> the planner -> the executor's chains. */
-static int plan_pass(struct daemon *d, const struct store_desired *desired,
+static int plan_pass(struct daemon *d, const struct store_desired *desired, bool fresh,
 		     const struct observe_raw *o, struct daemon_plan *out, char *errbuf,
 		     size_t errlen)
 {
 	struct desired_model dm = {0};
 	struct observed_model om = {0};
 	struct obs_first_seen *fs = NULL;
-	struct host_facts hf = {0};
+	const struct host_facts *hf;
 	struct plan plan = {0};
-	char herr[256] = "";
-	int64_t now = util_wall_s();
-	bool have_facts = false;
+	int64_t now = orphan_clock_now_s();
+	size_t nfs = 0;
 	int r;
 
 	clock_observed(d->orphans, o, now);
-	size_t nfs = orphan_clock_size(d->orphans);
-	fs = calloc(nfs ? nfs : 1, sizeof(*fs));
-	if (!fs) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nfs; i++)
-		util_strlcpy(fs[i].name, orphan_clock_entry(d->orphans, i, &fs[i].first_seen_s),
-			     sizeof(fs[i].name));
-	r = desired_from_store(desired, d->cfg, &dm);
+	r = orphan_clock_snapshot(d->orphans, &fs, &nfs);
+	if (r == 0)
+		r = desired_from_store(desired, d->cfg, &dm);
 	if (r == 0)
 		r = observed_from_raw(o, fs, nfs, now, &om);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
 		goto out;
 	}
-	char ips[DAEMON_MAX_RDMA_IPS * 65] = "";
-	for (unsigned i = 0; i < d->cfg->n_rdma_ips; i++) {
-		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
-		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
-	}
-	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
-	have_facts = host_facts_read(d->cfg->sysfs_root, ips, &hf, herr, sizeof(herr)) == 0;
-	if (!have_facts)
-		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
-	r = plan_build(&dm.d, &om.o, have_facts ? &hf : NULL, &plan);
+	hf = facts_get(d, fresh);
+	r = plan_build(&dm.d, &om.o, hf, &plan);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
 		goto out;
@@ -255,36 +304,129 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired,
 		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
 out:
 	plan_free(&plan);
-	if (have_facts)
-		host_facts_free(&hf);
 	observed_model_free(&om);
 	desired_model_free(&dm);
 	free(fs);
 	return r;
 }
 
-int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen)
+/*
+ * The desired state for this pass: read again when the watch fired, when there is no watch,
+ * after a pass that did work (its own writes), or after DAEMON_REREAD_MS; otherwise the last
+ * read, so an idle pass does not pay for every volume that did not change. *fresh says which.
+ */
+static int desired_get(struct daemon *d, bool *fresh, char *errbuf, size_t errlen)
 {
 	struct store_desired *desired = NULL;
 	struct store_error serr = {0};
-	struct observe_raw o = {0};
-	struct daemon_plan plan = {0};
-	struct exec_chain *chains = NULL;
-	struct obs_batch batch = {0};
+	uint64_t now = util_now_ms();
 	int r;
 
-	memset(res, 0, sizeof(*res));
+	*fresh = false;
+	if (d->desired && !d->desired_stale && d->watch &&
+	    now - d->desired_read_ms < DAEMON_REREAD_MS)
+		return 0;
+	/* cleared before the read: a change from now on fires the watch again */
+	d->desired_stale = false;
 	pthread_mutex_lock(&d->store_lock);
 	r = store_desired_get(d->store, d->cfg->host, &desired, &serr);
 	pthread_mutex_unlock(&d->store_lock);
 	if (r < 0) {
+		d->desired_stale = true;
 		snprintf(errbuf, errlen, "database: %s", serr.message);
 		return r;
 	}
+	store_desired_free(d->desired);
+	d->desired = desired;
+	d->desired_read_ms = now;
+	*fresh = true;
+	return 0;
+}
+
+/* What a volume's replica attaches ("path:" chains) left, for its mapping's status. */
+struct path_outcome {
+	const char *err; /* the first failure's message, or NULL */
+	bool waits;	 /* an attach did not finish (backoff, stop) */
+};
+
+/* volume id -> struct path_outcome, built once per pass instead of a scan per mapping. */
+static struct hmap *path_outcomes(const struct daemon_plan *plan, const struct exec_chain *chains)
+{
+	struct hmap *m = hmap_new(sizeof(struct path_outcome));
+	char key[24];
+
+	if (!m)
+		return NULL;
+	for (size_t k = 0; k < plan->n; k++) {
+		struct path_outcome *po;
+
+		if (strncmp(plan->chains[k].group, "path:", 5) != 0)
+			continue;
+		snprintf(key, sizeof(key), "%lld", (long long)plan->chains[k].volume_id);
+		if (!(po = hmap_put(m, key, NULL))) {
+			hmap_free(m);
+			return NULL;
+		}
+		if (chains[k].status == EXEC_CHAIN_FAILED && !po->err)
+			po->err = chains[k].error;
+		else if (chains[k].status != EXEC_CHAIN_DONE)
+			po->waits = true;
+	}
+	return m;
+}
+
+/* raid name -> index in o->raids, for the status of every mapping. */
+static struct hmap *raid_index(const struct observe_raw *o)
+{
+	struct hmap *m = hmap_new(sizeof(size_t));
+
+	for (size_t i = 0; m && i < o->raids.n; i++) {
+		size_t *at = hmap_put(m, o->raids.v[i].name, NULL);
+		if (!at) {
+			hmap_free(m);
+			return NULL;
+		}
+		*at = i;
+	}
+	return m;
+}
+
+/* The executor's step, showing progress to the watchdog thread before and after each call. */
+static int step_run(void *ctx, const struct exec_chain *chain, const struct exec_step *step,
+		    char *errbuf, size_t errlen)
+{
+	int r;
+
+	daemon_notify_watchdog();
+	r = exec_op_run(ctx, chain, step, errbuf, errlen);
+	daemon_notify_watchdog();
+	return r;
+}
+
+int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen)
+{
+	const struct store_desired *desired;
+	struct observe_raw o = {0};
+	struct daemon_plan plan = {0};
+	struct exec_chain *chains = NULL;
+	struct hmap *paths = NULL, *raid_ix = NULL;
+	struct obs_batch batch = {0};
+	bool fresh;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	d->obs_pass++;
+	r = desired_get(d, &fresh, errbuf, errlen);
+	if (r < 0)
+		return r;
+	desired = d->desired;
+	daemon_notify_watchdog();
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
-	r = plan_pass(d, desired, &o, &plan, errbuf, errlen);
+	daemon_notify_watchdog();
+	r = plan_pass(d, desired, fresh, &o, &plan, errbuf, errlen);
+	daemon_notify_watchdog();
 	if (r < 0)
 		goto out;
 	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
@@ -311,7 +453,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.store_lock = &d->store_lock,
 		.commit = d->commit,
 	};
-	exec_run(chains, plan.n, d->cfg->concurrency, exec_op_run, &x, d->backoff, d->stop);
+	exec_run(chains, plan.n, d->cfg->concurrency, step_run, &x, d->backoff, d->stop);
 	res->clean = true;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct daemon_plan_chain *c = &plan.chains[i];
@@ -332,38 +474,51 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		if (ec->status != EXEC_CHAIN_DONE || c->blocked)
 			res->clean = false;
 	}
+	paths = path_outcomes(&plan, chains);
+	raid_ix = raid_index(&o);
+	if (!paths || !raid_ix) {
+		r = -ENOMEM;
+		snprintf(errbuf, errlen, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < plan.n; i++) {
 		struct daemon_plan_chain *c = &plan.chains[i];
 		struct exec_chain *ec = &chains[i];
+		const struct path_outcome *po;
 		const char *path_err = NULL;
 		bool path_waits = false;
+		char key[24];
 
 		if (!c->mapping_id)
 			continue;
+		daemon_obs_cache_touch(d, c->mapping_id);
 		/* the volume's own replica attaches: their failure is part of its status */
-		for (size_t k = 0; k < plan.n; k++) {
-			if (plan.chains[k].volume_id != c->volume_id ||
-			    strncmp(plan.chains[k].group, "path:", 5) != 0)
-				continue;
-			if (chains[k].status == EXEC_CHAIN_FAILED && !path_err)
-				path_err = chains[k].error;
-			else if (chains[k].status != EXEC_CHAIN_DONE)
-				path_waits = true;
+		snprintf(key, sizeof(key), "%lld", (long long)c->volume_id);
+		if ((po = hmap_get(paths, key))) {
+			path_err = po->err;
+			path_waits = po->waits;
 		}
 		/* A chain that did not run (backoff, stop) keeps the status its last run left,
 		 * and so does a mapping whose failing attach waits out its backoff. */
 		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
 		    ec->status == EXEC_CHAIN_FAILED)
-			observation_write(d, &batch, c, ec, &o, path_err);
+			observation_write(d, &batch, c, ec, &o, raid_ix, path_err);
 	}
 	observation_flush(d, &batch);
 	res->changed = atomic_load(&x.mutations) > 0;
 	res->converged = res->clean && res->actions == 0;
+	/* Mappings gone from the plan take their cached status with them. */
+	daemon_obs_cache_prune(d);
+	exec_backoff_prune(d->backoff, util_now_ms());
+	/* This pass's own writes (mapping states, replica records) are read back next pass. */
+	if (res->actions > 0)
+		d->desired_stale = true;
 	r = 0;
 out:
+	hmap_free(raid_ix);
+	hmap_free(paths);
 	free(chains);
 	daemon_plan_free(&plan);
 	observe_raw_clear(&o);
-	store_desired_free(desired);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "reconcile/names.h"
@@ -36,12 +37,34 @@ static struct daemon_plan_chain *chain_new(struct daemon_plan *p, const char *gr
 	return c;
 }
 
-static struct daemon_plan_chain *chain_find(struct daemon_plan *p, const char *group)
+/* Chains by group (index into p->chains): one lookup per action, thousands per pass. */
+static struct daemon_plan_chain *chain_find(struct daemon_plan *p, struct hmap *by_group,
+					    const char *group)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->chains[i].group, group) == 0)
-			return &p->chains[i];
-	return NULL;
+	size_t *i = hmap_get(by_group, group);
+
+	return i ? &p->chains[*i] : NULL;
+}
+
+static struct daemon_plan_chain *chain_add(struct daemon_plan *p, struct hmap *by_group,
+					   const char *group, int64_t mapping_id, int64_t volume_id)
+{
+	bool added;
+	size_t *i = hmap_put(by_group, group, &added);
+	struct daemon_plan_chain *c;
+
+	if (!i)
+		return NULL;
+	/* a volume with two live mappings: the first one's chain takes the volume's actions */
+	if (!added)
+		return chain_new(p, group, mapping_id, volume_id);
+	c = chain_new(p, group, mapping_id, volume_id);
+	if (!c) {
+		hmap_del(by_group, group);
+		return NULL;
+	}
+	*i = p->n - 1;
+	return c;
 }
 
 static struct exec_op *op_add(struct daemon_plan_chain *c, unsigned stage, enum exec_op_kind k,
@@ -275,23 +298,26 @@ int daemon_plan_from_actions(const struct plan *p, const struct store_desired *s
 {
 	struct daemon_plan dp = {0};
 	char group[PLAN_GROUP_MAX];
+	struct hmap *by_group = hmap_new(sizeof(size_t));
 	int r = 0;
 
+	if (!by_group)
+		return -ENOMEM;
 	for (size_t i = 0; i < sd->n_mappings; i++) {
 		const struct store_desired_mapping *m = &sd->mappings[i];
 		snprintf(group, sizeof(group), "volume:%" PRId64, m->volume.id);
-		if (!chain_new(&dp, group, m->mapping.id, m->volume.id)) {
+		if (!chain_add(&dp, by_group, group, m->mapping.id, m->volume.id)) {
 			r = -ENOMEM;
 			goto fail;
 		}
 	}
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
-		struct daemon_plan_chain *c = chain_find(&dp, a->group);
+		struct daemon_plan_chain *c = chain_find(&dp, by_group, a->group);
 		if (!c) {
 			int64_t mid =
 				strncmp(a->group, "mapping:", 8) == 0 ? (int64_t)a->mapping_id : 0;
-			c = chain_new(&dp, a->group, mid, (int64_t)a->volume_id);
+			c = chain_add(&dp, by_group, a->group, mid, (int64_t)a->volume_id);
 			if (!c) {
 				r = -ENOMEM;
 				goto fail;
@@ -301,9 +327,11 @@ int daemon_plan_from_actions(const struct plan *p, const struct store_desired *s
 		if (r < 0)
 			goto fail;
 	}
+	hmap_free(by_group);
 	*out = dp;
 	return 0;
 fail:
+	hmap_free(by_group);
 	daemon_plan_free(&dp);
 	return r;
 }

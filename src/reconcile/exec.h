@@ -68,6 +68,14 @@ void exec_backoff_ok(struct exec_backoff *b, const char *key);
 unsigned exec_backoff_failures(struct exec_backoff *b, const char *key);
 /* Forget everything (SPDK restarted: old failures say nothing about the new process). */
 void exec_backoff_reset(struct exec_backoff *b);
+/*
+ * Forget keys whose window ended more than max_ms before now_ms: their object was not tried
+ * again for that long, so it is gone or fixed (a failing object is retried as soon as it is
+ * due). Keeps the table the size of what fails now, not of everything that ever failed.
+ */
+void exec_backoff_prune(struct exec_backoff *b, uint64_t now_ms);
+/* Keys with a recorded failure. */
+size_t exec_backoff_size(struct exec_backoff *b);
 
 /*
  * Run the chains with at most `workers` steps in flight. backoff may be NULL (no windows);

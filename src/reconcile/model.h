@@ -204,6 +204,12 @@ struct observed {
 	const struct obs_first_seen *first_seen;
 	size_t n_first_seen;
 	int64_t now_s; /* the pass's time, for comparisons with first_seen */
+	/*
+	 * Every array above is sorted by name (strcmp), so the planner bisects instead of
+	 * scanning: per-volume lookups over thousands of objects would make a pass quadratic.
+	 * false (hand-built inputs): lookups scan.
+	 */
+	bool sorted;
 };
 
 #endif

@@ -109,6 +109,23 @@ static void raid_from(const struct rpc_raid *v, struct obs_raid *r, struct obs_r
 	}
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	/* every observed struct starts with its name */
+	return strcmp(a, b);
+}
+
+/* Sort every array by name, so the planner's lookups bisect (see struct observed). */
+static void sort_by_name(struct observed_model *m, size_t nv)
+{
+	qsort(m->ctrlrs, m->o.n_ctrlrs, sizeof(*m->ctrlrs), cmp_name);
+	qsort(m->bdevs, m->o.n_bdevs, sizeof(*m->bdevs), cmp_name);
+	qsort(m->raids, m->o.n_raids, sizeof(*m->raids), cmp_name);
+	qsort(m->vhosts, nv, sizeof(*m->vhosts), cmp_name);
+	qsort(m->keys, m->o.n_keys, sizeof(*m->keys), cmp_name);
+	qsort(m->first_seen, m->o.n_first_seen, sizeof(*m->first_seen), cmp_name);
+}
+
 int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen *first_seen,
 		      size_t n_first_seen, int64_t now_s, struct observed_model *out)
 {
@@ -185,7 +202,9 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		.first_seen = m.first_seen,
 		.n_first_seen = n_first_seen,
 		.now_s = now_s,
+		.sorted = true,
 	};
+	sort_by_name(&m, nv);
 	*out = m;
 	return 0;
 }

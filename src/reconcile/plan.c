@@ -5,6 +5,7 @@
  * sweep. Each stage plans only what the observed state allows now.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,52 +109,73 @@ void plan_conflict(struct plan_ctx *ctx, struct vol_plan *vp, const char *object
 	va_end(ap);
 }
 
+/*
+ * Find name in an array of n elements of size sz whose name is at offset 0 of each element:
+ * bisect when the observer sorted the arrays, scan otherwise.
+ */
+static const void *find_named(const void *base, size_t n, size_t sz, bool sorted, const char *name)
+{
+	const char *p = base;
+
+	if (!sorted) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(p + i * sz, name) == 0)
+				return p + i * sz;
+		return NULL;
+	}
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p + mid * sz, name);
+		if (c == 0)
+			return p + mid * sz;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The name must be each struct's first member for find_named. */
+_Static_assert(offsetof(struct obs_controller, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_bdev, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_raid, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_vhost, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_key, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_first_seen, name) == 0, "name first");
+
 const struct obs_controller *obs_ctrlr_find(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_ctrlrs; i++)
-		if (strcmp(o->ctrlrs[i].name, name) == 0)
-			return &o->ctrlrs[i];
-	return NULL;
+	return find_named(o->ctrlrs, o->n_ctrlrs, sizeof(*o->ctrlrs), o->sorted, name);
 }
 
 const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_bdevs; i++)
-		if (strcmp(o->bdevs[i].name, name) == 0)
-			return &o->bdevs[i];
-	return NULL;
+	return find_named(o->bdevs, o->n_bdevs, sizeof(*o->bdevs), o->sorted, name);
 }
 
 const struct obs_raid *obs_raid_find(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_raids; i++)
-		if (strcmp(o->raids[i].name, name) == 0)
-			return &o->raids[i];
-	return NULL;
+	return find_named(o->raids, o->n_raids, sizeof(*o->raids), o->sorted, name);
 }
 
 const struct obs_vhost *obs_vhost_find(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_vhosts; i++)
-		if (strcmp(o->vhosts[i].name, name) == 0)
-			return &o->vhosts[i];
-	return NULL;
+	return find_named(o->vhosts, o->n_vhosts, sizeof(*o->vhosts), o->sorted, name);
 }
 
 const struct obs_key *obs_key_find(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_keys; i++)
-		if (strcmp(o->keys[i].name, name) == 0)
-			return &o->keys[i];
-	return NULL;
+	return find_named(o->keys, o->n_keys, sizeof(*o->keys), o->sorted, name);
 }
 
 int64_t obs_age(const struct observed *o, const char *name)
 {
-	for (size_t i = 0; i < o->n_first_seen; i++)
-		if (strcmp(o->first_seen[i].name, name) == 0)
-			return o->now_s - o->first_seen[i].first_seen_s;
-	return -1;
+	const struct obs_first_seen *f =
+		find_named(o->first_seen, o->n_first_seen, sizeof(*o->first_seen), o->sorted, name);
+
+	return f ? o->now_s - f->first_seen_s : -1;
 }
 
 bool obs_raid_has_base(const struct obs_raid *r, const char *name)

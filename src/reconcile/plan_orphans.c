@@ -11,39 +11,109 @@
  * nothing else claims its bdev, controller once no raid uses its bdev, key once no unclaimed
  * controller is left. Everything else is never touched.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "reconcile/plan_internal.h"
 
-static bool mapping_claimed(const struct desired *d, uint64_t id)
+/*
+ * What the desired state claims, sorted once per plan: the orphan checks look up every observed
+ * object, and scanning the desired state for each would make a pass quadratic (cubic for
+ * controllers) in the number of volumes.
+ */
+struct claims {
+	uint64_t *mappings; /* ids of mappings not DETACHED */
+	size_t n_mappings;
+	uint64_t *volumes; /* ids of volumes such a mapping names */
+	size_t n_volumes;
+	char **ctrlrs; /* controller names of those volumes' replicas */
+	size_t n_ctrlrs;
+	char **keys; /* key names of those volumes' replicas */
+	size_t n_keys;
+	char *names; /* storage of ctrlrs and keys */
+};
+
+static int cmp_u64(const void *a, const void *b)
 {
-	for (size_t i = 0; i < d->n_mappings; i++)
-		if (d->mappings[i].id == id && d->mappings[i].state != MAPPING_DETACHED)
-			return true;
-	return false;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-/* Controller or key name used by a replica of a volume some mapping still claims. */
-static bool replica_name_claimed(const struct desired *d, const char *name, bool key)
+static int cmp_str(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_u64(const uint64_t *v, size_t n, uint64_t id)
+{
+	return bsearch(&id, v, n, sizeof(*v), cmp_u64) != NULL;
+}
+
+static bool has_str(char **v, size_t n, const char *name)
+{
+	return bsearch(&name, v, n, sizeof(*v), cmp_str) != NULL;
+}
+
+static void claims_free(struct claims *c)
+{
+	free(c->mappings);
+	free(c->volumes);
+	free(c->ctrlrs);
+	free(c->keys);
+	free(c->names);
+}
+
+static int claims_build(const struct desired *d, struct claims *c)
+{
+	size_t nrep = 0, used = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < d->n_volumes; i++)
+		nrep += d->volumes[i].n_replicas;
+	c->mappings = calloc(d->n_mappings + 1, sizeof(*c->mappings));
+	c->volumes = calloc(d->n_mappings + 1, sizeof(*c->volumes));
+	c->ctrlrs = calloc(nrep + 1, sizeof(*c->ctrlrs));
+	c->keys = calloc(nrep + 1, sizeof(*c->keys));
+	c->names = malloc((2 * nrep + 1) * MODEL_NAME_MAX);
+	if (!c->mappings || !c->volumes || !c->ctrlrs || !c->keys || !c->names) {
+		claims_free(c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->n_mappings; i++) {
+		if (d->mappings[i].state == MAPPING_DETACHED)
+			continue;
+		c->mappings[c->n_mappings++] = d->mappings[i].id;
+		c->volumes[c->n_volumes++] = d->mappings[i].volume_id;
+	}
+	qsort(c->mappings, c->n_mappings, sizeof(*c->mappings), cmp_u64);
+	qsort(c->volumes, c->n_volumes, sizeof(*c->volumes), cmp_u64);
 	for (size_t i = 0; i < d->n_volumes; i++) {
 		const struct volume *v = &d->volumes[i];
 
-		if (!desired_volume_claimed(d, v->id))
+		if (!has_u64(c->volumes, c->n_volumes, v->id))
 			continue;
 		for (size_t k = 0; k < v->n_replicas; k++) {
-			char n[MODEL_NAME_MAX];
-			int rc = key ? names_key(v->replicas[k].key_name, n, sizeof(n))
-				     : names_ctrlr(&v->replicas[k], n, sizeof(n));
+			char *n = c->names + used * MODEL_NAME_MAX;
 
-			if (rc == 0 && strcmp(n, name) == 0)
-				return true;
+			if (names_ctrlr(&v->replicas[k], n, MODEL_NAME_MAX) == 0) {
+				c->ctrlrs[c->n_ctrlrs++] = n;
+				used++;
+			}
+			n = c->names + used * MODEL_NAME_MAX;
+			if (names_key(v->replicas[k].key_name, n, MODEL_NAME_MAX) == 0) {
+				c->keys[c->n_keys++] = n;
+				used++;
+			}
 		}
 	}
-	return false;
+	qsort(c->ctrlrs, c->n_ctrlrs, sizeof(*c->ctrlrs), cmp_str);
+	qsort(c->keys, c->n_keys, sizeof(*c->keys), cmp_str);
+	return 0;
 }
 
 /* Is this raid one diskengine created? Its UUID is the one derived from its volume id. */
@@ -146,13 +216,20 @@ void plan_orphans(struct plan_ctx *ctx)
 	const struct desired *d = ctx->d;
 	const struct observed *o = ctx->o;
 	bool ctrlr_orphans = false;
+	struct claims cl;
 	uint64_t id;
+
+	if (claims_build(d, &cl) < 0) {
+		ctx->err = -ENOMEM;
+		return;
+	}
 
 	for (size_t i = 0; i < o->n_vhosts; i++) {
 		const char *name = o->vhosts[i].name;
 
-		if (names_classify(name, &id) == NAME_VHOST && !mapping_claimed(d, id) &&
-		    vhost_ours(o, &o->vhosts[i]) && old_enough(ctx, name))
+		if (names_classify(name, &id) == NAME_VHOST &&
+		    !has_u64(cl.mappings, cl.n_mappings, id) && vhost_ours(o, &o->vhosts[i]) &&
+		    old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_DELETE_VHOST, name);
 	}
 	for (size_t i = 0; i < o->n_raids; i++) {
@@ -160,7 +237,7 @@ void plan_orphans(struct plan_ctx *ctx)
 
 		const struct obs_bdev *b = obs_bdev_find(o, name);
 
-		if (names_classify(name, &id) != NAME_RAID || desired_volume_claimed(d, id) ||
+		if (names_classify(name, &id) != NAME_RAID || has_u64(cl.volumes, cl.n_volumes, id) ||
 		    !raid_ours(&o->raids[i]))
 			continue;
 		/* something else (an lvstore, an NVMe-oF namespace) holds it: never; and while
@@ -176,7 +253,7 @@ void plan_orphans(struct plan_ctx *ctx)
 		char bdev[MODEL_NAME_MAX];
 
 		if ((k != NAME_CTRLR_FABRIC && k != NAME_CTRLR_PCIE) ||
-		    replica_name_claimed(d, c->name, false) || !ctrlr_ours(c))
+		    has_str(cl.ctrlrs, cl.n_ctrlrs, c->name) || !ctrlr_ours(c))
 			continue;
 		ctrlr_orphans = true;
 		names_ns_bdev(c->name, bdev, sizeof(bdev));
@@ -186,14 +263,14 @@ void plan_orphans(struct plan_ctx *ctx)
 		if (old_enough(ctx, c->name))
 			emit_orphan(ctx, ACTION_DETACH_CONTROLLER, c->name);
 	}
-	if (ctrlr_orphans)
-		return; /* keys last: an orphan controller may still authenticate with one */
-	for (size_t i = 0; i < o->n_keys; i++) {
+	/* keys last: an orphan controller may still authenticate with one */
+	for (size_t i = 0; i < o->n_keys && !ctrlr_orphans; i++) {
 		const char *name = o->keys[i].name;
 
 		if (names_classify(name, NULL) == NAME_KEY && !o->keys[i].removed &&
-		    !replica_name_claimed(d, name, true) && key_ours(d, &o->keys[i]) &&
+		    !has_str(cl.keys, cl.n_keys, name) && key_ours(d, &o->keys[i]) &&
 		    old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_REMOVE_KEY, name);
 	}
+	claims_free(&cl);
 }

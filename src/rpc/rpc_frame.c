@@ -69,6 +69,17 @@ static void frame_consume(struct rpc_frame *f, size_t n)
 	memmove(f->buf, f->buf + n, f->len - n);
 	f->len -= n;
 	f->tried_len = 0;
+	f->scanned = 0;
+}
+
+/* A "}\n" arrived since the last look: with a newline-terminating peer, an answer may end there. */
+static bool frame_new_end_mark(struct rpc_frame *f)
+{
+	size_t from = f->scanned ? f->scanned - 1 : 0;
+	bool found = f->len > from && memmem(f->buf + from, f->len - from, "}\n", 2) != NULL;
+
+	f->scanned = f->len;
+	return found;
 }
 
 bool rpc_frame_partial(const struct rpc_frame *f)
@@ -93,9 +104,21 @@ static bool frame_ends_object(const struct rpc_frame *f)
  * re-parsed only after it doubled, or when the socket went idle with a buffer that
  * may hold a complete answer.
  */
-static bool frame_should_try(const struct rpc_frame *f, bool idle)
+static bool frame_should_try(struct rpc_frame *f, bool idle)
 {
-	if (f->tried_len == 0 || f->len > f->max)
+	f->by_mark = false;
+	if (f->len > f->max)
+		return true;
+	if (f->nl_terminated) {
+		f->by_mark = frame_new_end_mark(f);
+		if (f->by_mark)
+			return true;
+		/* a peer that stopped ending answers with a newline is still heard, geometrically
+		 */
+		return idle && frame_ends_object(f) &&
+		       (f->len <= FRAME_SMALL || f->len - f->tried_len >= f->tried_len);
+	}
+	if (f->tried_len == 0)
 		return true;
 	if (f->len == f->tried_len)
 		return false;
@@ -111,6 +134,11 @@ int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size
 	json_t *v;
 
 	start = frame_skip_ws(f);
+	/* the newline came apart from the answer it ends */
+	if (start > 0 && f->after_answer && f->buf[0] == '\n')
+		f->nl_terminated = true;
+	if (start > 0 || f->len > 0)
+		f->after_answer = false;
 	if (start > 0)
 		frame_consume(f, start);
 	if (f->len == 0)
@@ -124,11 +152,15 @@ int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size
 		return 0;
 	avail = f->len;
 
+	f->attempts++;
 	v = json_loadb(f->buf, avail, JSON_DISABLE_EOF_CHECK, &jerr);
 	if (!v) {
 		bool cut = json_error_code(&jerr) == json_error_premature_end_of_input ||
 			   (size_t)jerr.position + FRAME_TAIL_SLACK >= avail;
 
+		/* a "}\n" inside an answer (pretty-printed): back to doubling, never quadratic */
+		if (cut && f->by_mark)
+			f->nl_terminated = false;
 		if (!cut) {
 			snprintf(why, why_size, "answer is not valid JSON: %s at byte %d",
 				 jerr.text, jerr.position);
@@ -153,6 +185,9 @@ int rpc_frame_next(struct rpc_frame *f, bool idle, json_t **out, char *why, size
 		snprintf(why, why_size, "answer is not a JSON object");
 		return -EBADMSG;
 	}
+	if ((size_t)jerr.position < f->len && f->buf[jerr.position] == '\n')
+		f->nl_terminated = true;
+	f->after_answer = (size_t)jerr.position == f->len;
 	frame_consume(f, (size_t)jerr.position);
 	*out = v;
 	return 1;

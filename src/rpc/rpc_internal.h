@@ -18,6 +18,16 @@ struct rpc_frame {
 	size_t cap;	  /* allocated size of buf */
 	size_t max;	  /* cap on one value's size */
 	size_t tried_len; /* len at the last parse attempt that needed more bytes */
+	/*
+	 * The peer ends each answer with a newline after compact JSON, as SPDK does (learnt from
+	 * the answers): then a partial answer is parsed only once a "}\n" arrived, not again at
+	 * every doubling, so a large answer costs one parse instead of about two.
+	 */
+	bool nl_terminated;
+	bool by_mark;	   /* the current attempt was started by a "}\n" */
+	bool after_answer; /* an answer ended the buffer: a newline may follow in the next read */
+	size_t scanned;	   /* bytes of buf already searched for "}\n" */
+	unsigned attempts; /* parse attempts, for tests */
 };
 
 void rpc_frame_init(struct rpc_frame *f, size_t max);

@@ -59,10 +59,23 @@ static int desired_mappings(struct store *s, struct store_desired *d, struct sto
 	return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The replicas of the host's volumes, ordered by volume: each mapping gets exactly its own
+ * volume's rows, found by bisecting the volume ids, so the read stays linear in the replicas
+ * (an array sized for every replica of the host per mapping would be quadratic).
+ */
 static int desired_replicas(struct store *s, struct store_desired *d, struct store_error *err)
 {
 	struct store_param p = sp_int(d->host.id);
 	struct store_rows *rows = NULL;
+	int64_t *vol = NULL;
 	int r;
 
 	r = store_select(s,
@@ -73,20 +86,37 @@ static int desired_replicas(struct store *s, struct store_desired *d, struct sto
 			 &p, 1, &rows, err);
 	if (r < 0)
 		return r;
+	vol = calloc(rows->nrows ? rows->nrows : 1, sizeof(*vol));
+	if (!vol)
+		goto oom;
+	for (size_t k = 0; k < rows->nrows; k++)
+		vol[k] = store_rows_int(rows, k, 1);
 	for (size_t i = 0; i < d->n_mappings; i++) {
 		struct store_desired_mapping *dm = &d->mappings[i];
+		const int64_t *hit =
+			bsearch(&dm->volume.id, vol, rows->nrows, sizeof(*vol), cmp_i64);
+		size_t first, end;
 
-		dm->replicas = calloc(rows->nrows ? rows->nrows : 1, sizeof(*dm->replicas));
-		if (!dm->replicas) {
-			store_rows_free(rows);
-			return store_seterr(err, -ENOMEM, "out of memory");
-		}
-		for (size_t k = 0; k < rows->nrows; k++)
-			if (store_rows_int(rows, k, 1) == dm->volume.id)
-				store_decode_replica(rows, k, &dm->replicas[dm->n_replicas++]);
+		if (!hit)
+			continue;
+		first = end = (size_t)(hit - vol);
+		while (first > 0 && vol[first - 1] == dm->volume.id)
+			first--;
+		while (end < rows->nrows && vol[end] == dm->volume.id)
+			end++;
+		dm->replicas = calloc(end - first, sizeof(*dm->replicas));
+		if (!dm->replicas)
+			goto oom;
+		for (size_t k = first; k < end; k++)
+			store_decode_replica(rows, k, &dm->replicas[dm->n_replicas++]);
 	}
+	free(vol);
 	store_rows_free(rows);
 	return 0;
+oom:
+	free(vol);
+	store_rows_free(rows);
+	return store_seterr(err, -ENOMEM, "out of memory");
 }
 
 static int desired_devices(struct store *s, struct store_desired *d, struct store_error *err)

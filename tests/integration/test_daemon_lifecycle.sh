@@ -21,6 +21,17 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "inconsistent timers: exit $rc, want 2"
 grep -q "fast-io-fail-timeout" <<<"$out" || fail "timer message does not name the option: $out"
+# past 2^31 a grace period used to wrap to -1: every orphan removed at once
+for bad in "--orphan-grace 2147483648" "--orphan-grace 4294967295" "--interval-ms 0" "--concurrency 5000"; do
+	set +e
+	# shellcheck disable=SC2086 # option and value as two words
+	out=$("$DISKENGINE_BIN" --mode baremetal --host h1 $bad 2>&1)
+	rc=$?
+	set -e
+	[ $rc -eq 2 ] || fail "$bad: exit $rc, want 2 ($out)"
+	opt=${bad%% *}
+	grep -q -- "${opt#--}" <<<"$out" || fail "$bad: message does not name the option: $out"
+done
 
 log "start-up initialises a --wait-for-rpc SPDK (and tells systemd)"
 host_start

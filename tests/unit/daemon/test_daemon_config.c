@@ -160,6 +160,46 @@ static void test_check_timers_and_identity(void **state)
 	assert_non_null(strstr(err, "reconnect-delay"));
 }
 
+/* Each integer option out of its range is refused, naming the option; its edges are taken. */
+static void test_integer_ranges(void **state)
+{
+	static const struct {
+		const char *opt, *bad, *good;
+	} cases[] = {
+		/* 2^31 used to wrap to -1 in the planner and remove orphans at once */
+		{"--orphan-grace", "2147483648", "31536000"},
+		{"--orphan-grace", "4294967295", "0"},
+		{"--interval-ms", "0", "3600000"},
+		{"--interval-ms", "3600001", "1"},
+		{"--rpc-timeout-ms", "4000000000", "3600000"},
+		{"--concurrency", "0", "4096"},
+		{"--concurrency", "4097", "1"},
+		{"--guest-io-timeout", "86401", "86400"},
+		{"--member-giveup", "86401", "29"},
+		{"--fast-io-fail-timeout", "-1", "0"},
+	};
+	struct daemon_config cfg;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *name = cases[i].opt + 2;
+
+		assert_int_equal(load(&cfg, err, sizeof(err), "-mode", "baremetal", "--host", "h",
+				      cases[i].opt, cases[i].bad, NULL),
+				 0);
+		assert_int_equal(daemon_config_check(&cfg, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, name))
+			fail_msg("%s %s: error does not name the option: %s", cases[i].opt,
+				 cases[i].bad, err);
+		assert_int_equal(load(&cfg, err, sizeof(err), "-mode", "baremetal", "--host", "h",
+				      cases[i].opt, cases[i].good, NULL),
+				 0);
+		if (daemon_config_check(&cfg, err, sizeof(err)) != 0)
+			fail_msg("%s %s refused: %s", cases[i].opt, cases[i].good, err);
+	}
+}
+
 static void test_next_wait(void **state)
 {
 	struct daemon_pass_result idle = {.clean = true, .converged = true};
@@ -195,6 +235,7 @@ int main(void)
 		cmocka_unit_test_setup(test_precedence_file_env_flags, setup),
 		cmocka_unit_test_setup(test_bad_inputs_name_the_problem, setup),
 		cmocka_unit_test_setup(test_check_timers_and_identity, setup),
+		cmocka_unit_test_setup(test_integer_ranges, setup),
 		cmocka_unit_test(test_next_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
