@@ -261,6 +261,7 @@ out:
 	exec_backoff_free(d.backoff);
 	store_close(d.store);
 	free(d.obs);
+	free(d.qos_seen);
 	pthread_mutex_destroy(&d.store_lock);
 	return rc;
 }

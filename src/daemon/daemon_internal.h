@@ -28,6 +28,8 @@ struct daemon {
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct obs_cache_entry *obs;  /* last status written per mapping */
 	size_t n_obs, cap_obs;
+	struct obs_qos_seen *qos_seen; /* QoS last read per served raid (observe_want.h) */
+	size_t n_qos_seen;
 	volatile sig_atomic_t *stop;
 	uint64_t passes;
 	uint64_t restart_at_ms; /* when the current SPDK process was found fresh; 0 = not */

@@ -16,6 +16,7 @@
 #include "reconcile/names.h"
 #include "reconcile/observe.h"
 #include "reconcile/observe_model.h"
+#include "reconcile/observe_want.h"
 #include "reconcile/plan.h"
 #include "host/host.h"
 #include "store/store.h"
@@ -152,21 +153,68 @@ static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o
 		orphan_clock_mark(clk, o->raids.v[i].name, now);
 	for (size_t i = 0; i < o->vhosts.n; i++)
 		orphan_clock_mark(clk, o->vhosts.v[i].ctrlr, now);
-	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
-	if (!o->bdevs_listed)
-		for (size_t k = 0; k < orphan_clock_size(clk); k++) {
-			int64_t first;
-			orphan_clock_mark(clk, orphan_clock_entry(clk, k, &first), now);
-		}
+	/*
+	 * A bdev is read only while its volume is in transition, so its time runs while it is
+	 * read every pass (the superblock assembly wait) and starts again after a pause.
+	 */
 	orphan_clock_end(clk);
+}
+
+static void qos_seen_update(struct daemon *d, const struct observed *o)
+{
+	struct obs_qos_seen *v;
+	size_t n;
+
+	if (observe_qos_seen_update(o, d->qos_seen, d->n_qos_seen, &v, &n) < 0) {
+		/* forgetting is safe: every served raid's QoS is read again */
+		n = 0;
+		v = NULL;
+	}
+	free(d->qos_seen);
+	d->qos_seen = v;
+	d->n_qos_seen = n;
+}
+
+/*
+ * The bdevs this pass needs, read by name (never an unfiltered bdev_get_bdevs: a controller
+ * reset may start at any moment between two calls).
+ */
+static int observe_bdevs_wanted(struct daemon *d, const struct desired_model *dm,
+				struct observe_raw *o, char *errbuf, size_t errlen)
+{
+	struct observed_model lists = {0};
+	struct obs_name *want = NULL;
+	const char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = observed_from_raw(o, NULL, 0, 0, &lists);
+	if (r == 0)
+		r = observe_want_bdevs(&dm->d, &lists.o, d->qos_seen, d->n_qos_seen, &want, &n);
+	if (r == 0 && n) {
+		names = calloc(n, sizeof(*names));
+		if (!names)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		snprintf(errbuf, errlen, "observe: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = want[i].name;
+	r = observe_bdevs(daemon_spdk_rpc(d->spdk), names, n, o, errbuf, errlen);
+out:
+	free(names);
+	free(want);
+	observed_model_free(&lists);
+	return r;
 }
 
 /* desired + observed -> the planner -> the executor's chains. */
 static int plan_pass(struct daemon *d, const struct store_desired *desired,
-		     const struct observe_raw *o, struct daemon_plan *out, char *errbuf,
-		     size_t errlen)
+		     const struct desired_model *dm, const struct observe_raw *o,
+		     struct daemon_plan *out, char *errbuf, size_t errlen)
 {
-	struct desired_model dm = {0};
 	struct observed_model om = {0};
 	struct obs_first_seen *fs = NULL;
 	struct host_facts hf = {0};
@@ -186,9 +234,7 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired,
 	for (size_t i = 0; i < nfs; i++)
 		util_strlcpy(fs[i].name, orphan_clock_entry(d->orphans, i, &fs[i].first_seen_s),
 			     sizeof(fs[i].name));
-	r = desired_from_store(desired, d->cfg, &dm);
-	if (r == 0)
-		r = observed_from_raw(o, fs, nfs, now, &om);
+	r = observed_from_raw(o, fs, nfs, now, &om);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
 		goto out;
@@ -202,7 +248,8 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired,
 	have_facts = host_facts_read(d->cfg->sysfs_root, ips, &hf, herr, sizeof(herr)) == 0;
 	if (!have_facts)
 		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
-	r = plan_build(&dm.d, &om.o, have_facts ? &hf : NULL, &plan);
+	qos_seen_update(d, &om.o);
+	r = plan_build(&dm->d, &om.o, have_facts ? &hf : NULL, &plan);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
 		goto out;
@@ -222,7 +269,6 @@ out:
 	if (have_facts)
 		host_facts_free(&hf);
 	observed_model_free(&om);
-	desired_model_free(&dm);
 	free(fs);
 	return r;
 }
@@ -232,6 +278,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	struct store_desired *desired = NULL;
 	struct store_error serr = {0};
 	struct observe_raw o = {0};
+	struct desired_model dm = {0};
 	struct daemon_plan plan = {0};
 	struct exec_chain *chains = NULL;
 	int r;
@@ -244,10 +291,17 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		snprintf(errbuf, errlen, "database: %s", serr.message);
 		return r;
 	}
+	r = desired_from_store(desired, d->cfg, &dm);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
+		goto out;
+	}
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
+	if (r == 0)
+		r = observe_bdevs_wanted(d, &dm, &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
-	r = plan_pass(d, desired, &o, &plan, errbuf, errlen);
+	r = plan_pass(d, desired, &dm, &o, &plan, errbuf, errlen);
 	if (r < 0)
 		goto out;
 	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
@@ -323,6 +377,7 @@ out:
 	free(chains);
 	daemon_plan_free(&plan);
 	observe_raw_clear(&o);
+	desired_model_free(&dm);
 	store_desired_free(desired);
 	return r;
 }

@@ -182,6 +182,11 @@ struct obs_key {
 	bool removed;
 };
 
+/* A name, e.g. of a bdev the observer asked SPDK for. */
+struct obs_name {
+	char name[MODEL_NAME_MAX];
+};
+
 /* When the caller first saw an object with this name; the planner has no clock. */
 struct obs_first_seen {
 	char name[MODEL_NAME_MAX];
@@ -193,7 +198,14 @@ struct observed {
 	size_t n_ctrlrs;
 	const struct obs_bdev *bdevs;
 	size_t n_bdevs;
-	bool bdevs_listed; /* false: the observer skipped bdev_get_bdevs (reset in progress) */
+	/*
+	 * Which bdevs are known. bdevs_listed: every bdev is in bdevs (fixtures, tools). Else only
+	 * the bdevs_read names were asked for by name: one of them missing from bdevs is absent, any
+	 * other name is unknown (not read this pass), never taken as absent.
+	 */
+	bool bdevs_listed;
+	const struct obs_name *bdevs_read;
+	size_t n_bdevs_read;
 	const struct obs_raid *raids;
 	size_t n_raids;
 	const struct obs_vhost *vhosts;

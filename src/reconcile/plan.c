@@ -116,8 +116,20 @@ const struct obs_controller *obs_ctrlr_find(const struct observed *o, const char
 	return NULL;
 }
 
+bool obs_bdev_known(const struct observed *o, const char *name)
+{
+	if (o->bdevs_listed)
+		return true;
+	for (size_t i = 0; i < o->n_bdevs_read; i++)
+		if (strcmp(o->bdevs_read[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name)
 {
+	if (!obs_bdev_known(o, name))
+		return NULL; /* not read this pass: the callers wait, none takes it as absent */
 	for (size_t i = 0; i < o->n_bdevs; i++)
 		if (strcmp(o->bdevs[i].name, name) == 0)
 			return &o->bdevs[i];
@@ -398,7 +410,7 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 
 	if (!d || !o || !out)
 		return -EINVAL;
-	p.reset_in_progress = !o->bdevs_listed || !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
+	p.reset_in_progress = !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
 
 	for (size_t i = 0; i < d->n_volumes; i++) {
 		const struct volume *v = &d->volumes[i];

@@ -369,12 +369,6 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
 
-	if (!ctx->o->bdevs_listed) {
-		/* geometry and presence unknown while a reset runs; membership is known */
-		if (r && strcmp(r->state, "online") == 0 && bases_ours(ctx, vp, r))
-			sync_flags(ctx, vp, r);
-		return false;
-	}
 	if (!r) {
 		raid_absent(ctx, vp);
 		return false;
@@ -397,7 +391,10 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 		}
 		degraded_note(ctx, vp, r);
 		readd_members(ctx, vp, r);
-		/* The raid serves even while degraded; the layers above may go on. */
+		/*
+		 * The raid serves even while degraded; the layers above may go on once its bdev
+		 * was read (a volume whose layers above are whole has it not read: nothing to do).
+		 */
 		return obs_bdev_find(ctx->o, r->name) != NULL;
 	}
 	if (strcmp(r->state, "configuring") == 0) {
