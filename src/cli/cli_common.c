@@ -306,8 +306,9 @@ json_t *cli_json_device(const struct store_device *d)
 
 json_t *cli_json_observation(const struct store_observation *o)
 {
-	return json_pack("{sI ss ss si ss sI sI}", "mapping_id", (json_int_t)o->mapping_id,
+	return json_pack("{sI ss ss si ss sI sI sb ss}", "mapping_id", (json_int_t)o->mapping_id,
 			 "raid_state", o->raid_state, "members", o->members, "rebuild_percent",
 			 o->rebuild_percent, "last_error", o->last_error, "last_error_at",
-			 (json_int_t)o->last_error_at, "updated_at", (json_int_t)o->updated_at);
+			 (json_int_t)o->last_error_at, "updated_at", (json_int_t)o->updated_at,
+			 "reset_in_progress", o->reset_in_progress, "path_resets", o->path_resets);
 }

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
@@ -206,7 +207,8 @@ int daemon_run(const struct daemon_config *cfg)
 	pthread_mutex_init(&d.store_lock, NULL);
 	d.backoff = exec_backoff_new(500, 30000);
 	d.orphans = orphan_clock_new();
-	if (!d.backoff || !d.orphans) {
+	d.flaps = flap_table_new(cfg->flap_limit, cfg->flap_window_s);
+	if (!d.backoff || !d.orphans || !d.flaps) {
 		log_error("out of memory");
 		rc = CLI_EXIT_FAILURE;
 		goto out;
@@ -258,6 +260,7 @@ out:
 	daemon_notify_stopping();
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
+	flap_table_free(d.flaps);
 	exec_backoff_free(d.backoff);
 	store_close(d.store);
 	free(d.obs);

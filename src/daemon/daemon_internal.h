@@ -25,6 +25,7 @@ struct daemon {
 	struct daemon_spdk *spdk;
 	struct exec_backoff *backoff; /* per object, across passes */
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
+	struct flap_table *flaps;     /* resets per NVMe path, across passes (daemon_flap.h) */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct obs_cache_entry *obs;  /* last status written per mapping */
 	size_t n_obs, cap_obs;
@@ -39,11 +40,14 @@ struct daemon {
 struct obs_cache_entry {
 	int64_t mapping_id;
 	uint64_t hash;
+	uint64_t reset_hash; /* of reset_in_progress and path_resets last written */
 };
 
 /* Whether the status last written for mapping_id hashes to h (skip an identical write). */
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h);
-void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h, uint64_t rh);
+/* Whether the reset fields last written for mapping_id hash to rh. */
+bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh);
 
 /* Outcome of one pass. */
 struct daemon_pass_result {

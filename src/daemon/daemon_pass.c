@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
@@ -62,9 +63,10 @@ static void describe_raid(const struct observe_raw *o, int64_t volume_id,
 static uint64_t obs_hash(const struct store_observation *o)
 {
 	uint64_t h = 1469598103934665603ull;
-	const char *parts[] = {o->raid_state, o->members, o->last_error};
+	const char *parts[] = {o->raid_state, o->members, o->last_error, o->path_resets,
+			       o->reset_in_progress ? "r" : ""};
 
-	for (size_t p = 0; p < 3; p++) {
+	for (size_t p = 0; p < 5; p++) {
 		for (const char *s = parts[p]; *s; s++)
 			h = (h ^ (unsigned char)*s) * 1099511628211ull;
 		h = (h ^ 0xff) * 1099511628211ull;
@@ -72,12 +74,78 @@ static uint64_t obs_hash(const struct store_observation *o)
 	return (h ^ (uint64_t)(o->rebuild_percent + 1)) * 1099511628211ull;
 }
 
+/* What a pass knows of resets, for the mappings' status. */
+struct pass_resets {
+	const struct desired_model *dm;
+	const struct observe_raw *o;
+	const struct obs_flap *flaps;
+	size_t n_flaps;
+};
+
+static bool ctrlr_resetting(const struct observe_raw *o, const char *name)
+{
+	for (size_t i = 0; i < o->controllers.n; i++) {
+		if (strcmp(o->controllers.v[i].name, name) != 0)
+			continue;
+		for (size_t j = 0; j < o->controllers.v[i].n_paths; j++)
+			if (o->controllers.v[i].paths[j].state &&
+			    strcmp(o->controllers.v[i].paths[j].state, "resetting") == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The volume's controllers: is one resetting, and what SPDK's resets added up to. */
+static void describe_resets(const struct pass_resets *pr, int64_t volume_id,
+			    struct store_observation *obs)
+{
+	const struct volume *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < pr->dm->d.n_volumes && !v; i++)
+		if (pr->dm->d.volumes[i].id == (uint64_t)volume_id)
+			v = &pr->dm->d.volumes[i];
+	for (size_t i = 0; v && i < v->n_replicas; i++) {
+		char ctrlr[MODEL_NAME_MAX];
+
+		if (names_ctrlr(&v->replicas[i], ctrlr, sizeof(ctrlr)) != 0)
+			continue;
+		if (ctrlr_resetting(pr->o, ctrlr))
+			obs->reset_in_progress = true;
+		for (size_t k = 0; k < pr->n_flaps; k++) {
+			const struct obs_flap *f = &pr->flaps[k];
+			int w;
+
+			if (strcmp(f->ctrlr, ctrlr) != 0 || (!f->resets && !f->failed))
+				continue;
+			w = snprintf(obs->path_resets + n, sizeof(obs->path_resets) - n,
+				     "%s%s:resets=%u,failed=%u%s", n ? ";" : "", ctrlr, f->resets,
+				     f->failed, f->given_up ? ",given_up" : "");
+			if (w < 0 || (size_t)w >= sizeof(obs->path_resets) - n) {
+				obs->path_resets[n] = '\0';
+				break;
+			}
+			n += (size_t)w;
+		}
+	}
+}
+
+static uint64_t reset_hash(const struct store_observation *o)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *s = o->path_resets; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ (o->reset_in_progress ? 1u : 2u)) * 1099511628211ull;
+}
+
 static void observation_write(struct daemon *d, const struct daemon_plan_chain *c,
-			      const struct exec_chain *ec, const struct observe_raw *o,
+			      const struct exec_chain *ec, const struct pass_resets *pr,
 			      const char *path_err)
 {
 	struct store_observation obs = {.mapping_id = c->mapping_id};
 	struct store_error err = {0};
+	const struct observe_raw *o = pr->o;
 
 	bool torn_down = ec->status == EXEC_CHAIN_DONE && c->n > 0 &&
 			 c->ops[c->n - 1].kind == EXEC_OP_ADVANCE_MAPPING &&
@@ -87,6 +155,8 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 		obs.rebuild_percent = -1;
 	else
 		describe_raid(o, c->volume_id, &obs);
+	if (!torn_down)
+		describe_resets(pr, c->volume_id, &obs);
 	if (ec->status == EXEC_CHAIN_FAILED)
 		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
 	else if (c->blocked && path_err)
@@ -111,7 +181,55 @@ static void observation_write(struct daemon *d, const struct daemon_plan_chain *
 		log_warn("mapping %lld: recording status: %s", (long long)c->mapping_id,
 			 err.message);
 	else
-		daemon_obs_cache_set(d, c->mapping_id, h);
+		daemon_obs_cache_set(d, c->mapping_id, h, reset_hash(&obs));
+}
+
+/*
+ * A mapping no chain wrote for in this pass (nothing to do, or its volume frozen by a reset)
+ * still shows when its controllers reset: only the reset fields and the raid's view change.
+ */
+static void resets_write(struct daemon *d, const struct pass_resets *pr, int64_t mapping_id,
+			 int64_t volume_id)
+{
+	struct store_observation obs = {.mapping_id = mapping_id};
+	struct store_error err = {0};
+	uint64_t rh;
+	int r;
+
+	describe_resets(pr, volume_id, &obs);
+	rh = reset_hash(&obs);
+	if (daemon_obs_reset_same(d, mapping_id, rh))
+		return;
+	pthread_mutex_lock(&d->store_lock);
+	r = store_observation_get(d->store, mapping_id, &obs, &err);
+	if (r == -ENOENT) {
+		memset(&obs, 0, sizeof(obs));
+		obs.mapping_id = mapping_id;
+		r = 0;
+	}
+	if (r == 0) {
+		obs.path_resets[0] = '\0';
+		obs.reset_in_progress = false;
+		obs.raid_state[0] = obs.members[0] = '\0';
+		describe_raid(pr->o, volume_id, &obs);
+		describe_resets(pr, volume_id, &obs);
+		r = store_observation_put(d->store, &obs, &err);
+	}
+	pthread_mutex_unlock(&d->store_lock);
+	if (r < 0 && r != -ENOENT)
+		log_warn("mapping %lld: recording resets: %s", (long long)mapping_id, err.message);
+	else if (r == 0)
+		daemon_obs_cache_set(d, mapping_id, obs_hash(&obs), rh);
+}
+
+bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh)
+{
+	for (size_t i = 0; i < d->n_obs; i++)
+		if (d->obs[i].mapping_id == mapping_id)
+			return d->obs[i].reset_hash == rh;
+	/* never written: only news (a reset, or counts) is worth a write */
+	struct store_observation none = {0};
+	return reset_hash(&none) == rh;
 }
 
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
@@ -122,11 +240,12 @@ bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
 	return false;
 }
 
-void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h, uint64_t rh)
 {
 	for (size_t i = 0; i < d->n_obs; i++) {
 		if (d->obs[i].mapping_id == mapping_id) {
 			d->obs[i].hash = h;
+			d->obs[i].reset_hash = rh;
 			return;
 		}
 	}
@@ -138,7 +257,8 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
 		d->obs = n;
 		d->cap_obs = cap;
 	}
-	d->obs[d->n_obs++] = (struct obs_cache_entry){.mapping_id = mapping_id, .hash = h};
+	d->obs[d->n_obs++] =
+		(struct obs_cache_entry){.mapping_id = mapping_id, .hash = h, .reset_hash = rh};
 }
 
 /* Every observed name, for first-seen times. */
@@ -213,7 +333,8 @@ out:
 /* desired + observed -> the planner -> the executor's chains. */
 static int plan_pass(struct daemon *d, const struct store_desired *desired,
 		     const struct desired_model *dm, const struct observe_raw *o,
-		     struct daemon_plan *out, char *errbuf, size_t errlen)
+		     const struct pass_resets *pr, struct daemon_plan *out, char *errbuf,
+		     size_t errlen)
 {
 	struct observed_model om = {0};
 	struct obs_first_seen *fs = NULL;
@@ -249,6 +370,9 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired,
 	if (!have_facts)
 		log_debug("host facts under %s: %s", d->cfg->sysfs_root, herr);
 	qos_seen_update(d, &om.o);
+	om.o.flaps = pr->flaps;
+	om.o.n_flaps = pr->n_flaps;
+	om.o.flap_window_s = d->cfg->flap_window_s;
 	r = plan_build(&dm->d, &om.o, have_facts ? &hf : NULL, &plan);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
@@ -279,6 +403,8 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	struct store_error serr = {0};
 	struct observe_raw o = {0};
 	struct desired_model dm = {0};
+	struct obs_flap *flaps = NULL;
+	struct pass_resets pr = {.dm = &dm, .o = &o};
 	struct daemon_plan plan = {0};
 	struct exec_chain *chains = NULL;
 	int r;
@@ -297,11 +423,18 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		goto out;
 	}
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
+	if (r == 0) {
+		flap_observe(d->flaps, &o.controllers, (int64_t)(util_now_ms() / 1000));
+		r = flap_summary(d->flaps, &flaps, &pr.n_flaps);
+		pr.flaps = flaps;
+		if (r < 0)
+			snprintf(errbuf, errlen, "out of memory");
+	}
 	if (r == 0)
 		r = observe_bdevs_wanted(d, &dm, &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
-	r = plan_pass(d, desired, &dm, &o, &plan, errbuf, errlen);
+	r = plan_pass(d, desired, &dm, &o, &pr, &plan, errbuf, errlen);
 	if (r < 0)
 		goto out;
 	chains = calloc(plan.n ? plan.n : 1, sizeof(*chains));
@@ -368,7 +501,16 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		 * and so does a mapping whose failing attach waits out its backoff. */
 		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
 		    ec->status == EXEC_CHAIN_FAILED)
-			observation_write(d, c, ec, &o, path_err);
+			observation_write(d, c, ec, &pr, path_err);
+	}
+	for (size_t i = 0; i < desired->n_mappings; i++) {
+		const struct store_mapping *m = &desired->mappings[i].mapping;
+		bool chained = false;
+
+		for (size_t k = 0; k < plan.n && !chained; k++)
+			chained = plan.chains[k].mapping_id == m->id;
+		if (!chained)
+			resets_write(d, &pr, m->id, m->volume_id);
 	}
 	res->changed = atomic_load(&x.mutations) > 0;
 	res->converged = res->clean && res->actions == 0;
@@ -377,6 +519,7 @@ out:
 	free(chains);
 	daemon_plan_free(&plan);
 	observe_raw_clear(&o);
+	free(flaps);
 	desired_model_free(&dm);
 	store_desired_free(desired);
 	return r;

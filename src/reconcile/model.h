@@ -187,6 +187,20 @@ struct obs_name {
 	char name[MODEL_NAME_MAX];
 };
 
+/*
+ * Resets of one controller as counted by the caller across passes (the planner has no memory):
+ * a reset is a reconnect that succeeded (a new cntlid), a failed reset a path seen entering
+ * reconnect_is_delayed. given_up: a path kept flapping past the bound, so the controller's
+ * namespace is no raid member until it has been quiet for the window.
+ */
+struct obs_flap {
+	char ctrlr[MODEL_NAME_MAX];
+	unsigned resets;
+	unsigned failed;
+	unsigned recent; /* resets counted toward the bound (since it was last taken back) */
+	bool given_up;
+};
+
 /* When the caller first saw an object with this name; the planner has no clock. */
 struct obs_first_seen {
 	char name[MODEL_NAME_MAX];
@@ -214,6 +228,9 @@ struct observed {
 	size_t n_keys;
 	const struct obs_first_seen *first_seen;
 	size_t n_first_seen;
+	const struct obs_flap *flaps;
+	size_t n_flaps;
+	int flap_window_s; /* for messages */
 	int64_t now_s; /* the pass's time, for comparisons with first_seen */
 };
 

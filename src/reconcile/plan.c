@@ -136,6 +136,21 @@ const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name)
 	return NULL;
 }
 
+const struct obs_flap *obs_flap_find(const struct observed *o, const char *ctrlr)
+{
+	for (size_t i = 0; i < o->n_flaps; i++)
+		if (strcmp(o->flaps[i].ctrlr, ctrlr) == 0)
+			return &o->flaps[i];
+	return NULL;
+}
+
+bool obs_ctrlr_given_up(const struct observed *o, const char *ctrlr)
+{
+	const struct obs_flap *f = obs_flap_find(o, ctrlr);
+
+	return f && f->given_up;
+}
+
 const struct obs_raid *obs_raid_find(const struct observed *o, const char *name)
 {
 	for (size_t i = 0; i < o->n_raids; i++)

@@ -10,7 +10,9 @@ STORM_S=${STORM_S:-15}
 two_nodes
 make_volumes v 1 3
 m1=$(attach_volume v1 vm1)
-daemon_start --interval-ms 50
+# flap bound out of reach: this test is about observing during resets (a member given up for
+# flapping is test_e2e_flapping_path.sh)
+daemon_start --interval-ms 50 --flap-limit 1000 --flap-window 1000
 wait_until 40 "mapping $m1 ATTACHED" state_is "$m1" ATTACHED
 v1_ctrlrs=$(graph | awk '/^ctrlr / && /:v1-/ {print $2}')
 [ "$(wc -w <<<"$v1_ctrlrs")" = 2 ] || fail "v1 controllers not found: $(graph)"
@@ -29,6 +31,11 @@ storm &
 STORM_PID=$!
 PIDS+=("$STORM_PID")
 
+# The stormed volume's mapping says its controllers reset (its volume is frozen meanwhile).
+resetting_shown() { de status --json | jq -e ".mappings[] | select(.mapping == $m1) | .reset_in_progress == true"; }
+wait_until 10 "mapping $m1 status shows reset_in_progress" resetting_shown
+log "status during the storm: $(de status --json | jq -c ".mappings[] | select(.mapping == $m1)")"
+
 # Meanwhile: volumes 2 and 3 are provisioned and served, one after the other.
 m2=$(attach_volume v2 vm2)
 wait_until 30 "mapping $m2 ATTACHED during the storm" state_is "$m2" ATTACHED
@@ -46,6 +53,8 @@ kill -0 "$(sim_pid host)" || fail "the host SPDK died"
 
 # The stormed volume is served throughout and after.
 wait_until 20 "mapping $m1 still ATTACHED" state_is "$m1" ATTACHED
+reset_over() { de status --json | jq -e ".mappings[] | select(.mapping == $m1) | .reset_in_progress == false and (.path_resets | test(\"resets=\"))"; }
+wait_until 20 "mapping $m1 status: reset over, resets counted" reset_over
 vh=$(vhost_names | tr '\n' ' ')
 for m in "$m1" "$m2" "$m3"; do
 	grep -qw "vhost$m" <<<"$vh" || fail "vhost$m missing after the storm: $vh"
