@@ -123,9 +123,9 @@ static json_t *status_json(const struct store_mapping *m, const struct store_obs
 						       : json_null());
 		json_object_set_new(j, "last_error_at", json_integer(obs->last_error_at));
 		json_object_set_new(j, "reset_in_progress", json_boolean(obs->reset_in_progress));
-		json_object_set_new(j, "path_resets", obs->path_resets[0]
-							      ? json_string(obs->path_resets)
-							      : json_null());
+		json_object_set_new(j, "path_resets",
+				    obs->path_resets[0] ? json_string(obs->path_resets)
+							: json_null());
 		json_object_set_new(j, "observed_at", json_integer(obs->updated_at));
 	} else {
 		json_object_set_new(j, "raid_state", json_null());
@@ -146,9 +146,9 @@ static void status_row(const struct store_mapping *m, const struct store_observa
 	       obs && obs->raid_state[0] ? obs->raid_state : "-", rebuild,
 	       obs && obs->members[0] ? obs->members : "-",
 	       obs && obs->reset_in_progress ? "[controller reset in progress] " : "",
-	       obs && obs->last_error[0] ? obs->last_error
+	       obs && obs->last_error[0]       ? obs->last_error
 	       : obs && obs->reset_in_progress ? ""
-					      : "-");
+					       : "-");
 }
 
 int cli_status_main(int argc, char **argv)

@@ -363,7 +363,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 		return -EINVAL;
 	}
 	if (cfg->flap_limit < 2) {
-		seterr(errbuf, errlen, "flap-limit %d: must be at least 2 (one reconnect is no flap)",
+		seterr(errbuf, errlen,
+		       "flap-limit %d: must be at least 2 (one reconnect is no flap)",
 		       cfg->flap_limit);
 		return -EINVAL;
 	}
@@ -371,8 +372,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 	if ((int64_t)cfg->flap_window_s < (int64_t)cfg->flap_limit * cfg->reconnect_delay_s ||
 	    cfg->flap_window_s <= cfg->ctrlr_loss_s) {
 		seterr(errbuf, errlen,
-		       "flap-window %d: must be at least flap-limit x reconnect-delay (%d x %d) and "
-		       "exceed ctrlr-loss-timeout (%d)",
+		       "flap-window %d: must be at least flap-limit x reconnect-delay "
+		       "(%d x %d) and exceed ctrlr-loss-timeout (%d)",
 		       cfg->flap_window_s, cfg->flap_limit, cfg->reconnect_delay_s,
 		       cfg->ctrlr_loss_s);
 		return -EINVAL;

@@ -61,7 +61,8 @@ static struct flap_path *path_get(struct flap_table *t, const char *ctrlr,
 {
 	*created = false;
 	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].ctrlr, ctrlr) == 0 && strcmp(t->v[i].traddr, str(p->traddr)) == 0 &&
+		if (strcmp(t->v[i].ctrlr, ctrlr) == 0 &&
+		    strcmp(t->v[i].traddr, str(p->traddr)) == 0 &&
 		    strcmp(t->v[i].trsvcid, str(p->trsvcid)) == 0)
 			return &t->v[i];
 	if (t->n == t->cap) {
@@ -91,8 +92,8 @@ static unsigned recent(const struct flap_path *f, int64_t now_s, int window_s)
 	return n;
 }
 
-static void account(struct flap_table *t, struct flap_path *f,
-		    const struct rpc_nvme_ctrlr_path *p, int64_t now_s)
+static void account(struct flap_table *t, struct flap_path *f, const struct rpc_nvme_ctrlr_path *p,
+		    int64_t now_s)
 {
 	enum ctrlr_state st = observe_ctrlr_state(str(p->state));
 

@@ -207,10 +207,11 @@ static void resets_write(struct daemon *d, const struct pass_resets *pr, int64_t
 		obs.mapping_id = mapping_id;
 		r = 0;
 	}
-	if (r == 0) {
+	if (r == 0 && reset_hash(&obs) != rh) {
 		obs.path_resets[0] = '\0';
 		obs.reset_in_progress = false;
 		obs.raid_state[0] = obs.members[0] = '\0';
+		obs.rebuild_percent = -1;
 		describe_raid(pr->o, volume_id, &obs);
 		describe_resets(pr, volume_id, &obs);
 		r = store_observation_put(d->store, &obs, &err);
@@ -227,9 +228,7 @@ bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh)
 	for (size_t i = 0; i < d->n_obs; i++)
 		if (d->obs[i].mapping_id == mapping_id)
 			return d->obs[i].reset_hash == rh;
-	/* never written: only news (a reset, or counts) is worth a write */
-	struct store_observation none = {0};
-	return reset_hash(&none) == rh;
+	return false; /* not written by this process: compare with the stored record once */
 }
 
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)

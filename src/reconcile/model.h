@@ -214,8 +214,8 @@ struct observed {
 	size_t n_bdevs;
 	/*
 	 * Which bdevs are known. bdevs_listed: every bdev is in bdevs (fixtures, tools). Else only
-	 * the bdevs_read names were asked for by name: one of them missing from bdevs is absent, any
-	 * other name is unknown (not read this pass), never taken as absent.
+	 * the bdevs_read names were asked for by name: one of them missing from bdevs is absent,
+	 * any other name is unknown (not read this pass), never taken as absent.
 	 */
 	bool bdevs_listed;
 	const struct obs_name *bdevs_read;

@@ -109,8 +109,8 @@ static int bdevs_merge(struct bdev_reads *br, struct observe_raw *raw)
 	return 0;
 }
 
-int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n,
-		  struct observe_raw *raw, char *errbuf, size_t errlen)
+int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n, struct observe_raw *raw,
+		  char *errbuf, size_t errlen)
 {
 	struct bdev_reads br = {.c = c, .names = names, .n = n};
 	size_t workers = n < OBSERVE_BDEV_INFLIGHT ? n : OBSERVE_BDEV_INFLIGHT;

@@ -44,8 +44,8 @@ int observe_spdk(struct rpc_client *c, struct observe_raw *out, char *errbuf, si
  * negative errno with a message naming the bdev; raw keeps what it had then.
  */
 #define OBSERVE_BDEV_INFLIGHT 32
-int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n,
-		  struct observe_raw *raw, char *errbuf, size_t errlen);
+int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n, struct observe_raw *raw,
+		  char *errbuf, size_t errlen);
 void observe_raw_clear(struct observe_raw *r);
 
 #endif

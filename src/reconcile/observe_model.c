@@ -129,8 +129,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	m.keys = calloc(nk + 1, sizeof(*m.keys));
 	m.first_seen = calloc(n_first_seen + 1, sizeof(*m.first_seen));
 	m.bdevs_read = calloc(raw->n_bdevs_read + 1, sizeof(*m.bdevs_read));
-	if (!m.bdevs_read || !m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases || !m.vhosts || !m.keys ||
-	    !m.first_seen) {
+	if (!m.bdevs_read || !m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases ||
+	    !m.vhosts || !m.keys || !m.first_seen) {
 		observed_model_free(&m);
 		return -ENOMEM;
 	}
@@ -141,7 +141,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	for (size_t i = 0; i < nb; i++)
 		bdev_from(&raw->bdevs.v[i], &m.bdevs[i]);
 	for (size_t i = 0; i < raw->n_bdevs_read; i++)
-		util_strlcpy(m.bdevs_read[i].name, raw->bdevs_read[i], sizeof(m.bdevs_read[i].name));
+		util_strlcpy(m.bdevs_read[i].name, raw->bdevs_read[i],
+			     sizeof(m.bdevs_read[i].name));
 	for (size_t i = 0; i < nr; i++) {
 		raid_from(&raw->raids.v[i], &m.raids[i], &m.bases[kb]);
 		kb += raw->raids.v[i].n_bases;

@@ -85,9 +85,8 @@ static bool volume_settled(const struct desired *d, const struct observed *o,
 	return true;
 }
 
-static int volume_want(const struct desired *d, const struct observed *o,
-		       const struct volume *v, const struct obs_qos_seen *qos, size_t n_qos,
-		       struct name_list *l)
+static int volume_want(const struct desired *d, const struct observed *o, const struct volume *v,
+		       const struct obs_qos_seen *qos, size_t n_qos, struct name_list *l)
 {
 	char ctrlr[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
 	char bdev[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
@@ -142,8 +141,8 @@ int observe_want_bdevs(const struct desired *d, const struct observed *o,
 	return 0;
 }
 
-int observe_qos_seen_update(const struct observed *o, const struct obs_qos_seen *old,
-			    size_t n_old, struct obs_qos_seen **out, size_t *n_out)
+int observe_qos_seen_update(const struct observed *o, const struct obs_qos_seen *old, size_t n_old,
+			    struct obs_qos_seen **out, size_t *n_out)
 {
 	struct obs_qos_seen *v = calloc(o->n_raids + 1, sizeof(*v));
 	size_t n = 0;

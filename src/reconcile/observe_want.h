@@ -39,7 +39,7 @@ int observe_want_bdevs(const struct desired *d, const struct observed *o,
  * this pass, else what old held for it; raids no longer listed are dropped (an SPDK restart
  * forgets QoS, and a re-created raid is read again). *out is the caller's to free. 0 or -ENOMEM.
  */
-int observe_qos_seen_update(const struct observed *o, const struct obs_qos_seen *old,
-			    size_t n_old, struct obs_qos_seen **out, size_t *n_out);
+int observe_qos_seen_update(const struct observed *o, const struct obs_qos_seen *old, size_t n_old,
+			    struct obs_qos_seen **out, size_t *n_out);
 
 #endif

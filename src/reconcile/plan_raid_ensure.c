@@ -302,11 +302,12 @@ static void degraded_note(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 		const struct obs_flap *f = obs_flap_find(ctx->o, vp->ctrlr[vp->member[s]]);
 		if (f && f->given_up) {
 			plan_note(ctx, vp,
-				  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving from "
-				  "the other; %s (slot %d) given up: its path keeps resetting (%u "
-				  "resets, %u failed reconnects); taken back after %d s without a reset",
-				  vp->v->id, r->name, r->operational, r->n_bases, name, s, f->resets,
-				  f->failed, ctx->o->flap_window_s);
+				  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving "
+				  "from the other; %s (slot %d) given up: its path keeps resetting "
+				  "(%u resets, %u failed reconnects); taken back after %d s "
+				  "without a reset",
+				  vp->v->id, r->name, r->operational, r->n_bases, name, s,
+				  f->resets, f->failed, ctx->o->flap_window_s);
 			return;
 		}
 		plan_note(ctx, vp,
@@ -385,9 +386,9 @@ static void giveup_members(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 			continue;
 		for (size_t i = 0; i < r->n_bases; i++)
 			if (r->bases[i].has_name && strcmp(r->bases[i].name, other) == 0)
-				other_serves = r->bases[i].is_configured &&
-					       !(r->has_process &&
-						 strcmp(r->process_target, other) == 0);
+				other_serves =
+					r->bases[i].is_configured &&
+					!(r->has_process && strcmp(r->process_target, other) == 0);
 		if (!other_serves || obs_ctrlr_given_up(ctx->o, vp->ctrlr[vp->member[1 - s]]))
 			continue; /* the only member that serves stays, flapping or not */
 		a = plan_emit(ctx, vp, ACTION_REMOVE_RAID_BASE);

@@ -262,10 +262,10 @@ int store_mapping_advance(struct store *store, int64_t mapping_id, enum store_ma
 static int observation_put_fn(struct store *s, void *arg, struct store_error *err)
 {
 	const struct store_observation *o = arg;
-	struct store_param p[9] = {sp_int(o->mapping_id),	 sp_text(o->raid_state),
-				   sp_text(o->members),		 sp_int(o->rebuild_percent),
-				   sp_text(o->last_error),	 sp_int(o->last_error_at),
-				   sp_int(util_wall_s()),	 sp_int(o->reset_in_progress ? 1 : 0),
+	struct store_param p[9] = {sp_int(o->mapping_id),  sp_text(o->raid_state),
+				   sp_text(o->members),	   sp_int(o->rebuild_percent),
+				   sp_text(o->last_error), sp_int(o->last_error_at),
+				   sp_int(util_wall_s()),  sp_int(o->reset_in_progress ? 1 : 0),
 				   sp_text(o->path_resets)};
 	struct store_mapping m;
 	int r;
@@ -311,11 +311,12 @@ int store_observation_get(struct store *store, int64_t mapping_id, struct store_
 	struct store_rows *rows = NULL;
 	int r;
 
-	r = store_select(store,
-			 "SELECT mapping_id, raid_state, members, rebuild_percent, last_error, "
-			 "last_error_at, updated_at, reset_in_progress, path_resets FROM observations "
-			 "WHERE mapping_id = ?",
-			 &p, 1, &rows, err);
+	r = store_select(
+		store,
+		"SELECT mapping_id, raid_state, members, rebuild_percent, last_error, "
+		"last_error_at, updated_at, reset_in_progress, path_resets FROM observations "
+		"WHERE mapping_id = ?",
+		&p, 1, &rows, err);
 	if (r < 0)
 		return r;
 	if (rows->nrows == 0) {

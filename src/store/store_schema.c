@@ -222,7 +222,8 @@ static const struct store_migration migrations[] = {
 	},
 	{
 		4,
-		"observations.reset_in_progress and path_resets: controller resets seen per mapping",
+		"observations.reset_in_progress and path_resets: controller resets seen per "
+		"mapping",
 		"ALTER TABLE observations ADD COLUMN reset_in_progress INTEGER NOT NULL DEFAULT 0"
 		" CHECK (reset_in_progress IN (0, 1));"
 		"ALTER TABLE observations ADD COLUMN path_resets TEXT NOT NULL DEFAULT '';",

@@ -28,7 +28,7 @@ struct world {
 	const char *bad;   /* this method answers with a malformed result */
 	char seen[16][64]; /* methods in the order they came */
 	int n;
-	int unfiltered;	   /* bdev_get_bdevs without a name */
+	int unfiltered; /* bdev_get_bdevs without a name */
 	/* by-name reads: held back until hold_for arrived (or the line is quiet) */
 	int hold_for;
 	json_t *held[16];
@@ -37,19 +37,21 @@ struct world {
 
 static void answer_bdev(int fd, json_t *req)
 {
-	const char *name = json_string_value(json_object_get(json_object_get(req, "params"), "name"));
+	const char *name =
+		json_string_value(json_object_get(json_object_get(req, "params"), "name"));
 	json_t *id = json_object_get(req, "id"), *all = recorded("bdev_get_bdevs.json"), *res;
 	size_t i;
 	json_t *b;
 	char line[256];
 
-	json_array_foreach(all, i, b)
-		if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0) {
-			res = json_pack("[O]", b);
-			fake_answer(fd, id, res);
-			json_decref(all);
-			return;
-		}
+	json_array_foreach(all, i,
+			   b) if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0)
+	{
+		res = json_pack("[O]", b);
+		fake_answer(fd, id, res);
+		json_decref(all);
+		return;
+	}
 	json_decref(all);
 	snprintf(line, sizeof(line),
 		 "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-19,"

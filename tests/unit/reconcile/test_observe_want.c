@@ -49,9 +49,8 @@ static void test_idle_host_reads_nothing(void **state)
 		for (size_t i = 0; i < sizes[k]; i++)
 			fx_attached(&f, 100 + i, 500 + i);
 		fx_plan(&f);
-		assert_int_equal(observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want,
-						    &n),
-				 0);
+		assert_int_equal(
+			observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want, &n), 0);
 		assert_int_equal(n, 0);
 		free(want);
 		fx_done(&f);
@@ -74,8 +73,7 @@ static void test_transition_reads_its_own_bdevs(void **state)
 	/* volume 2's first controller resets: frozen, nothing of it is read */
 	f.paths[2][0].state = CTRLR_RESETTING;
 	fx_plan(&f);
-	assert_int_equal(observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want, &n),
-			 0);
+	assert_int_equal(observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want, &n), 0);
 	assert_int_equal(n, 3);
 	assert_true(wants(want, n, "raid_3"));
 	fx_bdev_name(v3, 0, b, sizeof(b));
@@ -107,8 +105,7 @@ static void test_plan_on_bdevs_read(void **state)
 		fx_attached(&f, i, 10 + i);
 	f.nvh = 4; /* vhost15 is gone */
 	fx_plan(&f);
-	assert_int_equal(observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want, &n),
-			 0);
+	assert_int_equal(observe_want_bdevs(&f.d, &f.o, seen_all, qos_as_wanted(&f), &want, &n), 0);
 	for (size_t i = 0; i < f.nb; i++)
 		if (wants(want, n, f.bdevs[i].name))
 			got[ng++] = f.bdevs[i];
