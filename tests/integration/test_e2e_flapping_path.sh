@@ -29,9 +29,9 @@ flap() {
 	local before
 	before=$(cntlid_b)
 	ctl "$T/host.ctl" "{\"cmd\":\"path_down\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$P2\"}" >/dev/null
-	wait_until 10 "$ctrlr_b reconnect_is_delayed" b_is reconnect_is_delayed
+	wait_until 30 "$ctrlr_b reconnect_is_delayed" b_is reconnect_is_delayed
 	ctl "$T/host.ctl" "{\"cmd\":\"path_up\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$P2\"}" >/dev/null
-	wait_until 10 "$ctrlr_b enabled again" b_is enabled
+	wait_until 30 "$ctrlr_b enabled again" b_is enabled
 	[ "$(cntlid_b)" != "$before" ] || fail "reconnect kept cntlid $before"
 }
 for i in 1 2 3; do
