@@ -70,9 +70,9 @@ expect 2 "expected HOST and BDF" device remove h1
 expect 2 "expected HOST and BDF" device add h1 0000:01:00.0 extra
 
 # schema
-expect 0 "schema version 3" db migrate
+expect 0 "schema version 4" db migrate
 expect 0 "applied 0 migration(s)" db migrate
-json db status 'j["schema_version"] == 3 and j["latest_version"] == 3'
+json db status 'j["schema_version"] == 4 and j["latest_version"] == 4'
 
 # hosts
 expect 0 "host bm1 added" host add bm1 --rdma-ip 10.0.0.1 --tcp-ip 10.0.1.1 --tcp-ip fe80::1
