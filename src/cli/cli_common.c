@@ -364,9 +364,10 @@ json_t *cli_json_last_error_at(const struct store_observation *o)
 
 json_t *cli_json_observation(const struct store_observation *o)
 {
-	return json_pack("{sI ss so si so so sI}", "mapping_id", (json_int_t)o->mapping_id,
+	return json_pack("{sI ss so si so so sI sb so}", "mapping_id", (json_int_t)o->mapping_id,
 			 "raid_state", o->raid_state, "members", cli_json_members(o->members),
 			 "rebuild_percent", o->rebuild_percent, "last_error",
 			 opt_str(o->last_error), "last_error_at", cli_json_last_error_at(o),
-			 "updated_at", (json_int_t)o->updated_at);
+			 "updated_at", (json_int_t)o->updated_at, "reset_in_progress",
+			 o->reset_in_progress, "path_resets", opt_str(o->path_resets));
 }

@@ -122,6 +122,10 @@ static json_t *status_json(const struct store_mapping *m, const struct store_obs
 				    obs->last_error[0] ? json_string(obs->last_error)
 						       : json_null());
 		json_object_set_new(j, "last_error_at", cli_json_last_error_at(obs));
+		json_object_set_new(j, "reset_in_progress", json_boolean(obs->reset_in_progress));
+		json_object_set_new(j, "path_resets",
+				    obs->path_resets[0] ? json_string(obs->path_resets)
+							: json_null());
 		json_object_set_new(j, "observed_at", json_integer(obs->updated_at));
 	} else {
 		json_object_set_new(j, "raid_state", json_null());
@@ -137,11 +141,14 @@ static void status_row(const struct store_mapping *m, const struct store_observa
 
 	if (obs && obs->rebuild_percent >= 0)
 		snprintf(rebuild, sizeof(rebuild), "%d%%", obs->rebuild_percent);
-	printf("%-7lld %-16s %-12s %-12s %-16s %-10s %-8s %-40s %s\n", (long long)m->id, vol,
+	printf("%-7lld %-16s %-12s %-12s %-16s %-10s %-8s %-40s %s%s\n", (long long)m->id, vol,
 	       m->host_name, m->vm_id[0] ? m->vm_id : "-", store_mapping_state_name(m->state),
 	       obs && obs->raid_state[0] ? obs->raid_state : "-", rebuild,
 	       obs && obs->members[0] ? obs->members : "-",
-	       obs && obs->last_error[0] ? obs->last_error : "-");
+	       obs && obs->reset_in_progress ? "[controller reset in progress] " : "",
+	       obs && obs->last_error[0]       ? obs->last_error
+	       : obs && obs->reset_in_progress ? ""
+					       : "-");
 }
 
 int cli_status_main(int argc, char **argv)

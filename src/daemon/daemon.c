@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
@@ -269,7 +270,8 @@ int daemon_run(const struct daemon_config *cfg)
 	d.backoff = exec_backoff_new(500, 30000);
 	d.orphans = orphan_clock_new();
 	d.commit = exec_commit_new(d.store, &d.store_lock);
-	if (!d.backoff || !d.orphans || !d.commit) {
+	d.flaps = flap_table_new(cfg->flap_limit, cfg->flap_window_s);
+	if (!d.backoff || !d.orphans || !d.commit || !d.flaps) {
 		log_error("out of memory");
 		rc = CLI_EXIT_FAILURE;
 		goto out;
@@ -357,9 +359,11 @@ out:
 	store_watch_close(d.watch);
 	orphan_clock_free(d.orphans);
 	exec_commit_free(d.commit);
+	flap_table_free(d.flaps);
 	exec_backoff_free(d.backoff);
 	daemon_state_free(&d);
 	store_close(d.store);
+	free(d.qos_seen);
 	pthread_mutex_destroy(&d.store_lock);
 	return rc;
 }

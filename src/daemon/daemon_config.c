@@ -72,6 +72,12 @@ static const struct opt_desc opts[] = {
 	 "seconds before a lost path leaves its RAID", 1, DAY_S, "s"},
 	{"guest-io-timeout", NUM(OPT_I32, guest_io_timeout_s), "the guests' I/O timeout, seconds",
 	 1, DAY_S, "s"},
+	{"flap-limit", NUM(OPT_I32, flap_limit),
+	 "reconnects of one path within flap-window that give it up as RAID member", 2, 1000,
+	 "resets"},
+	{"flap-window", NUM(OPT_I32, flap_window_s),
+	 "seconds: window of flap-limit, and quiet time before a given-up path is taken back", 1,
+	 DAY_S, "s"},
 	{"orphan-grace", NUM(OPT_U32, orphan_grace_s),
 	 "seconds before unclaimed objects are removed", 0, 365 * DAY_S, "s"},
 	{"once", NUM(OPT_BOOL, once), "run one reconcile pass and exit", 0, 0, NULL},
@@ -96,6 +102,8 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	cfg->fast_io_fail_s = 0;
 	cfg->member_giveup_s = 20;
 	cfg->guest_io_timeout_s = 30;
+	cfg->flap_limit = 5;
+	cfg->flap_window_s = 60;
 	cfg->orphan_grace_s = 300;
 }
 
@@ -401,6 +409,22 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 		       "guest-io-timeout %d: must exceed member-giveup (%d), or guests see I/O "
 		       "errors before a dead replica is dropped",
 		       cfg->guest_io_timeout_s, cfg->member_giveup_s);
+		return -EINVAL;
+	}
+	if (cfg->flap_limit < 2) {
+		seterr(errbuf, errlen,
+		       "flap-limit %d: must be at least 2 (one reconnect is no flap)",
+		       cfg->flap_limit);
+		return -EINVAL;
+	}
+	/* a lost path comes back at most once per reconnect delay */
+	if ((int64_t)cfg->flap_window_s < (int64_t)cfg->flap_limit * cfg->reconnect_delay_s ||
+	    cfg->flap_window_s <= cfg->ctrlr_loss_s) {
+		seterr(errbuf, errlen,
+		       "flap-window %d: must be at least flap-limit x reconnect-delay "
+		       "(%d x %d) and exceed ctrlr-loss-timeout (%d)",
+		       cfg->flap_window_s, cfg->flap_limit, cfg->reconnect_delay_s,
+		       cfg->ctrlr_loss_s);
 		return -EINVAL;
 	}
 	return check_ranges(cfg, errbuf, errlen);

@@ -31,6 +31,8 @@ struct daemon_config {
 	int32_t fast_io_fail_s;    /* bdev_nvme fast_io_fail_timeout_sec */
 	int32_t member_giveup_s;   /* after this a lost path is given up as a RAID member */
 	int32_t guest_io_timeout_s; /* the guest's I/O timeout that everything must stay under */
+	int32_t flap_limit;	   /* reconnects of one path within flap_window_s that give it up */
+	int32_t flap_window_s;	   /* the window, and how long a given-up path must stay quiet */
 	uint32_t orphan_grace_s;   /* how long an unclaimed diskengine object lives before removal */
 	bool once;                 /* run one pass and exit (operators, tests) */
 };

@@ -29,6 +29,7 @@ struct daemon {
 	struct daemon_spdk *spdk;
 	struct exec_backoff *backoff; /* per object, across passes */
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
+	struct flap_table *flaps;     /* resets per NVMe path, across passes (daemon_flap.h) */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
 	struct hmap *obs;	      /* mapping id -> struct obs_cache_entry */
@@ -43,6 +44,8 @@ struct daemon {
 	struct host_facts facts;  /* sysfs/procfs facts, re-read with the desired state */
 	bool have_facts;
 	uint64_t facts_read_ms;
+	struct obs_qos_seen *qos_seen; /* QoS last read per served raid (observe_want.h) */
+	size_t n_qos_seen;
 	volatile sig_atomic_t *stop;
 	uint64_t passes;
 	uint64_t restart_at_ms; /* when the current SPDK process was found fresh; 0 = not */
@@ -51,12 +54,15 @@ struct daemon {
 
 struct obs_cache_entry {
 	uint64_t hash;
-	uint64_t pass; /* the last pass whose plan had this mapping */
+	uint64_t pass;	     /* the last pass whose plan had this mapping */
+	uint64_t reset_hash; /* of reset_in_progress and path_resets last written */
 };
 
 /* Whether the status last written for mapping_id hashes to h (skip an identical write). */
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h);
-void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h);
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h, uint64_t rh);
+/* Whether the reset fields last written for mapping_id hash to rh. */
+bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh);
 /* mapping_id is still planned in this pass (d->passes): its entry is kept. */
 void daemon_obs_cache_touch(struct daemon *d, int64_t mapping_id);
 /* Forget the entries of mappings the current pass no longer planned. */

@@ -9,6 +9,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
@@ -18,6 +19,7 @@
 #include "reconcile/names.h"
 #include "reconcile/observe.h"
 #include "reconcile/observe_model.h"
+#include "reconcile/observe_want.h"
 #include "reconcile/plan.h"
 #include "host/host.h"
 #include "store/store.h"
@@ -63,9 +65,10 @@ static void describe_raid(const struct observe_raw *o, const struct hmap *raid_i
 static uint64_t obs_hash(const struct store_observation *o)
 {
 	uint64_t h = 1469598103934665603ull;
-	const char *parts[] = {o->raid_state, o->members, o->last_error};
+	const char *parts[] = {o->raid_state, o->members, o->last_error, o->path_resets,
+			       o->reset_in_progress ? "r" : ""};
 
-	for (size_t p = 0; p < 3; p++) {
+	for (size_t p = 0; p < 5; p++) {
 		for (const char *s = parts[p]; *s; s++)
 			h = (h ^ (unsigned char)*s) * 1099511628211ull;
 		h = (h ^ 0xff) * 1099511628211ull;
@@ -73,19 +76,85 @@ static uint64_t obs_hash(const struct store_observation *o)
 	return (h ^ (uint64_t)(o->rebuild_percent + 1)) * 1099511628211ull;
 }
 
+/* What a pass knows of resets, for the mappings' status. */
+struct pass_resets {
+	const struct desired_model *dm;
+	const struct observe_raw *o;
+	const struct obs_flap *flaps;
+	size_t n_flaps;
+};
+
+static bool ctrlr_resetting(const struct observe_raw *o, const char *name)
+{
+	for (size_t i = 0; i < o->controllers.n; i++) {
+		if (strcmp(o->controllers.v[i].name, name) != 0)
+			continue;
+		for (size_t j = 0; j < o->controllers.v[i].n_paths; j++)
+			if (o->controllers.v[i].paths[j].state &&
+			    strcmp(o->controllers.v[i].paths[j].state, "resetting") == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The volume's controllers: is one resetting, and what SPDK's resets added up to. */
+static void describe_resets(const struct pass_resets *pr, int64_t volume_id,
+			    struct store_observation *obs)
+{
+	const struct volume *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < pr->dm->d.n_volumes && !v; i++)
+		if (pr->dm->d.volumes[i].id == (uint64_t)volume_id)
+			v = &pr->dm->d.volumes[i];
+	for (size_t i = 0; v && i < v->n_replicas; i++) {
+		char ctrlr[MODEL_NAME_MAX];
+
+		if (names_ctrlr(&v->replicas[i], ctrlr, sizeof(ctrlr)) != 0)
+			continue;
+		if (ctrlr_resetting(pr->o, ctrlr))
+			obs->reset_in_progress = true;
+		for (size_t k = 0; k < pr->n_flaps; k++) {
+			const struct obs_flap *f = &pr->flaps[k];
+			int w;
+
+			if (strcmp(f->ctrlr, ctrlr) != 0 || (!f->resets && !f->failed))
+				continue;
+			w = snprintf(obs->path_resets + n, sizeof(obs->path_resets) - n,
+				     "%s%s:resets=%u,failed=%u%s", n ? ";" : "", ctrlr, f->resets,
+				     f->failed, f->given_up ? ",given_up" : "");
+			if (w < 0 || (size_t)w >= sizeof(obs->path_resets) - n) {
+				obs->path_resets[n] = '\0';
+				break;
+			}
+			n += (size_t)w;
+		}
+	}
+}
+
+static uint64_t reset_hash(const struct store_observation *o)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *s = o->path_resets; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ (o->reset_in_progress ? 1u : 2u)) * 1099511628211ull;
+}
+
 /* The statuses of one pass, written together in one transaction at its end. */
 struct obs_batch {
 	struct store_observation *v;
-	uint64_t *hash;
+	uint64_t *hash, *rhash;
 	size_t n, cap;
 };
 
 static void observation_write(struct daemon *d, struct obs_batch *b,
 			      const struct daemon_plan_chain *c, const struct exec_chain *ec,
-			      const struct observe_raw *o, const struct hmap *raid_ix,
+			      const struct pass_resets *pr, const struct hmap *raid_ix,
 			      const char *path_err)
 {
 	struct store_observation obs = {.mapping_id = c->mapping_id};
+	const struct observe_raw *o = pr->o;
 
 	bool torn_down = ec->status == EXEC_CHAIN_DONE && c->n > 0 &&
 			 c->ops[c->n - 1].kind == EXEC_OP_ADVANCE_MAPPING &&
@@ -95,6 +164,8 @@ static void observation_write(struct daemon *d, struct obs_batch *b,
 		obs.rebuild_percent = -1;
 	else
 		describe_raid(o, raid_ix, c->volume_id, &obs);
+	if (!torn_down)
+		describe_resets(pr, c->volume_id, &obs);
 	if (ec->status == EXEC_CHAIN_FAILED)
 		util_strlcpy(obs.last_error, ec->error, sizeof(obs.last_error));
 	else if (c->blocked && path_err)
@@ -120,11 +191,15 @@ static void observation_write(struct daemon *d, struct obs_batch *b,
 		uint64_t *hs = realloc(b->hash, cap * sizeof(*hs));
 		if (hs)
 			b->hash = hs;
-		if (!v || !hs) /* not recorded, not cached: the next pass tries again */
+		uint64_t *rs = realloc(b->rhash, cap * sizeof(*rs));
+		if (rs)
+			b->rhash = rs;
+		if (!v || !hs || !rs) /* not recorded, not cached: the next pass tries again */
 			return;
 		b->cap = cap;
 	}
 	b->hash[b->n] = h;
+	b->rhash[b->n] = reset_hash(&obs);
 	b->v[b->n++] = obs;
 }
 
@@ -145,16 +220,56 @@ static void observation_flush(struct daemon *d, struct obs_batch *b)
 			 written ? err.message : "out of memory");
 	for (size_t i = 0; r == 0 && i < b->n; i++)
 		if (written[i])
-			daemon_obs_cache_set(d, b->v[i].mapping_id, b->hash[i]);
+			daemon_obs_cache_set(d, b->v[i].mapping_id, b->hash[i], b->rhash[i]);
 	free(written);
 	free(b->v);
 	free(b->hash);
+	free(b->rhash);
 	*b = (struct obs_batch){0};
 }
 
 static void obs_key(int64_t mapping_id, char *key, size_t len)
 {
 	snprintf(key, len, "%lld", (long long)mapping_id);
+}
+
+/*
+ * A mapping whose chain did not run in this pass (backed off) still shows when its controllers
+ * reset: only the reset fields and the raid's view change.
+ */
+static void resets_write(struct daemon *d, const struct pass_resets *pr, const struct hmap *raid_ix,
+			 int64_t mapping_id, int64_t volume_id)
+{
+	struct store_observation obs = {.mapping_id = mapping_id};
+	struct store_error err = {0};
+	uint64_t rh;
+	int r;
+
+	describe_resets(pr, volume_id, &obs);
+	rh = reset_hash(&obs);
+	if (daemon_obs_reset_same(d, mapping_id, rh))
+		return;
+	pthread_mutex_lock(&d->store_lock);
+	r = store_observation_get(d->store, mapping_id, &obs, &err);
+	if (r == -ENOENT) {
+		memset(&obs, 0, sizeof(obs));
+		obs.mapping_id = mapping_id;
+		r = 0;
+	}
+	if (r == 0 && reset_hash(&obs) != rh) {
+		obs.path_resets[0] = '\0';
+		obs.reset_in_progress = false;
+		obs.raid_state[0] = obs.members[0] = '\0';
+		obs.rebuild_percent = -1;
+		describe_raid(pr->o, raid_ix, volume_id, &obs);
+		describe_resets(pr, volume_id, &obs);
+		r = store_observation_put(d->store, &obs, &err);
+	}
+	pthread_mutex_unlock(&d->store_lock);
+	if (r < 0 && r != -ENOENT)
+		log_warn("mapping %lld: recording resets: %s", (long long)mapping_id, err.message);
+	else if (r == 0)
+		daemon_obs_cache_set(d, mapping_id, obs_hash(&obs), rh);
 }
 
 bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
@@ -167,7 +282,18 @@ bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
 	return e && e->hash == h;
 }
 
-void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
+bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh)
+{
+	char key[24];
+	const struct obs_cache_entry *e;
+
+	obs_key(mapping_id, key, sizeof(key));
+	e = d->obs ? hmap_get(d->obs, key) : NULL;
+	/* not written by this process: compare with the stored record once */
+	return e && e->reset_hash == rh;
+}
+
+void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h, uint64_t rh)
 {
 	char key[24];
 	struct obs_cache_entry *e;
@@ -178,6 +304,7 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h)
 	e = hmap_put(d->obs, key, NULL);
 	if (e) {
 		e->hash = h;
+		e->reset_hash = rh;
 		e->pass = d->obs_pass;
 	}
 }
@@ -217,9 +344,10 @@ static void clock_observed(struct orphan_clock *clk, const struct observe_raw *o
 		orphan_clock_mark(clk, o->raids.v[i].name, now);
 	for (size_t i = 0; i < o->vhosts.n; i++)
 		orphan_clock_mark(clk, o->vhosts.v[i].ctrlr, now);
-	/* bdevs were not listed (a reset runs): keep their times rather than restart them */
-	if (!o->bdevs_listed)
-		orphan_clock_keep_all(clk);
+	/*
+	 * A bdev is read only while its volume is in transition, so its time runs while it is
+	 * read every pass (the superblock assembly wait) and starts again after a pause.
+	 */
 	orphan_clock_end(clk);
 }
 
@@ -262,12 +390,62 @@ void daemon_state_free(struct daemon *d)
 	d->obs = NULL;
 }
 
+static void qos_seen_update(struct daemon *d, const struct observed *o)
+{
+	struct obs_qos_seen *v;
+	size_t n;
+
+	if (observe_qos_seen_update(o, d->qos_seen, d->n_qos_seen, &v, &n) < 0) {
+		/* forgetting is safe: every served raid's QoS is read again */
+		n = 0;
+		v = NULL;
+	}
+	free(d->qos_seen);
+	d->qos_seen = v;
+	d->n_qos_seen = n;
+}
+
+/*
+ * The bdevs this pass needs, read by name (never an unfiltered bdev_get_bdevs: a controller
+ * reset may start at any moment between two calls).
+ */
+static int observe_bdevs_wanted(struct daemon *d, const struct desired_model *dm,
+				struct observe_raw *o, char *errbuf, size_t errlen)
+{
+	struct observed_model lists = {0};
+	struct obs_name *want = NULL;
+	const char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = observed_from_raw(o, NULL, 0, 0, &lists);
+	if (r == 0)
+		r = observe_want_bdevs(&dm->d, &lists.o, d->qos_seen, d->n_qos_seen, &want, &n);
+	if (r == 0 && n) {
+		names = calloc(n, sizeof(*names));
+		if (!names)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		snprintf(errbuf, errlen, "observe: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = want[i].name;
+	r = observe_bdevs(daemon_spdk_rpc(d->spdk), names, n, o, errbuf, errlen);
+out:
+	free(names);
+	free(want);
+	observed_model_free(&lists);
+	return r;
+}
+
 /* desired + observed -> the planner -> the executor's chains. */
-static int plan_pass(struct daemon *d, const struct store_desired *desired, bool fresh,
-		     const struct observe_raw *o, struct daemon_plan *out, char *errbuf,
+static int plan_pass(struct daemon *d, const struct store_desired *desired,
+		     const struct desired_model *dm, bool fresh, const struct observe_raw *o,
+		     const struct pass_resets *pr, struct daemon_plan *out, char *errbuf,
 		     size_t errlen)
 {
-	struct desired_model dm = {0};
 	struct observed_model om = {0};
 	struct obs_first_seen *fs = NULL;
 	const struct host_facts *hf;
@@ -279,15 +457,17 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired, bool
 	clock_observed(d->orphans, o, now);
 	r = orphan_clock_snapshot(d->orphans, &fs, &nfs);
 	if (r == 0)
-		r = desired_from_store(desired, d->cfg, &dm);
-	if (r == 0)
 		r = observed_from_raw(o, fs, nfs, now, &om);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
 		goto out;
 	}
 	hf = facts_get(d, fresh);
-	r = plan_build(&dm.d, &om.o, hf, &plan);
+	qos_seen_update(d, &om.o);
+	om.o.flaps = pr->flaps;
+	om.o.n_flaps = pr->n_flaps;
+	om.o.flap_window_s = d->cfg->flap_window_s;
+	r = plan_build(&dm->d, &om.o, hf, &plan);
 	if (r < 0) {
 		snprintf(errbuf, errlen, "plan: %s", strerror(-r));
 		goto out;
@@ -305,7 +485,6 @@ static int plan_pass(struct daemon *d, const struct store_desired *desired, bool
 out:
 	plan_free(&plan);
 	observed_model_free(&om);
-	desired_model_free(&dm);
 	free(fs);
 	return r;
 }
@@ -411,6 +590,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	struct exec_chain *chains = NULL;
 	struct hmap *paths = NULL, *raid_ix = NULL;
 	struct obs_batch batch = {0};
+	struct desired_model dm = {0};
+	struct obs_flap *flaps = NULL;
+	struct pass_resets pr = {.dm = &dm, .o = &o};
 	bool fresh;
 	int r;
 
@@ -420,12 +602,26 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	if (r < 0)
 		return r;
 	desired = d->desired;
+	r = desired_from_store(desired, d->cfg, &dm);
+	if (r < 0) {
+		snprintf(errbuf, errlen, "plan input: %s", strerror(-r));
+		goto out;
+	}
 	daemon_notify_watchdog();
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
+	if (r == 0) {
+		flap_observe(d->flaps, &o.controllers, (int64_t)(util_now_ms() / 1000));
+		r = flap_summary(d->flaps, &flaps, &pr.n_flaps);
+		pr.flaps = flaps;
+		if (r < 0)
+			snprintf(errbuf, errlen, "out of memory");
+	}
+	if (r == 0)
+		r = observe_bdevs_wanted(d, &dm, &o, errbuf, errlen);
 	if (r < 0)
 		goto out;
 	daemon_notify_watchdog();
-	r = plan_pass(d, desired, fresh, &o, &plan, errbuf, errlen);
+	r = plan_pass(d, desired, &dm, fresh, &o, &pr, &plan, errbuf, errlen);
 	daemon_notify_watchdog();
 	if (r < 0)
 		goto out;
@@ -502,7 +698,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		 * and so does a mapping whose failing attach waits out its backoff. */
 		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
 		    ec->status == EXEC_CHAIN_FAILED)
-			observation_write(d, &batch, c, ec, &o, raid_ix, path_err);
+			observation_write(d, &batch, c, ec, &pr, raid_ix, path_err);
+		else
+			resets_write(d, &pr, raid_ix, c->mapping_id, c->volume_id);
 	}
 	observation_flush(d, &batch);
 	res->changed = atomic_load(&x.mutations) > 0;
@@ -520,5 +718,7 @@ out:
 	free(chains);
 	daemon_plan_free(&plan);
 	observe_raw_clear(&o);
+	free(flaps);
+	desired_model_free(&dm);
 	return r;
 }

@@ -183,6 +183,25 @@ struct obs_key {
 	bool removed;
 };
 
+/* A name, e.g. of a bdev the observer asked SPDK for. */
+struct obs_name {
+	char name[MODEL_NAME_MAX];
+};
+
+/*
+ * Resets of one controller as counted by the caller across passes (the planner has no memory):
+ * a reset is a reconnect that succeeded (a new cntlid), a failed reset a path seen entering
+ * reconnect_is_delayed. given_up: a path kept flapping past the bound, so the controller's
+ * namespace is no raid member until it has been quiet for the window.
+ */
+struct obs_flap {
+	char ctrlr[MODEL_NAME_MAX];
+	unsigned resets;
+	unsigned failed;
+	unsigned recent; /* resets counted toward the bound (since it was last taken back) */
+	bool given_up;
+};
+
 /* When the caller first saw an object with this name; the planner has no clock. */
 struct obs_first_seen {
 	char name[MODEL_NAME_MAX];
@@ -194,7 +213,14 @@ struct observed {
 	size_t n_ctrlrs;
 	const struct obs_bdev *bdevs;
 	size_t n_bdevs;
-	bool bdevs_listed; /* false: the observer skipped bdev_get_bdevs (reset in progress) */
+	/*
+	 * Which bdevs are known. bdevs_listed: every bdev is in bdevs (fixtures, tools). Else only
+	 * the bdevs_read names were asked for by name: one of them missing from bdevs is absent,
+	 * any other name is unknown (not read this pass), never taken as absent.
+	 */
+	bool bdevs_listed;
+	const struct obs_name *bdevs_read;
+	size_t n_bdevs_read;
 	const struct obs_raid *raids;
 	size_t n_raids;
 	const struct obs_vhost *vhosts;
@@ -203,6 +229,9 @@ struct observed {
 	size_t n_keys;
 	const struct obs_first_seen *first_seen;
 	size_t n_first_seen;
+	const struct obs_flap *flaps;
+	size_t n_flaps;
+	int flap_window_s; /* for messages */
 	int64_t now_s; /* the pass's time, for comparisons with first_seen */
 	/*
 	 * Every array above is sorted by name (strcmp), so the planner bisects instead of

@@ -3,11 +3,12 @@
 #define DISKENGINE_RECONCILE_OBSERVE_H
 
 /*
- * Observe: read SPDK's live graph with a fixed set of list calls per pass, whatever the number
- * of volumes: bdev_nvme_get_controllers, bdev_raid_get_bdevs {"category":"all"},
- * vhost_get_controllers, keyring_get_keys, and bdev_get_bdevs unfiltered -- the last one only when
- * no NVMe controller is resetting (an unfiltered bdev_get_bdevs during a reset can crash SPDK),
- * else it is skipped and the plan defers what needs bdev geometry. No decisions are made here.
+ * Observe: read SPDK's live graph in two steps. First a fixed set of list calls, whatever the
+ * number of volumes: bdev_nvme_get_controllers, bdev_raid_get_bdevs {"category":"all"},
+ * vhost_get_controllers, keyring_get_keys. Then bdev_get_bdevs by name, only for the bdevs that
+ * volumes in transition need (observe_want.h names them), all in flight at once. bdev_get_bdevs
+ * is never sent without a name: the seed's operators saw such a call crash SPDK during a
+ * controller reset, and a reset can start between two calls. No decisions are made here.
  */
 
 #include <stdbool.h>
@@ -21,8 +22,9 @@ struct observe_raw {
 	struct rpc_raid_list raids;		/* bdev_raid_get_bdevs all */
 	struct rpc_vhost_list vhosts;		/* vhost_get_controllers */
 	struct rpc_key_list keys;		/* keyring_get_keys */
-	struct rpc_bdev_list bdevs;		/* bdev_get_bdevs; empty when skipped */
-	bool bdevs_listed;			/* false: a controller was resetting */
+	struct rpc_bdev_list bdevs;		/* bdev_get_bdevs by name: those found */
+	char **bdevs_read;			/* the names asked for (found or not) */
+	size_t n_bdevs_read;
 	unsigned calls;				/* calls made */
 };
 
@@ -30,10 +32,20 @@ struct observe_raw {
 bool observe_any_resetting(const struct rpc_nvme_ctrlr_list *controllers);
 
 /*
- * Take one observation. 0 and *out filled (clear with observe_raw_clear), or a negative errno
- * with a message naming the call that failed (a malformed answer is -EBADMSG naming the field).
+ * The list calls of one observation (no bdevs yet). 0 and *out filled (clear with
+ * observe_raw_clear), or a negative errno with a message naming the call that failed (a
+ * malformed answer is -EBADMSG naming the field).
  */
 int observe_spdk(struct rpc_client *c, struct observe_raw *out, char *errbuf, size_t errlen);
+
+/*
+ * Ask for each of the n names with bdev_get_bdevs {"name": ...}, up to OBSERVE_BDEV_INFLIGHT in
+ * flight at once, and add what SPDK answers to raw (an unknown name is simply absent). 0, or a
+ * negative errno with a message naming the bdev; raw keeps what it had then.
+ */
+#define OBSERVE_BDEV_INFLIGHT 32
+int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n, struct observe_raw *raw,
+		  char *errbuf, size_t errlen);
 void observe_raw_clear(struct observe_raw *r);
 
 #endif

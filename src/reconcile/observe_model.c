@@ -146,8 +146,9 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	m.vhosts = calloc(nv + 1, sizeof(*m.vhosts));
 	m.keys = calloc(nk + 1, sizeof(*m.keys));
 	m.first_seen = calloc(n_first_seen + 1, sizeof(*m.first_seen));
-	if (!m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases || !m.vhosts || !m.keys ||
-	    !m.first_seen) {
+	m.bdevs_read = calloc(raw->n_bdevs_read + 1, sizeof(*m.bdevs_read));
+	if (!m.bdevs_read || !m.ctrlrs || !m.paths || !m.bdevs || !m.raids || !m.bases ||
+	    !m.vhosts || !m.keys || !m.first_seen) {
 		observed_model_free(&m);
 		return -ENOMEM;
 	}
@@ -157,6 +158,9 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 	}
 	for (size_t i = 0; i < nb; i++)
 		bdev_from(&raw->bdevs.v[i], &m.bdevs[i]);
+	for (size_t i = 0; i < raw->n_bdevs_read; i++)
+		util_strlcpy(m.bdevs_read[i].name, raw->bdevs_read[i],
+			     sizeof(m.bdevs_read[i].name));
 	for (size_t i = 0; i < nr; i++) {
 		raid_from(&raw->raids.v[i], &m.raids[i], &m.bases[kb]);
 		kb += raw->raids.v[i].n_bases;
@@ -192,7 +196,8 @@ int observed_from_raw(const struct observe_raw *raw, const struct obs_first_seen
 		.n_ctrlrs = nc,
 		.bdevs = m.bdevs,
 		.n_bdevs = nb,
-		.bdevs_listed = raw->bdevs_listed,
+		.bdevs_read = m.bdevs_read,
+		.n_bdevs_read = raw->n_bdevs_read,
 		.raids = m.raids,
 		.n_raids = nr,
 		.vhosts = m.vhosts,
@@ -219,5 +224,6 @@ void observed_model_free(struct observed_model *m)
 	free(m->vhosts);
 	free(m->keys);
 	free(m->first_seen);
+	free(m->bdevs_read);
 	memset(m, 0, sizeof(*m));
 }

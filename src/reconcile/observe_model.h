@@ -21,6 +21,7 @@ struct observed_model {
 	struct obs_vhost *vhosts;
 	struct obs_key *keys;
 	struct obs_first_seen *first_seen;
+	struct obs_name *bdevs_read;
 };
 
 /* Decode raw; first_seen/n_first_seen (copied) and now_s come from the daemon's clock. */

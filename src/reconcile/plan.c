@@ -150,9 +150,36 @@ const struct obs_controller *obs_ctrlr_find(const struct observed *o, const char
 	return find_named(o->ctrlrs, o->n_ctrlrs, sizeof(*o->ctrlrs), o->sorted, name);
 }
 
+bool obs_bdev_known(const struct observed *o, const char *name)
+{
+	if (o->bdevs_listed)
+		return true;
+	for (size_t i = 0; i < o->n_bdevs_read; i++)
+		if (strcmp(o->bdevs_read[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name)
 {
+	if (!obs_bdev_known(o, name))
+		return NULL; /* not read this pass: the callers wait, none takes it as absent */
 	return find_named(o->bdevs, o->n_bdevs, sizeof(*o->bdevs), o->sorted, name);
+}
+
+const struct obs_flap *obs_flap_find(const struct observed *o, const char *ctrlr)
+{
+	for (size_t i = 0; i < o->n_flaps; i++)
+		if (strcmp(o->flaps[i].ctrlr, ctrlr) == 0)
+			return &o->flaps[i];
+	return NULL;
+}
+
+bool obs_ctrlr_given_up(const struct observed *o, const char *ctrlr)
+{
+	const struct obs_flap *f = obs_flap_find(o, ctrlr);
+
+	return f && f->given_up;
 }
 
 const struct obs_raid *obs_raid_find(const struct observed *o, const char *name)
@@ -420,7 +447,7 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 
 	if (!d || !o || !out)
 		return -EINVAL;
-	p.reset_in_progress = !o->bdevs_listed || !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
+	p.reset_in_progress = !plan_bdev_listing_safe(o->ctrlrs, o->n_ctrlrs);
 
 	for (size_t i = 0; i < d->n_volumes; i++) {
 		const struct volume *v = &d->volumes[i];

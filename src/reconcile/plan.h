@@ -110,8 +110,7 @@ struct plan {
 	struct action *actions;
 	size_t n_actions;
 	size_t cap;
-	bool reset_in_progress; /* a controller resets: no unfiltered bdev_get_bdevs, no changes on
-				   it */
+	bool reset_in_progress; /* a controller resets: no changes on its volumes this pass */
 };
 
 /*
@@ -123,9 +122,9 @@ int plan_build(const struct desired *d, const struct observed *o, const struct h
 	       struct plan *out);
 
 /*
- * May the observer call bdev_get_bdevs without a name? Not while any path of any controller
- * resets: that can crash SPDK. The observer asks this after bdev_nvme_get_controllers and, if
- * false, leaves observed.bdevs_listed false.
+ * Is no path of any controller resetting? plan_build records the answer as reset_in_progress.
+ * (The observer never lists bdevs without a name, whatever this says: a reset can start between
+ * two calls.)
  */
 bool plan_bdev_listing_safe(const struct obs_controller *ctrlrs, size_t n);
 

@@ -56,6 +56,11 @@ void plan_conflict(struct plan_ctx *ctx, struct vol_plan *vp, const char *object
 
 const struct obs_controller *obs_ctrlr_find(const struct observed *o, const char *name);
 const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name);
+/* Was the bdev read in this pass (found or absent)? obs_bdev_find gives NULL for one not read. */
+bool obs_bdev_known(const struct observed *o, const char *name);
+const struct obs_flap *obs_flap_find(const struct observed *o, const char *ctrlr);
+/* Was the controller given up as raid member (its path keeps flapping)? */
+bool obs_ctrlr_given_up(const struct observed *o, const char *ctrlr);
 const struct obs_raid *obs_raid_find(const struct observed *o, const char *name);
 const struct obs_vhost *obs_vhost_find(const struct observed *o, const char *name);
 const struct obs_key *obs_key_find(const struct observed *o, const char *name);

@@ -294,9 +294,8 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 		}
 		if (have_path) {
 			detach_stale_paths(ctx, vp, c, r);
-			if (!r->pending &&
-			    (!ctx->o->bdevs_listed || !obs_bdev_find(ctx->o, vp->bdev[i])))
-				ready = false; /* namespace not examined yet */
+			if (!r->pending && !obs_bdev_find(ctx->o, vp->bdev[i]))
+				ready = false; /* namespace not examined yet, or not read */
 			continue;
 		}
 		if (stale_held_back(ctx, vp, i)) {

@@ -300,6 +300,17 @@ static void degraded_note(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 
 		if (obs_raid_has_base(r, name))
 			continue;
+		const struct obs_flap *f = obs_flap_find(ctx->o, vp->ctrlr[vp->member[s]]);
+		if (f && f->given_up) {
+			plan_note(ctx, vp,
+				  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving "
+				  "from the other; %s (slot %d) given up: its path keeps resetting "
+				  "(%u resets, %u failed reconnects); taken back after %d s "
+				  "without a reset",
+				  vp->v->id, r->name, r->operational, r->n_bases, name, s,
+				  f->resets, f->failed, ctx->o->flap_window_s);
+			return;
+		}
 		plan_note(ctx, vp,
 			  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving from the "
 			  "other; %s (slot %d) %s",
@@ -326,7 +337,8 @@ static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 		const struct obs_raid_base *ref = NULL;
 		struct action *a;
 
-		if (slot_filled(vp, r, s) || vp->pending[s] >= 0 || !b)
+		if (slot_filled(vp, r, s) || vp->pending[s] >= 0 || !b ||
+		    obs_ctrlr_given_up(ctx->o, vp->ctrlr[vp->member[s]]))
 			continue;
 		for (size_t i = 0; i < r->n_bases; i++)
 			if (r->bases[i].has_name && r->bases[i].is_configured)
@@ -358,6 +370,38 @@ static void readd_members(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 	}
 }
 
+/*
+ * A member whose path keeps flapping is taken out of the raid while the other member serves
+ * alone: each reconnect would otherwise stall the raid's I/O on it. Never the last one in sync.
+ */
+static void giveup_members(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_raid *r)
+{
+	for (int s = 0; s < 2; s++) {
+		const char *name = vp->bdev[vp->member[s]];
+		const char *other = vp->bdev[vp->member[1 - s]];
+		bool other_serves = false;
+		struct action *a;
+
+		if (!obs_ctrlr_given_up(ctx->o, vp->ctrlr[vp->member[s]]) ||
+		    !obs_raid_has_base(r, name) || vp->pending[0] >= 0 || vp->pending[1] >= 0)
+			continue;
+		for (size_t i = 0; i < r->n_bases; i++)
+			if (r->bases[i].has_name && strcmp(r->bases[i].name, other) == 0)
+				other_serves =
+					r->bases[i].is_configured &&
+					!(r->has_process && strcmp(r->process_target, other) == 0);
+		if (!other_serves || obs_ctrlr_given_up(ctx->o, vp->ctrlr[vp->member[1 - s]]))
+			continue; /* the only member that serves stays, flapping or not */
+		a = plan_emit(ctx, vp, ACTION_REMOVE_RAID_BASE);
+		if (!a)
+			return;
+		plan_copy(a->object, sizeof(a->object), r->name);
+		plan_copy(a->raid.base, sizeof(a->raid.base), name);
+		plan_barrier(vp);
+		return;
+	}
+}
+
 void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
@@ -370,12 +414,6 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
 
-	if (!ctx->o->bdevs_listed) {
-		/* geometry and presence unknown while a reset runs; membership is known */
-		if (r && strcmp(r->state, "online") == 0 && bases_ours(ctx, vp, r))
-			sync_flags(ctx, vp, r);
-		return false;
-	}
 	if (!r) {
 		raid_absent(ctx, vp);
 		return false;
@@ -396,9 +434,13 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 				a->clean_stop = false;
 			}
 		}
+		giveup_members(ctx, vp, r);
 		degraded_note(ctx, vp, r);
 		readd_members(ctx, vp, r);
-		/* The raid serves even while degraded; the layers above may go on. */
+		/*
+		 * The raid serves even while degraded; the layers above may go on once its bdev
+		 * was read (a volume whose layers above are whole has it not read: nothing to do).
+		 */
 		return obs_bdev_find(ctx->o, r->name) != NULL;
 	}
 	if (strcmp(r->state, "configuring") == 0) {

@@ -337,7 +337,12 @@ struct sim_options {
 struct sim {
 	struct sim_options opts;
 	bool initialized;            /* framework_start_init done */
-	uint64_t reset_window_until; /* monotonic ms; an unfiltered bdev_get_bdevs before it crashes */
+	uint64_t reset_window_until; /* monotonic ms; the reset_window control is open before it */
+	/*
+	 * Tripwire: unfiltered bdev_get_bdevs calls received while a controller reset (real SPDK
+	 * answers them; the seed's operators saw such a call crash it, so clients must not send it)
+	 */
+	uint64_t unfiltered_bdevs_in_reset;
 	struct sim_bdev *bdevs;      /* registration order */
 	/* module state, owned by each module */
 	struct sim_framework_state *framework;
@@ -351,6 +356,11 @@ struct sim {
 	struct sim_control_state *control; /* --control channel (sim_control.c); NULL if off */
 };
 
+/*
+ * Is an NVMe controller reset under way: a path resetting (bdev_nvme_reset_controller, or a
+ * reconnect after a lost connection) or the reset_window control open?
+ */
+bool sim_nvme_reset_in_progress(struct sim *s);
 /* Find a method by name across modules; NULL if unknown. */
 const struct sim_method *sim_method_find(const char *name);
 /* Simulate a crash: exit at once without cleanup, as kill -9 would. */

@@ -250,6 +250,13 @@ static int cmd_reset_window(struct sim *s, json_t *args, json_t **result, char *
 	return 0;
 }
 
+static int cmd_tripwires(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	*result = json_pack("{s:I}", "unfiltered_bdev_get_bdevs_during_reset",
+			    (json_int_t)s->unfiltered_bdevs_in_reset);
+	return 0;
+}
+
 static int cmd_stats(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
 	struct sim_control_state *c = s->control;
@@ -334,6 +341,7 @@ static const struct sim_control_cmd core_cmds[] = {
 	{"crash", cmd_crash},
 	{"reset_window", cmd_reset_window},
 	{"stats", cmd_stats},
+	{"tripwires", cmd_tripwires},
 	{"stats_reset", cmd_stats_reset},
 	{"state", cmd_state},
 	{NULL, NULL},

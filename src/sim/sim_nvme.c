@@ -515,6 +515,17 @@ void nvme_attach_start(struct sim *s, struct nvme_ctrlr *c, const char *name, st
 
 /* ---- reset and reconnect ---------------------------------------------------------------- */
 
+bool sim_nvme_reset_in_progress(struct sim *s)
+{
+	if (s->reset_window_until && sim_now_ms() < s->reset_window_until)
+		return true;
+	for (struct nvme_bdev_ctrlr *n = s->nvme ? s->nvme->ctrlrs : NULL; n; n = n->next)
+		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
+			if (c->state == NVME_CTRLR_RESETTING)
+				return true;
+	return false;
+}
+
 static void reset_next(struct sim *s, struct nvme_reset *r)
 {
 	while (r->next < r->n) {
@@ -534,8 +545,6 @@ static void reset_next(struct sim *s, struct nvme_reset *r)
 		path_connect(s, c);
 		return;
 	}
-	/* SPDK walks no torn-down bdev any more: bdev_get_bdevs is safe again */
-	s->reset_window_until = 0;
 	if (r->rc < 0)
 		sim_reply_errno(r->req, -r->rc);
 	else
@@ -558,8 +567,6 @@ void nvme_reset_start(struct sim *s, struct nvme_ctrlr **paths, size_t n, struct
 	r->req = req;
 	r->paths = paths;
 	r->n = n;
-	/* until the last path is back (bounded, in case a connect hangs) */
-	s->reset_window_until = sim_now_ms() + NVME_CONNECT_TIMEOUT_MS * (uint64_t)n;
 	reset_next(s, r);
 }
 

@@ -147,6 +147,8 @@ struct store_observation {
 	char raid_state[32];		 /* SPDK's raid state string, "" = no raid */
 	char members[STORE_TEXT_MAX];	 /* e.g. "nvme_a n1:ok,nvme_b n1:missing" */
 	int rebuild_percent;		 /* -1 = no rebuild running */
+	bool reset_in_progress;		 /* a controller of the volume was resetting */
+	char path_resets[STORE_TEXT_MAX]; /* "de_x:resets=3,failed=1,given_up;..." "" = none */
 	char last_error[STORE_TEXT_MAX]; /* "" = none */
 	int64_t last_error_at;		 /* 0 = never */
 	int64_t updated_at;

@@ -374,10 +374,11 @@ int store_transitions_apply(struct store *store, struct store_transition *t, siz
 static int observation_put_fn(struct store *s, void *arg, struct store_error *err)
 {
 	const struct store_observation *o = arg;
-	struct store_param p[7] = {sp_int(o->mapping_id),  sp_text(o->raid_state),
+	struct store_param p[9] = {sp_int(o->mapping_id),  sp_text(o->raid_state),
 				   sp_text(o->members),	   sp_int(o->rebuild_percent),
 				   sp_text(o->last_error), sp_int(o->last_error_at),
-				   sp_int(util_wall_s())};
+				   sp_int(util_wall_s()),  sp_int(o->reset_in_progress ? 1 : 0),
+				   sp_text(o->path_resets)};
 	struct store_mapping m;
 	int r;
 
@@ -387,12 +388,14 @@ static int observation_put_fn(struct store *s, void *arg, struct store_error *er
 	r = store_exec(
 		s,
 		"INSERT INTO observations (mapping_id, raid_state, members, rebuild_percent, "
-		"last_error, last_error_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+		"last_error, last_error_at, updated_at, reset_in_progress, path_resets) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		"ON CONFLICT (mapping_id) DO UPDATE SET raid_state = excluded.raid_state, "
 		"members = excluded.members, rebuild_percent = excluded.rebuild_percent, "
 		"last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
-		"updated_at = excluded.updated_at",
-		p, 7, err);
+		"updated_at = excluded.updated_at, reset_in_progress = excluded.reset_in_progress, "
+		"path_resets = excluded.path_resets",
+		p, 9, err);
 	if (r == -EBUSY) /* the mapping was deleted meanwhile */
 		return store_seterr(err, -ENOENT, "mapping %lld does not exist",
 				    (long long)o->mapping_id);
@@ -407,6 +410,7 @@ int store_observation_put(struct store *store, const struct store_observation *o
 				    obs->rebuild_percent);
 	if (strnlen(obs->raid_state, sizeof(obs->raid_state)) == sizeof(obs->raid_state) ||
 	    strnlen(obs->members, sizeof(obs->members)) == sizeof(obs->members) ||
+	    strnlen(obs->path_resets, sizeof(obs->path_resets)) == sizeof(obs->path_resets) ||
 	    strnlen(obs->last_error, sizeof(obs->last_error)) == sizeof(obs->last_error))
 		return store_seterr(err, -EINVAL, "observation text is not terminated");
 	return store_txn(store, true, observation_put_fn, (void *)obs, err);
@@ -463,10 +467,12 @@ int store_observation_get(struct store *store, int64_t mapping_id, struct store_
 	struct store_rows *rows = NULL;
 	int r;
 
-	r = store_select(store,
-			 "SELECT mapping_id, raid_state, members, rebuild_percent, last_error, "
-			 "last_error_at, updated_at FROM observations WHERE mapping_id = ?",
-			 &p, 1, &rows, err);
+	r = store_select(
+		store,
+		"SELECT mapping_id, raid_state, members, rebuild_percent, last_error, "
+		"last_error_at, updated_at, reset_in_progress, path_resets FROM observations "
+		"WHERE mapping_id = ?",
+		&p, 1, &rows, err);
 	if (r < 0)
 		return r;
 	if (rows->nrows == 0) {
@@ -482,6 +488,8 @@ int store_observation_get(struct store *store, int64_t mapping_id, struct store_
 	store_rows_copy(rows, 0, 4, out->last_error, sizeof(out->last_error));
 	out->last_error_at = store_rows_int(rows, 0, 5);
 	out->updated_at = store_rows_int(rows, 0, 6);
+	out->reset_in_progress = store_rows_int(rows, 0, 7) != 0;
+	store_rows_copy(rows, 0, 8, out->path_resets, sizeof(out->path_resets));
 	store_rows_free(rows);
 	return 0;
 }

@@ -220,6 +220,16 @@ static const struct store_migration migrations[] = {
 		"CREATE TRIGGER volumes_wake AFTER UPDATE OF " VOLUME_ACTED_ON " ON volumes"
 		" FOR EACH ROW EXECUTE FUNCTION diskengine_volumes_wake();",
 	},
+	{
+		4,
+		"observations.reset_in_progress and path_resets: controller resets seen per "
+		"mapping",
+		"ALTER TABLE observations ADD COLUMN reset_in_progress INTEGER NOT NULL DEFAULT 0"
+		" CHECK (reset_in_progress IN (0, 1));"
+		"ALTER TABLE observations ADD COLUMN path_resets TEXT NOT NULL DEFAULT '';",
+		"",
+		"",
+	},
 };
 
 static const char version_table[] = "CREATE TABLE IF NOT EXISTS schema_version ("

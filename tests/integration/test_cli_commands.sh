@@ -92,13 +92,13 @@ absent "--snapshot"
 
 # an empty database: status reads it as it is and says what any other command would do
 python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
-expect 0 "pending:        3 migration(s); 'diskengine db migrate' or any other command applies them" \
+expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any other command applies them" \
 	db status --db "sqlite://$tmp/empty.db"
 
 # schema
-expect 0 "schema version 3" db migrate
+expect 0 "schema version 4" db migrate
 expect 0 "applied 0 migration(s)" db migrate
-json db status 'j["schema_version"] == 3 and j["latest_version"] == 3'
+json db status 'j["schema_version"] == 4 and j["latest_version"] == 4'
 
 # hosts
 expect 0 "host bm1 added" host add bm1 --rdma-ip 10.0.0.1 --tcp-ip 10.0.1.1 --tcp-ip fe80::1

@@ -144,6 +144,64 @@ static void test_no_reconnect_delay_leaves_controller_failed(void **state)
 	pair_down(&p);
 }
 
+static int64_t tripwire(struct node *n)
+{
+	json_t *v = ctl(&n->t, "{\"cmd\":\"tripwires\"}");
+	int64_t k = json_integer_value(json_object_get(json_object_get(v, "result"),
+						       "unfiltered_bdev_get_bdevs_during_reset"));
+
+	json_decref(v);
+	return k;
+}
+
+/*
+ * An unfiltered bdev_get_bdevs while a controller resets -- bdev_nvme_reset_controller, or a lost
+ * path reconnecting -- is answered (as SPDK v25.09 does) and counted; outside a reset it is not.
+ */
+static void test_unfiltered_listing_during_reset_counted(void **state)
+{
+	struct pair p;
+	struct tconn c;
+	json_t *v;
+
+	pair_up(&p);
+	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller",
+			    attach_params("nvme0", "lv0", p.port, 10)));
+	json_decref(call_ok(&p.host, "bdev_get_bdevs", NULL));
+	assert_int_equal(tripwire(&p.host), 0);
+	/* pipelined behind a reset on one connection: it arrives while the path reconnects */
+	conn_open(&c, p.host.t.rpc);
+	conn_send(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"bdev_nvme_reset_controller\","
+		      "\"params\":{\"name\":\"nvme0\"}}"
+		      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"bdev_get_bdevs\"}");
+	for (int i = 0; i < 2; i++) {
+		v = conn_recv(&c, 3000, NULL);
+		assert_non_null(v);
+		assert_null(json_object_get(v, "error"));
+		json_decref(v);
+	}
+	close(c.fd);
+	assert_int_equal(tripwire(&p.host), 1);
+	/* a lost path reconnecting counts too */
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_remove_listener", listen_addr(p.port)));
+	assert_true(wait_state(&p.host, "nvme0", "reconnect_is_delayed", 1000));
+	json_decref(call_ok(&p.storage, "nvmf_subsystem_add_listener", listen_addr(p.port)));
+	/* list back to back until the path is enabled again: some calls land in its reconnect */
+	for (int i = 0; i < 20000; i++) {
+		int cntlid = 0;
+		char *st = ctrlr_state(&p.host, "nvme0", &cntlid);
+		bool back = st && strcmp(st, "enabled") == 0;
+
+		free(st);
+		if (back)
+			break;
+		json_decref(call_ok(&p.host, "bdev_get_bdevs", NULL));
+	}
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 0));
+	assert_true(tripwire(&p.host) > 1);
+	pair_down(&p);
+}
+
 static void test_short_outage_recovers_with_new_cntlid(void **state)
 {
 	struct pair p;
@@ -414,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_no_reconnect_delay_leaves_controller_failed),
 		cmocka_unit_test(test_short_outage_recovers_with_new_cntlid),
 		cmocka_unit_test(test_target_crash_loses_path),
+		cmocka_unit_test(test_unfiltered_listing_during_reset_counted),
 		cmocka_unit_test(test_superblock_survives_host_restart),
 		cmocka_unit_test(test_resize_reaches_host),
 		cmocka_unit_test(test_partition_and_heal),

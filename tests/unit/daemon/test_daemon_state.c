@@ -143,7 +143,7 @@ static void test_obs_cache_pruned(void **state)
 	(void)state;
 	d.obs_pass = 1;
 	for (int64_t m = 1; m <= 1000; m++)
-		daemon_obs_cache_set(&d, m, (uint64_t)m * 7);
+		daemon_obs_cache_set(&d, m, (uint64_t)m * 7, 0);
 	assert_true(daemon_obs_cache_same(&d, 500, 3500));
 	assert_false(daemon_obs_cache_same(&d, 500, 1));
 	d.obs_pass = 2;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * observe_spdk against a scripted SPDK answering with recordings of SPDK v25.09: the fixed set of
- * list calls, the unfiltered bdev_get_bdevs left out while a controller resets (design invariant
- * 4), and a malformed answer failing the observation with the method and field named.
+ * observe_spdk / observe_bdevs against a scripted SPDK answering with recordings of SPDK v25.09:
+ * the fixed set of list calls, never an unfiltered bdev_get_bdevs (a reset may start between two
+ * calls), bdevs read by name with every read in flight at once, an unknown name read as absent,
+ * and a malformed answer failing the observation with the method and field named.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -20,12 +21,53 @@
 
 static const char *data_dir;
 
+static json_t *recorded(const char *file);
+
 struct world {
 	bool resetting;	   /* the first controller path reports "resetting" */
 	const char *bad;   /* this method answers with a malformed result */
 	char seen[16][64]; /* methods in the order they came */
 	int n;
+	int unfiltered; /* bdev_get_bdevs without a name */
+	/* by-name reads: held back until hold_for arrived (or the line is quiet) */
+	int hold_for;
+	json_t *held[16];
+	int n_held, max_held;
 };
+
+static void answer_bdev(int fd, json_t *req)
+{
+	const char *name =
+		json_string_value(json_object_get(json_object_get(req, "params"), "name"));
+	json_t *id = json_object_get(req, "id"), *all = recorded("bdev_get_bdevs.json"), *res;
+	size_t i;
+	json_t *b;
+	char line[256];
+
+	json_array_foreach(all, i,
+			   b) if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0)
+	{
+		res = json_pack("[O]", b);
+		fake_answer(fd, id, res);
+		json_decref(all);
+		return;
+	}
+	json_decref(all);
+	snprintf(line, sizeof(line),
+		 "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"error\":{\"code\":-19,"
+		 "\"message\":\"No such device\"}}",
+		 (long long)json_integer_value(id));
+	fake_send(fd, line);
+}
+
+static void release_held(struct world *w, int fd)
+{
+	for (int i = 0; i < w->n_held; i++) {
+		answer_bdev(fd, w->held[i]);
+		json_decref(w->held[i]);
+	}
+	w->n_held = 0;
+}
 
 static json_t *recorded(const char *file)
 {
@@ -42,9 +84,26 @@ static json_t *recorded(const char *file)
 static enum fake_next h_world(struct fake *f, int fd, json_t *req, void *arg)
 {
 	struct world *w = arg;
-	const char *m = json_string_value(json_object_get(req, "method"));
-	json_t *id = json_object_get(req, "id"), *res;
+	const char *m;
+	json_t *id, *res;
 
+	if (!req) {
+		release_held(w, fd);
+		return FAKE_CONTINUE;
+	}
+	m = json_string_value(json_object_get(req, "method"));
+	id = json_object_get(req, "id");
+	if (strcmp(m, "bdev_get_bdevs") == 0 && json_object_get(req, "params") &&
+	    json_object_get(json_object_get(req, "params"), "name")) {
+		w->held[w->n_held++] = json_incref(req);
+		if (w->n_held > w->max_held)
+			w->max_held = w->n_held;
+		if (w->n_held >= w->hold_for)
+			release_held(w, fd);
+		return FAKE_CONTINUE;
+	}
+	if (strcmp(m, "bdev_get_bdevs") == 0)
+		w->unfiltered++;
 	if (w->n < 16)
 		snprintf(w->seen[w->n++], sizeof(w->seen[0]), "%s", m);
 	if (w->bad && strcmp(m, w->bad) == 0)
@@ -91,18 +150,19 @@ static void test_fixed_calls_and_model(void **state)
 	char err[512] = "";
 
 	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.calls, 5);
-	assert_int_equal(w.n, 5);
-	assert_string_equal(w.seen[4], "bdev_get_bdevs");
-	assert_true(o.bdevs_listed);
+	/* the list calls only: bdevs are read by name afterwards, if any is needed */
+	assert_int_equal(o.calls, 4);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.unfiltered, 0);
 	assert_int_equal(observed_from_raw(&o, NULL, 0, 7, &m), 0);
 	assert_true(m.o.n_ctrlrs >= 1);
 	assert_int_equal(m.o.ctrlrs[0].paths[0].state, CTRLR_ENABLED);
 	assert_string_equal(m.o.ctrlrs[0].paths[0].hostnqn, "nqn.2024-01.io.diskengine:host1");
 	assert_true(m.o.n_raids >= 1);
 	assert_true(m.o.raids[0].has_process); /* the recording was taken mid-rebuild */
-	assert_true(m.o.n_bdevs > 0);
-	assert_true(m.o.bdevs_listed);
+	assert_int_equal(m.o.n_bdevs, 0);
+	assert_false(m.o.bdevs_listed);
+	assert_int_equal(m.o.n_bdevs_read, 0);
 	assert_int_equal(m.o.n_keys, 1);
 	assert_string_equal(m.o.keys[0].path, "/etc/diskengine/n1.key");
 	observed_model_free(&m);
@@ -113,21 +173,48 @@ static void test_fixed_calls_and_model(void **state)
 
 static void test_no_unfiltered_bdevs_while_resetting(void **state)
 {
-	struct world w = {.resetting = true};
+	struct world w = {.resetting = true, .hold_for = 1};
 	struct fake *f = fake_start(h_world, &w);
 	struct rpc_client *c = open_on(f);
+	const char *names[] = {"nvme0n1"};
 	struct observe_raw o = {0};
 	struct observed_model m;
 	char err[512] = "";
 
 	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.calls, 4);
-	for (int i = 0; i < w.n; i++)
-		assert_string_not_equal(w.seen[i], "bdev_get_bdevs");
-	assert_false(o.bdevs_listed);
+	assert_int_equal(observe_bdevs(c, names, 1, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.calls, 5);
+	assert_int_equal(w.unfiltered, 0);
 	assert_int_equal(observed_from_raw(&o, NULL, 0, 7, &m), 0);
 	assert_false(m.o.bdevs_listed);
 	assert_int_equal(m.o.ctrlrs[0].paths[0].state, CTRLR_RESETTING);
+	observed_model_free(&m);
+	observe_raw_clear(&o);
+	rpc_client_close(c);
+	fake_stop(f, false);
+}
+
+/* Every read is in flight before the first answer; an unknown name is read as absent. */
+static void test_bdevs_by_name_in_flight_together(void **state)
+{
+	struct world w = {.hold_for = 3};
+	struct fake *f = fake_start_ticking(h_world, &w, 200);
+	struct rpc_client *c = open_on(f);
+	const char *names[] = {"raid_1", "nvme0n1", "de_gone_n1"};
+	struct observe_raw o = {0};
+	struct observed_model m;
+	char err[512] = "";
+
+	assert_int_equal(observe_spdk(c, &o, err, sizeof(err)), 0);
+	assert_int_equal(observe_bdevs(c, names, 3, &o, err, sizeof(err)), 0);
+	assert_int_equal(w.max_held, 3);
+	assert_int_equal(w.unfiltered, 0);
+	assert_int_equal(o.calls, 7);
+	assert_int_equal(o.bdevs.n, 1);
+	assert_string_equal(o.bdevs.v[0].name, "nvme0n1");
+	assert_int_equal(observed_from_raw(&o, NULL, 0, 7, &m), 0);
+	assert_int_equal(m.o.n_bdevs_read, 3);
+	assert_int_equal(m.o.n_bdevs, 1);
 	observed_model_free(&m);
 	observe_raw_clear(&o);
 	rpc_client_close(c);
@@ -157,6 +244,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_calls_and_model),
 		cmocka_unit_test(test_no_unfiltered_bdevs_while_resetting),
+		cmocka_unit_test(test_bdevs_by_name_in_flight_together),
 		cmocka_unit_test(test_malformed_answer_named),
 	};
 

@@ -149,9 +149,9 @@ static void test_fresh_database_migrates_from_zero(void **state)
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 0);
 	expect_ok(store_migrate, s, &applied);
-	assert_int_equal(applied, 3);
+	assert_int_equal(applied, 4);
 	expect_ok(store_schema_version, s, &cur, NULL);
-	assert_int_equal(cur, 3);
+	assert_int_equal(cur, 4);
 	store_close(s);
 	test_db_destroy(&db);
 }
@@ -178,7 +178,7 @@ static void test_upgrade_keeps_data(void **state)
 	/* the next open brings it to the latest version */
 	assert_int_equal(store_open(db.url, &s, &err), 0);
 	expect_ok(store_schema_version, s, &cur, NULL);
-	assert_int_equal(cur, 3);
+	assert_int_equal(cur, 4);
 	expect_ok(store_volume_get, s, "old", &v);
 	assert_true(v.clean_stop); /* a volume from before the column existed: never ran */
 	store_close(s);
@@ -266,9 +266,13 @@ static void test_sql_in_values_round_trips(void **state)
 	snprintf(obs.raid_state, sizeof(obs.raid_state), "online'--");
 	snprintf(obs.members, sizeof(obs.members), "a:ok,b:'missing'");
 	snprintf(obs.last_error, sizeof(obs.last_error), "%s", error_text);
+	snprintf(obs.path_resets, sizeof(obs.path_resets), "de_1':resets=3,failed=1,given_up");
+	obs.reset_in_progress = true;
 	expect_ok(store_observation_put, f->s, &obs);
 	expect_ok(store_observation_get, f->s, mid, &got);
 	assert_string_equal(got.last_error, error_text);
+	assert_string_equal(got.path_resets, "de_1':resets=3,failed=1,given_up");
+	assert_true(got.reset_in_progress);
 	assert_string_equal(got.members, "a:ok,b:'missing'");
 	assert_int_equal(got.rebuild_percent, 42);
 	assert_int_equal(got.last_error_at, 1700000000);
