@@ -52,7 +52,11 @@ static void mirror_up(struct mirror *m, int members)
 
 static void mirror_down(struct mirror *m)
 {
-	node_stop(&m->host);
+	/* a clean exit: a sanitized build reports leaks (held requests included) here */
+	if (m->host.c.fd >= 0)
+		close(m->host.c.fd);
+	m->host.c.fd = -1;
+	assert_int_equal(sim_stop_proc(&m->host.t), 0);
 	node_stop(&m->storage);
 }
 
