@@ -221,7 +221,7 @@ static void test_detach_of_active_trid_fails_over(void **state)
 	/* the host address selects the active trid: the controller moves to the other one */
 	json_decref(call_ok(&p.host, "bdev_nvme_detach_controller",
 			    json_pack("{s:s,s:s}", "name", "nvme0", "hostaddr", "127.0.0.1")));
-	assert_true(wait_state(&p.host, "nvme0", "enabled", 2000));
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 5000));
 	r = call_ok(&p.host, "bdev_nvme_get_controllers", json_pack("{s:s}", "name", "nvme0"));
 	c = json_array_get(json_object_get(json_array_get(r, 0), "ctrlrs"), 0);
 	trid = json_object_get(c, "trid");

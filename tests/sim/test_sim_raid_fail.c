@@ -116,7 +116,7 @@ static void test_failed_removal_leaves_array_quiesced(void **state)
 
 	mirror_up(&m, 2);
 	path(&m, "path_down", m.port[1]);
-	assert_true(wait_state(&m.host, "nvme1", "reconnect_is_delayed", 2000));
+	assert_true(wait_state(&m.host, "nvme1", "reconnect_is_delayed", 5000));
 	/* the loss of nvme0n1 must be recorded on nvme1n1, which cannot be written */
 	msg = call_err(&m.host, "bdev_raid_remove_base_bdev", json_pack("{s:s}", "name", "nvme0n1"),
 		       -5);
@@ -134,7 +134,7 @@ static void test_failed_removal_leaves_array_quiesced(void **state)
 	/* the array was never unquiesced: the next removal waits for good, path back or not */
 	expect_no_answer(&m, "nvme0n1", 9001, 300);
 	path(&m, "path_up", m.port[1]);
-	assert_true(wait_state(&m.host, "nvme1", "enabled", 3000));
+	assert_true(wait_state(&m.host, "nvme1", "enabled", 5000));
 	assert_null(conn_recv(&m.host.c, 300, &closed));
 	/* that member's removal is scheduled: asking again finds nothing to remove */
 	free(call_err(&m.host, "bdev_raid_remove_base_bdev", json_pack("{s:s}", "name", "nvme0n1"),
@@ -154,12 +154,12 @@ static void test_rebuild_on_quiesced_array_copies_nothing(void **state)
 			    json_pack("{s:s}", "name", "nvme0n1")));
 	/* a removal that cannot be recorded on nvme1n1 quiesces the array for good */
 	path(&m, "path_down", m.port[1]);
-	assert_true(wait_state(&m.host, "nvme1", "reconnect_is_delayed", 2000));
+	assert_true(wait_state(&m.host, "nvme1", "reconnect_is_delayed", 5000));
 	msg = call_err(&m.host, "bdev_raid_remove_base_bdev", json_pack("{s:s}", "name", "nvme2n1"),
 		       -5);
 	free(msg);
 	path(&m, "path_up", m.port[1]);
-	assert_true(wait_state(&m.host, "nvme1", "enabled", 3000));
+	assert_true(wait_state(&m.host, "nvme1", "enabled", 5000));
 	/* a rebuild into the free slot starts but never copies a window */
 	json_decref(call_ok(&m.host, "bdev_raid_set_options",
 			    json_pack("{s:i,s:i}", "process_window_size_kb", 64,
