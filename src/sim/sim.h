@@ -192,6 +192,12 @@ struct sim_bdev {
 	const char *claim_type;  /* NULL = not claimed; else "exclusive_write", ... */
 	char *claim_module;      /* who claimed it, e.g. "raid" */
 	uint64_t qos[SIM_QOS_COUNT];
+	/*
+	 * SPDK's qos->thread: the rate limits run on the thread of a channel of the bdev.
+	 * Limits set while the bdev has no channel have none until one opens; until then
+	 * every bdev_set_qos_limit is refused (sim_bdev_rpc.c).
+	 */
+	bool qos_thread;
 	struct sim_bdev_stats stats;
 	const struct sim_bdev_ops *ops;
 	void *ctx; /* the owning module's per-bdev state */

@@ -27,6 +27,9 @@ void sim_bdev_channel_open(struct sim *s, struct sim_bdev *b, const char *thread
 	if (!s->nvme || !b || !thread)
 		return;
 	b->channels++;
+	/* bdev_channel_create -> bdev_enable_qos: the first channel hosts the rate limits */
+	for (int i = 0; i < SIM_QOS_COUNT && !b->qos_thread; i++)
+		b->qos_thread = b->qos[i] != 0;
 	c = channel_find(s, b, thread);
 	if (c) {
 		c->refs++;

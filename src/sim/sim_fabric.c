@@ -171,9 +171,11 @@ void fab_link_close(struct sim *s, struct fab_link *l)
 	link_free(s, l);
 }
 
-int fab_tcp_connect(const char *traddr, const char *trsvcid)
+int fab_tcp_connect(const char *traddr, const char *trsvcid, int family, const struct sockaddr *src,
+		    socklen_t srclen)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = family,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	int fd, rc, one = 1;
@@ -184,6 +186,14 @@ int fab_tcp_connect(const char *traddr, const char *trsvcid)
 	if (fd < 0) {
 		rc = -errno;
 		freeaddrinfo(ai);
+		return rc;
+	}
+	/* SPDK's sockets all set SO_REUSEADDR, so a fixed source port can be bound again */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (src && bind(fd, src, srclen) < 0) {
+		rc = -errno;
+		freeaddrinfo(ai);
+		close(fd);
 		return rc;
 	}
 	/* loopback connects complete (or are refused) within the call */

@@ -20,6 +20,7 @@
 #include "sim/sim.h"
 
 #include <stdbool.h>
+#include <sys/socket.h>
 
 struct fab_link;
 
@@ -46,10 +47,12 @@ void fab_link_poll(struct sim *s, struct fab_link *l);
 void fab_link_close(struct sim *s, struct fab_link *l);
 
 /*
- * Connect to traddr:trsvcid (IPv4 or IPv6 literal). Returns a connected non-blocking
- * socket or a negative errno (-ECONNREFUSED when nothing listens).
+ * Connect to traddr:trsvcid, a literal of `family` (AF_UNSPEC: either), from the source
+ * address src when it is not NULL. Returns a connected non-blocking socket or a negative
+ * errno (-ECONNREFUSED when nothing listens, -EADDRNOTAVAIL for a source not on this host).
  */
-int fab_tcp_connect(const char *traddr, const char *trsvcid);
+int fab_tcp_connect(const char *traddr, const char *trsvcid, int family, const struct sockaddr *src,
+		    socklen_t srclen);
 /* A listening non-blocking socket on traddr:trsvcid, or a negative errno. */
 int fab_tcp_listen(const char *traddr, const char *trsvcid);
 

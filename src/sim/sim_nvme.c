@@ -185,6 +185,50 @@ void nvme_ctrlr_delete(struct sim *s, struct nvme_ctrlr *c)
 		nbdev_ctrlr_free(s, n);
 }
 
+int nvme_trid_from_json(json_t *o, struct nvme_trid *t)
+{
+	const char *trtype = json_string_value(json_object_get(o, "trtype"));
+	const char *adrfam = json_string_value(json_object_get(o, "adrfam"));
+	const char *traddr = json_string_value(json_object_get(o, "traddr"));
+	const char *trsvcid = json_string_value(json_object_get(o, "trsvcid"));
+	const char *subnqn = json_string_value(json_object_get(o, "subnqn"));
+
+	if (!trtype || !traddr)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	snprintf(t->trtype, sizeof(t->trtype), "%s", trtype);
+	snprintf(t->adrfam, sizeof(t->adrfam), "%s", adrfam ? adrfam : "");
+	t->traddr = util_xstrdup(traddr);
+	t->trsvcid = util_xstrdup(trsvcid ? trsvcid : "");
+	t->subnqn = util_xstrdup(subnqn ? subnqn : "");
+	return 0;
+}
+
+static void path_connect(struct sim *s, struct nvme_ctrlr *c);
+
+void nvme_ctrlr_failover(struct sim *s, struct nvme_ctrlr *c)
+{
+	struct nvme_trid next;
+
+	if (nvme_trid_from_json(json_array_get(c->alternate_trids, 0), &next) < 0)
+		return;
+	json_array_remove(c->alternate_trids, 0);
+	trid_free(&c->trid);
+	c->trid = next;
+	c->failed_over = true;
+	fab_link_close(s, c->link);
+	c->link = NULL;
+	if (c->timer) {
+		sim_timer_cancel(s, c->timer);
+		c->timer = NULL;
+	}
+	if (c->nbdev_ctrlr)
+		for (struct nvme_bdev *nb = c->nbdev_ctrlr->bdevs; nb; nb = nb->next)
+			sim_channel_clear_io(s, nb->bdev);
+	c->state = NVME_CTRLR_RESETTING;
+	path_connect(s, c);
+}
+
 static void send_connect(struct nvme_ctrlr *c)
 {
 	char *k = c->dhchap_key ? sim_key_material(c->dhchap_key) : NULL;
@@ -404,7 +448,7 @@ static void path_connect(struct sim *s, struct nvme_ctrlr *c)
 	if (nvme_path_blocked(s, c->trid.traddr, c->trid.trsvcid))
 		fd = -ENETUNREACH;
 	else
-		fd = fab_tcp_connect(c->trid.traddr, c->trid.trsvcid);
+		fd = nvme_fabric_connect(c);
 	if (fd < 0) {
 		if (c->pending)
 			c->timer = sim_timer_add(s, 0, connect_fail_later, c);

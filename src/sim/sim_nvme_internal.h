@@ -62,7 +62,12 @@ struct nvme_ctrlr {
 	struct nvme_trid trid;
 	json_t *alternate_trids; /* failover mode: extra trids (get_controllers shape) */
 	json_t *wire_ns;	 /* the target's namespace list until the attach finishes */
-	char *hostnqn, *hostaddr, *hostsvcid;
+	char *hostnqn, *hostaddr, *hostsvcid; /* hostaddr/hostsvcid: "" when not given */
+	/*
+	 * The active trid came from a failover trid: SPDK's path id of those has no host
+	 * address, so a detach naming hostaddr/hostsvcid no longer selects it.
+	 */
+	bool failed_over;
 	int32_t ctrlr_loss_timeout_sec;
 	uint32_t reconnect_delay_sec, fast_io_fail_timeout_sec;
 	bool hdgst, ddgst, prchk_reftag, prchk_guard;
@@ -177,6 +182,33 @@ void nvme_links_poll(struct sim *s);
 void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d);
 /* A partition to traddr[:trsvcid] began: drop the live connections that cross it. */
 void nvme_partition_apply(struct sim *s);
+
+/*
+ * The active path was detached while failover trids remain: the first of them becomes
+ * the active one and the controller reconnects to it (bdev_nvme_failover_ctrlr).
+ */
+void nvme_ctrlr_failover(struct sim *s, struct nvme_ctrlr *c);
+/* Failover trid (get_controllers shape) back into a trid; 0 or -EINVAL. */
+int nvme_trid_from_json(json_t *o, struct nvme_trid *t);
+
+/* ---- sim_nvme_addr.c ---- */
+/*
+ * Open the TCP connection of a fabric path, from hostaddr/hostsvcid when given, as SPDK's
+ * qpair connect does: a socket, or a negative errno for anything SPDK's connect refuses
+ * (an adrfam other than IPv4/IPv6, addresses that do not parse for it, a source address
+ * that cannot be bound).
+ */
+int nvme_fabric_connect(const struct nvme_ctrlr *c);
+
+/* The fields of a bdev_nvme_detach_controller request (SPDK's spdk_nvme_path_id). */
+struct nvme_path_sel {
+	const char *trtype; /* canonical when trtype_known; NULL: not given */
+	bool trtype_known;
+	const char *traddr, *adrfam, *trsvcid, *subnqn, *hostaddr, *hostsvcid; /* "", NULL: any */
+};
+/* nvme_path_id_compare: every field given (non-empty) must match the path. */
+bool nvme_path_sel_match(const struct nvme_path_sel *sel, const struct nvme_trid *t,
+			 const char *hostaddr, const char *hostsvcid);
 
 /* ---- sim_nvme_ctl.c ---- */
 extern const struct sim_control_cmd sim_nvme_control[];

@@ -36,9 +36,10 @@ static const char *trtype_canon(const char *t)
 	return NULL;
 }
 
+/* spdk_nvme_transport_id_parse_adrfam: INTRA_HOST has a name but does not parse */
 static const char *adrfam_canon(const char *a)
 {
-	static const char *const known[] = {"IPv4", "IPv6", "IB", "FC", "INTRA_HOST"};
+	static const char *const known[] = {"IPv4", "IPv6", "IB", "FC"};
 
 	for (size_t i = 0; a && i < ARRAY_SIZE(known); i++)
 		if (strcasecmp(a, known[i]) == 0)
@@ -310,21 +311,49 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 
 /* ---- detach, reset ------------------------------------------------------------------------ */
 
-/* A failover trid (get_controllers shape) matches the detach request's path fields. */
-static bool trid_matches(json_t *p, const char *canon_tr, const char *canon_af, json_t *t)
+/*
+ * _bdev_nvme_delete for one controller: its matching failover trids go, then the active
+ * trid if it matches -- the controller with it when no failover trid is left, else the
+ * controller fails over to the next one. 0 when something matched, else -ENXIO.
+ */
+static int detach_ctrlr(struct sim *s, struct nvme_ctrlr *c, const struct nvme_path_sel *sel)
 {
-	static const char *const keys[] = {"traddr", "trsvcid", "subnqn"};
+	int rc = -ENXIO;
 
-	if (!str_param(p, "traddr") && !str_param(p, "trsvcid") && !canon_tr)
+	for (size_t i = json_array_size(c->alternate_trids); i-- > 0;) {
+		struct nvme_trid t;
+		bool match;
+
+		if (nvme_trid_from_json(json_array_get(c->alternate_trids, i), &t) < 0)
+			continue;
+		/* a failover trid's path id carries no host address */
+		match = nvme_path_sel_match(sel, &t, "", "");
+		free(t.traddr);
+		free(t.trsvcid);
+		free(t.subnqn);
+		if (match) {
+			json_array_remove(c->alternate_trids, i);
+			rc = 0;
+		}
+	}
+	if (!nvme_path_sel_match(sel, &c->trid, c->failed_over ? "" : c->hostaddr,
+				 c->failed_over ? "" : c->hostsvcid))
+		return rc;
+	if (json_array_size(c->alternate_trids) == 0)
+		nvme_ctrlr_delete(s, c);
+	else
+		nvme_ctrlr_failover(s, c);
+	return 0;
+}
+
+/* A detach field copied into a fixed SPDK buffer of `size` bytes must fit with its NUL. */
+static bool detach_too_long(struct sim_req *req, const char *key, size_t size)
+{
+	const char *v = str_param(req->params, key);
+
+	if (!too_long(v, size))
 		return false;
-	if (canon_tr && strcmp(canon_tr, str_param(t, "trtype")) != 0)
-		return false;
-	if (canon_af && (!str_param(t, "adrfam") || strcmp(canon_af, str_param(t, "adrfam"))))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (str_param(p, keys[i]) && (!str_param(t, keys[i]) ||
-					      strcmp(str_param(p, keys[i]), str_param(t, keys[i]))))
-			return false;
+	sim_reply_error(req, -EINVAL, "%s too long: %s", key, v);
 	return true;
 }
 
@@ -338,71 +367,60 @@ static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 	};
 	json_t *p = req->params;
 	const char *trtype = str_param(p, "trtype"), *adrfam = str_param(p, "adrfam");
-	const char *canon_tr = NULL, *canon_af = NULL;
+	struct nvme_path_sel sel = {0};
 	struct nvme_bdev_ctrlr *n;
-	bool any = false;
+	int rc = -ENXIO;
 
 	if (!sim_decode_strict(p, dec, ARRAY_SIZE(dec))) {
 		reply_decode_failed(req);
 		return;
 	}
+	/* populate_trstring refuses only what does not fit; parse_trtype takes anything */
 	if (trtype) {
-		canon_tr = trtype_canon(trtype);
-		if (!canon_tr) {
+		if (too_long(trtype, 32)) {
 			sim_reply_error(req, -EINVAL, "Failed to parse trtype: %s", trtype);
 			return;
 		}
+		sel.trtype = trtype_canon(trtype);
+		sel.trtype_known = sel.trtype != NULL && strcmp(sel.trtype, "CUSTOM") != 0;
+		if (!sel.trtype_known)
+			sel.trtype = trtype;
 	}
+	if (detach_too_long(req, "traddr", 257))
+		return;
 	if (adrfam) {
-		canon_af = adrfam_canon(adrfam);
-		if (!canon_af) {
+		sel.adrfam = adrfam_canon(adrfam);
+		if (!sel.adrfam) {
 			sim_reply_error(req, -EINVAL, "Failed to parse adrfam: %s", adrfam);
 			return;
 		}
 	}
+	if (detach_too_long(req, "trsvcid", 33) || detach_too_long(req, "subnqn", 224) ||
+	    detach_too_long(req, "hostaddr", 257) || detach_too_long(req, "hostsvcid", 33))
+		return;
+	sel.traddr = str_param(p, "traddr");
+	sel.trsvcid = str_param(p, "trsvcid");
+	sel.subnqn = str_param(p, "subnqn");
+	sel.hostaddr = str_param(p, "hostaddr");
+	sel.hostsvcid = str_param(p, "hostsvcid");
 	n = nvme_bdev_ctrlr_find(req->sim, str_param(p, "name"));
 	if (!n) {
 		sim_reply_errno(req, ENODEV);
 		return;
 	}
-	/* failover trids matching the path given are dropped first */
-	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
-		for (size_t i = 0; i < json_array_size(c->alternate_trids);) {
-			json_t *t = json_array_get(c->alternate_trids, i);
-
-			if (trid_matches(p, canon_tr, canon_af, t)) {
-				json_array_remove(c->alternate_trids, i);
-				any = true;
-				continue;
-			}
-			i++;
-		}
-	}
-	if (any) {
-		sim_reply(req, json_true());
-		return;
-	}
 	for (struct nvme_ctrlr *c = n->ctrlrs, *next; c; c = next) {
 		next = c->next;
-		if ((canon_tr && strcmp(canon_tr, c->trid.trtype)) ||
-		    (str_param(p, "traddr") &&
-		     strcasecmp(str_param(p, "traddr"), c->trid.traddr)) ||
-		    (canon_af && strcmp(canon_af, c->trid.adrfam)) ||
-		    (str_param(p, "trsvcid") && strcmp(str_param(p, "trsvcid"), c->trid.trsvcid)) ||
-		    (str_param(p, "subnqn") && strcmp(str_param(p, "subnqn"), c->trid.subnqn)) ||
-		    (str_param(p, "hostaddr") && strcmp(str_param(p, "hostaddr"), c->hostaddr)) ||
-		    (str_param(p, "hostsvcid") && strcmp(str_param(p, "hostsvcid"), c->hostsvcid)))
-			continue;
-		any = true;
 		/* the last path frees the name: stop before touching n again */
 		if (!next && n->ctrlrs == c) {
-			nvme_ctrlr_delete(req->sim, c);
+			if (detach_ctrlr(req->sim, c, &sel) == 0)
+				rc = 0;
 			break;
 		}
-		nvme_ctrlr_delete(req->sim, c);
+		if (detach_ctrlr(req->sim, c, &sel) == 0)
+			rc = 0;
 	}
-	if (!any) {
-		sim_reply_errno(req, ENXIO);
+	if (rc < 0) {
+		sim_reply_errno(req, -rc);
 		return;
 	}
 	sim_reply(req, json_true());
@@ -475,7 +493,7 @@ static json_t *ctrlr_json(const struct nvme_ctrlr *c)
 	json_t *o = json_pack("{s:s,s:o}", "state", state_str(c->state), "trid",
 			      nvme_trid_json(&c->trid));
 
-	if (c->alternate_trids)
+	if (json_array_size(c->alternate_trids))
 		json_object_set(o, "alternate_trids", c->alternate_trids);
 	json_object_set_new(o, "cntlid", json_integer(c->cntlid));
 	json_object_set_new(o, "host",

@@ -530,6 +530,10 @@ int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status)
 		raid_deconfigure(s, r);
 		return 0;
 	}
+	if (r->quiesced && !base->vanishing) {
+		/* spdk_bdev_quiesce waits behind the range a failed removal left locked */
+		return -EINPROGRESS;
+	}
 	if (r->process) {
 		uint8_t left = 0;
 
@@ -550,8 +554,13 @@ int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status)
 	}
 	rc = raid_sb_record_loss(base);
 	if (rc && !base->vanishing) {
-		/* SPDK keeps the member when the loss cannot be recorded */
+		/*
+		 * SPDK keeps the member when the loss cannot be recorded, and the superblock
+		 * in memory calls it missing. raid_bdev_remove_base_bdev_write_sb_cb finishes
+		 * without spdk_bdev_unquiesce: the array stays quiesced.
+		 */
 		base->remove_scheduled = false;
+		r->quiesced = true;
 		*cb_status = rc;
 		return 0;
 	}

@@ -88,6 +88,7 @@ struct raid_process {
 	uint64_t start_ms;
 	uint64_t window_blocks; /* blocks per window (process_window_size_kb) */
 	double bytes_per_ms;	/* 0 = unlimited */
+	bool stalled;		/* the array is quiesced for good: no window is ever copied */
 	struct sim_timer *timer;
 };
 
@@ -105,6 +106,12 @@ struct raid_bdev {
 	uint8_t min_operational;
 	bool superblock_enabled;
 	bool destroy_started;
+	/*
+	 * A member removal failed after the array was quiesced (its superblock could not be
+	 * written): SPDK never unquiesces it. Later removals wait for a quiesce never granted
+	 * (their RPCs are not answered) and a rebuild copies nothing.
+	 */
+	bool quiesced;
 	struct raid_sb *sb; /* NULL when no superblock was loaded or created yet */
 	uint32_t blocklen;
 	uint32_t md_len;
@@ -169,7 +176,10 @@ int raid_create(struct sim *s, const char *name, uint32_t strip_size_kb, uint8_t
 int raid_add_base(struct sim *s, struct raid_bdev *r, const char *name, int *cb_status);
 /* raid_bdev_configure_base_bdev; same return convention as raid_add_base. */
 int raid_configure_base(struct sim *s, struct raid_base *base, bool existing, int *cb_status);
-/* raid_bdev_remove_base_bdev for one slot; 0 or -ENODEV. *cb_status as above. */
+/*
+ * raid_bdev_remove_base_bdev for one slot; 0 or -ENODEV, *cb_status as above, or
+ * -EINPROGRESS when the removal waits on a quiesced array and never completes.
+ */
 int raid_remove_base(struct sim *s, struct raid_base *base, int *cb_status);
 /* raid_bdev_delete: releases the members and frees the array (r is gone afterwards). */
 void raid_delete(struct sim *s, struct raid_bdev *r);

@@ -32,6 +32,8 @@ static uint64_t raid_process_offset(const struct raid_bdev *r, const struct raid
 {
 	uint64_t done, n = raid_process_windows(r, p);
 
+	if (p->stalled)
+		return 0;
 	if (p->bytes_per_ms <= 0.0)
 		return r->blockcnt;
 	/* window k starts at k * window_ms and completes right away; it is counted once done */
@@ -114,6 +116,11 @@ int raid_process_start(struct sim *s, struct raid_base *target)
 		p->window_blocks = 1;
 	p->bytes_per_ms = (double)st->process_max_bandwidth_mb_sec * 1024.0 * 1024.0 / 1000.0;
 	r->process = p;
+	if (r->quiesced) {
+		/* the first window's range quiesce queues behind the array's: never granted */
+		p->stalled = true;
+		return 0;
+	}
 	if (p->bytes_per_ms <= 0.0 || r->blockcnt <= p->window_blocks) {
 		raid_process_complete(s, r);
 		return 0;

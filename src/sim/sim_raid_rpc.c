@@ -353,6 +353,8 @@ static void rpc_bdev_raid_remove_base_bdev(struct sim_req *req)
 	base = b ? raid_find_base_by_bdev(req->sim, b) : NULL;
 	if (base)
 		rc = raid_remove_base(req->sim, base, &cb);
+	if (rc == -EINPROGRESS)
+		return; /* held for good: the server frees the request at exit */
 	if (rc == 0)
 		rc = cb;
 	if (rc) {

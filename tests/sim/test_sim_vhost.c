@@ -355,6 +355,57 @@ static void test_session_channel_shows_paths(void **state)
 	/* the sim shuts down with a VM still connected to vhost8 (teardown) */
 }
 
+static int64_t rw_iops_of(struct simproc *p, const char *bdev)
+{
+	json_t *ans = sim_rpc(p, "bdev_get_bdevs", json_pack("{s:s}", "name", bdev));
+	json_t *lim = json_object_get(json_array_get(sim_result(ans), 0), "assigned_rate_limits");
+	int64_t v = json_integer_value(json_object_get(lim, "rw_ios_per_sec"));
+
+	json_decref(ans);
+	return v;
+}
+
+static json_t *iops(int64_t v)
+{
+	return json_pack("{s:s, s:I}", "name", "raid_1", "rw_ios_per_sec", (json_int_t)v);
+}
+
+/*
+ * Limits set on a bdev without an I/O channel (a raid no VM uses yet) have no QoS thread:
+ * every later change is refused (EAGAIN) and changes nothing, until a channel opens.
+ */
+static void test_qos_change_refused_until_a_channel_opens(void **state)
+{
+	struct simproc *p = *state;
+	const char *eagain = "Failed to configure rate limit: Resource temporarily unavailable";
+	json_t *ans;
+
+	rpc_ok(p, "bdev_set_qos_limit", iops(10000));
+	assert_int_equal(rw_iops_of(p, "raid_1"), 10000);
+	rpc_err(p, "bdev_set_qos_limit", iops(20000), -32602, eagain);
+	/* disabling is a change too */
+	rpc_err(p, "bdev_set_qos_limit", iops(0), -32602, eagain);
+	assert_int_equal(rw_iops_of(p, "raid_1"), 10000);
+	/* the method's own checks still come first */
+	rpc_err(p, "bdev_set_qos_limit", json_pack("{s:s}", "name", "raid_1"), -22,
+		"No rate limits specified");
+	/* a vhost controller alone opens no channel */
+	rpc_ok(p, "vhost_create_blk_controller", create_params("vhost3", "raid_1", "0x2"));
+	rpc_err(p, "bdev_set_qos_limit", iops(20000), -32602, eagain);
+	/* a VM's session does: the limits get their thread and changes go through */
+	ans = sim_ctl(p, "vhost_session_open", json_pack("{s:s}", "ctrlr", "vhost3"));
+	assert_true(json_is_true(json_object_get(ans, "ok")));
+	json_decref(ans);
+	rpc_ok(p, "bdev_set_qos_limit", iops(20000));
+	assert_int_equal(rw_iops_of(p, "raid_1"), 20000);
+	rpc_ok(p, "bdev_set_qos_limit", iops(0));
+	assert_int_equal(rw_iops_of(p, "raid_1"), 0);
+	/* enabled again while the channel is open: the thread is there at once */
+	rpc_ok(p, "bdev_set_qos_limit", iops(3000));
+	rpc_ok(p, "bdev_set_qos_limit", iops(4000));
+	assert_int_equal(rw_iops_of(p, "raid_1"), 4000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +416,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_blocks_deletion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_channel_shows_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qos_change_refused_until_a_channel_opens,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
