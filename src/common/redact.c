@@ -144,9 +144,9 @@ static int find_mode(const char *s, size_t from, bool text, size_t *start, size_
 	return 0;
 }
 
-int redact_find(const char *s, size_t from, size_t *start, size_t *len)
+int redact_find(const char *s, size_t from, bool whole, size_t *start, size_t *len)
 {
-	return find_mode(s, from, true, start, len);
+	return find_mode(s, from, !whole, start, len);
 }
 
 /* Append n bytes of src to buf (capacity size, *used so far); false once something was cut. */

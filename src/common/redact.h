@@ -11,16 +11,19 @@
  * Keywords match in any case. When in doubt more is hidden, never less.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What a hidden password reads as. */
 #define REDACT_MASK "***"
 
 /*
- * Find the first password in s at or after byte offset from. Returns 0 and sets *start and
- * *len (len may be 0: "user:@host"), or -ENOENT when there is none (or s is NULL).
+ * Find the first password in s at or after byte offset from. whole: s is one value (a URL or
+ * key=value string, as given with --db), where a URL ends only with s; otherwise s is a message,
+ * where a URL also ends at a blank or a quote. Returns 0 and sets *start and *len (len may be
+ * 0: "user:@host"), or -ENOENT when there is none (or s is NULL).
  */
-int redact_find(const char *s, size_t from, size_t *start, size_t *len);
+int redact_find(const char *s, size_t from, bool whole, size_t *start, size_t *len);
 
 /*
  * Copy s into buf with every password replaced by REDACT_MASK; buf is always terminated (NULL

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/util.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
@@ -193,14 +194,15 @@ int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon d = {.cfg = cfg, .stop = &g_stop};
 	struct store_error serr = {0};
-	char err[512];
+	char err[512], db_shown[sizeof(cfg->db_url)];
 	uint64_t retry_ms = 100;
 	int rc = CLI_EXIT_OK;
 
 	if (check_socket(cfg->spdk_sock) < 0)
 		return CLI_EXIT_UNAVAILABLE;
+	redact_copy(cfg->db_url, db_shown, sizeof(db_shown));
 	if (store_open(cfg->db_url, &d.store, &serr) < 0) {
-		log_error("database %s: %s", cfg->db_url, serr.message);
+		log_error("database %s: %s", db_shown, serr.message);
 		return CLI_EXIT_UNAVAILABLE;
 	}
 	pthread_mutex_init(&d.store_lock, NULL);
@@ -217,7 +219,7 @@ int daemon_run(const struct daemon_config *cfg)
 	g_stop = 0;
 	signals_install();
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
-		 cfg->db_url);
+		 db_shown);
 
 	while (!g_stop) {
 		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));

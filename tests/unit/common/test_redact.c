@@ -109,14 +109,19 @@ static void test_odd_inputs(void **state)
 		"database URL 'postgresql://u:***@h/d' names no known backend");
 	copy_is("database postgresql://u:pw9@h/d: cannot connect",
 		"database postgresql://u:***@h/d: cannot connect");
-	assert_int_equal(redact_find(NULL, 0, &start, &len), -ENOENT);
-	assert_int_equal(redact_find("no secret", 0, &start, &len), -ENOENT);
+	assert_int_equal(redact_find(NULL, 0, false, &start, &len), -ENOENT);
+	assert_int_equal(redact_find("no secret", 0, false, &start, &len), -ENOENT);
 	assert_int_equal(start, 99);
-	assert_int_equal(redact_find("x password=abc", 0, &start, &len), 0);
+	assert_int_equal(redact_find("x password=abc", 0, false, &start, &len), 0);
 	assert_int_equal(start, 11);
 	assert_int_equal(len, 3);
-	assert_int_equal(redact_find("x password=abc", 12, &start, &len), -ENOENT);
-	assert_int_equal(redact_find("x password=abc", 100, &start, &len), -ENOENT);
+	assert_int_equal(redact_find("x password=abc", 12, false, &start, &len), -ENOENT);
+	assert_int_equal(redact_find("x password=abc", 100, false, &start, &len), -ENOENT);
+	/* a message ends a URL at a blank, one value only at its end */
+	assert_int_equal(redact_find("postgresql://u:a b@h", 0, false, &start, &len), -ENOENT);
+	assert_int_equal(redact_find("postgresql://u:a b@h", 0, true, &start, &len), 0);
+	assert_int_equal(start, 15);
+	assert_int_equal(len, 3);
 }
 
 static void test_copy_truncates(void **state)
