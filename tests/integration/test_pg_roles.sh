@@ -110,19 +110,28 @@ LOCK TABLE hosts IN ACCESS EXCLUSIVE MODE;
 SELECT pg_sleep(600);
 SQL
 LOCKER=$!
+# hosts_locked N: N backends hold the exclusive lock on hosts.
+hosts_locked() {
+	[ "$(admin "dbname=diskengine" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'hosts' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = "$1" ]
+}
 end=$((SECONDS + 30))
-until [ "$(admin "dbname=diskengine" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'hosts' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ]; do
+until hosts_locked 1; do
 	[ $SECONDS -lt $end ] || { echo "FAIL: the locker never got its lock" >&2; exit 1; }
 	sleep 0.05
 done
-SHORT="options='-c statement_timeout=300'"
+SHORT="options='-c statement_timeout=1000'"
 expect 5 "canceling statement due to statement timeout" host list --db "$READER $SHORT"
 expect 5 "canceling statement due to statement timeout" status --db "$READER $SHORT"
 expect 5 "canceling statement due to statement timeout" host add h4 --db "$DAEMON $SHORT"
 admin "" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'de_locker'" >/dev/null
 wait "$LOCKER" 2>/dev/null
 LOCKER=
-expect 0 "h1" host list --db "$READER $SHORT"
+end=$((SECONDS + 30))
+until hosts_locked 0; do
+	[ $SECONDS -lt $end ] || { echo "FAIL: the lock outlived its backend" >&2; exit 1; }
+	sleep 0.05
+done
+expect 0 "h1" host list --db "$READER"
 
 # A libpq service file names the database (and may hold the password, see docs/store.md).
 pghost=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$PG_TEST_CONNINFO")

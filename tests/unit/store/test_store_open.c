@@ -284,7 +284,7 @@ static void test_pg_blocked_lock_times_out(void **state)
 
 	if (skip_unless_pg(db))
 		return;
-	snprintf(url, sizeof(url), "%s options='-c statement_timeout=300'", db->url);
+	snprintf(url, sizeof(url), "%s options='-c statement_timeout=1000'", db->url);
 	must(store_open(url, &s, &err), &err);
 	admin = pg_admin_connect(db->url);
 	pg_admin_exec(admin, "BEGIN");
