@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +57,36 @@ bool cli_common_opt(struct cli_ctx *ctx, int opt, const char *arg)
 	}
 }
 
+/*
+ * The argument getopt_long refused. A long option or a missing value always used up its
+ * element; a bad letter in the middle of a cluster ("-json") has not, so optind still points
+ * at it.
+ */
+static const char *bad_option_arg(int opt, int argc, char **argv)
+{
+	const char *cur = optind < argc ? argv[optind] : NULL;
+
+	if (opt == '?' && optopt > 0 && optopt < 0x80 && cur && cur[0] == '-' && cur[1] &&
+	    cur[1] != '-' && strchr(cur + 1, optopt))
+		return cur;
+	return argv[optind > 0 ? optind - 1 : 0];
+}
+
+int cli_option_error(struct cli_ctx *ctx, int opt, int argc, char **argv)
+{
+	const char *arg = bad_option_arg(opt, argc, argv);
+
+	if (opt == ':')
+		return cli_usage_error(ctx, "missing value for option '%s'", arg);
+	/* "-json": getopt reads letters; the operator most likely meant the long option */
+	if (arg[0] == '-' && arg[1] && arg[1] != '-' && arg[2])
+		return cli_usage_error(ctx,
+				       "unknown option '%s' (long options take two dashes: "
+				       "'-%s')",
+				       arg, arg);
+	return cli_usage_error(ctx, "unknown option '%s'", arg);
+}
+
 int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *opts,
 	       int (*cb)(struct cli_ctx *ctx, void *arg, int opt, const char *val), void *arg,
 	       int *first_pos)
@@ -66,10 +97,7 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
-			return cli_usage_error(ctx, "%s '%s'",
-					       opt == ':' ? "missing value for option"
-							  : "unknown option",
-					       argv[optind - 1]);
+			return cli_option_error(ctx, opt, argc, argv);
 		if (cli_common_opt(ctx, opt, optarg))
 			continue;
 		rc = cb ? cb(ctx, arg, opt, optarg) : CLI_EXIT_USAGE;
@@ -132,7 +160,7 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	/* The argument named may be a database URL given in the wrong place. */
 	redact_copy(msg, shown, sizeof(shown));
-	fprintf(stderr, "diskengine %s: %s\n(see 'diskengine %s --help')\n", ctx->cmd, shown,
+	fprintf(stderr, "diskengine %s: %s (see 'diskengine %s --help')\n", ctx->cmd, shown,
 		ctx->cmd);
 	return CLI_EXIT_USAGE;
 }
@@ -324,10 +352,41 @@ json_t *cli_json_device(const struct store_device *d)
 			 d->bdf, "inventory_id", opt_str(d->inventory_id));
 }
 
+json_t *cli_json_members(const char *members)
+{
+	json_t *a = json_array();
+	const char *p = members;
+
+	/* the daemon writes "bdev:state,bdev:state"; a bdev name may itself hold ':' */
+	while (a && *p) {
+		size_t len = strcspn(p, ",");
+		const char *colon = NULL;
+
+		for (const char *c = p; c < p + len; c++)
+			if (*c == ':')
+				colon = c;
+		if (len)
+			json_array_append_new(a,
+					      json_pack("{ss# ss#}", "name", p,
+							(int)(colon ? colon - p : (ptrdiff_t)len),
+							"state", colon ? colon + 1 : "",
+							(int)(colon ? p + len - colon - 1 : 0)));
+		p += len + (p[len] == ',');
+	}
+	return a;
+}
+
+json_t *cli_json_last_error_at(const struct store_observation *o)
+{
+	return o->last_error[0] && o->last_error_at > 0 ? json_integer(o->last_error_at)
+							: json_null();
+}
+
 json_t *cli_json_observation(const struct store_observation *o)
 {
-	return json_pack("{sI ss ss si ss sI sI}", "mapping_id", (json_int_t)o->mapping_id,
-			 "raid_state", o->raid_state, "members", o->members, "rebuild_percent",
-			 o->rebuild_percent, "last_error", o->last_error, "last_error_at",
-			 (json_int_t)o->last_error_at, "updated_at", (json_int_t)o->updated_at);
+	return json_pack("{sI ss so si so so sI}", "mapping_id", (json_int_t)o->mapping_id,
+			 "raid_state", o->raid_state, "members", cli_json_members(o->members),
+			 "rebuild_percent", o->rebuild_percent, "last_error",
+			 opt_str(o->last_error), "last_error_at", cli_json_last_error_at(o),
+			 "updated_at", (json_int_t)o->updated_at);
 }

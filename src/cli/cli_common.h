@@ -65,6 +65,12 @@ int cli_getopt(struct cli_ctx *ctx, int argc, char **argv, const struct option *
 	       int (*cb)(struct cli_ctx *ctx, void *arg, int opt, const char *val), void *arg,
 	       int *first_pos);
 
+/*
+ * Report the option getopt_long refused (opt is '?' or ':', as it returned it), naming the
+ * argument as the operator typed it; returns CLI_EXIT_USAGE.
+ */
+int cli_option_error(struct cli_ctx *ctx, int opt, int argc, char **argv);
+
 /* How a verb opens the store once its arguments are fine. */
 enum cli_store_mode {
 	CLI_STORE_OPEN = 0,	 /* open and apply migrations (write verbs) */
@@ -98,7 +104,7 @@ int cli_verb_start(struct cli_ctx *ctx, const struct cli_verb_spec *spec, int ar
 /* Print the verb's usage and detail text to stdout (for --help) and return CLI_EXIT_OK. */
 int cli_verb_help(const char *noun, const struct cli_verb *v, const char *detail);
 
-/* Print "diskengine CMD: message" plus the usage hint; return CLI_EXIT_USAGE. */
+/* Print "diskengine CMD: message (see ... --help)" on one line; return CLI_EXIT_USAGE. */
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -133,6 +139,10 @@ json_t *cli_json_replica(const struct store_replica *r);
 json_t *cli_json_mapping(const struct store_mapping *m);
 json_t *cli_json_device(const struct store_device *d);
 json_t *cli_json_observation(const struct store_observation *o);
+/* The daemon's "bdev:state,bdev:state" as [{"name": ..., "state": ...}, ...]. */
+json_t *cli_json_members(const char *members);
+/* When the last error happened, or null when there is none. */
+json_t *cli_json_last_error_at(const struct store_observation *o);
 
 /* An aligned text table; columns sized to their widest cell. */
 struct cli_table;

@@ -11,7 +11,7 @@ static int db_status(int argc, char **argv);
 
 static const struct cli_verb verbs[] = {
 	{"migrate", db_migrate, "migrate",
-	 "bring the database schema up to date (every command also does this at start)"},
+	 "bring the database schema up to date (every write command also does this at start)"},
 	{"status", db_status, "status", "show the backend and the schema version"},
 };
 
@@ -32,8 +32,9 @@ static int db_run(int argc, char **argv, int v, bool migrate)
 	    store_schema_version(ctx.store, &cur, &latest, &err) < 0) {
 		rc = cli_fail(&ctx, &err);
 	} else if (ctx.json) {
-		json_t *o = json_pack("{ss si si}", "backend", store_backend_name(ctx.store),
-				      "schema_version", cur, "latest_version", latest);
+		json_t *o = json_pack("{ss si si si}", "backend", store_backend_name(ctx.store),
+				      "schema_version", cur, "latest_version", latest, "pending",
+				      latest > cur ? latest - cur : 0);
 
 		if (migrate)
 			json_object_set_new(o, "applied", json_integer(applied));
@@ -42,9 +43,13 @@ static int db_run(int argc, char **argv, int v, bool migrate)
 		printf("%s: applied %d migration(s); schema version %d\n",
 		       store_backend_name(ctx.store), applied, cur);
 	} else {
-		printf("backend:        %s\nschema version: %d\nlatest:         %d%s\n",
-		       store_backend_name(ctx.store), cur, latest,
-		       cur < latest ? " (run 'diskengine db migrate')" : "");
+		printf("backend:        %s\nschema version: %d\nlatest:         %d\n",
+		       store_backend_name(ctx.store), cur, latest);
+		/* status leaves the schema as it is; a write command would migrate it */
+		if (cur < latest)
+			printf("pending:        %d migration(s); 'diskengine db migrate' or any "
+			       "write command applies them\n",
+			       latest - cur);
 	}
 	cli_store_close(&ctx);
 	return rc;

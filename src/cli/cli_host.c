@@ -13,6 +13,7 @@ static int host_add(int argc, char **argv);
 static int host_list(int argc, char **argv);
 static int host_show(int argc, char **argv);
 static int host_remove(int argc, char **argv);
+static int host_declare_dead(int argc, char **argv);
 
 static const struct cli_verb verbs[] = {
 	{"add", host_add, "add NAME [--rdma-ip IP]... [--tcp-ip IP]...",
@@ -21,6 +22,8 @@ static const struct cli_verb verbs[] = {
 	{"show", host_show, "show NAME", "show a host, its devices and its mappings"},
 	{"remove", host_remove, "remove NAME",
 	 "remove a host (refused while it has mappings that are not DETACHED)"},
+	{"declare-dead", host_declare_dead, "declare-dead NAME --yes",
+	 "a host gone for good: release its mappings (-> DETACHED) without it"},
 };
 
 static int add_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
@@ -226,6 +229,106 @@ static int host_remove(int argc, char **argv)
 		printf("host %s removed\n", argv[pos]);
 	else
 		cli_json_print(json_pack("{ss sb}", "name", argv[pos], "removed", 1));
+	cli_store_close(&ctx);
+	return rc;
+}
+
+static int dead_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
+{
+	if (opt != 'y')
+		return CLI_EXIT_USAGE;
+	*(bool *)arg = true;
+	return CLI_EXIT_OK;
+}
+
+static void dead_list(FILE *f, const struct store_mapping *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  mapping %" PRId64 "  volume %s  vm %s  %s\n", m[i].id,
+			m[i].volume_name[0] ? m[i].volume_name : "-", m[i].vm_id,
+			store_mapping_state_name(m[i].state));
+}
+
+/* What the operator takes on: the store cannot see the host, only forget it. */
+static void dead_warning(FILE *f, const char *host)
+{
+	fprintf(f,
+		"diskengine cannot know whether host '%s' is really gone. If it still runs, its\n"
+		"VMs keep writing to these volumes through RAIDs and NVMe-oF connections nobody\n"
+		"tears down, and a volume mapped to another host would be written by two hosts at\n"
+		"once. Power the host off or fence it first. Should its daemon come back, it "
+		"finds\n"
+		"no mapping and removes what it had built.\n",
+		host);
+}
+
+static int host_declare_dead(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"yes", no_argument, NULL, 'y'}, CLI_COMMON_OPTIONS, {0}};
+	struct cli_ctx ctx = {.cmd = "host declare-dead"};
+	struct store_mapping_filter f = {0};
+	struct store_error err = {0};
+	struct store_mapping *maps = NULL;
+	struct store_host h;
+	bool yes = false;
+	size_t n = 0;
+	int pos, rc;
+
+	const struct cli_verb_spec spec = {
+		.noun = "host",
+		.verb = &verbs[4],
+		.detail =
+			"--yes   confirm: every mapping of the host that is not DETACHED becomes\n"
+			"        DETACHED at once, without the host tearing anything down. Only "
+			"for\n"
+			"        a host that is powered off or fenced for good.\n",
+		.opts = opts,
+		.opt_cb = dead_opt,
+		.opt_arg = &yes,
+		.min_args = 1,
+		.max_args = 1,
+		.args_hint = "expected one host NAME",
+	};
+
+	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
+	if (rc != CLI_EXIT_OK || ctx.help)
+		return rc;
+	if (!yes) {
+		if (store_host_get(ctx.store, argv[pos], &h, &err) < 0 ||
+		    (f.host_id = h.id, store_mapping_list(ctx.store, &f, &maps, &n, &err) < 0)) {
+			rc = cli_fail(&ctx, &err);
+		} else {
+			fprintf(stderr,
+				"diskengine host declare-dead: not confirmed; with --yes it "
+				"releases "
+				"%zu mapping(s) of host '%s':\n",
+				n, argv[pos]);
+			dead_list(stderr, maps, n);
+			dead_warning(stderr, argv[pos]);
+			rc = CLI_EXIT_USAGE;
+		}
+		free(maps);
+		cli_store_close(&ctx);
+		return rc;
+	}
+	if (store_host_declare_dead(ctx.store, argv[pos], &maps, &n, &err) < 0) {
+		rc = cli_fail(&ctx, &err);
+	} else if (ctx.json) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, cli_json_mapping(&maps[i]));
+		cli_json_print(json_pack("{ss so}", "host", argv[pos], "released", a));
+	} else {
+		printf("host %s declared dead: released %zu mapping(s) (now DETACHED):\n",
+		       argv[pos], n);
+		dead_list(stdout, maps, n);
+		printf("'diskengine host remove %s' now removes the host.\n", argv[pos]);
+	}
+	if (rc == CLI_EXIT_OK && n)
+		dead_warning(stderr, argv[pos]);
+	free(maps);
 	cli_store_close(&ctx);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_common.h"
 #include "common/util.h"
 #include "store/store.h"
 
@@ -47,6 +48,7 @@ static int status_parse(int argc, char **argv, struct status_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct cli_ctx ctx = {.cmd = "status"};
 	int c;
 
 	o->db = getenv("DISKENGINE_DB");
@@ -54,7 +56,7 @@ static int status_parse(int argc, char **argv, struct status_opts *o)
 		o->db = "/var/lib/diskengine/diskengine.db";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->db = optarg;
@@ -75,9 +77,7 @@ static int status_parse(int argc, char **argv, struct status_opts *o)
 			status_usage(stdout);
 			return 1;
 		default:
-			fprintf(stderr, "diskengine status: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
-			status_usage(stderr);
+			cli_option_error(&ctx, c == ':' ? ':' : '?', argc, argv);
 			return -EINVAL;
 		}
 	}
@@ -101,14 +101,14 @@ static json_t *status_json(const struct store_mapping *m, const struct store_obs
 		json_object_set_new(j, "raid_state",
 				    obs->raid_state[0] ? json_string(obs->raid_state)
 						       : json_null());
-		json_object_set_new(j, "members", json_string(obs->members));
+		json_object_set_new(j, "members", cli_json_members(obs->members));
 		json_object_set_new(j, "rebuild_percent",
 				    obs->rebuild_percent >= 0 ? json_integer(obs->rebuild_percent)
 							      : json_null());
 		json_object_set_new(j, "last_error",
 				    obs->last_error[0] ? json_string(obs->last_error)
 						       : json_null());
-		json_object_set_new(j, "last_error_at", json_integer(obs->last_error_at));
+		json_object_set_new(j, "last_error_at", cli_json_last_error_at(obs));
 		json_object_set_new(j, "observed_at", json_integer(obs->updated_at));
 	} else {
 		json_object_set_new(j, "raid_state", json_null());

@@ -48,7 +48,22 @@ static const char create_help[] =
 	"--lvol-uuid UUID      lvol uuid of the replica given in the same position (optional)\n"
 	"--qos-rw-iops N       read+write I/O per second, a multiple of 1000 (0 = unlimited)\n"
 	"--qos-rw-mbps N       read+write MiB/s; --qos-r-mbps / --qos-w-mbps read / write only\n"
-	"--snapshot SRC        a snapshot the volume is copied from before first use\n";
+	"--snapshot SRC        not supported yet: refused (no host can fill a volume from a\n"
+	"                      snapshot yet)\n";
+
+static const char resize_help[] =
+	"--size SIZE           the new size, larger than today's: e.g. 20G (binary units), a\n"
+	"                      multiple of the volume's block size\n"
+	"--replica NODE:NQN    a larger replica to move onto (give it twice, on two nodes); "
+	"without\n"
+	"                      it the replicas were grown in place on their nodes\n"
+	"--lvol-uuid UUID      lvol uuid of the replica given in the same position (optional)\n"
+	"The volume must be mapped: its host grows the RAID, or copies the data onto the new\n"
+	"replicas.\n";
+
+/* The largest value the database holds for a size or a limit. */
+#define VOL_SIZE_MAX ((uint64_t)INT64_MAX)
+#define VOL_MBPS_MAX ((uint64_t)INT64_MAX >> 20)
 
 /* Options shared by create and resize. */
 struct vol_args {
@@ -57,15 +72,47 @@ struct vol_args {
 	size_t n_rep;
 	size_t n_uuid;
 	bool have_size;
+	const char *size_arg; /* as typed, for the decimal-unit hint */
 	const char *host;
 	const char *vm;
 };
 
-static int parse_u64_opt(struct cli_ctx *ctx, const char *name, const char *val, uint64_t *out)
+static int too_large(struct cli_ctx *ctx, const char *name, const char *val, uint64_t max,
+		     const char *unit)
 {
-	if (util_parse_u64(val, INT64_MAX, out) < 0)
+	return cli_usage_error(ctx, "%s '%s' is too large (at most %llu%s)", name, val,
+			       (unsigned long long)max, unit);
+}
+
+static int parse_u64_opt(struct cli_ctx *ctx, const char *name, const char *val, uint64_t max,
+			 uint64_t *out)
+{
+	int r = util_parse_u64(val, max, out);
+
+	if (r == -ERANGE)
+		return too_large(ctx, name, val, max, "");
+	if (r < 0)
 		return cli_usage_error(ctx, "%s '%s' is not a non-negative number", name, val);
 	return CLI_EXIT_OK;
+}
+
+/*
+ * "4MB" is 4,000,000 bytes, which no block size divides: the operator almost always meant the
+ * binary unit. Says so when a decimal unit is what makes the size misaligned.
+ */
+static int size_misaligned(struct cli_ctx *ctx, const char *arg, uint64_t size, uint32_t bs)
+{
+	size_t n = strspn(arg, "0123456789");
+	const char *u = arg + n;
+
+	if (!bs || size % bs == 0 || strlen(u) != 2 || (u[1] != 'B' && u[1] != 'b') ||
+	    !strchr("KMGTPkmgtp", u[0]))
+		return CLI_EXIT_OK;
+	return cli_usage_error(ctx,
+			       "size '%s' is %llu bytes, not a multiple of the block size %u; did "
+			       "you mean %.*s%c?",
+			       arg, (unsigned long long)size, bs, (int)n, arg,
+			       (char)(u[0] & ~0x20));
 }
 
 static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
@@ -76,10 +123,19 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 
 	switch (opt) {
 	case 's':
-		if (util_parse_size(val, &a->v.size_bytes) < 0)
+		switch (util_parse_size(val, &a->v.size_bytes)) {
+		case 0:
+			break;
+		case -ERANGE:
+			return too_large(ctx, "size", val, VOL_SIZE_MAX, " bytes");
+		default:
 			return cli_usage_error(
 				ctx, "size '%s' is not a size (e.g. 10G, 512M, 4096)", val);
+		}
+		if (a->v.size_bytes > VOL_SIZE_MAX)
+			return too_large(ctx, "size", val, VOL_SIZE_MAX, " bytes");
 		a->have_size = true;
+		a->size_arg = val;
 		return CLI_EXIT_OK;
 	case 'b':
 		if (util_parse_u64(val, UINT32_MAX, &bs) < 0 || (bs != 512 && bs != 4096))
@@ -108,13 +164,13 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 		a->n_uuid++;
 		return CLI_EXIT_OK;
 	case 'I':
-		return parse_u64_opt(ctx, "--qos-rw-iops", val, &a->v.qos.rw_iops);
+		return parse_u64_opt(ctx, "--qos-rw-iops", val, INT64_MAX, &a->v.qos.rw_iops);
 	case 'M':
-		return parse_u64_opt(ctx, "--qos-rw-mbps", val, &a->v.qos.rw_mbps);
+		return parse_u64_opt(ctx, "--qos-rw-mbps", val, VOL_MBPS_MAX, &a->v.qos.rw_mbps);
 	case 'R':
-		return parse_u64_opt(ctx, "--qos-r-mbps", val, &a->v.qos.r_mbps);
+		return parse_u64_opt(ctx, "--qos-r-mbps", val, VOL_MBPS_MAX, &a->v.qos.r_mbps);
 	case 'W':
-		return parse_u64_opt(ctx, "--qos-w-mbps", val, &a->v.qos.w_mbps);
+		return parse_u64_opt(ctx, "--qos-w-mbps", val, VOL_MBPS_MAX, &a->v.qos.w_mbps);
 	case 'S':
 		if (util_strlcpy(a->v.snapshot_source, val, STORE_NAME_MAX) < 0)
 			return cli_usage_error(ctx, "--snapshot is longer than %d bytes",
@@ -168,6 +224,29 @@ static int vol_parse(struct cli_ctx *ctx, int v, const char *detail, int argc, c
 	return *rc == CLI_EXIT_OK ? 0 : -1;
 }
 
+/* What create refuses before it asks the store; returns CLI_EXIT_OK or the exit code. */
+static int create_check(struct cli_ctx *ctx, struct vol_args *a, const char *name)
+{
+	/* the store takes "" for a volume without a name; an operator's "" is a mistake */
+	if (!*name)
+		return cli_usage_error(ctx, "volume name must not be empty");
+	if (util_strlcpy(a->v.name, name, sizeof(a->v.name)) < 0)
+		return cli_usage_error(ctx, "volume name is longer than %d bytes",
+				       STORE_NAME_MAX - 1);
+	/*
+	 * Nothing fills a volume from a snapshot yet: accepted, the host would wait for an
+	 * initialisation that never comes.
+	 */
+	if (a->v.snapshot_source[0])
+		return cli_usage_error(ctx,
+				       "--snapshot is not supported yet: no host can fill a volume "
+				       "from snapshot '%s'; create the volume without it",
+				       a->v.snapshot_source);
+	if (!a->have_size)
+		return cli_usage_error(ctx, "--size is required");
+	return size_misaligned(ctx, a->size_arg, a->v.size_bytes, a->v.block_size);
+}
+
 static int volume_create(int argc, char **argv)
 {
 	static const struct option opts[] = {VOL_SIZE_OPTIONS,
@@ -188,14 +267,10 @@ static int volume_create(int argc, char **argv)
 
 	if (vol_parse(&ctx, V_CREATE, create_help, argc, argv, opts, &a, &name, &rc) < 0)
 		return rc;
-	if (!a.have_size) {
+	rc = create_check(&ctx, &a, name);
+	if (rc != CLI_EXIT_OK) {
 		cli_store_close(&ctx);
-		return cli_usage_error(&ctx, "--size is required");
-	}
-	if (util_strlcpy(a.v.name, name, sizeof(a.v.name)) < 0) {
-		cli_store_close(&ctx);
-		return cli_usage_error(&ctx, "volume name is longer than %d bytes",
-				       STORE_NAME_MAX - 1);
+		return rc;
 	}
 	if (store_volume_create(ctx.store, &a.v, a.rep, a.n_rep, &id, &err) < 0)
 		rc = cli_fail(&ctx, &err);
@@ -369,15 +444,26 @@ static int volume_resize(int argc, char **argv)
 	static const struct option opts[] = {VOL_SIZE_OPTIONS, CLI_COMMON_OPTIONS, {0}};
 	struct cli_ctx ctx = {.cmd = "volume resize"};
 	struct store_error err = {0};
+	struct store_volume cur;
 	struct vol_args a = {0};
 	const char *ref;
 	int rc;
 
-	if (vol_parse(&ctx, V_RESIZE, create_help, argc, argv, opts, &a, &ref, &rc) < 0)
+	if (vol_parse(&ctx, V_RESIZE, resize_help, argc, argv, opts, &a, &ref, &rc) < 0)
 		return rc;
 	if (!a.have_size) {
 		cli_store_close(&ctx);
 		return cli_usage_error(&ctx, "--size is required");
+	}
+	if (store_volume_get(ctx.store, ref, &cur, &err) < 0) {
+		rc = cli_fail(&ctx, &err);
+		cli_store_close(&ctx);
+		return rc;
+	}
+	rc = size_misaligned(&ctx, a.size_arg, a.v.size_bytes, cur.block_size);
+	if (rc != CLI_EXIT_OK) {
+		cli_store_close(&ctx);
+		return rc;
 	}
 	if (store_volume_resize(ctx.store, ref, a.v.size_bytes, a.rep, a.n_rep, &err) < 0)
 		rc = cli_fail(&ctx, &err);

@@ -201,6 +201,7 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		if (!(op = op_add(c, a->step, EXEC_OP_CREATE_RAID, a)))
 			return -ENOMEM;
 		op->n_bases = (unsigned)(a->raid.n_bases > 2 ? 2 : a->raid.n_bases);
+		util_strlcpy(op->uuid, a->raid.uuid, sizeof(op->uuid));
 		for (unsigned i = 0; i < op->n_bases; i++)
 			util_strlcpy(op->bases[i], a->raid.bases[i], sizeof(op->bases[i]));
 		return 0;

@@ -97,6 +97,19 @@ enum exec_answer exec_answer_classify(const char *method, int code, const char *
 	return EXEC_ANSWER_FAILED;
 }
 
+const char *exec_answer_hint(const char *method, int code, const char *message)
+{
+	/*
+	 * Each vhost controller runs on an SPDK thread of its own; when SPDK's memory (-s) cannot
+	 * hold another thread's message ring, the create fails with EIO and nothing else.
+	 */
+	if (is(method, "vhost_create_blk_controller") &&
+	    vhost_says(code, message, "Input/output error"))
+		return "most likely SPDK is out of memory for another controller thread (raise "
+		       "its -s / hugepages; docs/operations.md, \"SPDK memory per volume\")";
+	return NULL;
+}
+
 const char *exec_answer_name(enum exec_answer a)
 {
 	switch (a) {

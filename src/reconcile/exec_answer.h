@@ -21,6 +21,12 @@ enum exec_answer {
 /* Classify SPDK's error (code, message) for method. */
 enum exec_answer exec_answer_classify(const char *method, int code, const char *message);
 
+/*
+ * What a failure most likely means when SPDK's text alone does not say, for the operator; NULL
+ * when the answer speaks for itself.
+ */
+const char *exec_answer_hint(const char *method, int code, const char *message);
+
 /* "failed", "exists", "gone", "conflict", "transient". */
 const char *exec_answer_name(enum exec_answer a);
 

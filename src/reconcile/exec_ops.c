@@ -146,6 +146,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 			.n_base_bdevs = op->n_bases,
 			.strip_size_kb = 0,
 			.superblock = 1, /* design invariant 5: members know their array */
+			.uuid = op->uuid[0] ? op->uuid : NULL, /* proof of ownership */
 		};
 		return rpc_bdev_raid_create(x->rpc, &rc, e);
 	}
@@ -371,6 +372,7 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	struct rpc_error e = {0};
 	char what[768], who[EXEC_NAME_MAX + 16], why[384], line[512];
 	enum exec_answer answer;
+	const char *hint;
 	int r;
 
 	(void)chain;
@@ -445,6 +447,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 	case EXEC_ANSWER_FAILED:
 		break;
 	}
-	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s", who, what, e.code, e.message);
+	hint = exec_answer_hint(e.method, e.code, e.message);
+	snprintf(errbuf, errlen, "%s: %s failed: SPDK %d %s%s%s", who, what, e.code, e.message,
+		 hint ? ": " : "", hint ? hint : "");
 	return -EIO;
 }

@@ -57,6 +57,7 @@ struct exec_op {
 	/* CREATE_RAID: bases; ADD_BASE: bases[0] into `name` */
 	char bases[2][EXEC_NAME_MAX];
 	unsigned n_bases;
+	char uuid[40]; /* CREATE_RAID: the raid's UUID (names_raid_uuid) */
 	/* CREATE_VHOST: the bdev served; WAIT_BDEV: wait time */
 	char bdev[EXEC_NAME_MAX];
 	uint32_t wait_ms;

@@ -158,6 +158,7 @@ struct obs_raid_base {
 
 struct obs_raid {
 	char name[MODEL_NAME_MAX];
+	char uuid[40]; /* "" when SPDK did not say */
 	char state[MODEL_STATE_MAX]; /* "online", "configuring", "offline" */
 	bool superblock;
 	const struct obs_raid_base *bases;

@@ -61,6 +61,22 @@ void names_raid(uint64_t volume_id, char *out, size_t size)
 	snprintf(out, size, "raid_%" PRIu64, volume_id);
 }
 
+void names_raid_uuid(uint64_t volume_id, char *out, size_t size)
+{
+	char seed[64];
+	uint64_t hi, lo;
+
+	snprintf(seed, sizeof(seed), "diskengine raid_%" PRIu64, volume_id);
+	hi = fnv1a64(seed);
+	snprintf(seed, sizeof(seed), "raid_%" PRIu64 " of diskengine", volume_id);
+	lo = fnv1a64(seed);
+	/* version 8 (vendor-specific) and the RFC variant, so it reads as a valid UUID */
+	hi = (hi & ~0xf000ull) | 0x8000ull;
+	lo = (lo & ~(3ull << 62)) | (2ull << 62);
+	snprintf(out, size, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+		 hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & UINT64_C(0xffffffffffff));
+}
+
 void names_vhost(uint64_t mapping_id, char *out, size_t size)
 {
 	snprintf(out, size, "vhost%" PRIu64, mapping_id);

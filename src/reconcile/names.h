@@ -36,6 +36,13 @@ int names_ctrlr(const struct replica *r, char *out, size_t size);
 void names_ns_bdev(const char *ctrlr, char *out, size_t size);
 
 void names_raid(uint64_t volume_id, char *out, size_t size);
+/*
+ * The UUID diskengine gives raid_<volume id> when it creates it (bdev_raid_create "uuid"):
+ * derived from the volume id, so the raid carries proof of its creator. SPDK keeps it in the
+ * superblock, so it survives restarts; an operator's raid with the same name has another one.
+ * out needs 37 bytes: a lower-case RFC 9562 UUID, version 8.
+ */
+void names_raid_uuid(uint64_t volume_id, char *out, size_t size);
 void names_vhost(uint64_t mapping_id, char *out, size_t size);
 
 /* Keyring name for a node key; -EINVAL if key_name has characters other than [A-Za-z0-9_.-]. */

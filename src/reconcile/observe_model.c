@@ -84,6 +84,7 @@ static void bdev_from(const struct rpc_bdev *v, struct obs_bdev *b)
 static void raid_from(const struct rpc_raid *v, struct obs_raid *r, struct obs_raid_base *bases)
 {
 	util_strlcpy(r->name, v->name, sizeof(r->name));
+	util_strlcpy(r->uuid, str(v->uuid), sizeof(r->uuid));
 	util_strlcpy(r->state, str(v->state), sizeof(r->state));
 	r->superblock = v->superblock;
 	r->discovered = (unsigned)pos(v->num_base_bdevs_discovered);

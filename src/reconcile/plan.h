@@ -65,6 +65,7 @@ struct action_path {
 
 struct action_raid {
 	char bases[2][MODEL_NAME_MAX]; /* CREATE_RAID: in-sync bases only */
+	char uuid[40];		       /* CREATE_RAID: names_raid_uuid, proof of ownership */
 	size_t n_bases;
 	bool superblock;	   /* always true for CREATE_RAID */
 	char base[MODEL_NAME_MAX]; /* ADD_RAID_BASE / REMOVE_RAID_BASE */

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Orphans: objects carrying diskengine's names (vhost<id>, raid_<id>, de_* controllers, de_key_*
- * keys) that no desired state claims, e.g. left by a crash between a database change and the
- * RPCs. After the grace period (first-seen timestamps come from the caller) they go through the
- * same ordered teardown: vhost, raid once nothing serves it, controller once no raid uses its
- * bdev, key once no unclaimed controller is left. Objects with any other name are never touched.
+ * Orphans: objects diskengine can show it created that no desired state claims, e.g. left by a
+ * crash between a database change and the RPCs. A name that merely looks like ours is no proof
+ * (an operator's vhost0 or raid_3 on a shared host is somebody's VM disk), so each kind needs
+ * its proof: a raid carries the UUID diskengine derives from its volume id (names_raid_uuid,
+ * kept by SPDK in the superblock); a vhost controller serves such a raid; a controller's name is
+ * the one derived from the subsystem NQN (or BDF) it is connected to; a key's file is the one a
+ * replica in the database names. After the grace period (first-seen timestamps come from the
+ * caller) they go through the same ordered teardown: vhost, raid once nothing serves it and
+ * nothing else claims its bdev, controller once no raid uses its bdev, key once no unclaimed
+ * controller is left. Everything else is never touched.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "reconcile/plan_internal.h"
 
@@ -34,6 +40,68 @@ static bool replica_name_claimed(const struct desired *d, const char *name, bool
 				     : names_ctrlr(&v->replicas[k], n, sizeof(n));
 
 			if (rc == 0 && strcmp(n, name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Is this raid one diskengine created? Its UUID is the one derived from its volume id. */
+static bool raid_ours(const struct obs_raid *r)
+{
+	char want[40];
+	uint64_t id;
+
+	if (names_classify(r->name, &id) != NAME_RAID || !r->uuid[0])
+		return false;
+	names_raid_uuid(id, want, sizeof(want));
+	return strcasecmp(r->uuid, want) == 0;
+}
+
+/* A vhost controller is ours when it serves a raid of ours; one left without a bdev is not
+ * provably anybody's and stays. */
+static bool vhost_ours(const struct observed *o, const struct obs_vhost *v)
+{
+	const struct obs_raid *r;
+
+	if (names_classify(v->name, NULL) != NAME_VHOST || !v->has_bdev)
+		return false;
+	r = obs_raid_find(o, v->bdev);
+	return r && raid_ours(r);
+}
+
+/* A controller is ours when its name is the one derived from what it is connected to. */
+static bool ctrlr_ours(const struct obs_controller *c)
+{
+	enum name_kind k = names_classify(c->name, NULL);
+	char want[MODEL_NAME_MAX];
+
+	if ((k != NAME_CTRLR_FABRIC && k != NAME_CTRLR_PCIE) || c->n_paths == 0)
+		return false;
+	for (size_t j = 0; j < c->n_paths; j++) {
+		struct replica r = {.transport = c->paths[j].transport};
+
+		if (r.transport == TRANSPORT_PCIE)
+			plan_copy(r.addr, sizeof(r.addr), c->paths[j].traddr);
+		else
+			plan_copy(r.nqn, sizeof(r.nqn), c->paths[j].subnqn);
+		if (names_ctrlr(&r, want, sizeof(want)) != 0 || strcmp(want, c->name) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* A key is ours when a replica in the database names its file (and so its name). */
+static bool key_ours(const struct desired *d, const struct obs_key *k)
+{
+	for (size_t i = 0; i < d->n_volumes; i++) {
+		const struct volume *v = &d->volumes[i];
+
+		for (size_t r = 0; r < v->n_replicas; r++) {
+			char n[MODEL_NAME_MAX];
+
+			if (names_key(v->replicas[r].key_name, n, sizeof(n)) == 0 &&
+			    strcmp(n, k->name) == 0 && strcmp(v->replicas[r].key_path, k->path) == 0)
 				return true;
 		}
 	}
@@ -84,13 +152,20 @@ void plan_orphans(struct plan_ctx *ctx)
 		const char *name = o->vhosts[i].name;
 
 		if (names_classify(name, &id) == NAME_VHOST && !mapping_claimed(d, id) &&
-		    old_enough(ctx, name))
+		    vhost_ours(o, &o->vhosts[i]) && old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_DELETE_VHOST, name);
 	}
 	for (size_t i = 0; i < o->n_raids; i++) {
 		const char *name = o->raids[i].name;
 
-		if (names_classify(name, &id) != NAME_RAID || desired_volume_claimed(d, id))
+		const struct obs_bdev *b = obs_bdev_find(o, name);
+
+		if (names_classify(name, &id) != NAME_RAID || desired_volume_claimed(d, id) ||
+		    !raid_ours(&o->raids[i]))
+			continue;
+		/* something else (an lvstore, an NVMe-oF namespace) holds it: never; and while
+		 * its bdev was not read, whether it is held is not known */
+		if (!b || b->claimed)
 			continue;
 		if (!any_vhost_serves(o, name) && old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_DELETE_RAID, name);
@@ -101,7 +176,7 @@ void plan_orphans(struct plan_ctx *ctx)
 		char bdev[MODEL_NAME_MAX];
 
 		if ((k != NAME_CTRLR_FABRIC && k != NAME_CTRLR_PCIE) ||
-		    replica_name_claimed(d, c->name, false))
+		    replica_name_claimed(d, c->name, false) || !ctrlr_ours(c))
 			continue;
 		ctrlr_orphans = true;
 		names_ns_bdev(c->name, bdev, sizeof(bdev));
@@ -117,7 +192,8 @@ void plan_orphans(struct plan_ctx *ctx)
 		const char *name = o->keys[i].name;
 
 		if (names_classify(name, NULL) == NAME_KEY && !o->keys[i].removed &&
-		    !replica_name_claimed(d, name, true) && old_enough(ctx, name))
+		    !replica_name_claimed(d, name, true) && key_ours(d, &o->keys[i]) &&
+		    old_enough(ctx, name))
 			emit_orphan(ctx, ACTION_REMOVE_KEY, name);
 	}
 }

@@ -172,6 +172,7 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), b[s]->name);
 	a->raid.n_bases = 2;
 	a->raid.superblock = true;
+	names_raid_uuid(v->id, a->raid.uuid, sizeof(a->raid.uuid));
 	plan_barrier(vp);
 }
 

@@ -225,6 +225,14 @@ int store_host_list(struct store *store, struct store_host **out, size_t *n,
 /* Refuses (-EBUSY) while the host has a mapping that is not DETACHED; devices go with it. */
 int store_host_remove(struct store *store, const char *name, struct store_error *err);
 
+/*
+ * The operator's word that a host is gone for good: every mapping of the host that is not
+ * DETACHED becomes DETACHED at once, without the host tearing anything down. *released (may be
+ * NULL; free() it) gets those mappings as they were, *n how many. -ENOENT for an unknown host.
+ */
+int store_host_declare_dead(struct store *store, const char *host_name,
+			    struct store_mapping **released, size_t *n, struct store_error *err);
+
 /* Storage nodes. Removal refuses (-EBUSY) while a replica lives on the node. */
 int store_node_add(struct store *store, const struct store_node *n, int64_t *id,
 		   struct store_error *err);
@@ -250,7 +258,8 @@ int store_volume_list(struct store *store, struct store_volume **out, size_t *n,
  * Grow a volume (a shrink is -EINVAL). With n_pending == STORE_REPLICAS, the given replicas
  * are added with pending set, to replace the current ones; with 0 the replicas grow in place.
  * Either way the volume becomes RESIZING until store_volume_resize_finish (the daemon calls it
- * once the raid serves the new size).
+ * once the raid serves the new size). -EBUSY while resizing, or when no mapping of the volume is
+ * ASSIGNED, INITIALISED or ATTACHED (no host would ever carry the resize out).
  */
 int store_volume_resize(struct store *store, const char *ref, uint64_t new_size,
 			const struct store_replica *pending, size_t n_pending,

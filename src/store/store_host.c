@@ -152,8 +152,9 @@ static int host_remove_fn(struct store *s, void *arg, struct store_error *err)
 	if (live)
 		return store_seterr(err, -EBUSY,
 				    "host '%s' still has %lld mapping(s) that are not DETACHED; "
-				    "detach its volumes first",
-				    name, (long long)live);
+				    "detach its volumes and wait for DETACHED, or, if the host is "
+				    "gone for good: diskengine host declare-dead %s",
+				    name, (long long)live, name);
 	p = sp_int(id);
 	r = store_exec(s, "DELETE FROM mappings WHERE host_id = ? AND state = 'DETACHED'", &p, 1,
 		       err);
@@ -177,6 +178,29 @@ struct node_add_ctx {
 	int64_t id;
 };
 
+/*
+ * Two nodes at one endpoint are one target under two names: a "mirror" over them would hold a
+ * single copy. Addresses compare as addresses, however they are written.
+ */
+static int node_endpoint_free(struct store *s, const struct store_node *n, struct store_error *err)
+{
+	struct store_param p[2] = {sp_text(store_transport_name(n->transport)), sp_int(n->port)};
+	struct store_rows *rows = NULL;
+	int r = store_select(s, "SELECT name, address FROM nodes WHERE transport = ? AND port = ?",
+			     p, 2, &rows, err);
+
+	for (size_t i = 0; r == 0 && i < rows->nrows; i++)
+		if (store_ip_equal(n->address, store_rows_str(rows, i, 1)))
+			r = store_seterr(err, -EEXIST,
+					 "storage node '%s' is already %s %s port %u; one endpoint "
+					 "is one node",
+					 store_rows_str(rows, i, 0),
+					 store_transport_name(n->transport),
+					 store_rows_str(rows, i, 1), n->port);
+	store_rows_free(rows);
+	return r;
+}
+
 static int node_add_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct node_add_ctx *c = arg;
@@ -187,6 +211,9 @@ static int node_add_fn(struct store *s, void *arg, struct store_error *err)
 	struct store_rows *rows = NULL;
 	int r;
 
+	r = node_endpoint_free(s, c->n, err);
+	if (r < 0)
+		return r;
 	r = store_select(s,
 			 "INSERT INTO nodes (name, transport, address, port, auth_key_file, "
 			 "created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

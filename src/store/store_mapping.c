@@ -116,8 +116,10 @@ static int detach_fn(struct store *s, void *arg, struct store_error *err)
 				    c->volume, c->host, m.host_name);
 	if (m.state == STORE_MAPPING_DETACH_REQUESTED)
 		return store_seterr(err, -EALREADY,
-				    "detach of volume '%s' (mapping %lld) is already requested",
-				    c->volume, (long long)m.id);
+				    "detach of volume '%s' (mapping %lld) is already requested; "
+				    "host '%s' tears it down. If that host is gone for good: "
+				    "diskengine host declare-dead %s",
+				    c->volume, (long long)m.id, m.host_name, m.host_name);
 	p[0] = sp_text(store_mapping_state_name(STORE_MAPPING_DETACH_REQUESTED));
 	p[1] = sp_int(util_wall_s());
 	p[2] = sp_int(m.id);
@@ -195,6 +197,74 @@ int store_mapping_list(struct store *store, const struct store_mapping_filter *f
 	*n = rows->nrows;
 	*out = a;
 	store_rows_free(rows);
+	return 0;
+}
+
+struct dead_ctx {
+	const char *host;
+	struct store_mapping *released;
+	size_t n;
+};
+
+static int declare_dead_fn(struct store *s, void *arg, struct store_error *err)
+{
+	struct dead_ctx *c = arg;
+	struct store_rows *rows = NULL;
+	struct store_param p[3];
+	int64_t host_id;
+	int r;
+
+	free(c->released); /* a retried transaction starts over */
+	c->released = NULL;
+	c->n = 0;
+	r = store_lookup_host_id(s, c->host, &host_id, err);
+	if (r < 0)
+		return r;
+	p[0] = sp_int(host_id);
+	r = store_select(s,
+			 STORE_SELECT_MAPPING "WHERE m.host_id = ? AND m.state <> 'DETACHED' "
+					      "ORDER BY m.id",
+			 p, 1, &rows, err);
+	if (r < 0)
+		return r;
+	c->released = calloc(rows->nrows ? rows->nrows : 1, sizeof(*c->released));
+	if (!c->released) {
+		store_rows_free(rows);
+		return store_seterr(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < rows->nrows; i++)
+		store_decode_mapping(rows, i, &c->released[i]);
+	c->n = rows->nrows;
+	store_rows_free(rows);
+	/*
+	 * DETACHED straight from any state: nobody is left to tear the mapping down. The daemon
+	 * of a host that comes back reads no live mapping and removes what it had built.
+	 */
+	p[0] = sp_text(store_mapping_state_name(STORE_MAPPING_DETACHED));
+	p[1] = sp_int(util_wall_s());
+	p[2] = sp_int(host_id);
+	return store_exec(s,
+			  "UPDATE mappings SET state = ?, updated_at = ? WHERE host_id = ? AND "
+			  "state <> 'DETACHED'",
+			  p, 3, err);
+}
+
+int store_host_declare_dead(struct store *store, const char *host_name,
+			    struct store_mapping **released, size_t *n, struct store_error *err)
+{
+	struct dead_ctx c = {.host = host_name};
+	int r = store_txn(store, true, declare_dead_fn, &c, err);
+
+	if (r < 0) {
+		free(c.released);
+		return r;
+	}
+	if (released)
+		*released = c.released;
+	else
+		free(c.released);
+	if (n)
+		*n = c.n;
 	return 0;
 }
 

@@ -46,6 +46,9 @@ int store_validate_name(const char *what, const char *s, struct store_error *err
 
 	if (!s || !*s)
 		return store_seterr(err, -EINVAL, "%s must not be empty", what);
+	/* a name of spaces cannot be told apart in a table, nor typed back reliably */
+	if (s[strspn(s, " ")] == '\0')
+		return store_seterr(err, -EINVAL, "%s must not be blank", what);
 	if (strlen(s) >= STORE_NAME_MAX)
 		return store_seterr(err, -EINVAL, "%s '%s' is too long (%zu bytes, at most %d)",
 				    what, q(s, b, sizeof(b)), strlen(s), STORE_NAME_MAX - 1);
@@ -228,16 +231,62 @@ int store_validate_bdf(const char *s, char out[STORE_BDF_MAX], struct store_erro
 	return 0;
 }
 
+/* Why an address cannot be one end of a path, or NULL when it can. */
+static const char *ip_unusable(int af, const unsigned char *a)
+{
+	static const unsigned char zero[16];
+
+	if (af == AF_INET) {
+		if (memcmp(a, zero, 4) == 0)
+			return "the unspecified address";
+		if (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255)
+			return "the broadcast address";
+		if ((a[0] & 0xf0) == 0xe0)
+			return "a multicast address";
+		return NULL;
+	}
+	if (memcmp(a, zero, 16) == 0)
+		return "the unspecified address";
+	if (a[0] == 0xff)
+		return "a multicast address";
+	return NULL;
+}
+
 int store_validate_ip(const char *what, const char *s, struct store_error *err)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
+	const char *why;
 	char b[64];
+	int af;
 
-	if (s && strlen(s) < STORE_ADDR_MAX &&
-	    (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1))
-		return 0;
-	return store_seterr(err, -EINVAL, "%s '%s' is not an IPv4 or IPv6 address", what,
-			    s ? q(s, b, sizeof(b)) : "");
+	if (!s || strlen(s) >= STORE_ADDR_MAX)
+		af = 0;
+	else if (inet_pton(AF_INET, s, buf) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, s, buf) == 1)
+		af = AF_INET6;
+	else
+		af = 0;
+	if (!af)
+		return store_seterr(err, -EINVAL, "%s '%s' is not an IPv4 or IPv6 address", what,
+				    s ? q(s, b, sizeof(b)) : "");
+	why = ip_unusable(af, buf);
+	if (why)
+		return store_seterr(err, -EINVAL,
+				    "%s '%s' is %s; a path needs the address of one interface",
+				    what, s, why);
+	return 0;
+}
+
+int store_ip_equal(const char *a, const char *b)
+{
+	unsigned char x[sizeof(struct in6_addr)], y[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return strcmp(a, b) == 0;
 }
 
 int store_validate_port(const char *s, uint16_t *out, struct store_error *err)
@@ -265,8 +314,9 @@ int store_validate_size(uint64_t size, uint32_t block_size, struct store_error *
 	if (size == 0)
 		return store_seterr(err, -EINVAL, "size must not be zero");
 	if (size > (uint64_t)INT64_MAX)
-		return store_seterr(err, -EINVAL, "size %llu bytes is too large",
-				    (unsigned long long)size);
+		return store_seterr(err, -EINVAL,
+				    "size %llu bytes is too large (at most %lld bytes)",
+				    (unsigned long long)size, (long long)INT64_MAX);
 	if (block_size && size % block_size)
 		return store_seterr(err, -EINVAL,
 				    "size %llu bytes is not a multiple of the block size %u",
@@ -280,9 +330,21 @@ int store_validate_qos(const struct store_qos *qos, struct store_error *err)
 		return store_seterr(err, -EINVAL,
 				    "QoS rw_iops %llu is not a multiple of 1000 (SPDK's unit)",
 				    (unsigned long long)qos->rw_iops);
-	if (qos->rw_iops > INT64_MAX || qos->rw_mbps > INT64_MAX / (1 << 20) ||
-	    qos->r_mbps > INT64_MAX / (1 << 20) || qos->w_mbps > INT64_MAX / (1 << 20))
-		return store_seterr(err, -EINVAL, "a QoS limit is too large");
+	const struct {
+		const char *name;
+		uint64_t v, max;
+	} lim[] = {
+		{"rw_iops", qos->rw_iops, INT64_MAX},
+		{"rw_mbps", qos->rw_mbps, INT64_MAX >> 20},
+		{"r_mbps", qos->r_mbps, INT64_MAX >> 20},
+		{"w_mbps", qos->w_mbps, INT64_MAX >> 20},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lim); i++)
+		if (lim[i].v > lim[i].max)
+			return store_seterr(err, -EINVAL, "QoS %s %llu is too large (at most %llu)",
+					    lim[i].name, (unsigned long long)lim[i].v,
+					    (unsigned long long)lim[i].max);
 	return 0;
 }
 

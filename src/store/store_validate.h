@@ -12,7 +12,7 @@
 
 #include "store/store.h"
 
-/* 1..127 bytes, no control characters (quotes and any other text are fine). */
+/* 1..127 bytes, not only spaces, no control characters (quotes and other text are fine). */
 int store_validate_name(const char *what, const char *s, struct store_error *err);
 /* A name that can also be told apart from an id: not all digits. */
 int store_validate_volume_name(const char *s, struct store_error *err);
@@ -20,8 +20,10 @@ int store_validate_volume_name(const char *s, struct store_error *err);
 int store_validate_nqn(const char *s, struct store_error *err);
 /* PCI address DDDD:BB:DD.F (hex; device <= 0x1f, function <= 7); out gets lower case. */
 int store_validate_bdf(const char *s, char out[STORE_BDF_MAX], struct store_error *err);
-/* An IPv4 or IPv6 address (inet_pton). */
+/* An IPv4 or IPv6 address (inet_pton) of one interface: not unspecified, broadcast, multicast. */
 int store_validate_ip(const char *what, const char *s, struct store_error *err);
+/* 1 when two addresses are the same one however written ("fe80::1", "fe80:0::1"), else 0. */
+int store_ip_equal(const char *a, const char *b);
 /* A TCP/RDMA service port 1..65535 given as text. */
 int store_validate_port(const char *s, uint16_t *out, struct store_error *err);
 /* 512 or 4096. */

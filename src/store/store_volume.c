@@ -41,10 +41,45 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 	return 0;
 }
 
+/*
+ * Two node names at one endpoint (registered before node add refused that) would make a mirror
+ * of one copy.
+ */
+static int replicas_apart(struct store *s, const struct store_replica *rep, size_t n,
+			  struct store_error *err)
+{
+	struct store_rows *rows[STORE_REPLICAS] = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < n && i < STORE_REPLICAS && r == 0; i++) {
+		struct store_param p = sp_text(rep[i].node_name);
+
+		r = store_select(s, "SELECT transport, address, port FROM nodes WHERE name = ?", &p,
+				 1, &rows[i], err);
+	}
+	if (r == 0 && n == STORE_REPLICAS && rows[0]->nrows && rows[1]->nrows &&
+	    strcmp(store_rows_str(rows[0], 0, 0), store_rows_str(rows[1], 0, 0)) == 0 &&
+	    store_rows_int(rows[0], 0, 2) == store_rows_int(rows[1], 0, 2) &&
+	    store_ip_equal(store_rows_str(rows[0], 0, 1), store_rows_str(rows[1], 0, 1)))
+		r = store_seterr(
+			err, -EINVAL,
+			"storage nodes '%s' and '%s' are one endpoint (%s %s port %lld); a "
+			"mirror needs two targets",
+			rep[0].node_name, rep[1].node_name, store_rows_str(rows[0], 0, 0),
+			store_rows_str(rows[0], 0, 1), (long long)store_rows_int(rows[0], 0, 2));
+	for (size_t i = 0; i < STORE_REPLICAS; i++)
+		store_rows_free(rows[i]);
+	return r;
+}
+
 /* Look up each replica's node and make sure no other replica uses its NQN. */
 static int insert_replicas(struct store *s, int64_t volume_id, const struct store_replica *rep,
 			   size_t n, bool pending, struct store_error *err)
 {
+	int ra = replicas_apart(s, rep, n, err);
+
+	if (ra < 0)
+		return ra;
 	for (size_t i = 0; i < n; i++) {
 		struct store_rows *rows = NULL;
 		struct store_param p[6];
@@ -201,6 +236,34 @@ struct resize_ctx {
 	size_t n;
 };
 
+/*
+ * A resize is carried out by the host that serves the volume: it grows the RAID once its
+ * members grew, or rebuilds the data onto the new replicas. With no host nothing would ever
+ * do either, and marking it done at once would be a lie: new replicas would be empty, and a
+ * RAID assembled later from its superblock keeps the old size. So a volume no host serves
+ * (or is about to serve) is refused; one whose mapping goes away mid-resize resumes when it
+ * is attached again.
+ */
+static int resize_needs_host(struct store *s, const struct store_volume *v, const char *ref,
+			     struct store_error *err)
+{
+	struct store_param p = sp_int(v->id);
+	struct store_rows *rows = NULL;
+	int r = store_select(s,
+			     "SELECT count(*) FROM mappings WHERE volume_id = ? AND state IN "
+			     "('ASSIGNED', 'INITIALISED', 'ATTACHED')",
+			     &p, 1, &rows, err);
+
+	if (r == 0 && store_rows_int(rows, 0, 0) == 0)
+		r = store_seterr(err, -EBUSY,
+				 "volume '%s' is not mapped to any host, and only the host that "
+				 "serves a volume can grow its RAID or copy it onto new replicas; "
+				 "attach it, then resize",
+				 ref);
+	store_rows_free(rows);
+	return r;
+}
+
 static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct resize_ctx *c = arg;
@@ -222,6 +285,9 @@ static int volume_resize_fn(struct store *s, void *arg, struct store_error *err)
 		return store_seterr(err, -EINVAL, "volume '%s' is already %llu bytes", c->ref,
 				    (unsigned long long)v.size_bytes);
 	r = store_validate_size(c->size, v.block_size, err);
+	if (r < 0)
+		return r;
+	r = resize_needs_host(s, &v, c->ref, err);
 	if (r < 0)
 		return r;
 	r = insert_replicas(s, v.id, c->rep, c->n, true, err);
@@ -438,7 +504,15 @@ static int volume_delete_fn(struct store *s, void *arg, struct store_error *err)
 			 "SELECT m.id, h.name, m.state FROM mappings m JOIN hosts h ON "
 			 "h.id = m.host_id WHERE m.volume_id = ? AND m.state <> 'DETACHED'",
 			 &p, 1, &rows, err);
-	if (r == 0 && rows->nrows)
+	if (r == 0 && rows->nrows && strcmp(store_rows_str(rows, 0, 2), "DETACH_REQUESTED") == 0)
+		r = store_seterr(
+			err, -EBUSY,
+			"volume '%s' is mapped to host '%s' (mapping %s, DETACH_REQUESTED); "
+			"wait for DETACHED, or, if the host is gone for good: diskengine "
+			"host declare-dead %s",
+			ref, store_rows_str(rows, 0, 1), store_rows_str(rows, 0, 0),
+			store_rows_str(rows, 0, 1));
+	else if (r == 0 && rows->nrows)
 		r = store_seterr(err, -EBUSY,
 				 "volume '%s' is mapped to host '%s' (mapping %s, %s); detach it "
 				 "and wait for DETACHED first",

@@ -31,6 +31,15 @@ expect() {
 	fi
 }
 
+# absent TEXT: the last command's output does not contain TEXT.
+absent() {
+	if grep -qF -- "$1" "$out" "$err"; then
+		echo "FAIL: output holds '$1'" >&2
+		sed 's/^/  /' "$out" "$err" >&2
+		failures=$((failures + 1))
+	fi
+}
+
 # json CMD... PYTHON-EXPR: the output parses as JSON and the expression over it (j) is true.
 json() {
 	local expr=${!#}
@@ -69,6 +78,23 @@ expect 2 "expected at most one HOST" device list a b
 expect 2 "expected HOST and BDF" device remove h1
 expect 2 "expected HOST and BDF" device add h1 0000:01:00.0 extra
 
+# option errors name the argument as typed, on one line
+expect 2 "unknown option '-json' (long options take two dashes: '--json')" host list -json
+absent "'list'"
+[ "$(wc -l <"$err")" -eq 1 ] || { echo "FAIL: a usage error is not one line" >&2; failures=$((failures + 1)); }
+expect 2 "unknown option '--bogus'" status --bogus
+expect 2 "missing value for option '--host'" status --host
+# resize --help lists what resize takes, nothing of create's
+expect 0 "--replica NODE:NQN" volume resize --help
+absent "--qos"
+absent "--block-size"
+absent "--snapshot"
+
+# an empty database: status reads it as it is and says what a write command would do
+python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
+expect 0 "pending:        3 migration(s); 'diskengine db migrate' or any write command applies them" \
+	db status --db "sqlite://$tmp/empty.db"
+
 # schema
 expect 0 "schema version 3" db migrate
 expect 0 "applied 0 migration(s)" db migrate
@@ -106,6 +132,16 @@ if grep -q "c2VjcmV0" "$out" "$err"; then
 fi
 expect 2 "--transport, --address and --port are required" node add n3 --transport tcp
 expect 4 "storage node 'n1' exists already" node add n1 --transport tcp --address 10.0.0.9 --port 4420
+# one endpoint is one node (so no mirror over one target); addresses of no interface
+expect 4 "storage node 'n2' is already tcp 10.0.0.6 port 4420" node add n3 --transport tcp \
+	--address 10.0.0.6 --port 4420
+expect 2 "address '0.0.0.0' is the unspecified address" node add n3 --transport tcp \
+	--address 0.0.0.0 --port 4420
+expect 2 "address '255.255.255.255' is the broadcast address" node add n3 --transport tcp \
+	--address 255.255.255.255 --port 4420
+expect 2 "TCP '224.0.0.1' is a multicast address" host add bm3 --tcp-ip 224.0.0.1
+expect 2 "RDMA '::' is the unspecified address" host add bm3 --rdma-ip ::
+expect 2 "host name must not be blank" host add "  "
 json node list 'len(j) == 2 and j[0]["auth_key_file"] == "/etc/diskengine/keys/n1.key" and j[1]["auth_key_file"] is None'
 
 # volumes
@@ -137,6 +173,35 @@ expect 2 "--size is required" volume create v2 --replica n1:nqn.2016-06.io.spdk:
 	--replica n2:nqn.2016-06.io.spdk:y
 expect 2 "not a multiple of 1000" volume create v2 --size 1G --qos-rw-iops 1500 \
 	--replica n1:nqn.2016-06.io.spdk:x --replica n2:nqn.2016-06.io.spdk:y
+# names, sizes and limits
+REPS=(--replica n1:nqn.2016-06.io.spdk:x --replica n2:nqn.2016-06.io.spdk:y)
+expect 2 "volume name must not be empty" volume create "" --size 1G "${REPS[@]}"
+expect 2 "volume name must not be blank" volume create "   " --size 1G "${REPS[@]}"
+expect 2 "size '99999999P' is too large (at most 9223372036854775807 bytes)" volume create v2 \
+	--size 99999999P "${REPS[@]}"
+expect 2 "size '9223372036854775808' is too large (at most 9223372036854775807 bytes)" volume \
+	create v2 --size 9223372036854775808 "${REPS[@]}"
+expect 2 "--qos-rw-mbps '9999999999999999' is too large (at most 8796093022207)" volume create \
+	v2 --size 1G --qos-rw-mbps 9999999999999999 "${REPS[@]}"
+expect 2 "size '4MB' is 4000000 bytes, not a multiple of the block size 512; did you mean 4M?" \
+	volume create v2 --size 4MB "${REPS[@]}"
+# nothing fills a volume from a snapshot yet: refused rather than waiting forever
+expect 2 "--snapshot is not supported yet" volume create v2 --size 1G --snapshot snap-1 "${REPS[@]}"
+expect 3 "volume 'v2' does not exist" volume show v2
+json volume list 'len(j) == 1'
+# the common options also before the noun
+real_db=$DISKENGINE_DB
+DISKENGINE_DB=/nonexistent-dir/elsewhere.db expect 0 "v1" --db "$real_db" volume list
+DISKENGINE_DB=/nonexistent-dir/elsewhere.db expect 0 "\"size_bytes\": 10737418240" --db="$real_db" --json volume show v1
+DISKENGINE_DB=/nonexistent-dir/elsewhere.db expect 0 "MAPPING" --db "$real_db" status
+if ! "$BIN" --json volume list >"$out" 2>"$err" ||
+	! python3 -c "import json; j=json.load(open('$out')); assert j[0]['name'] == 'v1'"; then
+	echo "FAIL: diskengine --json volume list" >&2
+	failures=$((failures + 1))
+fi
+expect 2 "missing value for option '--db'" --db
+expect 0 "usage: diskengine -mode baremetal" -mode baremetal --help
+expect 0 "usage: diskengine -mode baremetal" --mode baremetal --help
 expect 4 "storage node 'n1' still holds 1 replica(s)" node remove n1
 json volume show v1 'j["size_bytes"] == 10737418240 and j["qos"]["rw_iops"] == 10000 and len(j["replicas"]) == 2 and j["replicas"][0]["lvol_uuid"] == "0b5d7c2e-3f4a-4b6c-9d8e-1f2a3b4c5d6e" and j["mappings"] == [] and j["clean_stop"] is True'
 expect 0 "10G" volume list
@@ -154,6 +219,8 @@ expect 4 "volume 'v1' is already mapped to VM 'vm-1' on host 'bm1'" volume attac
 expect 4 "volume 'v1' is mapped to host 'bm1'" volume delete v1
 expect 4 "host 'bm1' still has 1 mapping(s)" host remove bm1
 expect 2 "cannot shrink from 10737418240 to 5368709120 bytes" volume resize v1 --size 5G
+expect 2 "size '25MB' is 25000000 bytes, not a multiple of the block size 512; did you mean 25M?" \
+	volume resize v1 --size 25MB
 expect 0 "resizing to 21474836480 bytes" volume resize v1 --size 20G
 expect 4 "still resizing" volume resize v1 --size 30G
 json volume show v1 "j['state'] == 'RESIZING' and j['mappings'][0]['id'] == $mid and j['mappings'][0]['state'] == 'ASSIGNED'"
@@ -173,6 +240,29 @@ json device list bm1 'len(j) == 1 and j[0]["inventory_id"] == "inv-9"'
 expect 0 "inv-9" device list
 expect 0 "removed" device remove bm1 0000:82:00.0
 expect 3 "is not registered on host 'bm1'" device remove bm1 0000:82:00.0
+
+# a host gone for good: its mapping waits in DETACH_REQUESTED forever; every refusal names the
+# way out, which is explicit and must be confirmed
+expect 4 "if the host is gone for good: diskengine host declare-dead bm1" volume delete v1
+expect 4 "if the host is gone for good: diskengine host declare-dead bm1" host remove bm1
+expect 4 "If that host is gone for good: diskengine host declare-dead bm1" volume detach v1
+expect 2 "not confirmed; with --yes it releases 1 mapping(s) of host 'bm1'" host declare-dead bm1
+expect 2 "Power the host off or fence it first" host declare-dead bm1
+json volume show v1 "j['mappings'][0]['state'] == 'DETACH_REQUESTED'"
+expect 0 "host bm1 declared dead: released 1 mapping(s) (now DETACHED)" host declare-dead bm1 --yes
+grep -qF "mapping $mid  volume v1  vm vm-1  DETACH_REQUESTED" "$out" ||
+	{ echo "FAIL: declare-dead does not list mapping $mid" >&2; failures=$((failures + 1)); }
+json host declare-dead bm1 --yes 'j["host"] == "bm1" and j["released"] == []'
+expect 3 "host 'bm9' does not exist" host declare-dead bm9 --yes
+expect 2 "expected one host NAME" host declare-dead --yes
+json volume show v1 "j['mappings'] == [] and j['state'] == 'RESIZING'"
+# a resize no host serves: refused; one left without a host resumes when attached again
+expect 0 "volume v3 created" volume create v3 --size 1G --replica n1:nqn.2016-06.io.spdk:v3a \
+	--replica n2:nqn.2016-06.io.spdk:v3b
+expect 4 "volume 'v3' is not mapped to any host" volume resize v3 --size 2G
+json volume show v3 "j['state'] == 'READY' and j['size_bytes'] == 1073741824"
+expect 0 "volume v1 deleted" volume delete v1
+expect 0 "volume v3 deleted" volume delete v3
 
 # a host without mappings goes; the evil name never touched the tables
 expect 0 "host bm2 removed" host remove bm2

@@ -25,7 +25,10 @@ graph_has "^raid raid_$vol online " || fail "raid not online: $(graph)"
 st=$(de status --json | jq -r ".mappings[] | select(.mapping == $mid)")
 [ "$(jq -r .state <<<"$st")" = ATTACHED ] || fail "status: $st"
 [ "$(jq -r .raid_state <<<"$st")" = online ] || fail "status raid_state: $st"
-grep -q ":ok,.*:ok" <<<"$(jq -r .members <<<"$st")" || fail "status members: $st"
+jq -e '.members | length == 2 and all(.[]; .state == "ok" and (.name | length) > 0)' <<<"$st" \
+	>/dev/null || fail "status members: $st"
+jq -e '(.last_error == null) == (.last_error_at == null)' <<<"$st" >/dev/null ||
+	fail "status last_error_at: $st"
 grep -q "ATTACHED" <<<"$(de status)" || fail "status table lacks ATTACHED"
 [ -s "$T/spdk-config.json" ] || fail "live config not saved after the change"
 jq -e '.subsystems[] | select(.subsystem == "vhost_blk") | .config[] | select(.params.ctrlr == "vhost'"$mid"'")' \

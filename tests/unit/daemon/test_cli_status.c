@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 static char dir[64], db[128];
-static int64_t map_id;
+static int64_t map_id, map2_id;
 
 #define OK(call)                                                                                   \
 	do {                                                                                       \
@@ -76,6 +76,15 @@ static int setup(void **state)
 	snprintf(obs.last_error, sizeof(obs.last_error), "volume 1: attach failed");
 	obs.last_error_at = 1700000000;
 	OK(store_observation_put(s, &obs, &e_));
+	/* a second mapping whose host saw no error */
+	snprintf(v.name, sizeof(v.name), "v2");
+	snprintf(rep[0].nqn, sizeof(rep[0].nqn), "nqn.2016-06.io.spdk:v2-a");
+	snprintf(rep[1].nqn, sizeof(rep[1].nqn), "nqn.2016-06.io.spdk:v2-b");
+	OK(store_volume_create(s, &v, rep, 2, &vid, &e_));
+	OK(store_volume_attach(s, "v2", "h1", "vm2", &map2_id, &e_));
+	struct store_observation ok = {.mapping_id = map2_id, .rebuild_percent = -1};
+	snprintf(ok.raid_state, sizeof(ok.raid_state), "online");
+	OK(store_observation_put(s, &ok, &e_));
 	store_close(s);
 	return 0;
 }
@@ -98,11 +107,28 @@ static void test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(m, "state")), "ASSIGNED");
 	assert_string_equal(json_string_value(json_object_get(m, "raid_state")), "degraded");
 	assert_int_equal(json_integer_value(json_object_get(m, "rebuild_percent")), 42);
-	assert_string_equal(json_string_value(json_object_get(m, "members")),
-			    "nvme_v1_a_1n1:ok,nvme_v1_b_2n1:rebuilding");
+	/* members as objects, not the daemon's joined string */
+	json_t *mem = json_object_get(m, "members");
+	assert_true(json_is_array(mem));
+	assert_int_equal(json_array_size(mem), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 0), "name")),
+			    "nvme_v1_a_1n1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 0), "state")),
+			    "ok");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 1), "name")),
+			    "nvme_v1_b_2n1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(mem, 1), "state")),
+			    "rebuilding");
+	assert_int_equal(json_integer_value(json_object_get(m, "last_error_at")), 1700000000);
 	assert_string_equal(json_string_value(json_object_get(m, "last_error")),
 			    "volume 1: attach failed");
 	assert_string_equal(json_string_value(json_object_get(m, "vm")), "vm1");
+	/* no error: null, not 0 (1970) */
+	m = json_array_get(json_object_get(doc, "mappings"), 1);
+	assert_int_equal(json_integer_value(json_object_get(m, "mapping")), map2_id);
+	assert_true(json_is_null(json_object_get(m, "last_error")));
+	assert_true(json_is_null(json_object_get(m, "last_error_at")));
+	assert_int_equal(json_array_size(json_object_get(m, "members")), 0);
 	json_decref(doc);
 }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "reconcile/exec_answer.h"
@@ -63,10 +64,22 @@ static void test_recorded_answers(void **state)
 	}
 }
 
+/* A refused vhost create says what it most likely means; other answers speak for themselves. */
+static void test_hints(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(
+		exec_answer_hint("vhost_create_blk_controller", -32602, "Input/output error"),
+		"out of memory"));
+	assert_null(exec_answer_hint("vhost_create_blk_controller", -32602, "File exists"));
+	assert_null(exec_answer_hint("bdev_nvme_attach_controller", -5, "Input/output error"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_recorded_answers),
+		cmocka_unit_test(test_hints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,8 @@ struct obs_raid *fx_obs_raid(struct fx *f, const struct volume *v)
 
 	memset(r, 0, sizeof(*r));
 	names_raid(v->id, r->name, sizeof(r->name));
+	/* built by diskengine: the UUID it gives its raids */
+	names_raid_uuid(v->id, r->uuid, sizeof(r->uuid));
 	fx_copy(r->state, sizeof(r->state), "online");
 	r->superblock = true;
 	for (size_t i = 0; i < v->n_replicas; i++) {

@@ -483,11 +483,27 @@ static void test_invariant_10_orphans(void **state)
 	fx_obs_vhost(&F, 99, NULL)->name[0] = '\0';
 	fx_copy(F.vhosts[F.nvh - 1].name, MODEL_NAME_MAX, "vhost_stale");
 	fx_copy(F.keys[0].name, MODEL_KEY_MAX, "de_key_node0");
+	fx_copy(F.keys[0].path, MODEL_PATH_MAX, "/etc/de/keys/node0");
 	fx_copy(F.keys[1].name, MODEL_KEY_MAX, "operator_key");
-	F.nk = 2;
-	F.nv = 0;
+	fx_copy(F.keys[2].name, MODEL_KEY_MAX, "de_key_operator");
+	F.nk = 3;
+	/* the volume's row is still there (its key file names the key), no mapping claims it */
+	fx_copy(v->replicas[0].key_name, MODEL_KEY_MAX, "node0");
+	fx_copy(v->replicas[0].key_path, MODEL_PATH_MAX, "/etc/de/keys/node0");
 	F.nm = 0;
-	(void)v;
+	/* An operator's raid_77 (another UUID) served by an operator's vhost77: names like ours,
+	 * no proof, never touched. */
+	{
+		struct volume op = *v;
+		struct obs_raid *r;
+
+		op.id = 77;
+		r = fx_obs_raid(&F, &op);
+		fx_copy(r->uuid, sizeof(r->uuid), "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+		for (size_t k = 0; k < r->n_bases; k++)
+			snprintf(F.rbases[F.nr - 1][k].name, MODEL_NAME_MAX, "Malloc%zu", k);
+		fx_obs_vhost(&F, 77, r->name);
+	}
 
 	/* Seen just now: inside the grace period nothing is touched. */
 	for (size_t i = 0; i < F.nvh; i++)
@@ -498,6 +514,7 @@ static void test_invariant_10_orphans(void **state)
 		fx_seen(&F, F.ctrls[i].name, F.o.now_s - 10);
 	fx_seen(&F, "de_key_node0", F.o.now_s - 10);
 	fx_seen(&F, "operator_key", F.o.now_s - 10);
+	fx_seen(&F, "de_key_operator", F.o.now_s - 10);
 	assert_int_equal(fx_plan(&F)->n_actions, 0);
 
 	/* After the grace period: the ordered teardown, and only for diskengine's names. */
@@ -513,10 +530,13 @@ static void test_invariant_10_orphans(void **state)
 		assert_string_not_equal(LOG[i].object, "Nvme0");
 		assert_string_not_equal(LOG[i].object, "vhost_stale");
 		assert_string_not_equal(LOG[i].object, "operator_key");
+		assert_string_not_equal(LOG[i].object, "de_key_operator");
+		assert_string_not_equal(LOG[i].object, "raid_77");
+		assert_string_not_equal(LOG[i].object, "vhost77");
 	}
 	assert_int_equal(F.nc, 1);  /* Nvme0 */
-	assert_int_equal(F.nvh, 1); /* vhost_stale */
-	assert_int_equal(F.nr, 0);
+	assert_int_equal(F.nvh, 2); /* vhost_stale, vhost77 */
+	assert_int_equal(F.nr, 1);  /* raid_77 */
 	fx_done(&F);
 
 	/* No timestamp from the caller: never old enough. */

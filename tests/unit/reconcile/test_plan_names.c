@@ -54,6 +54,28 @@ static void test_names(void **state)
 	assert_int_equal(names_key("bad/name", a, sizeof(a)), -EINVAL);
 }
 
+/* The raid UUID: deterministic, one per volume, a well-formed version-8 RFC UUID. */
+static void test_raid_uuid(void **state)
+{
+	char a[40], b[40], c[40];
+
+	(void)state;
+	names_raid_uuid(42, a, sizeof(a));
+	names_raid_uuid(42, b, sizeof(b));
+	names_raid_uuid(43, c, sizeof(c));
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_int_equal(strlen(a), 36);
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(a[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", a[i]));
+	}
+	assert_int_equal(a[14], '8');			    /* version */
+	assert_non_null(strchr("89ab", a[19]));		    /* variant */
+}
+
 static void test_config_check(void **state)
 {
 	struct plan_config c;
@@ -119,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_raid_uuid),
 		cmocka_unit_test(test_build_bad_args),
 	};
 

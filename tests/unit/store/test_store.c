@@ -405,6 +405,10 @@ static void test_volume_resize(void **state)
 		    (2 << 20) + 100, NULL, 0);
 	expect_fail(-ENOENT, "volume 'nope' does not exist", store_volume_resize, f->s, "nope",
 		    4 << 20, NULL, 0);
+	/* only a host that serves the volume can grow it */
+	expect_fail(-EBUSY, "volume 'v1' is not mapped to any host", store_volume_resize, f->s,
+		    "v1", 4 << 20, NULL, 0);
+	expect_ok(store_volume_attach, f->s, "v1", "bm1", "vm-1", NULL);
 	expect_ok(store_volume_resize, f->s, "v1", 4 << 20, NULL, 0);
 	expect_ok(store_volume_get, f->s, "v1", &v);
 	assert_int_equal(v.size_bytes, 4 << 20);
@@ -466,6 +470,7 @@ static void test_replica_promote(void **state)
 	other = add_volume(f->s, "v2", 2 << 20);
 	o0 = replica_id_at(f->s, other, 0);
 	fill_replicas(rep, "v1-big");
+	expect_ok(store_volume_attach, f->s, "v1", "bm1", "vm-1", NULL);
 	expect_ok(store_volume_resize, f->s, "v1", 8 << 20, rep, 2);
 	a = replica_id_at(f->s, id, 0);
 	b = replica_id_at(f->s, id, 1);
@@ -581,7 +586,8 @@ static void test_attach_detach_rules(void **state)
 	expect_ok(store_mapping_get, f->s, mid, &m);
 	assert_int_equal(m.state, STORE_MAPPING_DETACH_REQUESTED);
 	expect_fail(-EALREADY, "already requested", store_volume_detach, f->s, "v1", NULL, NULL);
-	expect_fail(-EBUSY, "detach it and wait for DETACHED", store_volume_delete, f->s, "v1");
+	expect_fail(-EBUSY, "DETACH_REQUESTED); wait for DETACHED", store_volume_delete, f->s,
+		    "v1");
 	expect_ok(store_mapping_advance, f->s, mid, STORE_MAPPING_DETACH_REQUESTED,
 		  STORE_MAPPING_DETACHED);
 	/* DETACHED is history: the volume can be mapped again, or deleted */
