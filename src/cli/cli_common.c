@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/redact.h"
 #include "common/util.h"
 
 int cli_dispatch(const char *noun, const struct cli_verb *verbs, size_t n, int argc, char **argv)
@@ -129,6 +130,9 @@ int cli_verb_start(struct cli_ctx *ctx, const struct cli_verb_spec *spec, int ar
 	case CLI_STORE_NOMIGRATE:
 		rc = cli_store_open_nomigrate(ctx);
 		break;
+	case CLI_STORE_READ:
+		rc = cli_store_open_read(ctx);
+		break;
 	case CLI_STORE_NONE:
 		break;
 	}
@@ -148,16 +152,23 @@ int cli_verb_help(const char *noun, const struct cli_verb *v, const char *detail
 
 int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 {
+	char msg[1024], shown[1024];
 	va_list ap;
 
-	fprintf(stderr, "diskengine %s: ", ctx->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'diskengine %s --help')\n", ctx->cmd);
+	/* The argument named may be a database URL given in the wrong place. */
+	redact_copy(msg, shown, sizeof(shown));
+	fprintf(stderr, "diskengine %s: %s (see 'diskengine %s --help')\n", ctx->cmd, shown,
+		ctx->cmd);
 	return CLI_EXIT_USAGE;
 }
 
+/*
+ * The one mapping from a store errno to an exit code, whether the failure came while opening
+ * the store or later, so the same failure exits the same way in every command.
+ */
 int cli_exit_code(int err)
 {
 	switch (err) {
@@ -176,8 +187,12 @@ int cli_exit_code(int err)
 	case -ENOTCONN:
 	case -ECONNREFUSED:
 	case -EHOSTUNREACH:
-	case -ETIMEDOUT:
+	case -ETIMEDOUT: /* also a statement that outlived statement_timeout */
 		return CLI_EXIT_UNAVAILABLE;
+	case -EPROTO: /* the schema is older or newer than this binary */
+	case -EACCES: /* the database role may not do this */
+	case -EROFS:  /* the database cannot be written */
+	case -ENOSPC:
 	default:
 		return CLI_EXIT_FAILURE;
 	}
@@ -205,31 +220,36 @@ static const char *cli_db_url(struct cli_ctx *ctx)
 	return CLI_DEFAULT_DB;
 }
 
-static int cli_open(struct cli_ctx *ctx, bool migrate)
+static int cli_open(struct cli_ctx *ctx, enum cli_store_mode mode)
 {
 	struct store_error err = {0};
 	const char *url = cli_db_url(ctx);
 	int r;
 
-	r = migrate ? store_open(url, &ctx->store, &err)
-		    : store_open_nomigrate(url, &ctx->store, &err);
+	if (mode == CLI_STORE_READ)
+		r = store_open_read(url, &ctx->store, &err);
+	else if (mode == CLI_STORE_NOMIGRATE)
+		r = store_open_nomigrate(url, &ctx->store, &err);
+	else
+		r = store_open(url, &ctx->store, &err);
 	if (r == 0)
 		return CLI_EXIT_OK;
-	fprintf(stderr, "diskengine %s: %s\n", ctx->cmd, err.message);
-	if (r == -EINVAL)
-		return CLI_EXIT_USAGE;
-	/* A database that cannot be opened, or cannot be written at start, is unavailable. */
-	return r == -EPROTO ? CLI_EXIT_FAILURE : CLI_EXIT_UNAVAILABLE;
+	return cli_fail(ctx, &err);
 }
 
 int cli_store_open(struct cli_ctx *ctx)
 {
-	return cli_open(ctx, true);
+	return cli_open(ctx, CLI_STORE_OPEN);
 }
 
 int cli_store_open_nomigrate(struct cli_ctx *ctx)
 {
-	return cli_open(ctx, false);
+	return cli_open(ctx, CLI_STORE_NOMIGRATE);
+}
+
+int cli_store_open_read(struct cli_ctx *ctx)
+{
+	return cli_open(ctx, CLI_STORE_READ);
 }
 
 void cli_store_close(struct cli_ctx *ctx)

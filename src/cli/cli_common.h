@@ -73,9 +73,10 @@ int cli_option_error(struct cli_ctx *ctx, int opt, int argc, char **argv);
 
 /* How a verb opens the store once its arguments are fine. */
 enum cli_store_mode {
-	CLI_STORE_OPEN = 0,	 /* open and apply migrations (most verbs) */
+	CLI_STORE_OPEN = 0,	 /* open and apply migrations (write verbs) */
 	CLI_STORE_NOMIGRATE = 1, /* open as is (db status / migrate) */
 	CLI_STORE_NONE = 2,	 /* the verb opens nothing, or opens it later itself */
+	CLI_STORE_READ = 3,	 /* open to read: no migration, the schema must be current */
 };
 
 /* What a verb accepts before it runs. */
@@ -111,6 +112,8 @@ int cli_usage_error(struct cli_ctx *ctx, const char *fmt, ...)
 int cli_store_open(struct cli_ctx *ctx);
 /* Like cli_store_open but without applying migrations. */
 int cli_store_open_nomigrate(struct cli_ctx *ctx);
+/* For read verbs: never changes the schema, so a role with read rights only will do. */
+int cli_store_open_read(struct cli_ctx *ctx);
 void cli_store_close(struct cli_ctx *ctx);
 
 /* Map a store errno to an exit code (docs/cli.md lists them). */

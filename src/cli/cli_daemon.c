@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_config.h"
 
@@ -22,7 +23,11 @@ int cli_daemon_main(int argc, char **argv)
 		}
 	}
 	if (daemon_config_load(&cfg, argc, argv, err, sizeof(err)) < 0) {
-		fprintf(stderr, "diskengine: %s\n", err);
+		char shown[sizeof(err)];
+
+		/* "unexpected argument '...'" may quote a database URL given without --db. */
+		redact_copy(err, shown, sizeof(shown));
+		fprintf(stderr, "diskengine: %s\n", shown);
 		return CLI_EXIT_USAGE;
 	}
 	if (daemon_config_check(&cfg, err, sizeof(err)) < 0) {

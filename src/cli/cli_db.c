@@ -11,7 +11,7 @@ static int db_status(int argc, char **argv);
 
 static const struct cli_verb verbs[] = {
 	{"migrate", db_migrate, "migrate",
-	 "bring the database schema up to date (every command also does this at start)"},
+	 "bring the database schema up to date (every write command also does this at start)"},
 	{"status", db_status, "status", "show the backend and the schema version"},
 };
 
@@ -45,10 +45,10 @@ static int db_run(int argc, char **argv, int v, bool migrate)
 	} else {
 		printf("backend:        %s\nschema version: %d\nlatest:         %d\n",
 		       store_backend_name(ctx.store), cur, latest);
-		/* status alone leaves the schema as it is; any other command would migrate it */
+		/* status leaves the schema as it is; a write command would migrate it */
 		if (cur < latest)
 			printf("pending:        %d migration(s); 'diskengine db migrate' or any "
-			       "other command applies them\n",
+			       "write command applies them\n",
 			       latest - cur);
 	}
 	cli_store_close(&ctx);

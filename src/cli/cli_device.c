@@ -78,7 +78,8 @@ static int device_list(int argc, char **argv)
 					   .opts = opts,
 					   .min_args = 0,
 					   .max_args = 1,
-					   .args_hint = "expected at most one HOST"};
+					   .args_hint = "expected at most one HOST",
+					   .store = CLI_STORE_READ};
 
 	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
 	if (rc != CLI_EXIT_OK || ctx.help)

@@ -107,7 +107,8 @@ static int host_list(int argc, char **argv)
 	size_t n = 0;
 	int pos, rc;
 
-	const struct cli_verb_spec spec = {.noun = "host", .verb = &verbs[1], .opts = opts};
+	const struct cli_verb_spec spec = {
+		.noun = "host", .verb = &verbs[1], .opts = opts, .store = CLI_STORE_READ};
 
 	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
 	if (rc != CLI_EXIT_OK || ctx.help)
@@ -159,7 +160,8 @@ static int host_show(int argc, char **argv)
 					   .opts = opts,
 					   .min_args = 1,
 					   .max_args = 1,
-					   .args_hint = "expected one host NAME"};
+					   .args_hint = "expected one host NAME",
+					   .store = CLI_STORE_READ};
 
 	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
 	if (rc != CLI_EXIT_OK || ctx.help)

@@ -123,7 +123,8 @@ static int node_list(int argc, char **argv)
 	size_t n = 0;
 	int pos, rc;
 
-	const struct cli_verb_spec spec = {.noun = "node", .verb = &verbs[1], .opts = opts};
+	const struct cli_verb_spec spec = {
+		.noun = "node", .verb = &verbs[1], .opts = opts, .store = CLI_STORE_READ};
 
 	rc = cli_verb_start(&ctx, &spec, argc, argv, &pos);
 	if (rc != CLI_EXIT_OK || ctx.help)

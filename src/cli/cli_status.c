@@ -4,6 +4,7 @@
  * and what its host last observed: RAID state, members, rebuild progress, last error.
  */
 #include "cli/cli.h"
+#include "cli/cli_common.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -87,20 +88,6 @@ static int status_parse(int argc, char **argv, struct status_opts *o)
 	return 0;
 }
 
-static int exit_for(int err)
-{
-	switch (err) {
-	case -ENOENT:
-		return CLI_EXIT_NOT_FOUND;
-	case -ENOTCONN:
-		return CLI_EXIT_UNAVAILABLE;
-	case -EINVAL:
-		return CLI_EXIT_USAGE;
-	default:
-		return CLI_EXIT_FAILURE;
-	}
-}
-
 static json_t *status_json(const struct store_mapping *m, const struct store_observation *obs)
 {
 	json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "mapping", (json_int_t)m->id,
@@ -163,10 +150,11 @@ int cli_status_main(int argc, char **argv)
 	r = status_parse(argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	r = store_open(o.db, &store, &err);
+	/* A read: a role without schema rights must be able to run it. */
+	r = store_open_read(o.db, &store, &err);
 	if (r < 0) {
-		fprintf(stderr, "diskengine status: database %s: %s\n", o.db, err.message);
-		return exit_for(r);
+		fprintf(stderr, "diskengine status: %s\n", err.message);
+		return cli_exit_code(r);
 	}
 	struct store_mapping_filter filter = {.include_detached = o.all};
 	if (o.host) {
@@ -199,7 +187,7 @@ int cli_status_main(int argc, char **argv)
 		if (g < 0 && g != -ENOENT) {
 			fprintf(stderr, "diskengine status: mapping %lld: %s\n",
 				(long long)maps[i].id, oerr.message);
-			rc = exit_for(g);
+			rc = cli_exit_code(g);
 			continue;
 		}
 		if (o.json)
@@ -219,5 +207,5 @@ int cli_status_main(int argc, char **argv)
 fail:
 	fprintf(stderr, "diskengine status: %s\n", err.message);
 	store_close(store);
-	return exit_for(r);
+	return cli_exit_code(r);
 }

@@ -220,7 +220,7 @@ static int vol_parse(struct cli_ctx *ctx, int v, const char *detail, int argc, c
 		*rc = cli_usage_error(ctx, "more --lvol-uuid than --replica options");
 		return -1;
 	}
-	*rc = cli_store_open(ctx);
+	*rc = v == V_LIST || v == V_SHOW ? cli_store_open_read(ctx) : cli_store_open(ctx);
 	return *rc == CLI_EXIT_OK ? 0 : -1;
 }
 

@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/util.h"
 #include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
@@ -254,7 +255,7 @@ int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon d = {.cfg = cfg, .stop = &g_stop};
 	struct store_error serr = {0};
-	char err[512];
+	char err[512], db_shown[sizeof(cfg->db_url)];
 	uint64_t retry_ms = 100;
 	uint64_t restart_until_ms = 0; /* a restart is expected until then; 0 = not */
 	bool restart_said = false;
@@ -262,8 +263,9 @@ int daemon_run(const struct daemon_config *cfg)
 
 	if (check_socket(cfg->spdk_sock) < 0)
 		return CLI_EXIT_UNAVAILABLE;
+	redact_copy(cfg->db_url, db_shown, sizeof(db_shown));
 	if (store_open(cfg->db_url, &d.store, &serr) < 0) {
-		log_error("database %s: %s", cfg->db_url, serr.message);
+		log_error("database %s: %s", db_shown, serr.message);
 		return CLI_EXIT_UNAVAILABLE;
 	}
 	pthread_mutex_init(&d.store_lock, NULL);
@@ -290,7 +292,7 @@ int daemon_run(const struct daemon_config *cfg)
 	if (daemon_notify_watchdog_start(stall_ms > 60000 ? stall_ms : 60000) < 0)
 		log_warn("systemd watchdog: could not start its thread; it will not be fed");
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
-		 cfg->db_url);
+		 db_shown);
 
 	while (!g_stop) {
 		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));

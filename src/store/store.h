@@ -15,6 +15,8 @@
  *   -EBUSY    the object is in use (mapped volume, node with replicas, host with mappings)
  *   -ESTALE   a compare-and-set lost: the state changed meanwhile
  *   -ENOTCONN the database could not be reached or went away
+ *   -ETIMEDOUT a statement ran longer than the session's statement_timeout (PostgreSQL)
+ *   -EPROTO   the database's schema is not the one this build knows (store_open_read)
  *   -EROFS, -ENOSPC, -EACCES, -EIO   the database could not write; nothing was half-written
  * A struct store is used by one thread at a time; open one per thread.
  */
@@ -191,6 +193,13 @@ int store_open(const char *url, struct store **out, struct store_error *err);
 
 /* Like store_open but leaves the schema as it is (for `db migrate` and `db status`). */
 int store_open_nomigrate(const char *url, struct store **out, struct store_error *err);
+
+/*
+ * Open a store to read it: the schema is never changed, so a role without DDL rights will do.
+ * The schema must be the one this build knows: older (an empty database included) or newer is
+ * -EPROTO, with a message saying which and what to run.
+ */
+int store_open_read(const char *url, struct store **out, struct store_error *err);
 
 /* Close a store (NULL is fine). */
 void store_close(struct store *store);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/util.h"
 #include "store/store_internal.h"
 
@@ -152,11 +153,15 @@ static int store_parse_url(const char *url, const struct store_ops **ops, enum s
 		url += 9;
 	else if (strncmp(url, "sqlite:", 7) == 0)
 		url += 7;
-	else if (strstr(url, "://"))
+	else if (strstr(url, "://")) {
+		char shown[STORE_URL_SHOWN];
+
+		redact_copy(url, shown, sizeof(shown));
 		return store_seterr(err, -EINVAL,
 				    "database URL '%s' names no known backend (use sqlite:///PATH, "
 				    "a path, postgresql://... or 'host=... dbname=...')",
-				    url);
+				    shown);
+	}
 	if (!*url)
 		return store_seterr(err, -EINVAL, "SQLite URL has no path");
 	*ops = &store_sqlite_ops;
@@ -165,7 +170,43 @@ static int store_parse_url(const char *url, const struct store_ops **ops, enum s
 	return 0;
 }
 
-static int store_open_common(const char *url, bool migrate, struct store **out,
+/* How store_open_common treats the schema. */
+enum store_open_mode {
+	STORE_OPEN_MIGRATE = 0, /* apply pending migrations */
+	STORE_OPEN_AS_IS = 1,	/* leave it, whatever its version */
+	STORE_OPEN_READ = 2,	/* leave it; it must be the version this build knows */
+};
+
+/* The schema is read, never changed: a reader role has no right to, and must not need one. */
+static int store_check_current(struct store *s, struct store_error *err)
+{
+	int cur, latest = store_schema_latest();
+	int r = store_schema_current(s, &cur, err);
+
+	if (r < 0)
+		return r;
+	if (cur == 0)
+		return store_seterr(err, -EPROTO,
+				    "the database has no diskengine schema yet (version 0; this "
+				    "diskengine needs %d): run 'diskengine db migrate' first",
+				    latest);
+	if (cur < latest)
+		return store_seterr(
+			err, -EPROTO,
+			"the database schema (version %d) is older than this diskengine "
+			"(%d): run 'diskengine db migrate' as a role that may change the "
+			"schema",
+			cur, latest);
+	if (cur > latest)
+		return store_seterr(
+			err, -EPROTO,
+			"database schema version %d is newer than this diskengine knows "
+			"(%d); upgrade diskengine",
+			cur, latest);
+	return 0;
+}
+
+static int store_open_common(const char *url, enum store_open_mode mode, struct store **out,
 			     struct store_error *err)
 {
 	const struct store_ops *ops = NULL;
@@ -185,8 +226,10 @@ static int store_open_common(const char *url, bool migrate, struct store **out,
 	s->ops = ops;
 	s->dialect = d;
 	r = ops->open(conninfo, &s->db, err);
-	if (r == 0 && migrate)
+	if (r == 0 && mode == STORE_OPEN_MIGRATE)
 		r = store_schema_apply(s, NULL, err);
+	else if (r == 0 && mode == STORE_OPEN_READ)
+		r = store_check_current(s, err);
 	if (r < 0) {
 		store_close(s);
 		return r;
@@ -197,12 +240,17 @@ static int store_open_common(const char *url, bool migrate, struct store **out,
 
 int store_open(const char *url, struct store **out, struct store_error *err)
 {
-	return store_open_common(url, true, out, err);
+	return store_open_common(url, STORE_OPEN_MIGRATE, out, err);
 }
 
 int store_open_nomigrate(const char *url, struct store **out, struct store_error *err)
 {
-	return store_open_common(url, false, out, err);
+	return store_open_common(url, STORE_OPEN_AS_IS, out, err);
+}
+
+int store_open_read(const char *url, struct store **out, struct store_error *err)
+{
+	return store_open_common(url, STORE_OPEN_READ, out, err);
 }
 
 void store_close(struct store *store)

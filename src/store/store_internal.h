@@ -14,6 +14,9 @@ enum store_dialect {
 	STORE_DIALECT_PG = 1,	  /* PostgreSQL 12+ */
 };
 
+/* Room for a database URL quoted in a message, its password hidden (common/redact.h). */
+#define STORE_URL_SHOWN 160
+
 struct store {
 	const struct store_ops *ops;
 	enum store_dialect dialect;
@@ -70,6 +73,13 @@ int store_clean_stop_in_txn(struct store *s, int64_t volume_id, bool clean,
 int store_txn(struct store *s, bool write,
 	      int (*fn)(struct store *s, void *ctx, struct store_error *err), void *ctx,
 	      struct store_error *err);
+
+/*
+ * The value libpq uses for a connection parameter (connect_timeout, keepalives_idle, ...) on a
+ * PostgreSQL store's connection, for tests and diagnostics: 0, -ENOENT when unset or unknown,
+ * -EOPNOTSUPP on SQLite, -ENAMETOOLONG if it does not fit.
+ */
+int store_pg_conn_param(struct store *s, const char *keyword, char *buf, size_t size);
 
 /* Migrations (store_schema.c). */
 int store_schema_latest(void);

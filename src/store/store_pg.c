@@ -9,12 +9,45 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/util.h"
 #include "store/store_internal.h"
 
 /* Any fixed number: every diskengine process migrating takes the same advisory lock. */
 #define PG_SCHEMA_LOCK_KEY 0x64697365 /* "dise" */
 #define PG_MAX_PARAMS 32
+
+/*
+ * Bounds on a connection, so a partitioned network or a stuck lock fails a call instead of
+ * blocking the caller (the daemon holds its store lock meanwhile). Each is only a default: the
+ * operator's URL or key=value string, or the environment variable libpq reads for it, wins.
+ * Keepalives notice a silent peer while waiting for an answer (10 s idle, then 3 probes 5 s
+ * apart); tcp_user_timeout bounds data left unacknowledged (a request sent into the void).
+ */
+static const struct {
+	const char *key, *val, *env;
+} pg_conn_defaults[] = {
+	{"connect_timeout", "10", "PGCONNECT_TIMEOUT"},
+	{"application_name", "diskengine", "PGAPPNAME"},
+	{"keepalives", "1", NULL},
+	{"keepalives_idle", "10", NULL},
+	{"keepalives_interval", "5", NULL},
+	{"keepalives_count", "3", NULL},
+	{"tcp_user_timeout", "30000", NULL},
+};
+
+/*
+ * Server settings of every session, applied only where nobody else chose a value (pg_settings
+ * says 'default'): an operator's options=-c..., PGOPTIONS, ALTER ROLE/DATABASE ... SET or
+ * postgresql.conf win. statement_timeout ends a statement stuck on a lock; a session of ours
+ * that sits idle inside a transaction (its host cut off mid-way) is ended by the server, so
+ * the row locks it holds do not stall every other host.
+ */
+static const char pg_session_defaults[] =
+	"SELECT set_config(s.name, d.val, false) FROM pg_catalog.pg_settings s "
+	"JOIN (VALUES ('statement_timeout', '30s'), "
+	"('idle_in_transaction_session_timeout', '60s')) AS d(name, val) ON d.name = s.name "
+	"WHERE s.source = 'default'";
 
 /* The store's connection, and whether a transaction of ours is open on it. */
 struct pg_db {
@@ -46,6 +79,8 @@ static int pg_state_errno(const char *state)
 		return -EROFS;
 	if (strcmp(state, "42501") == 0)
 		return -EACCES;
+	if (strcmp(state, "57014") == 0) /* query_canceled: statement_timeout */
+		return -ETIMEDOUT;
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 		return -ENOTCONN;
 	return -EIO;
@@ -68,26 +103,94 @@ static int pg_fail(PGconn *c, const PGresult *res, struct store_error *err)
 	return store_seterr(err, e, "PostgreSQL: %.*s", (int)n, msg);
 }
 
+static int pg_command(PGconn *c, const char *sql, struct store_error *err)
+{
+	PGresult *res = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		r = pg_fail(c, res, err);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * libpq may quote the password alone (a bad %-escape in it, say) where no keyword shows it is
+ * one: hide its raw text as given and its decoded value, then anything that looks like one.
+ */
+static void pg_hide_password(const char *conninfo, char *msg, size_t size)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	_cleanup_free_ char *raw = NULL;
+	size_t pos = 0, start, len;
+
+	while (redact_find(conninfo, pos, true, &start, &len) == 0) {
+		free(raw);
+		raw = strndup(conninfo + start, len);
+		if (raw)
+			redact_secret(msg, raw);
+		pos = start + len;
+	}
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (o->val &&
+		    (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0))
+			redact_secret(msg, o->val);
+	PQconninfoFree(opts);
+	free(raw);
+	raw = strdup(msg);
+	if (raw)
+		redact_copy(raw, msg, size);
+}
+
+/* The session defaults nobody else set, in one round trip. */
+static int pg_session_setup(PGconn *c, struct store_error *err)
+{
+	PQsetNoticeProcessor(c, pg_notice, NULL);
+	return pg_command(c, pg_session_defaults, err);
+}
+
 static int pg_connect(const char *conninfo, PGconn **out, struct store_error *err)
 {
 	/* Ours come first: anything the operator put in the URL overrides them. */
-	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {"10", "diskengine", conninfo, NULL};
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	const char *keys[ARRAY_SIZE(pg_conn_defaults) + 2];
+	const char *vals[ARRAY_SIZE(pg_conn_defaults) + 2];
+	size_t n = 0;
+	PGconn *c;
+	int r;
 
+	for (size_t i = 0; i < ARRAY_SIZE(pg_conn_defaults); i++) {
+		const char *env = pg_conn_defaults[i].env ? getenv(pg_conn_defaults[i].env) : NULL;
+
+		if (env && *env)
+			continue;
+		keys[n] = pg_conn_defaults[i].key;
+		vals[n++] = pg_conn_defaults[i].val;
+	}
+	keys[n] = "dbname";
+	vals[n++] = conninfo;
+	keys[n] = vals[n] = NULL;
+	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)
 		return store_seterr(err, -ENOMEM, "out of memory");
 	if (PQstatus(c) != CONNECTION_OK) {
-		const char *msg = PQerrorMessage(c);
-		size_t n = strlen(msg);
+		char msg[sizeof(err->message)];
+		size_t len;
 
-		while (n && msg[n - 1] == '\n')
-			n--;
-		store_seterr(err, -ENOTCONN, "cannot connect to PostgreSQL: %.*s", (int)n, msg);
+		util_strlcpy(msg, PQerrorMessage(c), sizeof(msg));
+		pg_hide_password(conninfo, msg, sizeof(msg));
+		len = strlen(msg);
+		while (len && msg[len - 1] == '\n')
+			msg[--len] = '\0';
+		store_seterr(err, -ENOTCONN, "cannot connect to PostgreSQL: %s", msg);
 		PQfinish(c);
 		return -ENOTCONN;
 	}
-	PQsetNoticeProcessor(c, pg_notice, NULL);
+	r = pg_session_setup(c, err);
+	if (r < 0) {
+		PQfinish(c);
+		return r;
+	}
 	*out = c;
 	return 0;
 }
@@ -131,20 +234,7 @@ static int pg_revive(struct pg_db *d, struct store_error *err)
 	PQreset(d->c);
 	if (PQstatus(d->c) != CONNECTION_OK)
 		return pg_fail(d->c, NULL, err);
-	PQsetNoticeProcessor(d->c, pg_notice, NULL);
-	return 0;
-}
-
-static int pg_command(PGconn *c, const char *sql, struct store_error *err)
-{
-	PGresult *res = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int r = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		r = pg_fail(c, res, err);
-	PQclear(res);
-	return r;
+	return pg_session_setup(d->c, err);
 }
 
 static int pg_begin(void *db, bool write, struct store_error *err)
@@ -356,6 +446,25 @@ static void pg_watch_close(void *watch)
 {
 	if (watch)
 		PQfinish(watch);
+}
+
+int store_pg_conn_param(struct store *s, const char *keyword, char *buf, size_t size)
+{
+	PQconninfoOption *opts;
+	int r = -ENOENT;
+
+	if (s->ops != &store_pg_ops)
+		return -EOPNOTSUPP;
+	opts = PQconninfo(((struct pg_db *)s->db)->c);
+	if (!opts)
+		return -ENOMEM;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0 && o->val && *o->val) {
+			r = util_strlcpy(buf, o->val, size);
+			break;
+		}
+	PQconninfoFree(opts);
+	return r;
 }
 
 const struct store_ops store_pg_ops = {

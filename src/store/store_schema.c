@@ -272,8 +272,10 @@ int store_schema_current(struct store *s, int *current, struct store_error *err)
 		s->dialect == STORE_DIALECT_SQLITE
 			? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
 			  "name = 'schema_version'"
-			: "SELECT count(*) FROM information_schema.tables WHERE "
-			  "table_schema = current_schema() AND table_name = 'schema_version'";
+			/* pg_tables lists a table whatever the role may do with it, where
+			 * information_schema hides it from a role without a grant on it. */
+			: "SELECT count(*) FROM pg_catalog.pg_tables WHERE "
+			  "schemaname = current_schema() AND tablename = 'schema_version'";
 	struct store_rows *rows = NULL;
 	int64_t v = 0;
 	int r;
@@ -334,6 +336,24 @@ static int apply_one(struct store *s, void *arg, struct store_error *err)
 	return r;
 }
 
+/* Put what failed, and for a role without DDL rights who must migrate, before the cause. */
+static int migration_failed(struct store_error *err, int r, int version, int current)
+{
+	char msg[sizeof(err->message)];
+
+	if (!err)
+		return r;
+	memcpy(msg, err->message, sizeof(msg));
+	if (r != -EACCES)
+		return store_seterr(err, r, "schema migration %d failed: %s", version, msg);
+	msg[strcspn(msg, "\n")] = '\0';
+	return store_seterr(err, r,
+			    "this role may not change the database schema (version %d; this "
+			    "diskengine needs %d): run 'diskengine db migrate' as the schema's "
+			    "owner (%s)",
+			    current, store_schema_latest(), msg);
+}
+
 int store_schema_apply(struct store *s, int *applied, struct store_error *err)
 {
 	return store_schema_apply_to(s, store_schema_latest(), applied, err);
@@ -357,16 +377,8 @@ int store_schema_apply_to(struct store *s, int target, int *applied, struct stor
 		if (migrations[i].version <= current || migrations[i].version > target)
 			continue;
 		r = store_txn(s, true, apply_one, &ctx, err);
-		if (r < 0) {
-			if (err) {
-				char msg[sizeof(err->message)];
-
-				memcpy(msg, err->message, sizeof(msg));
-				store_seterr(err, r, "schema migration %d failed: %s",
-					     migrations[i].version, msg);
-			}
-			return r;
-		}
+		if (r < 0)
+			return migration_failed(err, r, migrations[i].version, current);
 		if (ctx.ran) {
 			log_debug("store: applied migration %d: %s", migrations[i].version,
 				  migrations[i].description);

@@ -90,9 +90,9 @@ absent "--qos"
 absent "--block-size"
 absent "--snapshot"
 
-# an empty database: status reads it as it is and says what any other command would do
+# an empty database: status reads it as it is and says what a write command would do
 python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
-expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any other command applies them" \
+expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any write command applies them" \
 	db status --db "sqlite://$tmp/empty.db"
 
 # schema
