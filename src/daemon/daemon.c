@@ -6,6 +6,8 @@
 #include "daemon/daemon.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -251,6 +253,43 @@ static int check_socket(const char *path)
 	return 0;
 }
 
+/* The saved config is written into its directory: it must exist and take new files. */
+static int check_saved_config_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (!path || !*path)
+		return 0;
+	util_strlcpy(dir, path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (!slash)
+		util_strlcpy(dir, ".", sizeof(dir));
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) < 0) {
+		log_error("--saved-config %s: directory %s %s", path, dir,
+			  errno == ENOENT ? "does not exist" : "is not writable");
+		return -errno;
+	}
+	return 0;
+}
+
+/* A SQLite file that does not exist is a typo, not a new database: the daemon never creates it. */
+static int check_sqlite_file(const char *url)
+{
+	const char *path = store_url_sqlite_path(url);
+
+	if (!path || access(path, F_OK) == 0)
+		return 0;
+	log_error("database file %s does not exist: create it with 'diskengine db migrate --db %s' "
+		  "and add this host, or fix --db",
+		  path, path);
+	return -ENOENT;
+}
+
 int daemon_run(const struct daemon_config *cfg)
 {
 	struct daemon d = {.cfg = cfg, .stop = &g_stop};
@@ -261,12 +300,28 @@ int daemon_run(const struct daemon_config *cfg)
 	bool restart_said = false;
 	int rc = CLI_EXIT_OK;
 
+	/* What cannot work is refused before SPDK is touched (exit 2: fix the configuration). */
+	if (check_saved_config_dir(cfg->saved_config) < 0 || check_sqlite_file(cfg->db_url) < 0)
+		return CLI_EXIT_USAGE;
 	if (check_socket(cfg->spdk_sock) < 0)
 		return CLI_EXIT_UNAVAILABLE;
 	redact_copy(cfg->db_url, db_shown, sizeof(db_shown));
 	if (store_open(cfg->db_url, &d.store, &serr) < 0) {
 		log_error("database %s: %s", db_shown, serr.message);
 		return CLI_EXIT_UNAVAILABLE;
+	}
+	struct store_host self;
+	int hr = store_host_get(d.store, cfg->host, &self, &serr);
+	if (hr < 0) {
+		if (hr == -ENOENT)
+			log_error("host '%s' is not in the database %s: add it with 'diskengine host "
+				  "add %s', or start with the name it has there (--host, BAREMETAL_ID)",
+				  cfg->host, db_shown, cfg->host);
+		else
+			log_error("database %s: reading host '%s': %s", db_shown, cfg->host,
+				  serr.message);
+		store_close(d.store);
+		return hr == -ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
 	}
 	pthread_mutex_init(&d.store_lock, NULL);
 	d.backoff = exec_backoff_new(500, 30000);

@@ -53,8 +53,6 @@ static const struct opt_desc opts[] = {
 	 NULL},
 	{"hostnqn", STR(hostnqn), "NVMe host NQN for fabric attaches", 0, 0, NULL},
 	{"cpumask", STR(cpumask), "cpumask of vhost controllers", 0, 0, NULL},
-	{"metrics-listen", STR(metrics_listen), "ADDR:PORT for Prometheus metrics; empty = off", 0,
-	 0, NULL},
 	{"log-level", STR(log_level), "error, warn, info or debug", 0, 0, NULL},
 	{"interval-ms", NUM(OPT_U32, interval_ms), "pass period when nothing wakes the daemon", 1,
 	 HOUR_MS, "ms"},

@@ -21,7 +21,6 @@ struct daemon_config {
 	char sysfs_root[256];      /* "/" in production; a fake tree in tests */
 	char hostnqn[224];         /* NVMe host NQN used for every fabric attach */
 	char cpumask[32];          /* vhost controllers' cpumask; empty = SPDK's default */
-	char metrics_listen[64];   /* "ADDR:PORT" for Prometheus metrics; empty = off */
 	char log_level[16];
 	uint32_t interval_ms;      /* pass timer when nothing wakes the daemon */
 	uint32_t rpc_timeout_ms;   /* per SPDK call */

@@ -191,6 +191,9 @@ struct store_mapping_filter {
  */
 int store_open(const char *url, struct store **out, struct store_error *err);
 
+/* The file a SQLite URL names (inside url); NULL for PostgreSQL or a URL naming no backend. */
+const char *store_url_sqlite_path(const char *url);
+
 /* Like store_open but leaves the schema as it is (for `db migrate` and `db status`). */
 int store_open_nomigrate(const char *url, struct store **out, struct store_error *err);
 

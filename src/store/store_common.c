@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/redact.h"
@@ -238,6 +239,17 @@ static int store_open_common(const char *url, enum store_open_mode mode, struct 
 	return 0;
 }
 
+const char *store_url_sqlite_path(const char *url)
+{
+	const struct store_ops *ops;
+	enum store_dialect d;
+	const char *conninfo;
+
+	if (!url || store_parse_url(url, &ops, &d, &conninfo, NULL) < 0)
+		return NULL;
+	return d == STORE_DIALECT_SQLITE ? conninfo : NULL;
+}
+
 int store_open(const char *url, struct store **out, struct store_error *err)
 {
 	return store_open_common(url, STORE_OPEN_MIGRATE, out, err);
@@ -250,6 +262,11 @@ int store_open_nomigrate(const char *url, struct store **out, struct store_error
 
 int store_open_read(const char *url, struct store **out, struct store_error *err)
 {
+	const char *path = store_url_sqlite_path(url);
+
+	/* reading never creates a database: a typo in --db must not leave an empty file */
+	if (path && access(path, F_OK) < 0)
+		return store_seterr(err, -ENOENT, "database file %s does not exist", path);
 	return store_open_common(url, STORE_OPEN_READ, out, err);
 }
 

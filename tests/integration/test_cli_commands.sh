@@ -95,6 +95,17 @@ python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
 expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any write command applies them" \
 	db status --db "sqlite://$tmp/empty.db"
 
+# a read command never creates the database a typo names
+for cmd in "host list" "status" "volume list"; do
+	# shellcheck disable=SC2086 # noun and verb as two words
+	expect 3 "database file $tmp/typo.db does not exist" $cmd --db "$tmp/typo.db"
+	if [ -e "$tmp/typo.db" ]; then
+		echo "FAIL: '$cmd' created $tmp/typo.db" >&2
+		failures=$((failures + 1))
+		rm -f "$tmp/typo.db"
+	fi
+done
+
 # schema
 expect 0 "schema version 4" db migrate
 expect 0 "applied 0 migration(s)" db migrate
@@ -269,7 +280,8 @@ expect 0 "host bm2 removed" host remove bm2
 json host list 'len(j) == 2 and any(h["name"] == "x'"'"'); DROP TABLE hosts; --" for h in j)'
 
 # database trouble: unreachable and unknown URLs
-expect 5 "cannot open SQLite database /nonexistent-dir/de.db" host list --db /nonexistent-dir/de.db
+expect 3 "database file /nonexistent-dir/de.db does not exist" host list --db /nonexistent-dir/de.db
+expect 5 "cannot open SQLite database /nonexistent-dir/de.db" host add hx --db /nonexistent-dir/de.db
 expect 5 "cannot connect to PostgreSQL" host list --db "host=/nonexistent-dir dbname=x connect_timeout=2"
 expect 2 "names no known backend" host list --db mysql://db/x
 

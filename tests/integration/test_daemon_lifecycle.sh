@@ -8,11 +8,46 @@ de host add h1 >/dev/null
 
 log "missing socket"
 set +e
-out=$("$DISKENGINE_BIN" -mode baremetal --host h1 --spdk-sock "$T/absent.sock" --db "$DISKENGINE_DB" 2>&1)
+out=$("$DISKENGINE_BIN" -mode baremetal --host h1 --spdk-sock "$T/absent.sock" --db "$DISKENGINE_DB" \
+	--saved-config "$T/spdk-config.json" 2>&1)
 rc=$?
 set -e
 [ $rc -eq 5 ] || fail "missing socket: exit $rc, want 5 ($out)"
 grep -q "$T/absent.sock" <<<"$out" || fail "missing socket: message does not name the path: $out"
+
+log "--help lists only options that work"
+! "$DISKENGINE_BIN" -mode baremetal --help | grep -q metrics-listen ||
+	fail "--help lists --metrics-listen, which nothing serves"
+
+log "what cannot work is refused before SPDK is touched (exit 2)"
+host_start
+refused() { # refused WHAT NEEDLE ARGS...: exit 2, the message names NEEDLE, SPDK untouched
+	local what=$1 needle=$2
+	shift 2
+	set +e
+	out=$("$DISKENGINE_BIN" -mode baremetal --spdk-sock "$T/host.sock" "$@" 2>&1)
+	rc=$?
+	set -e
+	[ $rc -eq 2 ] || fail "$what: exit $rc, want 2 ($out)"
+	grep -q -- "$needle" <<<"$out" || fail "$what: message does not name $needle: $out"
+	[ "$(ctl "$T/host.ctl" '{"cmd":"state"}' | jq -r .result.initialized)" = false ] ||
+		fail "$what: SPDK's framework was started before the refusal"
+}
+refused "unknown host" "host 'nosuch' is not in the database" --host nosuch \
+	--db "$DISKENGINE_DB" --saved-config "$T/spdk-config.json"
+refused "missing database file" "$T/typo.db does not exist" --host h1 --db "$T/typo.db" \
+	--saved-config "$T/spdk-config.json"
+[ ! -e "$T/typo.db" ] || fail "the daemon created the database file it was refused"
+refused "saved-config directory missing" "$T/nodir" --host h1 --db "$DISKENGINE_DB" \
+	--saved-config "$T/nodir/spdk-config.json"
+mkdir "$T/ro" && chmod 0500 "$T/ro"
+if [ "$(id -u)" != 0 ]; then # root writes anywhere: the check cannot fail for it
+	refused "saved-config directory not writable" "$T/ro" --host h1 --db "$DISKENGINE_DB" \
+		--saved-config "$T/ro/spdk-config.json"
+fi
+kill "$SIM_PID_host"
+wait "$SIM_PID_host" 2>/dev/null || true
+rm -f "$T/host.sock" "$T/host.ctl"
 
 log "bad configuration"
 set +e

@@ -106,7 +106,7 @@ for url in "postgresql://de:$PW@127.0.0.1:$silent/x?connect_timeout=600" \
 	n=$((n + 1))
 	before=$(accepts)
 	"$DISKENGINE_BIN" -mode baremetal --host h1 --spdk-sock "$T/host.sock" --db "$url" \
-		>"$T/daemon$n.log" 2>&1 &
+		--saved-config "$T/spdk-config.json" >"$T/daemon$n.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
 	wait_until 30 "the daemon connecting" accepted_more_than "$before"
