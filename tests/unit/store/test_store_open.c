@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "store/store.h"
@@ -77,7 +78,18 @@ static void test_read_open_empty_database(void **state)
 	struct test_db *db = *state;
 	struct store_error err = {0};
 	struct store *s = NULL;
+	const char *path = store_url_sqlite_path(db->url);
 
+	if (path) {
+		/* SQLite: a file that does not exist is refused and not created... */
+		assert_int_equal(store_open_read(db->url, &s, &err), -ENOENT);
+		assert_non_null(strstr(err.message, "does not exist"));
+		assert_int_equal(access(path, F_OK), -1);
+		/* ...an empty one is an empty database */
+		FILE *f = fopen(path, "a");
+		assert_non_null(f);
+		fclose(f);
+	}
 	assert_int_equal(store_open_read(db->url, &s, &err), -EPROTO);
 	assert_null(s);
 	assert_int_equal(err.err, -EPROTO);
