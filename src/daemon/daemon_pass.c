@@ -272,23 +272,26 @@ static void resets_write(struct daemon *d, const struct pass_resets *pr, const s
 		daemon_obs_cache_set(d, mapping_id, obs_hash(&obs), rh);
 }
 
-bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
+/* The cached entry of a mapping, or NULL when this process has written none. */
+static struct obs_cache_entry *obs_entry(struct daemon *d, int64_t mapping_id)
 {
 	char key[24];
-	const struct obs_cache_entry *e;
 
 	obs_key(mapping_id, key, sizeof(key));
-	e = d->obs ? hmap_get(d->obs, key) : NULL;
+	return d->obs ? hmap_get(d->obs, key) : NULL;
+}
+
+bool daemon_obs_cache_same(struct daemon *d, int64_t mapping_id, uint64_t h)
+{
+	const struct obs_cache_entry *e = obs_entry(d, mapping_id);
+
 	return e && e->hash == h;
 }
 
 bool daemon_obs_reset_same(struct daemon *d, int64_t mapping_id, uint64_t rh)
 {
-	char key[24];
-	const struct obs_cache_entry *e;
+	const struct obs_cache_entry *e = obs_entry(d, mapping_id);
 
-	obs_key(mapping_id, key, sizeof(key));
-	e = d->obs ? hmap_get(d->obs, key) : NULL;
 	/* not written by this process: compare with the stored record once */
 	return e && e->reset_hash == rh;
 }
@@ -311,11 +314,8 @@ void daemon_obs_cache_set(struct daemon *d, int64_t mapping_id, uint64_t h, uint
 
 void daemon_obs_cache_touch(struct daemon *d, int64_t mapping_id)
 {
-	char key[24];
-	struct obs_cache_entry *e;
+	struct obs_cache_entry *e = obs_entry(d, mapping_id);
 
-	obs_key(mapping_id, key, sizeof(key));
-	e = d->obs ? hmap_get(d->obs, key) : NULL;
 	if (e)
 		e->pass = d->obs_pass;
 }
