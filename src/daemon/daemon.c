@@ -10,6 +10,7 @@
 #include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <poll.h>
 #endif
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "reconcile/exec_commit.h"
+#include "rpc/rpc.h"
 #include "store/store.h"
 
 static volatile sig_atomic_t g_stop;
@@ -34,7 +36,7 @@ static volatile sig_atomic_t g_stop;
 /* Longest a changed graph stays unsaved while changes keep coming. */
 #define DAEMON_SAVE_MAX_DELAY_MS 5000
 /* After SPDK closed the socket: how often, and how long, to look for it coming back. */
-#define DAEMON_RESTART_POLL_MS 5
+#define DAEMON_RESTART_POLL_MS 2
 #define DAEMON_RESTART_WINDOW_MS 30000
 
 static void on_signal(int sig)
@@ -93,8 +95,29 @@ static void sleep_unless_stopped(uint64_t ms)
 }
 
 /*
+ * Sleep up to slice ms in poll(): SPDK's close notice and the database watch's socket (if it
+ * has one) end the sleep at once. Returns true when the close notice fired.
+ */
+static bool wake_poll(struct daemon *d, int slice)
+{
+	struct pollfd pfd[2] = {
+		{.fd = rpc_client_closed_fd(daemon_spdk_rpc(d->spdk)), .events = POLLIN},
+		{.fd = d->watch ? store_watch_fd(d->watch) : -1, .events = POLLIN},
+	};
+	uint64_t n;
+
+	/* a negative fd is ignored by poll(): the slice is then a plain sleep */
+	if (poll(pfd, 2, slice) <= 0 || !(pfd[0].revents & POLLIN))
+		return false;
+	if (read(pfd[0].fd, &n, sizeof(n)) < 0)
+		log_debug("SPDK close notice: %s", strerror(errno));
+	return true;
+}
+
+/*
  * Wait for the next reason to run a pass: the timer, a database change, SPDK's socket closing
- * (restart), or stop. Returns false when the session is gone and must be reopened.
+ * (restart, noticed at once), or stop. Returns false when the session is gone and must be
+ * reopened.
  */
 static bool wait_for_wake(struct daemon *d, uint64_t ms)
 {
@@ -107,9 +130,11 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 		if (now >= end)
 			return true;
 		int slice = (int)(end - now < 50 ? end - now : 50);
+		if (wake_poll(d, slice))
+			continue; /* closed now, or a notice of an earlier connection */
 		if (d->watch) {
 			struct store_error err = {0};
-			int r = store_watch_wait(d->watch, slice, &err);
+			int r = store_watch_wait(d->watch, 0, &err);
 			if (r > 0) {
 				d->desired_stale = true;
 				return true;
@@ -124,8 +149,6 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 						 err.message);
 				return true;
 			}
-		} else {
-			util_sleep_ms((uint64_t)slice);
 		}
 		daemon_notify_watchdog();
 	}

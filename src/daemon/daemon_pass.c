@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One pass: desired state (store) + observed SPDK graph -> plan -> executor -> status. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,25 +77,56 @@ static uint64_t obs_hash(const struct store_observation *o)
 	return (h ^ (uint64_t)(o->rebuild_percent + 1)) * 1099511628211ull;
 }
 
-/* What a pass knows of resets, for the mappings' status. */
+/*
+ * What a pass knows of resets, for the mappings' status, indexed once per pass: every mapping
+ * looks up its volume and controllers, so a scan of the lists each time would cost volumes x
+ * controllers string compares on every idle pass.
+ */
 struct pass_resets {
 	const struct desired_model *dm;
 	const struct observe_raw *o;
 	const struct obs_flap *flaps;
 	size_t n_flaps;
+	struct hmap *volumes;	/* volume id -> index in dm->d.volumes */
+	struct hmap *resetting; /* names of controllers with a resetting path (no value) */
+	struct hmap *flap_ix;	/* controller name -> index in flaps */
 };
 
-static bool ctrlr_resetting(const struct observe_raw *o, const char *name)
+static int pass_resets_index(struct pass_resets *pr)
 {
-	for (size_t i = 0; i < o->controllers.n; i++) {
-		if (strcmp(o->controllers.v[i].name, name) != 0)
-			continue;
-		for (size_t j = 0; j < o->controllers.v[i].n_paths; j++)
-			if (o->controllers.v[i].paths[j].state &&
-			    strcmp(o->controllers.v[i].paths[j].state, "resetting") == 0)
-				return true;
+	char key[24];
+	size_t *at;
+
+	pr->volumes = hmap_new(sizeof(size_t));
+	pr->resetting = hmap_new(sizeof(char));
+	pr->flap_ix = hmap_new(sizeof(size_t));
+	if (!pr->volumes || !pr->resetting || !pr->flap_ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < pr->dm->d.n_volumes; i++) {
+		snprintf(key, sizeof(key), "%" PRIu64, pr->dm->d.volumes[i].id);
+		if (!(at = hmap_put(pr->volumes, key, NULL)))
+			return -ENOMEM;
+		*at = i;
 	}
-	return false;
+	for (size_t i = 0; i < pr->o->controllers.n; i++)
+		for (size_t j = 0; j < pr->o->controllers.v[i].n_paths; j++)
+			if (pr->o->controllers.v[i].paths[j].state &&
+			    strcmp(pr->o->controllers.v[i].paths[j].state, "resetting") == 0 &&
+			    !hmap_put(pr->resetting, pr->o->controllers.v[i].name, NULL))
+				return -ENOMEM;
+	for (size_t k = 0; k < pr->n_flaps; k++) {
+		if (!(at = hmap_put(pr->flap_ix, pr->flaps[k].ctrlr, NULL)))
+			return -ENOMEM;
+		*at = k;
+	}
+	return 0;
+}
+
+static void pass_resets_free(struct pass_resets *pr)
+{
+	hmap_free(pr->volumes);
+	hmap_free(pr->resetting);
+	hmap_free(pr->flap_ix);
 }
 
 /* The volume's controllers: is one resetting, and what SPDK's resets added up to. */
@@ -102,23 +134,25 @@ static void describe_resets(const struct pass_resets *pr, int64_t volume_id,
 			    struct store_observation *obs)
 {
 	const struct volume *v = NULL;
+	const size_t *at;
+	char key[24];
 	size_t n = 0;
 
-	for (size_t i = 0; i < pr->dm->d.n_volumes && !v; i++)
-		if (pr->dm->d.volumes[i].id == (uint64_t)volume_id)
-			v = &pr->dm->d.volumes[i];
+	snprintf(key, sizeof(key), "%" PRId64, volume_id);
+	if ((at = hmap_get(pr->volumes, key)))
+		v = &pr->dm->d.volumes[*at];
 	for (size_t i = 0; v && i < v->n_replicas; i++) {
 		char ctrlr[MODEL_NAME_MAX];
 
 		if (names_ctrlr(&v->replicas[i], ctrlr, sizeof(ctrlr)) != 0)
 			continue;
-		if (ctrlr_resetting(pr->o, ctrlr))
+		if (hmap_get(pr->resetting, ctrlr))
 			obs->reset_in_progress = true;
-		for (size_t k = 0; k < pr->n_flaps; k++) {
-			const struct obs_flap *f = &pr->flaps[k];
+		if ((at = hmap_get(pr->flap_ix, ctrlr))) {
+			const struct obs_flap *f = &pr->flaps[*at];
 			int w;
 
-			if (strcmp(f->ctrlr, ctrlr) != 0 || (!f->resets && !f->failed))
+			if (!f->resets && !f->failed)
 				continue;
 			w = snprintf(obs->path_resets + n, sizeof(obs->path_resets) - n,
 				     "%s%s:resets=%u,failed=%u%s", n ? ";" : "", ctrlr, f->resets,
@@ -596,6 +630,8 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	bool fresh;
 	int r;
 
+	uint64_t t[7] = {util_now_ms()};
+
 	memset(res, 0, sizeof(*res));
 	d->obs_pass++;
 	r = desired_get(d, &fresh, errbuf, errlen);
@@ -608,6 +644,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		goto out;
 	}
 	daemon_notify_watchdog();
+	t[1] = util_now_ms();
 	r = observe_spdk(daemon_spdk_rpc(d->spdk), &o, errbuf, errlen);
 	if (r == 0) {
 		flap_observe(d->flaps, &o.controllers, (int64_t)(util_now_ms() / 1000));
@@ -616,8 +653,12 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		if (r < 0)
 			snprintf(errbuf, errlen, "out of memory");
 	}
+	t[2] = util_now_ms();
+	if (r == 0 && (r = pass_resets_index(&pr)) < 0)
+		snprintf(errbuf, errlen, "out of memory");
 	if (r == 0)
 		r = observe_bdevs_wanted(d, &dm, &o, errbuf, errlen);
+	t[3] = util_now_ms();
 	if (r < 0)
 		goto out;
 	daemon_notify_watchdog();
@@ -635,7 +676,11 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		struct daemon_plan_chain *c = &plan.chains[i];
 		for (size_t k = 0; k < c->n; k++)
 			c->steps[k].arg = &c->ops[k];
-		chains[i] = (struct exec_chain){.key = c->key, .steps = c->steps, .n_steps = c->n};
+		chains[i] = (struct exec_chain){.key = c->key,
+						.steps = c->steps,
+						.n_steps = c->n,
+						.after = c->after,
+						.n_after = c->n_after};
 		res->actions += (unsigned)c->n;
 	}
 	struct exec_ctx x = {
@@ -649,7 +694,9 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		.store_lock = &d->store_lock,
 		.commit = d->commit,
 	};
+	t[4] = util_now_ms();
 	exec_run(chains, plan.n, d->cfg->concurrency, step_run, &x, d->backoff, d->stop);
+	t[5] = util_now_ms();
 	res->clean = true;
 	for (size_t i = 0; i < plan.n; i++) {
 		struct daemon_plan_chain *c = &plan.chains[i];
@@ -695,14 +742,21 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 			path_waits = po->waits;
 		}
 		/* A chain that did not run (backoff, stop) keeps the status its last run left,
-		 * and so does a mapping whose failing attach waits out its backoff. */
+		 * and so does a mapping whose failing attach waits out its backoff; one skipped
+		 * because its attach failed now says why. */
 		if ((ec->status == EXEC_CHAIN_DONE && !(path_waits && !path_err)) ||
-		    ec->status == EXEC_CHAIN_FAILED)
+		    ec->status == EXEC_CHAIN_FAILED ||
+		    (ec->status == EXEC_CHAIN_SKIPPED && path_err))
 			observation_write(d, &batch, c, ec, &pr, raid_ix, path_err);
 		else
 			resets_write(d, &pr, raid_ix, c->mapping_id, c->volume_id);
 	}
 	observation_flush(d, &batch);
+	t[6] = util_now_ms();
+	log_debug("pass: desired %llu ms, lists %llu ms, bdevs %llu ms, plan %llu ms, exec %llu ms, "
+		  "status %llu ms", (unsigned long long)(t[1] - t[0]), (unsigned long long)(t[2] - t[1]),
+		  (unsigned long long)(t[3] - t[2]), (unsigned long long)(t[4] - t[3]),
+		  (unsigned long long)(t[5] - t[4]), (unsigned long long)(t[6] - t[5]));
 	res->changed = atomic_load(&x.mutations) > 0;
 	res->converged = res->clean && res->actions == 0;
 	/* Mappings gone from the plan take their cached status with them. */
@@ -713,6 +767,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 		d->desired_stale = true;
 	r = 0;
 out:
+	pass_resets_free(&pr);
 	hmap_free(raid_ix);
 	hmap_free(paths);
 	free(chains);

@@ -162,6 +162,41 @@ static void chain_note(struct daemon_plan_chain *c, const char *prefix, const ch
 	c->blocked = true;
 }
 
+static int chain_await(struct daemon_plan_chain *c, const char *group)
+{
+	char(*v)[PLAN_GROUP_MAX] = realloc(c->awaits, (c->n_awaits + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->awaits = v;
+	util_strlcpy(c->awaits[c->n_awaits++], group, PLAN_GROUP_MAX);
+	return 0;
+}
+
+/* Awaited groups -> chain indices, once every chain exists. */
+static int resolve_awaits(struct daemon_plan *dp, struct hmap *by_group)
+{
+	for (size_t i = 0; i < dp->n; i++) {
+		struct daemon_plan_chain *c = &dp->chains[i];
+
+		if (!c->n_awaits)
+			continue;
+		c->after = calloc(c->n_awaits, sizeof(*c->after));
+		if (!c->after)
+			return -ENOMEM;
+		for (size_t k = 0; k < c->n_awaits; k++) {
+			size_t *at = hmap_get(by_group, c->awaits[k]);
+
+			/* the planner awaits only groups it planned in this pass */
+			if (at && *at != i)
+				c->after[c->n_after++] = *at;
+			else
+				log_debug("%s: awaited %s is not in the plan", c->key, c->awaits[k]);
+		}
+	}
+	return 0;
+}
+
 static int convert(const struct action *a, const struct store_desired *sd,
 		   struct daemon_plan_chain *c)
 {
@@ -232,7 +267,19 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		if (!(op = op_add(c, a->step, EXEC_OP_WAIT_BDEV, a)))
 			return -ENOMEM;
 		op->wait_ms = a->raid.timeout_ms > 0 ? (uint32_t)a->raid.timeout_ms : 1000;
+		op->strict = a->raid.strict;
 		return 0;
+	case ACTION_CHECK_MEMBERS:
+		if (!(op = op_add(c, a->step, EXEC_OP_CHECK_MEMBERS, a)))
+			return -ENOMEM;
+		op->n_bases = 2;
+		for (unsigned i = 0; i < 2; i++)
+			util_strlcpy(op->bases[i], a->raid.bases[i], sizeof(op->bases[i]));
+		op->block_size = a->raid.block_size;
+		op->size_bytes = a->raid.size_bytes;
+		return 0;
+	case ACTION_AWAIT_PATH:
+		return chain_await(c, a->object);
 	case ACTION_ADD_RAID_BASE:
 	case ACTION_REMOVE_RAID_BASE:
 		op = op_add(c, a->step,
@@ -327,6 +374,9 @@ int daemon_plan_from_actions(const struct plan *p, const struct store_desired *s
 		if (r < 0)
 			goto fail;
 	}
+	r = resolve_awaits(&dp, by_group);
+	if (r < 0)
+		goto fail;
 	hmap_free(by_group);
 	*out = dp;
 	return 0;
@@ -341,6 +391,8 @@ void daemon_plan_free(struct daemon_plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->chains[i].ops);
 		free(p->chains[i].steps);
+		free(p->chains[i].awaits);
+		free(p->chains[i].after);
 	}
 	free(p->chains);
 	memset(p, 0, sizeof(*p));

@@ -6,7 +6,8 @@
  * The planner's actions (reconcile/plan.h) turned into the executor's chains: one chain per
  * group ("volume:<id>", "mapping:<id>", "orphan:<object>"), the action's step as the chain's
  * stage. Every desired mapping gets a chain, empty or not, so its status is written each pass.
- * Status and conflict actions are not executed: they become the chain's note.
+ * Status and conflict actions are not executed: they become the chain's note; AWAIT_PATH
+ * becomes the chain's `after` (the index of the awaited group's chain in the same plan).
  */
 
 #include <stdbool.h>
@@ -29,6 +30,11 @@ struct daemon_plan_chain {
 	size_t n, cap;
 	char note[2 * PLAN_MSG_MAX]; /* status or conflict the planner reported; "" = none */
 	bool blocked;		     /* note explains work that cannot be done now */
+	/* AWAIT_PATH: groups that must succeed first, and as chain indices once all are built */
+	char (*awaits)[PLAN_GROUP_MAX];
+	size_t n_awaits;
+	size_t *after;
+	size_t n_after;
 };
 
 struct daemon_plan {

@@ -20,6 +20,8 @@ struct chain_run {
 	size_t stage_begin; /* first step of the current stage */
 	size_t stage_end;   /* one past its last step */
 	size_t pending;	    /* steps of the stage not finished yet */
+	size_t deps_left;   /* chains it runs after that have not finished */
+	bool deps_failed;   /* one of them did not succeed */
 	bool failed;
 	bool finished;
 };
@@ -33,6 +35,8 @@ struct run {
 	size_t n_finished;
 	struct ready *queue; /* FIFO; every step is queued at most once */
 	size_t q_head, q_tail;
+	size_t *dep_start, *deps; /* dependents of chain i: deps[dep_start[i] .. dep_start[i+1]) */
+	uint64_t now_ms;	  /* start of the run, for backoff windows */
 	exec_step_fn fn;
 	void *ctx;
 	struct exec_backoff *backoff;
@@ -42,6 +46,35 @@ struct run {
 static bool stopping(struct run *r)
 {
 	return r->stop && *r->stop;
+}
+
+static void chain_enter_stage(struct run *r, size_t ci, size_t begin);
+
+/* Caller holds the lock. Start a chain whose dependencies are met, or skip it. */
+static void chain_start(struct run *r, size_t ci)
+{
+	struct exec_chain *c = &r->chains[ci];
+	struct chain_run *cr = &r->cr[ci];
+
+	if (r->backoff && !exec_backoff_due(r->backoff, c->key, r->now_ms)) {
+		c->status = EXEC_CHAIN_BACKED_OFF;
+	} else if (cr->deps_failed) {
+		c->status = EXEC_CHAIN_SKIPPED;
+	} else {
+		chain_enter_stage(r, ci, 0);
+		return;
+	}
+	cr->finished = true;
+	r->n_finished++;
+	/* a chain that did not run releases its dependents as not done */
+	for (size_t k = r->dep_start[ci]; k < r->dep_start[ci + 1]; k++) {
+		struct chain_run *d = &r->cr[r->deps[k]];
+
+		d->deps_failed = true;
+		if (--d->deps_left == 0)
+			chain_start(r, r->deps[k]);
+	}
+	pthread_cond_broadcast(&r->cond);
 }
 
 /* Caller holds the lock. Queue the stage starting at `begin`, or finish the chain. */
@@ -64,6 +97,14 @@ static void chain_enter_stage(struct run *r, size_t ci, size_t begin)
 		}
 		cr->finished = true;
 		r->n_finished++;
+		for (size_t k = r->dep_start[ci]; k < r->dep_start[ci + 1]; k++) {
+			struct chain_run *d = &r->cr[r->deps[k]];
+
+			if (c->status != EXEC_CHAIN_DONE)
+				d->deps_failed = true;
+			if (--d->deps_left == 0)
+				chain_start(r, r->deps[k]);
+		}
 		pthread_cond_broadcast(&r->cond);
 		return;
 	}
@@ -115,6 +156,41 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Dependents of every chain (counting sort by the chain they wait for) and each one's count. */
+static int deps_index(struct run *r)
+{
+	size_t n = 0, *fill;
+
+	for (size_t i = 0; i < r->n_chains; i++) {
+		const struct exec_chain *c = &r->chains[i];
+
+		for (size_t k = 0; k < c->n_after; k++) {
+			/* one level only: no chain waited for waits itself, so no cycle */
+			if (c->after[k] >= r->n_chains || r->chains[c->after[k]].n_after)
+				return -EINVAL;
+			r->dep_start[c->after[k] + 1]++;
+			n++;
+		}
+		r->cr[i].deps_left = c->n_after;
+	}
+	for (size_t i = 0; i < r->n_chains; i++)
+		r->dep_start[i + 1] += r->dep_start[i];
+	r->deps = calloc(n ? n : 1, sizeof(*r->deps));
+	fill = calloc(r->n_chains, sizeof(*fill));
+	if (!r->deps || !fill) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->n_chains; i++)
+		for (size_t k = 0; k < r->chains[i].n_after; k++) {
+			size_t d = r->chains[i].after[k];
+
+			r->deps[r->dep_start[d] + fill[d]++] = i;
+		}
+	free(fill);
+	return 0;
+}
+
 int exec_run(struct exec_chain *chains, size_t n_chains, unsigned workers, exec_step_fn fn,
 	     void *ctx, struct exec_backoff *backoff, volatile sig_atomic_t *stop)
 {
@@ -140,25 +216,22 @@ int exec_run(struct exec_chain *chains, size_t n_chains, unsigned workers, exec_
 		return 0;
 	r.cr = calloc(n_chains, sizeof(*r.cr));
 	r.queue = calloc(total ? total : 1, sizeof(*r.queue));
-	if (!r.cr || !r.queue) {
-		free(r.cr);
-		free(r.queue);
-		return -ENOMEM;
+	r.dep_start = calloc(n_chains + 1, sizeof(*r.dep_start));
+	if (!r.cr || !r.queue || !r.dep_start) {
+		rc = -ENOMEM;
+		goto out;
 	}
+	rc = deps_index(&r);
+	if (rc < 0)
+		goto out;
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
 
-	uint64_t now = util_now_ms();
+	r.now_ms = util_now_ms();
 	pthread_mutex_lock(&r.lock);
-	for (size_t i = 0; i < n_chains; i++) {
-		if (backoff && !exec_backoff_due(backoff, chains[i].key, now)) {
-			chains[i].status = EXEC_CHAIN_BACKED_OFF;
-			r.cr[i].finished = true;
-			r.n_finished++;
-			continue;
-		}
-		chain_enter_stage(&r, i, 0);
-	}
+	for (size_t i = 0; i < n_chains; i++)
+		if (r.cr[i].deps_left == 0 && !r.cr[i].finished)
+			chain_start(&r, i);
 	pthread_mutex_unlock(&r.lock);
 
 	if (workers == 0)
@@ -186,7 +259,10 @@ int exec_run(struct exec_chain *chains, size_t n_chains, unsigned workers, exec_
 			rc = -EAGAIN;
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
+out:
 	free(r.cr);
 	free(r.queue);
+	free(r.dep_start);
+	free(r.deps);
 	return rc;
 }

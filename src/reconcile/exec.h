@@ -7,8 +7,10 @@
  *
  * A chain is everything one object (a volume) must do this pass, strictly in order. Steps of
  * one chain that carry the same stage number are independent (the two replicas' attaches) and
- * run together; the next stage starts only when the whole stage succeeded. Different chains
- * never wait for each other, so one slow or dead path holds up only its own volume.
+ * run together; the next stage starts only when the whole stage succeeded. A chain may name
+ * chains it runs after (a volume after its replicas' attaches of the same pass): it starts when
+ * they all succeeded and is skipped when one did not. Otherwise chains never wait for each
+ * other, so one slow or dead path holds up only what cannot work without it.
  * A chain stops at its first failed step; what failed is reported per chain and fed to the
  * per-object backoff, which outlives a pass (the daemon owns it, the plan never sees it).
  */
@@ -31,12 +33,15 @@ enum exec_chain_status {
 	EXEC_CHAIN_FAILED = 1,	    /* a step failed; failed_step and error say which and why */
 	EXEC_CHAIN_BACKED_OFF = 2,  /* not started: the object is still in its backoff window */
 	EXEC_CHAIN_INTERRUPTED = 3, /* stop was requested before the chain finished */
+	EXEC_CHAIN_SKIPPED = 4,	    /* not started: a chain it runs after did not succeed */
 };
 
 struct exec_chain {
 	const char *key;	 /* the object it is about ("volume 42"); backoff key */
 	struct exec_step *steps; /* borrowed */
 	size_t n_steps;
+	const size_t *after; /* indices of chains that must be DONE first (borrowed); NULL = none */
+	size_t n_after;
 	/* filled by exec_run */
 	enum exec_chain_status status;
 	size_t failed_step; /* index of the first failed step (EXEC_CHAIN_FAILED) */
@@ -82,8 +87,9 @@ size_t exec_backoff_size(struct exec_backoff *b);
  * otherwise chains whose key is not due are skipped and outcomes are recorded in it.
  * stop (may be NULL) is polled between steps: once non-zero, no further step starts and
  * unfinished chains end INTERRUPTED (steps in flight still finish; nothing is abandoned
- * half-way). Returns 0 when every chain is DONE or BACKED_OFF, -EAGAIN when some failed or
- * were interrupted, -ENOMEM / -errno when threads could not be started.
+ * half-way). Returns 0 when every chain is DONE, BACKED_OFF or SKIPPED, -EAGAIN when some
+ * failed or were interrupted, -EINVAL when an `after` index is out of range or names a chain
+ * that has `after` itself (one level only, so no cycle), -ENOMEM / -errno when threads could not be started.
  */
 int exec_run(struct exec_chain *chains, size_t n_chains, unsigned workers, exec_step_fn fn,
 	     void *ctx, struct exec_backoff *backoff, volatile sig_atomic_t *stop);

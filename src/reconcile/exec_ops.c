@@ -11,6 +11,7 @@
 #include "reconcile/exec_answer.h"
 #include "reconcile/exec_commit.h"
 #include "reconcile/exec_verify.h"
+#include "reconcile/geometry.h"
 #include "store/store.h"
 
 void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
@@ -29,6 +30,9 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 		break;
 	case EXEC_OP_WAIT_BDEV:
 		snprintf(buf, len, "wait up to %u ms for %s to reassemble", op->wait_ms, op->name);
+		break;
+	case EXEC_OP_CHECK_MEMBERS:
+		snprintf(buf, len, "check %s and %s for %s", op->bases[0], op->bases[1], op->name);
 		break;
 	case EXEC_OP_ADD_BASE:
 		snprintf(buf, len, "re-add %s to %s (rebuild)", op->bases[0], op->name);
@@ -188,6 +192,7 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 	case EXEC_OP_REPLICA_PROMOTE:
 	case EXEC_OP_RESIZE_FINISH:
 	case EXEC_OP_CLEAN_STOP:
+	case EXEC_OP_CHECK_MEMBERS:
 		break;
 	}
 	return -EINVAL;
@@ -260,6 +265,50 @@ static int check_ours(struct exec_ctx *x, const struct exec_op *op, char *why, s
 	}
 	/* Vanished between the answer and the look: try again next pass. */
 	return r == -ENOENT ? -EAGAIN : r;
+}
+
+/*
+ * The planner's checks of a raid's members (unclaimed, geometry), made on the bdevs a path
+ * chain attached earlier in this pass, right before the raid is created over them.
+ */
+static int check_members(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
+			 size_t errlen)
+{
+	struct rpc_bdev_list l[2] = {0};
+	struct geometry_member g[2];
+	struct rpc_error e = {0};
+	char line[512];
+	int r = 0;
+
+	for (unsigned i = 0; i < 2 && r == 0; i++) {
+		r = rpc_bdev_get_bdev(x->rpc, op->bases[i], RPC_UNSET, &l[i], &e);
+		if (r == 0 && l[i].n != 1)
+			r = -ENODEV;
+		if (r < 0) {
+			snprintf(errbuf, errlen, "volume %lld: reading %s: %s",
+				 (long long)op->volume_id, op->bases[i],
+				 e.err ? rpc_error_str(&e, line, sizeof(line)) : strerror(-r));
+			r = -EAGAIN; /* gone since its attach: the next pass sees why */
+			break;
+		}
+		if (l[i].v[0].claimed) {
+			snprintf(errbuf, errlen,
+				 "volume %lld: conflict: bdev %s is claimed by something other than "
+				 "%s (left untouched)",
+				 (long long)op->volume_id, op->bases[i], op->name);
+			r = -EEXIST;
+			break;
+		}
+		g[i] = (struct geometry_member){op->bases[i], (uint32_t)l[i].v[0].block_size,
+						(uint32_t)l[i].v[0].md_size,
+						(uint64_t)l[i].v[0].num_blocks};
+	}
+	if (r == 0 && geometry_check((uint64_t)op->volume_id, op->block_size, op->size_bytes, &g[0],
+				     &g[1], errbuf, errlen) < 0)
+		r = -EINVAL;
+	rpc_bdev_list_free(&l[0]);
+	rpc_bdev_list_free(&l[1]);
+	return r;
 }
 
 static int advance(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen)
@@ -407,6 +456,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return resize_finish(x, op, errbuf, errlen);
 	case EXEC_OP_CLEAN_STOP:
 		return clean_stop(x, op, errbuf, errlen);
+	case EXEC_OP_CHECK_MEMBERS:
+		return check_members(x, op, errbuf, errlen);
 	default:
 		break;
 	}
@@ -423,6 +474,12 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		snprintf(errbuf, errlen, "%s: %s: %s", who, what,
 			 rpc_error_str(&e, line, sizeof(line)));
 		return r == -ETIMEDOUT ? -EAGAIN : r;
+	}
+	if (op->kind == EXEC_OP_WAIT_BDEV && op->strict) {
+		/* the chain's later steps need it: stop here, the next pass looks again */
+		snprintf(errbuf, errlen, "%s: %s did not come back within %u ms (%s)", who,
+			 op->name, op->wait_ms, e.message);
+		return -EAGAIN;
 	}
 	if (op->kind == EXEC_OP_WAIT_BDEV) {
 		/* Not reassembled (members missing, or it had no superblock): create it next. */

@@ -43,6 +43,7 @@ enum exec_op_kind {
 	EXEC_OP_REPLICA_PROMOTE = 15,  /* store_replica_promote (pending replaces member) */
 	EXEC_OP_RESIZE_FINISH = 16,    /* store_volume_resize_finish: the raid serves the size */
 	EXEC_OP_CLEAN_STOP = 17,       /* store_volume_set_clean_stop */
+	EXEC_OP_CHECK_MEMBERS = 18,    /* bdev_get_bdevs of bases: unclaimed, geometry_check */
 };
 
 struct exec_op {
@@ -58,9 +59,13 @@ struct exec_op {
 	char bases[2][EXEC_NAME_MAX];
 	unsigned n_bases;
 	char uuid[40]; /* CREATE_RAID: the raid's UUID (names_raid_uuid) */
-	/* CREATE_VHOST: the bdev served; WAIT_BDEV: wait time */
+	/* CREATE_VHOST: the bdev served; WAIT_BDEV: wait time, and whether not coming back fails */
 	char bdev[EXEC_NAME_MAX];
 	uint32_t wait_ms;
+	bool strict;
+	/* CHECK_MEMBERS: what the volume needs of bases[] */
+	uint32_t block_size;
+	uint64_t size_bytes;
 	/* SET_QOS; 0 = unlimited */
 	uint64_t rw_iops, rw_mbps, r_mbps, w_mbps;
 	/* ADVANCE_MAPPING: enum store_mapping_state values */

@@ -348,22 +348,47 @@ static void plan_volume_live(struct plan_ctx *ctx, struct vol_plan *vp)
 		vhosts_missing_note(ctx, vp);
 		return;
 	}
-	plan_resize(ctx, vp);
+	/* a resize works from the raid's observed members: never ahead of them */
+	if (!vp->ahead)
+		plan_resize(ctx, vp);
 	if (vp->stopped)
 		return;
+	/*
+	 * A mapping whose INITIALISED is recorded by this chain goes on to its vhost after that
+	 * step (the barrier): the vhost never appears before the database says the content is
+	 * ready, and the next pass does not have to observe the raid again to get there.
+	 */
+	uint64_t inited = 0; /* bit k: the volume's k-th mapping becomes INITIALISED here */
+	bool serving = false;
+	unsigned k = 0;
+
 	for (size_t i = 0; i < d->n_mappings; i++) {
 		const struct mapping *m = &d->mappings[i];
 
-		if (m->volume_id == vp->v->id && m->state == MAPPING_ASSIGNED)
-			plan_initialise(ctx, vp, m);
+		if (m->volume_id != vp->v->id)
+			continue;
+		if (m->state == MAPPING_ASSIGNED && plan_initialise(ctx, vp, m) && k < 64)
+			inited |= 1ull << k;
+		if (m->state == MAPPING_INITIALISED || m->state == MAPPING_ATTACHED ||
+		    (k < 64 && (inited >> k & 1)))
+			serving = true;
+		k++;
 	}
-	plan_qos(ctx, vp);
+	if (inited)
+		plan_barrier(vp);
+	plan_qos(ctx, vp, serving);
+	k = 0;
 	for (size_t i = 0; i < d->n_mappings; i++) {
 		const struct mapping *m = &d->mappings[i];
+		enum mapping_state st = m->state;
 
-		if (m->volume_id == vp->v->id &&
-		    (m->state == MAPPING_INITIALISED || m->state == MAPPING_ATTACHED))
-			plan_vhost_attach(ctx, vp, m);
+		if (m->volume_id != vp->v->id)
+			continue;
+		if (k < 64 && (inited >> k & 1))
+			st = MAPPING_INITIALISED;
+		k++;
+		if (st == MAPPING_INITIALISED || st == MAPPING_ATTACHED)
+			plan_vhost_attach(ctx, vp, m, st);
 	}
 }
 

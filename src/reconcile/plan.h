@@ -4,8 +4,11 @@
 
 /*
  * The pure planner: plan_build(desired, observed, host facts) -> ordered actions. No I/O, no clock,
- * no globals. A pass only plans what the observed state allows now; what depends on the result of
- * an action waits for the next pass, which observes it (level-triggered).
+ * no globals. A pass plans what the observed state allows now (level-triggered). Where SPDK's
+ * answer to a step says what the next one needs, the volume's chain goes on in the same pass: a
+ * raid that bdev_raid_create answered, or that bdev_get_bdevs with a timeout saw reassembled, is
+ * registered and online, so QoS and the vhost follow at once. Such a chain may wait for its
+ * volume's own replica attaches of the pass (AWAIT_PATH); everything else the next pass observes.
  */
 
 #include <stdbool.h>
@@ -27,7 +30,9 @@ enum action_kind {
 	ACTION_CREATE_RAID,	  /* bdev_raid_create(raid1, raid.bases, superblock); on success the
 				   * store records that the volume's raid was created */
 	ACTION_WAIT_RAID_ASSEMBLY, /* bdev_get_bdevs(name, timeout_ms): superblock raid reassembles
-				    * by itself; wait for it instead of racing bdev_raid_create */
+				    * by itself; wait for it instead of racing bdev_raid_create.
+				    * raid.strict: not back in time fails the chain (later steps
+				    * need the raid) */
 	ACTION_ADD_RAID_BASE,	 /* bdev_raid_add_base_bdev(object, raid.base): SPDK rebuilds it */
 	ACTION_REMOVE_RAID_BASE, /* bdev_raid_remove_base_bdev(raid.base) */
 	ACTION_DELETE_RAID,	 /* bdev_raid_delete(object); "not found" is success */
@@ -44,6 +49,11 @@ enum action_kind {
 	ACTION_SET_STATUS,	 /* store: status / last error of a volume's mappings (message) */
 	ACTION_REPORT_CONFLICT,	 /* an object with our name is not what we want: tell the operator,
 				  * never delete it */
+	ACTION_AWAIT_PATH,	 /* no call: the group starts only after the group named by object
+				  * ("path:<controller>", this pass's attach of a replica) succeeded */
+	ACTION_CHECK_MEMBERS,	 /* bdev_get_bdevs(name) of raid.bases: unclaimed, and fit for the
+				  * volume (geometry_check with raid.block_size, raid.size_bytes),
+				  * before a raid is created over bdevs this pass attached */
 	ACTION_KIND_COUNT,	 /* number of kinds, not an action */
 };
 
@@ -70,6 +80,9 @@ struct action_raid {
 	bool superblock;	   /* always true for CREATE_RAID */
 	char base[MODEL_NAME_MAX]; /* ADD_RAID_BASE / REMOVE_RAID_BASE */
 	int timeout_ms;		   /* WAIT_RAID_ASSEMBLY */
+	bool strict;		   /* WAIT_RAID_ASSEMBLY: a timeout is a failure */
+	uint32_t block_size;	   /* CHECK_MEMBERS: the volume's block size; 0 = any */
+	uint64_t size_bytes;	   /* CHECK_MEMBERS: the volume's size (geometry_check) */
 };
 
 struct action_vhost {

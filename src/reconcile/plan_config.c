@@ -112,6 +112,8 @@ static const char *const kind_names[ACTION_KIND_COUNT] = {
 	[ACTION_DETACH_CONTROLLER] = "DETACH_CONTROLLER",
 	[ACTION_CREATE_RAID] = "CREATE_RAID",
 	[ACTION_WAIT_RAID_ASSEMBLY] = "WAIT_RAID_ASSEMBLY",
+	[ACTION_AWAIT_PATH] = "AWAIT_PATH",
+	[ACTION_CHECK_MEMBERS] = "CHECK_MEMBERS",
 	[ACTION_ADD_RAID_BASE] = "ADD_RAID_BASE",
 	[ACTION_REMOVE_RAID_BASE] = "REMOVE_RAID_BASE",
 	[ACTION_DELETE_RAID] = "DELETE_RAID",
@@ -152,6 +154,7 @@ int plan_action_describe(const struct action *a, char *buf, size_t size)
 				k, a->object, a->path.trtype, a->path.traddr, a->path.trsvcid,
 				a->path.hostaddr, a->path.multipath ? " multipath" : "");
 	case ACTION_CREATE_RAID:
+	case ACTION_CHECK_MEMBERS:
 		return snprintf(buf, size, "%s[%u] %s %s [%s %s]", a->group, a->step, k, a->object,
 				a->raid.bases[0], a->raid.n_bases > 1 ? a->raid.bases[1] : "");
 	case ACTION_ADD_RAID_BASE:

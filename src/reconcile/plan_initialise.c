@@ -9,7 +9,7 @@
 
 #include "reconcile/plan_internal.h"
 
-void plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m)
+bool plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m)
 {
 	struct action *a;
 
@@ -22,12 +22,13 @@ void plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct map
 				 "(snapshot %" PRIu64 "); mapping %" PRIu64 " waits",
 				 vp->v->id, vp->v->snapshot_id, m->id);
 		}
-		return;
+		return false;
 	}
 	a = plan_emit(ctx, vp, ACTION_MAPPING_ADVANCE);
-	if (a) {
-		a->mapping_id = m->id;
-		a->from = MAPPING_ASSIGNED;
-		a->to = MAPPING_INITIALISED;
-	}
+	if (!a)
+		return false;
+	a->mapping_id = m->id;
+	a->from = MAPPING_ASSIGNED;
+	a->to = MAPPING_INITIALISED;
+	return true;
 }

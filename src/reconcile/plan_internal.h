@@ -29,6 +29,8 @@ struct vol_plan {
 	char bdev[MODEL_REPLICAS_MAX][MODEL_NAME_MAX];
 	int member[2];	/* replica index of slot 0/1's member, -1 if none */
 	int pending[2]; /* replica index of slot 0/1's pending replacement, -1 if none */
+	bool attaching[MODEL_REPLICAS_MAX]; /* this pass's path chain attaches the replica */
+	bool ahead; /* the raid serves once the steps emitted so far succeed (same chain) */
 	bool stopped;	/* a SET_STATUS/REPORT_CONFLICT stopped this volume for the pass */
 	bool dirty;	/* something was emitted at the current step */
 };
@@ -88,9 +90,13 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp);
 /* Only the in-sync flags and generations from what an online raid reports (no SPDK change). */
 void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp);
 void plan_resize(struct plan_ctx *ctx, struct vol_plan *vp);
-void plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
-void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp);
-void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
+/* Returns true when the mapping is INITIALISED once the steps emitted so far succeed. */
+bool plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
+/* serving: a mapping of the volume is (or becomes in this chain) INITIALISED or ATTACHED. */
+void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp, bool serving);
+/* state: the mapping's state once the steps emitted so far succeed. */
+void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m,
+		       enum mapping_state state);
 /* Returns true when the mapping's vhost controller is observed absent. */
 bool plan_vhost_detach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
 /* Tear the volume's raid and unused controllers down; advance mappings when all is gone. */

@@ -248,9 +248,10 @@ static bool stale_held_back(struct plan_ctx *ctx, struct vol_plan *vp, size_t i)
 
 /*
  * A replica's key and attach form a chain of their own ("path:<controller>"), apart from the
- * volume's: nothing the volume does later in this pass needs them (the raid stage plans only
- * from bdevs already observed), so a replica that is not there never holds back serving the
- * one that is, and a failing attach backs off on its own.
+ * volume's, so a replica that is not there never holds back serving the one that is, and a
+ * failing attach backs off on its own. The volume's chain waits for these chains (AWAIT_PATH)
+ * only where nothing can be served without them: a raid not created yet, or one that no
+ * member of which is attached (SPDK restarted).
  */
 static void path_plan_init(const struct vol_plan *vp, size_t i, struct vol_plan *pp)
 {
@@ -334,6 +335,7 @@ bool plan_nvme_attach(struct plan_ctx *ctx, struct vol_plan *vp)
 
 		if (!need[i])
 			continue;
+		vp->attaching[i] = true;
 		path_plan_init(vp, i, &pp);
 		if (add_key[i]) {
 			a = plan_emit(ctx, &pp, ACTION_ADD_KEY);

@@ -9,49 +9,66 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reconcile/geometry.h"
 #include "reconcile/plan_internal.h"
-
-/*
- * Room SPDK reserves for the raid superblock at the start of every base (data_offset): 1 MiB
- * (RAID_BDEV_MIN_DATA_OFFSET_SIZE; 2048 blocks of 512 bytes in the recordings). The guest sees
- * exactly the volume's size, so each replica must hold the size plus this.
- */
-#define PLAN_RAID_SB_BYTES (1024ULL * 1024)
 
 /* Block size, metadata size and size of the two members must be equal for raid1. */
 static bool geometry_equal(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *a,
 			   const struct obs_bdev *b)
 {
-	const struct volume *v = vp->v;
+	const struct geometry_member ga = {a->name, a->block_size, a->md_size, a->num_blocks};
+	const struct geometry_member gb = {b->name, b->block_size, b->md_size, b->num_blocks};
+	char msg[PLAN_MSG_MAX];
 
-	if (a->block_size != b->block_size || a->md_size != b->md_size ||
-	    a->num_blocks != b->num_blocks) {
-		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replica geometry differs: %s has %u-byte blocks, "
-			    "md %u, %" PRIu64 " blocks; %s has %u-byte blocks, md %u, %" PRIu64
-			    " blocks; raid not created",
-			    v->id, a->name, a->block_size, a->md_size, a->num_blocks, b->name,
-			    b->block_size, b->md_size, b->num_blocks);
+	if (geometry_check(vp->v->id, vp->v->block_size, vp->v->size_bytes, &ga, &gb, msg,
+			   sizeof(msg)) == 0)
+		return true;
+	plan_status(ctx, vp, 0, "%s", msg);
+	return false;
+}
+
+/* The volume's chain starts after this pass's attach of slot s's member. */
+static void await_path(struct plan_ctx *ctx, struct vol_plan *vp, int s)
+{
+	struct action *a = plan_emit(ctx, vp, ACTION_AWAIT_PATH);
+
+	if (a)
+		snprintf(a->object, sizeof(a->object), "path:%s", vp->ctrlr[vp->member[s]]);
+}
+
+/* Wait for the superblock raid; the layers above follow in the chain once it is back. */
+static void wait_assembly(struct plan_ctx *ctx, struct vol_plan *vp)
+{
+	struct action *a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);
+
+	if (!a)
+		return;
+	plan_copy(a->object, sizeof(a->object), vp->raid);
+	a->raid.timeout_ms = ctx->d->config.assembly_wait_s * 1000;
+	a->raid.strict = true;
+	plan_barrier(vp);
+	vp->ahead = true;
+}
+
+/*
+ * May the chain go past the raid in this pass, on members this pass attaches? Only for a plain
+ * volume (a snapshot's initialisation works on what it observes) whose every member is there
+ * or attached now.
+ */
+static bool members_coming(const struct vol_plan *vp, const struct obs_bdev *b[2])
+{
+	bool attaching = false;
+
+	if (vp->v->has_snapshot_source)
 		return false;
+	for (int s = 0; s < 2; s++) {
+		if (b[s])
+			continue;
+		if (!vp->attaching[vp->member[s]])
+			return false;
+		attaching = true;
 	}
-	if (v->block_size && a->block_size != v->block_size) {
-		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64
-			    ": replicas have %u-byte blocks, the volume wants %u; "
-			    "raid not created",
-			    v->id, a->block_size, v->block_size);
-		return false;
-	}
-	if (a->num_blocks * (uint64_t)a->block_size < v->size_bytes + PLAN_RAID_SB_BYTES) {
-		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": replicas hold %" PRIu64
-			    " bytes, the volume needs %" PRIu64
-			    " plus %llu for the raid superblock; raid not created",
-			    v->id, a->num_blocks * (uint64_t)a->block_size, v->size_bytes,
-			    PLAN_RAID_SB_BYTES);
-		return false;
-	}
-	return true;
+	return attaching;
 }
 
 /*
@@ -65,7 +82,6 @@ static void raid_reassemble(struct plan_ctx *ctx, struct vol_plan *vp, const str
 	const struct volume *v = vp->v;
 	int64_t age = -1;
 	bool any = false;
-	struct action *a;
 
 	for (int s = 0; s < 2; s++) {
 		int64_t a_s;
@@ -77,15 +93,22 @@ static void raid_reassemble(struct plan_ctx *ctx, struct vol_plan *vp, const str
 		if (a_s > age)
 			age = a_s;
 	}
-	if (!any)
-		return; /* the attach stage brings them; its chains report failures */
-	if (age < 0 || age < ctx->d->config.assembly_wait_s) {
-		a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);
-		if (a) {
-			plan_copy(a->object, sizeof(a->object), vp->raid);
-			a->raid.timeout_ms = ctx->d->config.assembly_wait_s * 1000;
+	if (!any) {
+		/*
+		 * SPDK restarted: both members come back in this pass. Once both attaches
+		 * answered, SPDK has examined them; wait for the raid and go on. A member that
+		 * is not attached now (held back, or failing) leaves it to the next pass, which
+		 * serves whichever member is there.
+		 */
+		if (members_coming(vp, b)) {
+			for (int s = 0; s < 2; s++)
+				await_path(ctx, vp, s);
+			wait_assembly(ctx, vp);
 		}
-		plan_barrier(vp);
+		return; /* the attach stage brings them; its chains report failures */
+	}
+	if (age < 0 || age < ctx->d->config.assembly_wait_s) {
+		wait_assembly(ctx, vp);
 		return;
 	}
 	if (b[0] && b[1])
@@ -122,6 +145,50 @@ static bool clean_recreate(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	return a0 >= ctx->d->config.assembly_wait_s && a1 >= ctx->d->config.assembly_wait_s;
 }
 
+/*
+ * A new volume whose members this pass attaches: the raid is created as soon as both attaches
+ * answered, after the checks the planner makes on observed bdevs (CHECK_MEMBERS makes them on
+ * the bdevs SPDK has then), instead of a pass later.
+ */
+static void create_after_attach(struct plan_ctx *ctx, struct vol_plan *vp,
+				const struct obs_bdev *b[2])
+{
+	struct action *a;
+
+	for (int s = 0; s < 2; s++) {
+		if (b[s] && b[s]->claimed) {
+			plan_conflict(ctx, vp, b[s]->name,
+				      "bdev %s of volume %" PRIu64 " is claimed by something other "
+				      "than %s",
+				      b[s]->name, vp->v->id, vp->raid);
+			return;
+		}
+		if (!b[s])
+			await_path(ctx, vp, s);
+	}
+	a = plan_emit(ctx, vp, ACTION_CHECK_MEMBERS);
+	if (!a)
+		return;
+	plan_copy(a->object, sizeof(a->object), vp->raid);
+	for (int s = 0; s < 2; s++)
+		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), vp->bdev[vp->member[s]]);
+	a->raid.n_bases = 2;
+	a->raid.block_size = vp->v->block_size;
+	a->raid.size_bytes = vp->v->size_bytes;
+	plan_barrier(vp);
+	a = plan_emit(ctx, vp, ACTION_CREATE_RAID);
+	if (!a)
+		return;
+	plan_copy(a->object, sizeof(a->object), vp->raid);
+	for (int s = 0; s < 2; s++)
+		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), vp->bdev[vp->member[s]]);
+	a->raid.n_bases = 2;
+	a->raid.superblock = true;
+	names_raid_uuid(vp->v->id, a->raid.uuid, sizeof(a->raid.uuid));
+	plan_barrier(vp);
+	vp->ahead = true;
+}
+
 /* No raid yet: create it, wait for superblock re-assembly, or stop and ask. */
 static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 {
@@ -133,6 +200,11 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 		b[s] = obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]);
 	if (v->raid_created && !clean_recreate(ctx, vp, b)) {
 		raid_reassemble(ctx, vp, b);
+		return;
+	}
+	if ((!b[0] || !b[1]) && members_coming(vp, b) && v->replicas[vp->member[0]].in_sync &&
+	    v->replicas[vp->member[1]].in_sync) {
+		create_after_attach(ctx, vp, b);
 		return;
 	}
 	for (int s = 0; s < 2; s++)
@@ -174,6 +246,7 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 	a->raid.superblock = true;
 	names_raid_uuid(v->id, a->raid.uuid, sizeof(a->raid.uuid));
 	plan_barrier(vp);
+	vp->ahead = true;
 }
 
 /* Is the slot's member or its pending replacement a base of the raid? */
@@ -402,6 +475,26 @@ static void giveup_members(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	}
 }
 
+/*
+ * The chain creates or waits for the raid: once that step succeeded it serves, so the clean-stop
+ * mark goes (as for an observed online raid) and the layers above follow in the same chain.
+ */
+static bool ahead_serves(struct plan_ctx *ctx, struct vol_plan *vp)
+{
+	struct action *a;
+
+	if (!vp->ahead || vp->stopped)
+		return false;
+	if (vp->v->clean_stop) {
+		a = plan_emit(ctx, vp, ACTION_SET_CLEAN_STOP);
+		if (a) {
+			plan_copy(a->object, sizeof(a->object), vp->raid);
+			a->clean_stop = false;
+		}
+	}
+	return true;
+}
+
 void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct obs_raid *r = obs_raid_find(ctx->o, vp->raid);
@@ -416,7 +509,7 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 
 	if (!r) {
 		raid_absent(ctx, vp);
-		return false;
+		return ahead_serves(ctx, vp);
 	}
 	if (!bases_ours(ctx, vp, r))
 		return false;
@@ -446,7 +539,6 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 	if (strcmp(r->state, "configuring") == 0) {
 		bool all_present = true;
 		int64_t age = obs_age(ctx->o, r->name);
-		struct action *a;
 
 		for (int s = 0; s < 2; s++)
 			if (!obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]))
@@ -468,13 +560,8 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp)
 				vp->v->id, r->name, r->discovered, r->n_bases, age);
 			return false;
 		}
-		a = plan_emit(ctx, vp, ACTION_WAIT_RAID_ASSEMBLY);
-		if (a) {
-			plan_copy(a->object, sizeof(a->object), r->name);
-			a->raid.timeout_ms = ctx->d->config.assembly_wait_s * 1000;
-		}
-		plan_barrier(vp);
-		return false;
+		wait_assembly(ctx, vp);
+		return ahead_serves(ctx, vp);
 	}
 	plan_status(ctx, vp, 0, "volume %" PRIu64 ": %s is %s (%u of %zu bases operational)",
 		    vp->v->id, r->name, r->state, r->operational, r->n_bases);

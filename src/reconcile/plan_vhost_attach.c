@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * vhost attach (the seed's startAttachLoop): for INITIALISED and ATTACHED mappings, QoS on the
- * raid, then vhost<mapping> serving raid_<volume>, then the mapping ATTACHED. A controller left
+ * vhost attach (the seed's startAttachLoop): for INITIALISED and ATTACHED mappings (or one whose
+ * INITIALISED an earlier step of the same chain records), QoS on the raid, then vhost<mapping>
+ * serving raid_<volume>, then the mapping ATTACHED. A controller left
  * with "bdev": null (its raid was deleted under it) is deleted and created again now that the
  * raid is back; QEMU reconnects to the socket by itself.
  */
@@ -17,26 +18,21 @@ static uint64_t round_iops(uint64_t v)
 	return (v + 999) / 1000 * 1000;
 }
 
-void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp)
+void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp, bool serving)
 {
 	const struct qos_limits *want = &vp->v->qos;
-	const struct obs_bdev *b = obs_bdev_find(ctx->o, vp->raid);
-	bool serving = false;
+	/* a raid created or reassembled in this chain starts without limits */
+	static const struct qos_limits none;
+	const struct obs_bdev *b = vp->ahead ? NULL : obs_bdev_find(ctx->o, vp->raid);
+	const struct qos_limits *have = b ? &b->qos : vp->ahead ? &none : NULL;
 	struct action *a;
 
-	for (size_t i = 0; i < ctx->d->n_mappings; i++) {
-		const struct mapping *m = &ctx->d->mappings[i];
-
-		if (m->volume_id == vp->v->id &&
-		    (m->state == MAPPING_INITIALISED || m->state == MAPPING_ATTACHED))
-			serving = true;
-	}
-	if (!serving || !b)
+	if (!serving || !have)
 		return;
-	if (round_iops(want->rw_ios_per_sec) == b->qos.rw_ios_per_sec &&
-	    want->rw_mbytes_per_sec == b->qos.rw_mbytes_per_sec &&
-	    want->r_mbytes_per_sec == b->qos.r_mbytes_per_sec &&
-	    want->w_mbytes_per_sec == b->qos.w_mbytes_per_sec)
+	if (round_iops(want->rw_ios_per_sec) == have->rw_ios_per_sec &&
+	    want->rw_mbytes_per_sec == have->rw_mbytes_per_sec &&
+	    want->r_mbytes_per_sec == have->r_mbytes_per_sec &&
+	    want->w_mbytes_per_sec == have->w_mbytes_per_sec)
 		return;
 	a = plan_emit(ctx, vp, ACTION_SET_QOS);
 	if (!a)
@@ -60,7 +56,8 @@ static void create_vhost(struct plan_ctx *ctx, struct vol_plan *vp, const struct
 	plan_barrier(vp);
 }
 
-void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m)
+void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m,
+		       enum mapping_state state)
 {
 	char name[MODEL_NAME_MAX];
 	const struct obs_vhost *vh;
@@ -84,7 +81,7 @@ void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct m
 	}
 	if (!vh)
 		create_vhost(ctx, vp, m, name);
-	if (m->state == MAPPING_INITIALISED) {
+	if (state == MAPPING_INITIALISED) {
 		a = plan_emit(ctx, vp, ACTION_MAPPING_ADVANCE);
 		if (!a)
 			return;

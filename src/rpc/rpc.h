@@ -78,6 +78,14 @@ uint64_t rpc_client_generation(struct rpc_client *client);
  */
 bool rpc_client_closed(struct rpc_client *client);
 
+/*
+ * A file descriptor that becomes readable (POLLIN) when a connection of this client ends, so a
+ * caller can sleep in poll() and still learn of an SPDK restart at once. The caller drains it
+ * (read 8 bytes) and then asks rpc_client_closed; -1 when the system gave no eventfd (poll
+ * rpc_client_closed instead). Owned by the client.
+ */
+int rpc_client_closed_fd(struct rpc_client *client);
+
 /* Number of requests sent on this client so far, over all connections (metrics, tests). */
 uint64_t rpc_client_calls(struct rpc_client *client);
 

@@ -12,10 +12,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -58,6 +60,7 @@ struct rpc_client {
 	uint64_t next_id;
 	uint64_t generation;
 	struct rpc_pending *pending;
+	int closed_fd; /* eventfd, readable once a connection ended; -1 if none */
 };
 
 static rpc_capture_fn capture_fn;
@@ -154,6 +157,12 @@ static void conn_fail_locked(struct rpc_conn *conn, int status, const char *why)
 	struct rpc_pending *p;
 
 	conn->dead = true;
+	if (c->closed_fd >= 0) {
+		uint64_t one = 1;
+		/* a full counter is still readable: nothing to do if the write fails */
+		if (write(c->closed_fd, &one, sizeof(one)) < 0)
+			log_debug("rpc: close notice for %s: %s", c->path, strerror(errno));
+	}
 	for (p = c->pending; p; p = p->next) {
 		if (p->conn != conn || p->done)
 			continue;
@@ -441,6 +450,7 @@ int rpc_client_open(const char *path, const struct rpc_client_opts *opts, struct
 	ct = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : c->timeout_ms;
 	c->manual_reconnect = opts && opts->manual_reconnect;
 	c->next_id = 1;
+	c->closed_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&c->lock, NULL);
 	cond_init_monotonic(&c->changed);
 	pthread_mutex_lock(&c->lock);
@@ -462,7 +472,14 @@ void rpc_client_close(struct rpc_client *c)
 		conn_retire(c, c->conn);
 	pthread_cond_destroy(&c->changed);
 	pthread_mutex_destroy(&c->lock);
+	if (c->closed_fd >= 0)
+		close(c->closed_fd);
 	free(c);
+}
+
+int rpc_client_closed_fd(struct rpc_client *c)
+{
+	return c->closed_fd;
 }
 
 int rpc_client_reconnect(struct rpc_client *c, int timeout_ms, struct rpc_error *err)
@@ -662,6 +679,11 @@ out_unlink:
 	 * notices the close. */
 	if (write_failed)
 		conn->dead = true;
+	if (write_failed && c->closed_fd >= 0) {
+		uint64_t one = 1;
+		if (write(c->closed_fd, &one, sizeof(one)) < 0)
+			log_debug("rpc: close notice for %s: %s", c->path, strerror(errno));
+	}
 	pending_unlink_locked(c, &p);
 	conn_unref_locked(conn, 1);
 	pthread_mutex_unlock(&c->lock);

@@ -384,6 +384,12 @@ void store_desired_free(struct store_desired *d);
 int store_watch_open(struct store *store, const char *host_name, struct store_watch **out,
 		     struct store_error *err);
 int store_watch_wait(struct store_watch *watch, int timeout_ms, struct store_error *err);
+/*
+ * The descriptor a change arrives on (PostgreSQL's socket), so a caller can poll it together
+ * with others and then call store_watch_wait(watch, 0); -1 when changes are found by polling
+ * (SQLite): call store_watch_wait on a timer instead.
+ */
+int store_watch_fd(struct store_watch *watch);
 void store_watch_close(struct store_watch *watch);
 
 /* Names of enum values as stored and printed; parse returns 0 or -EINVAL. */
@@ -433,6 +439,7 @@ struct store_rows {
  *  watch_open  open a second connection that waits for host_id's wake-ups.
  *  watch_wait  1 = host_id's wake-up counter moved, 0 = timeout, negative = broken.
  *  watch_close release the watch connection.
+ *  watch_fd    optional: the descriptor a wake-up arrives on, or -1.
  * The dialect strings pick the SQL that differs between backends.
  */
 struct store_ops {
@@ -450,6 +457,7 @@ struct store_ops {
 			  struct store_error *err);
 	int (*watch_wait)(void *watch, int timeout_ms, struct store_error *err);
 	void (*watch_close)(void *watch);
+	int (*watch_fd)(void *watch);
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -205,6 +205,13 @@ int store_watch_wait(struct store_watch *watch, int timeout_ms, struct store_err
 	return watch->store->ops->watch_wait(watch->impl, timeout_ms, err);
 }
 
+int store_watch_fd(struct store_watch *watch)
+{
+	if (!watch || !watch->store->ops->watch_fd)
+		return -1;
+	return watch->store->ops->watch_fd(watch->impl);
+}
+
 void store_watch_close(struct store_watch *watch)
 {
 	if (!watch)

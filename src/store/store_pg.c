@@ -416,6 +416,11 @@ static bool pg_drain(PGconn *c)
 	return any;
 }
 
+static int pg_watch_fd(void *watch)
+{
+	return PQsocket((PGconn *)watch);
+}
+
 static int pg_watch_wait(void *watch, int timeout_ms, struct store_error *err)
 {
 	PGconn *c = watch;
@@ -480,4 +485,5 @@ const struct store_ops store_pg_ops = {
 	.watch_open = pg_watch_open,
 	.watch_wait = pg_watch_wait,
 	.watch_close = pg_watch_close,
+	.watch_fd = pg_watch_fd,
 };

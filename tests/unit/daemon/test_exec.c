@@ -176,6 +176,62 @@ static void test_stop(void **state)
 	assert_int_equal(t.n, 0);
 }
 
+/*
+ * A chain that runs after others starts once they all succeeded (its steps come after theirs),
+ * and is skipped, untouched, when one failed or was backed off; chains that do not wait for the
+ * failed one are not held up.
+ */
+static void test_after(void **state)
+{
+	struct trace t;
+	trace_init(&t);
+	struct exec_step pa[] = {STEP(0, 0)}, pb[] = {STEP(0, 1)}, pc[] = {STEP(0, 2)};
+	struct exec_step v1[] = {STEP(0, 10), STEP(1, 11)}, v2[] = {STEP(0, 20)};
+	/* indices are into c[]: volume 1 after paths a and b, volume 2 after path c */
+	const size_t after1[] = {1, 2}, after2[] = {3};
+	struct exec_chain c[] = {
+		{.key = "volume 1", .steps = v1, .n_steps = 2, .after = after1, .n_after = 2},
+		{.key = "path a", .steps = pa, .n_steps = 1},
+		{.key = "path b", .steps = pb, .n_steps = 1},
+		{.key = "path c", .steps = pc, .n_steps = 1},
+		{.key = "volume 2", .steps = v2, .n_steps = 1, .after = after2, .n_after = 1},
+	};
+	struct exec_backoff *bo = exec_backoff_new(60000, 600000);
+
+	assert_int_equal(exec_run(c, 5, 4, step_fn, &t, bo, NULL), 0);
+	assert_int_equal(t.n, 6);
+	assert_true(pos(&t, 0) < pos(&t, 10) && pos(&t, 1) < pos(&t, 10));
+	assert_true(pos(&t, 10) < pos(&t, 11));
+	assert_true(pos(&t, 2) < pos(&t, 20));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(c[i].status, EXEC_CHAIN_DONE);
+
+	/* path b fails: volume 1 is skipped, volume 2 still runs */
+	trace_init(&t);
+	t.fail_id = 1;
+	assert_int_equal(exec_run(c, 5, 4, step_fn, &t, bo, NULL), -EAGAIN);
+	assert_int_equal(c[2].status, EXEC_CHAIN_FAILED);
+	assert_int_equal(c[0].status, EXEC_CHAIN_SKIPPED);
+	assert_int_equal(pos(&t, 10), -1);
+	assert_int_equal(c[4].status, EXEC_CHAIN_DONE);
+	assert_int_equal(exec_backoff_failures(bo, "volume 1"), 0);
+
+	/* path b backed off: volume 1 skipped again, nothing of it runs */
+	trace_init(&t);
+	assert_int_equal(exec_run(c, 5, 1, step_fn, &t, bo, NULL), 0);
+	assert_int_equal(c[2].status, EXEC_CHAIN_BACKED_OFF);
+	assert_int_equal(c[0].status, EXEC_CHAIN_SKIPPED);
+	assert_int_equal(pos(&t, 10), -1);
+	exec_backoff_free(bo);
+
+	/* a chain waited for may not wait itself (no cycles), nor an index out of range */
+	const size_t self[] = {0}, far[] = {9};
+	struct exec_chain d[] = {{.key = "x", .steps = pa, .n_steps = 1, .after = self, .n_after = 1}};
+	assert_int_equal(exec_run(d, 1, 1, step_fn, &t, NULL, NULL), -EINVAL);
+	d[0].after = far;
+	assert_int_equal(exec_run(d, 1, 1, step_fn, &t, NULL, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_failure_and_backoff),
 		cmocka_unit_test(test_backoff_doubles_and_caps),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -226,25 +227,77 @@ static void apply_one(struct fx *f, const struct action *a)
 	}
 }
 
+/* Groups that failed in this application, and from which step (the executor's bookkeeping). */
+struct fx_failed {
+	char group[64][PLAN_GROUP_MAX];
+	unsigned step[64];
+	size_t n;
+};
+
+static bool group_failed(const struct fx_failed *ff, const char *group, unsigned step)
+{
+	for (size_t k = 0; k < ff->n; k++)
+		if (strcmp(ff->group[k], group) == 0 && step >= ff->step[k])
+			return true;
+	return false;
+}
+
+static bool group_any_failed(const struct fx_failed *ff, const char *group)
+{
+	for (size_t k = 0; k < ff->n; k++)
+		if (strcmp(ff->group[k], group) == 0)
+			return true;
+	return false;
+}
+
+static void group_fail(struct fx_failed *ff, const char *group, unsigned step)
+{
+	if (ff->n < 64) {
+		fx_copy(ff->group[ff->n], PLAN_GROUP_MAX, group);
+		ff->step[ff->n++] = step;
+	}
+}
+
+/* CHECK_MEMBERS as the executor makes it: both bdevs there now, unclaimed. */
+static bool members_ok(const struct fx *f, const struct action *a)
+{
+	for (size_t k = 0; k < a->raid.n_bases; k++) {
+		const struct obs_bdev *b = NULL;
+
+		for (size_t i = 0; i < f->nb; i++)
+			if (strcmp(f->bdevs[i].name, a->raid.bases[k]) == 0)
+				b = &f->bdevs[i];
+		if (!b || b->claimed)
+			return false;
+	}
+	return true;
+}
+
 size_t fx_apply(struct fx *f, const struct plan *p, enum action_kind skip_kind)
 {
+	struct fx_failed *ff = calloc(1, sizeof(*ff));
 	size_t n = 0;
-	char failed_group[PLAN_GROUP_MAX] = "";
-	unsigned failed_step = 0;
 
+	assert_non_null(ff);
 	for (size_t i = 0; i < p->n_actions; i++) {
 		const struct action *a = &p->actions[i];
 
-		/* The executor's rule: a failure stops the group's later steps. */
-		if (failed_group[0] && strcmp(a->group, failed_group) == 0 && a->step > failed_step)
+		/* The executor's rule: a failure stops the group's later steps; a group that
+		 * awaits another one that failed does not start. */
+		if (group_failed(ff, a->group, a->step))
 			continue;
-		if (a->kind == skip_kind) {
-			fx_copy(failed_group, sizeof(failed_group), a->group);
-			failed_step = a->step;
+		if (a->kind == ACTION_AWAIT_PATH && group_any_failed(ff, a->object)) {
+			group_fail(ff, a->group, 0);
+			continue;
+		}
+		if (a->kind == skip_kind ||
+		    (a->kind == ACTION_CHECK_MEMBERS && !members_ok(f, a))) {
+			group_fail(ff, a->group, a->step + 1);
 			continue;
 		}
 		apply_one(f, a);
 		n++;
 	}
+	free(ff);
 	return n;
 }

@@ -222,6 +222,38 @@ static void fail_case(unsigned n, const struct action *a, const char *why)
 	fail();
 }
 
+/*
+ * Is raid created, or waited for, by an earlier step of a's chain? Then it serves when a runs:
+ * the chain goes on only after that step succeeded.
+ */
+static bool made_earlier(const struct plan *p, size_t idx, const char *raid)
+{
+	const struct action *a = &p->actions[idx];
+
+	for (size_t k = 0; k < idx; k++) {
+		const struct action *b = &p->actions[k];
+
+		if (strcmp(b->group, a->group) == 0 && b->step < a->step &&
+		    strcmp(b->object, raid) == 0 &&
+		    (b->kind == ACTION_CREATE_RAID ||
+		     (b->kind == ACTION_WAIT_RAID_ASSEMBLY && b->raid.strict)))
+			return true;
+	}
+	return false;
+}
+
+/* Did an earlier step of a's chain read its members (CHECK_MEMBERS)? */
+static bool checked_earlier(const struct plan *p, size_t idx)
+{
+	const struct action *a = &p->actions[idx];
+
+	for (size_t k = 0; k < idx; k++)
+		if (p->actions[k].kind == ACTION_CHECK_MEMBERS &&
+		    strcmp(p->actions[k].group, a->group) == 0 && p->actions[k].step < a->step)
+			return true;
+	return false;
+}
+
 static void check_action(unsigned n, const struct plan *p, size_t idx)
 {
 	const struct action *a = &p->actions[idx];
@@ -235,11 +267,13 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 			fail_case(n, a, "raid deleted under a vhost controller");
 		break;
 	case ACTION_CREATE_VHOST:
-		if (!bdev_seen(a->vhost.bdev) || !raid_seen(a->vhost.bdev))
+		if ((!bdev_seen(a->vhost.bdev) || !raid_seen(a->vhost.bdev)) &&
+		    !made_earlier(p, idx, a->vhost.bdev))
 			fail_case(n, a, "vhost created before its raid exists");
 		break;
 	case ACTION_CREATE_RAID:
-		if (!a->raid.superblock || raid_seen(a->object) || !F.o.bdevs_listed)
+		if (!a->raid.superblock || raid_seen(a->object) ||
+		    (!F.o.bdevs_listed && !checked_earlier(p, idx)))
 			fail_case(n, a, "raid create without superblock / over a raid / blind");
 		for (size_t r = 0; v && r < v->n_replicas; r++) {
 			char b[MODEL_NAME_MAX];
@@ -294,14 +328,16 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 		if (a->to == MAPPING_ATTACHED && fx_index(p, ACTION_CREATE_VHOST, NULL) < 0 &&
 		    !vhost_serves(raid))
 			fail_case(n, a, "ATTACHED without a vhost controller");
-		if (a->to == MAPPING_INITIALISED && (!raid_seen(raid) || !bdev_seen(raid)))
+		if (a->to == MAPPING_INITIALISED && (!raid_seen(raid) || !bdev_seen(raid)) &&
+		    !made_earlier(p, idx, raid))
 			fail_case(n, a, "INITIALISED without a raid");
 		break;
 	default:
 		break;
 	}
 	/* Foreign objects are never changed. */
-	if (a->kind != ACTION_REPORT_CONFLICT && a->kind != ACTION_SET_STATUS && a->object[0] &&
+	if (a->kind != ACTION_REPORT_CONFLICT && a->kind != ACTION_SET_STATUS &&
+	    a->kind != ACTION_AWAIT_PATH && a->object[0] &&
 	    names_classify(a->object, NULL) == NAME_FOREIGN && a->kind != ACTION_REPLICA_PROMOTE &&
 	    a->kind != ACTION_REPLICA_SET_SYNC && a->kind != ACTION_RESIZE_FINISH &&
 	    a->kind != ACTION_SET_CLEAN_STOP)
@@ -317,7 +353,8 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 			fail_case(n, a, "graph change on a volume whose controller resets");
 	}
 	if (!F.o.bdevs_listed &&
-	    (a->kind == ACTION_ADD_RAID_BASE || a->kind == ACTION_CREATE_VHOST))
+	    (a->kind == ACTION_ADD_RAID_BASE ||
+	     (a->kind == ACTION_CREATE_VHOST && !made_earlier(p, idx, a->vhost.bdev))))
 		fail_case(n, a, "bdev-dependent action without a bdev listing");
 	/* Store changes wait for every RPC before them in their group. */
 	if (a->kind == ACTION_MAPPING_ADVANCE || a->kind == ACTION_REPLICA_PROMOTE ||
