@@ -57,9 +57,14 @@ static void signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A quiet host is looked at every --interval-ms at first, then up to this many times less often. */
+#define DAEMON_QUIET_STRETCH_MAX 4
+
 uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
-			     const struct daemon_pass_result *res)
+			     const struct daemon_pass_result *res, unsigned quiet)
 {
+	uint64_t stretch = 1;
+
 	/*
 	 * A chain finished its steps: what the next step of each chain needs (a base for the raid,
 	 * a raid for the vhost) is there now, so the next pass runs at once rather than after a
@@ -67,17 +72,21 @@ uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
 	 */
 	if (pass_rc == 0 && res->finished > 0)
 		return 0;
-	/*
-	 * Failed or backed off: look again soon rather than on the timer. Only
-	 * statuses left (a rebuild runs, an operator must act): SPDK may settle them by itself,
-	 * but not within 200 ms, and a stuck status must not cost five full observations a
-	 * second for as long as it lasts.
-	 */
+	/* Failed or backed off: look again soon rather than on the timer. */
 	if (pass_rc < 0 || res->actions > 0 || res->failed > 0 || res->deferred > 0)
 		return interval_ms > 200 ? 200 : interval_ms;
-	if (res->waiting > 0)
-		return interval_ms > 1000 ? 1000 : interval_ms;
-	return interval_ms;
+	/*
+	 * Only statuses left (a rebuild runs, an operator must act), or nothing at all: the
+	 * timer. A pass costs a full observation (6 MB of SPDK's JSON at 1,000 volumes), so a host
+	 * where nothing changes is looked at less and less often, up to DAEMON_QUIET_STRETCH_MAX
+	 * periods; a database change, SPDK's socket closing and any work end the stretch at once.
+	 */
+	if (res->waiting == 0 && res->statuses == 0)
+		while (quiet > 1 && stretch < DAEMON_QUIET_STRETCH_MAX) {
+			stretch *= 2;
+			quiet--;
+		}
+	return interval_ms * stretch;
 }
 
 /* Sleep up to ms, in slices, returning early on stop. */
@@ -179,7 +188,7 @@ static int serve_session(struct daemon *d)
 	bool was_init = true;
 	bool save_pending = false;
 	uint64_t save_since_ms = 0;
-	unsigned immediate = 0;
+	unsigned immediate = 0, quiet = 0;
 	char last_err[512] = "";
 
 	if (daemon_spdk_start(d->spdk, d->cfg->saved_config, &was_init, err, sizeof(err)) < 0) {
@@ -225,7 +234,8 @@ static int serve_session(struct daemon *d)
 				d->restart_work = false;
 			}
 		}
-		uint64_t wait = daemon_next_wait_ms(d->cfg->interval_ms, r, &res);
+		quiet = r == 0 && res.converged && res.statuses == 0 ? quiet + 1 : 0;
+		uint64_t wait = daemon_next_wait_ms(d->cfg->interval_ms, r, &res, quiet);
 		/* A plan that finishes work every pass without ever settling is a bug; it must
 		 * not also cost a whole core. */
 		if (wait == 0 && ++immediate > DAEMON_IMMEDIATE_PASSES_MAX)

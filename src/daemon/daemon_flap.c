@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hmap.h"
 #include "common/util.h"
 #include "reconcile/observe_model.h"
 
@@ -56,15 +58,29 @@ static const char *str(const char *s)
 	return s ? s : "";
 }
 
-static struct flap_path *path_get(struct flap_table *t, const char *ctrlr,
+static void path_key(const char *ctrlr, const char *traddr, const char *trsvcid, char *key,
+		     size_t len)
+{
+	snprintf(key, len, "%s|%s|%s", ctrlr, traddr, trsvcid);
+}
+
+/* ix: "ctrlr|traddr|trsvcid" -> index in t->v, for the table as it was when the pass began. */
+static struct flap_path *path_get(struct flap_table *t, struct hmap *ix, const char *ctrlr,
 				  const struct rpc_nvme_ctrlr_path *p, bool *created)
 {
+	char key[MODEL_NAME_MAX + MODEL_ADDR_MAX + 16];
+	size_t *at;
+
 	*created = false;
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].ctrlr, ctrlr) == 0 &&
-		    strcmp(t->v[i].traddr, str(p->traddr)) == 0 &&
-		    strcmp(t->v[i].trsvcid, str(p->trsvcid)) == 0)
-			return &t->v[i];
+	path_key(ctrlr, str(p->traddr), str(p->trsvcid), key, sizeof(key));
+	if (ix && (at = hmap_get(ix, key)))
+		return &t->v[*at];
+	if (!ix) /* no index (out of memory): scan */
+		for (size_t i = 0; i < t->n; i++)
+			if (strcmp(t->v[i].ctrlr, ctrlr) == 0 &&
+			    strcmp(t->v[i].traddr, str(p->traddr)) == 0 &&
+			    strcmp(t->v[i].trsvcid, str(p->trsvcid)) == 0)
+				return &t->v[i];
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		struct flap_path *v = realloc(t->v, cap * sizeof(*v));
@@ -78,6 +94,8 @@ static struct flap_path *path_get(struct flap_table *t, const char *ctrlr,
 	util_strlcpy(t->v[t->n].ctrlr, ctrlr, sizeof(t->v[0].ctrlr));
 	util_strlcpy(t->v[t->n].traddr, str(p->traddr), sizeof(t->v[0].traddr));
 	util_strlcpy(t->v[t->n].trsvcid, str(p->trsvcid), sizeof(t->v[0].trsvcid));
+	if (ix && (at = hmap_put(ix, key, NULL)))
+		*(size_t *)at = t->n;
 	*created = true;
 	return &t->v[t->n++];
 }
@@ -117,8 +135,27 @@ static void account(struct flap_table *t, struct flap_path *f, const struct rpc_
 	}
 }
 
+/* The table's paths by key: one lookup per listed path instead of a scan of the table. */
+static struct hmap *table_index(const struct flap_table *t)
+{
+	char key[MODEL_NAME_MAX + MODEL_ADDR_MAX + 16];
+	struct hmap *ix = hmap_new(sizeof(size_t));
+	size_t *at;
+
+	for (size_t i = 0; ix && i < t->n; i++) {
+		path_key(t->v[i].ctrlr, t->v[i].traddr, t->v[i].trsvcid, key, sizeof(key));
+		if (!(at = hmap_put(ix, key, NULL))) {
+			hmap_free(ix);
+			return NULL;
+		}
+		*at = i;
+	}
+	return ix;
+}
+
 void flap_observe(struct flap_table *t, const struct rpc_nvme_ctrlr_list *l, int64_t now_s)
 {
+	struct hmap *ix = table_index(t);
 	size_t k = 0;
 
 	for (size_t i = 0; i < t->n; i++)
@@ -127,7 +164,7 @@ void flap_observe(struct flap_table *t, const struct rpc_nvme_ctrlr_list *l, int
 		for (size_t j = 0; j < l->v[i].n_paths; j++) {
 			const struct rpc_nvme_ctrlr_path *p = &l->v[i].paths[j];
 			bool created;
-			struct flap_path *f = path_get(t, l->v[i].name, p, &created);
+			struct flap_path *f = path_get(t, ix, l->v[i].name, p, &created);
 
 			if (!f)
 				continue; /* out of memory: this path is not counted this pass */
@@ -141,34 +178,49 @@ void flap_observe(struct flap_table *t, const struct rpc_nvme_ctrlr_list *l, int
 			account(t, f, p, now_s);
 		}
 	}
+	hmap_free(ix);
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].seen)
 			t->v[k++] = t->v[i];
 	t->n = k;
 }
 
+static int flap_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct obs_flap *)a)->ctrlr, ((const struct obs_flap *)b)->ctrlr);
+}
+
 int flap_summary(const struct flap_table *t, struct obs_flap **out, size_t *n_out)
 {
 	struct obs_flap *v = calloc(t->n + 1, sizeof(*v));
 	bool *quiet = calloc(t->n + 1, sizeof(*quiet));
+	struct hmap *by_ctrlr = hmap_new(sizeof(size_t));
 	size_t n = 0;
 
-	if (!v || !quiet) {
+	if (!v || !quiet || !by_ctrlr) {
 		free(v);
 		free(quiet);
+		hmap_free(by_ctrlr);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		const struct flap_path *f = &t->v[i];
+		bool added;
+		size_t *at = hmap_put(by_ctrlr, f->ctrlr, &added);
 		size_t k;
 
-		for (k = 0; k < n; k++)
-			if (strcmp(v[k].ctrlr, f->ctrlr) == 0)
-				break;
-		if (k == n) {
+		if (!at) {
+			free(v);
+			free(quiet);
+			hmap_free(by_ctrlr);
+			return -ENOMEM;
+		}
+		if (added) {
+			*at = n;
 			util_strlcpy(v[n].ctrlr, f->ctrlr, sizeof(v[n].ctrlr));
 			n++;
 		}
+		k = *at;
 		v[k].resets += f->resets;
 		v[k].failed += f->failed;
 		v[k].recent += f->n_times; /* resets counted toward the bound */
@@ -182,6 +234,9 @@ int flap_summary(const struct flap_table *t, struct obs_flap **out, size_t *n_ou
 		if (quiet[k])
 			v[k].given_up = false;
 	free(quiet);
+	hmap_free(by_ctrlr);
+	/* by controller name, as the planner's other observed lists: it bisects */
+	qsort(v, n, sizeof(*v), flap_cmp);
 	*out = v;
 	*n_out = n;
 	return 0;

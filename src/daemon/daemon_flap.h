@@ -29,7 +29,7 @@ void flap_observe(struct flap_table *t, const struct rpc_nvme_ctrlr_list *l, int
 
 /*
  * Per controller, what its paths add up to (given up: some path is, and no other path is
- * enabled and quiet). *out is the caller's to free; 0 or -ENOMEM.
+ * enabled and quiet), sorted by controller name. *out is the caller's to free; 0 or -ENOMEM.
  */
 int flap_summary(const struct flap_table *t, struct obs_flap **out, size_t *n_out);
 

@@ -34,6 +34,7 @@ struct daemon {
 	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
 	struct hmap *obs;	      /* mapping id -> struct obs_cache_entry */
 	uint64_t obs_pass;	      /* passes run, for obs_cache_entry.pass */
+	unsigned statuses_written;    /* mapping statuses this pass changed in the store */
 	/*
 	 * The desired state last read, reused by passes that had nothing to do while the
 	 * database watch reported no change: an idle pass costs nothing per unchanged volume.
@@ -87,6 +88,7 @@ struct daemon_pass_result {
 	unsigned failed;   /* chains that failed */
 	unsigned deferred; /* chains that did not run (backoff, stop) */
 	unsigned waiting; /* chains with a status: waiting for something else (rebuild, operator) */
+	unsigned statuses; /* mapping statuses that changed and were written */
 };
 
 /*
@@ -95,8 +97,11 @@ struct daemon_pass_result {
  */
 int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, size_t errlen);
 
-/* How long to wait for a wake-up before the next pass, after one that returned pass_rc / res. */
+/*
+ * How long to wait for a wake-up before the next pass, after one that returned pass_rc / res.
+ * quiet: passes in a row, this one included, that had nothing to do and changed no status.
+ */
 uint64_t daemon_next_wait_ms(uint64_t interval_ms, int pass_rc,
-			     const struct daemon_pass_result *res);
+			     const struct daemon_pass_result *res, unsigned quiet);
 
 #endif

@@ -253,8 +253,10 @@ static void observation_flush(struct daemon *d, struct obs_batch *b)
 		log_warn("recording the status of %zu mappings: %s", b->n,
 			 written ? err.message : "out of memory");
 	for (size_t i = 0; r == 0 && i < b->n; i++)
-		if (written[i])
+		if (written[i]) {
 			daemon_obs_cache_set(d, b->v[i].mapping_id, b->hash[i], b->rhash[i]);
+			d->statuses_written++;
+		}
 	free(written);
 	free(b->v);
 	free(b->hash);
@@ -302,8 +304,10 @@ static void resets_write(struct daemon *d, const struct pass_resets *pr, const s
 	pthread_mutex_unlock(&d->store_lock);
 	if (r < 0 && r != -ENOENT)
 		log_warn("mapping %lld: recording resets: %s", (long long)mapping_id, err.message);
-	else if (r == 0)
+	else if (r == 0) {
 		daemon_obs_cache_set(d, mapping_id, obs_hash(&obs), rh);
+		d->statuses_written++;
+	}
 }
 
 /* The cached entry of a mapping, or NULL when this process has written none. */
@@ -634,6 +638,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 
 	memset(res, 0, sizeof(*res));
 	d->obs_pass++;
+	d->statuses_written = 0;
 	r = desired_get(d, &fresh, errbuf, errlen);
 	if (r < 0)
 		return r;
@@ -752,6 +757,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 			resets_write(d, &pr, raid_ix, c->mapping_id, c->volume_id);
 	}
 	observation_flush(d, &batch);
+	res->statuses = d->statuses_written;
 	t[6] = util_now_ms();
 	log_debug("pass: desired %llu ms, lists %llu ms, bdevs %llu ms, plan %llu ms, exec %llu ms, "
 		  "status %llu ms", (unsigned long long)(t[1] - t[0]), (unsigned long long)(t[2] - t[1]),

@@ -144,6 +144,7 @@ _Static_assert(offsetof(struct obs_raid, name) == 0, "name first");
 _Static_assert(offsetof(struct obs_vhost, name) == 0, "name first");
 _Static_assert(offsetof(struct obs_key, name) == 0, "name first");
 _Static_assert(offsetof(struct obs_first_seen, name) == 0, "name first");
+_Static_assert(offsetof(struct obs_flap, ctrlr) == 0, "name first");
 
 const struct obs_controller *obs_ctrlr_find(const struct observed *o, const char *name)
 {
@@ -169,10 +170,7 @@ const struct obs_bdev *obs_bdev_find(const struct observed *o, const char *name)
 
 const struct obs_flap *obs_flap_find(const struct observed *o, const char *ctrlr)
 {
-	for (size_t i = 0; i < o->n_flaps; i++)
-		if (strcmp(o->flaps[i].ctrlr, ctrlr) == 0)
-			return &o->flaps[i];
-	return NULL;
+	return find_named(o->flaps, o->n_flaps, sizeof(*o->flaps), o->sorted, ctrlr);
 }
 
 bool obs_ctrlr_given_up(const struct observed *o, const char *ctrlr)

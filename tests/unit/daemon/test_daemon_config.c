@@ -209,23 +209,29 @@ static void test_next_wait(void **state)
 	struct daemon_pass_result status = {.waiting = 2};
 	struct daemon_pass_result went_on = {.actions = 3, .finished = 1, .changed = true};
 	struct daemon_pass_result partly = {.actions = 3, .finished = 1, .failed = 1};
+	struct daemon_pass_result wrote = {.clean = true, .converged = true, .statuses = 1};
 
-	/* nothing to do: the timer */
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle), 5000);
+	/* nothing to do: the timer, stretched while the host stays quiet */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle, 1), 5000);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle, 2), 10000);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle, 3), 20000);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &idle, 50), 20000);
 	/* a chain finished its steps: the next ones can go on now, not after a pause */
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &went_on), 0);
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &partly), 0);
-	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &went_on), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &went_on, 0), 0);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &partly, 0), 0);
+	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &went_on, 0), 200);
 	/* tried without finishing, failed, backed off, or the pass could not run: soon */
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &worked), 200);
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &failed), 200);
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &backoff), 200);
-	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &idle), 200);
-	/* only statuses that wait for something else: once a second, not five times */
-	assert_int_equal(daemon_next_wait_ms(5000, 0, &status), 1000);
-	/* never later than the configured period */
-	assert_int_equal(daemon_next_wait_ms(100, 0, &status), 100);
-	assert_int_equal(daemon_next_wait_ms(100, 0, &worked), 100);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &worked, 0), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &failed, 0), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &backoff, 0), 200);
+	assert_int_equal(daemon_next_wait_ms(5000, -ECONNRESET, &idle, 0), 200);
+	/* only statuses that wait for something else (a rebuild, an operator): the period, never
+	 * stretched, and never a full observation several times a second for as long as it lasts */
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &status, 3), 5000);
+	assert_int_equal(daemon_next_wait_ms(5000, 0, &wrote, 3), 5000);
+	/* never sooner than asked for short periods */
+	assert_int_equal(daemon_next_wait_ms(100, 0, &status, 0), 100);
+	assert_int_equal(daemon_next_wait_ms(100, 0, &worked, 0), 100);
 }
 
 int main(void)
