@@ -97,7 +97,10 @@ void plan_qos(struct plan_ctx *ctx, struct vol_plan *vp, bool serving);
 /* state: the mapping's state once the steps emitted so far succeed. */
 void plan_vhost_attach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m,
 		       enum mapping_state state);
-/* Returns true when the mapping's vhost controller is observed absent. */
+/*
+ * Returns true when the mapping's vhost controller is absent once the steps emitted so far
+ * succeed (observed absent, or deleted by this chain).
+ */
 bool plan_vhost_detach(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
 /* Tear the volume's raid and unused controllers down; advance mappings when all is gone. */
 void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume_id);

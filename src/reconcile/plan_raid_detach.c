@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * RAID detach (the seed's startRaidDetachLoop): runs only once every vhost controller of the
- * volume is observed absent. Then raid_<volume> is deleted, then the controllers no other live
- * volume uses, and only when the observed state shows all of it gone do the mappings become
- * DETACHED. Each layer waits for the next pass to see the previous one gone.
+ * volume is absent (observed, or deleted earlier in the chain). Then raid_<volume> is deleted,
+ * then the controllers no other live volume uses, and only when all of it is gone do the mappings
+ * become DETACHED. Each layer goes after the one above in the same chain: SPDK v25.09 answers
+ * bdev_raid_delete once the raid is unregistered and bdev_nvme_detach_controller once the
+ * controller is deleted (it polls for that before answering), so a success means gone, and a
+ * failure stops the chain before anything below.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +33,22 @@ static bool ctrlr_used_elsewhere(const struct desired *d, uint64_t volume_id, co
 	return false;
 }
 
+/* Is name the vhost controller of one of the volume's leaving mappings (deleted before)? */
+static bool vhost_leaving(const struct desired *d, uint64_t volume_id, const char *name)
+{
+	for (size_t i = 0; i < d->n_mappings; i++) {
+		char own[MODEL_NAME_MAX];
+
+		if (d->mappings[i].volume_id != volume_id ||
+		    d->mappings[i].state != MAPPING_DETACH_REQUESTED)
+			continue;
+		names_vhost(d->mappings[i].id, own, sizeof(own));
+		if (strcmp(own, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* An orderly stop: the raid is whole, no rebuild runs, the store has both members in sync. */
 static bool stopping_clean(const struct vol_plan *vp, const struct obs_raid *r)
 {
@@ -47,9 +66,13 @@ void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume
 	bool remaining = false;
 	struct action *a;
 
-	/* Any controller still serving the raid (even one not ours) would be stranded. */
+	/*
+	 * Any controller still serving the raid (even one not ours) would be stranded; the
+	 * volume's own leaving mappings' controllers are deleted by the steps before this one.
+	 */
 	for (size_t i = 0; i < o->n_vhosts; i++) {
-		if (o->vhosts[i].has_bdev && strcmp(o->vhosts[i].bdev, vp->raid) == 0) {
+		if (o->vhosts[i].has_bdev && strcmp(o->vhosts[i].bdev, vp->raid) == 0 &&
+		    !vhost_leaving(ctx->d, volume_id, o->vhosts[i].name)) {
 			plan_status(ctx, vp, 0,
 				    "volume %" PRIu64 ": teardown waits: %s still serves %s",
 				    volume_id, o->vhosts[i].name, vp->raid);
@@ -71,7 +94,6 @@ void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume
 			}
 			plan_barrier(vp);
 		}
-		return;
 	}
 	for (size_t i = 0; vp->v && i < vp->v->n_replicas; i++) {
 		if (!vp->ctrlr[i][0] || !obs_ctrlr_find(o, vp->ctrlr[i]))
@@ -91,10 +113,8 @@ void plan_raid_detach(struct plan_ctx *ctx, struct vol_plan *vp, uint64_t volume
 			plan_copy(a->object, sizeof(a->object), vp->ctrlr[i]);
 		remaining = true;
 	}
-	if (remaining) {
+	if (remaining)
 		plan_barrier(vp);
-		return;
-	}
 	for (size_t i = 0; i < ctx->d->n_mappings; i++) {
 		const struct mapping *m = &ctx->d->mappings[i];
 

@@ -3,7 +3,9 @@
  * vhost detach (the seed's startVhostDetachLoop): a DETACH_REQUESTED mapping loses its vhost
  * controller first. Unlike the seed's detachVhost, nothing below is touched here: a controller
  * with zero sessions still blocks the teardown because QEMU can reconnect to its socket, so the
- * caller gates on the controller being observed absent.
+ * caller gates on the controller being absent: observed so, or deleted by an earlier step of the
+ * same chain (vhost_delete_controller answers success only once the controller is gone; it
+ * refuses while a session is connected).
  */
 #include <stdio.h>
 
@@ -18,10 +20,10 @@ bool plan_vhost_detach(struct plan_ctx *ctx, struct vol_plan *vp, const struct m
 	if (!obs_vhost_find(ctx->o, name))
 		return true;
 	a = plan_emit(ctx, vp, ACTION_DELETE_VHOST);
-	if (a) {
-		a->mapping_id = m->id;
-		plan_copy(a->object, sizeof(a->object), name);
-	}
+	if (!a)
+		return false;
+	a->mapping_id = m->id;
+	plan_copy(a->object, sizeof(a->object), name);
 	plan_barrier(vp);
-	return false;
+	return true;
 }

@@ -4,7 +4,8 @@
 # creates the vhost and records ATTACHED; after an SPDK restart one pass brings the vhost back
 # (the superblock raid is waited for by name). A chain that cannot go on stops with the reason
 # and creates nothing above: replicas of different sizes (checked on the attached bdevs before
-# the raid), a replica whose node does not export it (the raid waits for both members).
+# the raid), a replica whose node does not export it (the raid waits for both members). A
+# teardown also takes one pass: each layer goes once the one above answered.
 source "$(dirname "$0")/lib.sh"
 
 once() {
@@ -69,3 +70,14 @@ once
 vhost_names | grep -qx "vhost$m3" || fail "vhost$m3 not created once the replica is there"
 state_is "$m3" ATTACHED || fail "mapping $m3 is $(mapping_state "$m3")"
 log "missing replica: waited, then served in one pass"
+
+# -- teardown in one pass: vhost, raid, controllers, DETACHED, each after the one above answered
+de volume detach v1 --host h1 >/dev/null
+once
+vhost_names | grep -qx "vhost$m1" && fail "teardown: vhost$m1 still there"
+raid_names | grep -qx "raid_$v1" && fail "teardown: raid_$v1 still there"
+host_rpc bdev_nvme_get_controllers |
+	jq -e '[.[].ctrlrs[].trid.subnqn | select(test(":v1-"))] | length == 0' >/dev/null ||
+	fail "teardown: v1's controllers still there"
+state_is "$m1" DETACHED || fail "teardown: mapping $m1 is $(mapping_state "$m1")"
+log "teardown: one pass"

@@ -242,6 +242,28 @@ static bool made_earlier(const struct plan *p, size_t idx, const char *raid)
 	return false;
 }
 
+/* Does an earlier step of a's chain act with kind on object? (It succeeded when a runs.) */
+static bool earlier(const struct plan *p, size_t idx, enum action_kind kind, const char *object)
+{
+	const struct action *a = &p->actions[idx];
+
+	for (size_t k = 0; k < idx; k++)
+		if (p->actions[k].kind == kind && strcmp(p->actions[k].group, a->group) == 0 &&
+		    p->actions[k].step < a->step && strcmp(p->actions[k].object, object) == 0)
+			return true;
+	return false;
+}
+
+/* Does a vhost serve raid once a's chain has deleted what it deletes before a? */
+static bool vhost_serves_at(const struct plan *p, size_t idx, const char *raid)
+{
+	for (size_t i = 0; i < F.nvh; i++)
+		if (F.vhosts[i].has_bdev && strcmp(F.vhosts[i].bdev, raid) == 0 &&
+		    !earlier(p, idx, ACTION_DELETE_VHOST, F.vhosts[i].name))
+			return true;
+	return false;
+}
+
 /* Did an earlier step of a's chain read its members (CHECK_MEMBERS)? */
 static bool checked_earlier(const struct plan *p, size_t idx)
 {
@@ -263,7 +285,7 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 	names_raid(a->volume_id, raid, sizeof(raid));
 	switch (a->kind) {
 	case ACTION_DELETE_RAID:
-		if (vhost_serves(a->object))
+		if (vhost_serves_at(p, idx, a->object))
 			fail_case(n, a, "raid deleted under a vhost controller");
 		break;
 	case ACTION_CREATE_VHOST:
@@ -298,10 +320,13 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 		break;
 	case ACTION_MAPPING_ADVANCE:
 		if (a->to == MAPPING_DETACHED) {
-			if (observed_vhost(a->mapping_id))
+			char vh[MODEL_NAME_MAX];
+
+			names_vhost(a->mapping_id, vh, sizeof(vh));
+			if (observed_vhost(a->mapping_id) && !earlier(p, idx, ACTION_DELETE_VHOST, vh))
 				fail_case(n, a, "DETACHED while its vhost exists");
 			if (v && !desired_volume_live(&F.d, v->id)) {
-				if (raid_seen(raid))
+				if (raid_seen(raid) && !earlier(p, idx, ACTION_DELETE_RAID, raid))
 					fail_case(n, a, "DETACHED while its raid exists");
 				for (size_t r = 0; r < v->n_replicas; r++) {
 					char c[MODEL_NAME_MAX];
@@ -319,7 +344,8 @@ static void check_action(unsigned n, const struct plan *p, size_t idx)
 									  &F.d, F.vols[o].id) &&
 								  strcmp(c, c2) == 0;
 						}
-					if (ctrlr(c) && !shared)
+					if (ctrlr(c) && !shared &&
+					    !earlier(p, idx, ACTION_DETACH_CONTROLLER, c))
 						fail_case(n, a,
 							  "DETACHED while a controller remains");
 				}
