@@ -50,6 +50,13 @@ static bool stopping(struct run *r)
 
 static void chain_enter_stage(struct run *r, size_t ci, size_t begin);
 
+/* Caller holds the lock. The last chain finished: every idle worker may leave. */
+static void wake_if_done(struct run *r)
+{
+	if (r->n_finished == r->n_chains)
+		pthread_cond_broadcast(&r->cond);
+}
+
 /* Caller holds the lock. Start a chain whose dependencies are met, or skip it. */
 static void chain_start(struct run *r, size_t ci)
 {
@@ -74,7 +81,7 @@ static void chain_start(struct run *r, size_t ci)
 		if (--d->deps_left == 0)
 			chain_start(r, r->deps[k]);
 	}
-	pthread_cond_broadcast(&r->cond);
+	wake_if_done(r);
 }
 
 /* Caller holds the lock. Queue the stage starting at `begin`, or finish the chain. */
@@ -105,7 +112,7 @@ static void chain_enter_stage(struct run *r, size_t ci, size_t begin)
 			if (--d->deps_left == 0)
 				chain_start(r, r->deps[k]);
 		}
-		pthread_cond_broadcast(&r->cond);
+		wake_if_done(r);
 		return;
 	}
 	size_t end = begin + 1;
@@ -114,9 +121,12 @@ static void chain_enter_stage(struct run *r, size_t ci, size_t begin)
 	cr->stage_begin = begin;
 	cr->stage_end = end;
 	cr->pending = end - begin;
-	for (size_t s = begin; s < end; s++)
+	/* one idle worker per queued step: waking all of them for every step would have hundreds
+	 * of threads race for each one */
+	for (size_t s = begin; s < end; s++) {
 		r->queue[r->q_tail++] = (struct ready){.chain = ci, .step = s};
-	pthread_cond_broadcast(&r->cond);
+		pthread_cond_signal(&r->cond);
+	}
 }
 
 static void *worker(void *arg)
