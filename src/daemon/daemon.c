@@ -25,6 +25,7 @@
 #include "daemon/daemon_internal.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
+#include "daemon/daemon_warn.h"
 #include "reconcile/exec_commit.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
@@ -172,9 +173,11 @@ static void save_config(struct daemon *d, bool *pending, uint64_t *since_ms)
 	if (daemon_spdk_closed(d->spdk))
 		return;
 	if (daemon_spdk_save_config(d->spdk, d->cfg->saved_config, err, sizeof(err)) < 0) {
-		log_warn("saving SPDK config to %s: %s", d->cfg->saved_config, err);
+		warn_repeat(d->warns, "saved config", util_now_ms(), "saving SPDK config to %s: %s",
+			    d->cfg->saved_config, err);
 		return;
 	}
+	warn_clear(d->warns, "saved config", util_now_ms());
 	log_debug("saved SPDK config to %s", d->cfg->saved_config);
 	*pending = false;
 	*since_ms = 0;
@@ -189,7 +192,6 @@ static int serve_session(struct daemon *d)
 	bool save_pending = false;
 	uint64_t save_since_ms = 0;
 	unsigned immediate = 0, quiet = 0;
-	char last_err[512] = "";
 
 	if (daemon_spdk_start(d->spdk, d->cfg->saved_config, &was_init, err, sizeof(err)) < 0) {
 		log_error("SPDK at %s: start-up failed: %s", d->cfg->spdk_sock, err);
@@ -210,14 +212,11 @@ static int serve_session(struct daemon *d)
 		d->passes++;
 		if (r < 0) {
 			/* The same failure every turn is said once, not five times a second. */
-			if (strcmp(err, last_err) != 0)
-				log_warn("pass %llu could not run: %s",
-					 (unsigned long long)d->passes, err);
-			util_strlcpy(last_err, err, sizeof(last_err));
+			warn_repeat(d->warns, "pass", util_now_ms(), "a pass could not run: %s", err);
 			if (daemon_spdk_closed(d->spdk))
 				return CLI_EXIT_FAILURE;
 		} else {
-			last_err[0] = '\0';
+			warn_clear(d->warns, "pass", util_now_ms());
 			save_pending |= res.changed;
 			/* Each pass builds what the last one made possible: the rebuild is over
 			 * at the first pass that finds nothing left to do. */
@@ -361,6 +360,8 @@ int daemon_run(const struct daemon_config *cfg)
 	d.orphans = orphan_clock_new();
 	d.commit = exec_commit_new(d.store, &d.store_lock);
 	d.flaps = flap_table_new(cfg->flap_limit, cfg->flap_window_s);
+	/* NULL (out of memory): every warning is logged, none summarised */
+	d.warns = warn_table_new(NULL, NULL);
 	if (!d.backoff || !d.orphans || !d.commit || !d.flaps) {
 		log_error("out of memory");
 		rc = CLI_EXIT_FAILURE;
@@ -402,8 +403,9 @@ int daemon_run(const struct daemon_config *cfg)
 			continue;
 		}
 		if (r < 0) {
-			log_warn("SPDK at %s unreachable: %s; retrying in %llu ms", cfg->spdk_sock,
-				 err, (unsigned long long)retry_ms);
+			warn_repeat(d.warns, "spdk", util_now_ms(),
+				    "SPDK at %s unreachable: %s; retrying (every %llu ms at most)",
+				    cfg->spdk_sock, err, 5000ULL);
 			daemon_notify_status("waiting for SPDK at %s", cfg->spdk_sock);
 			if (cfg->once) {
 				rc = CLI_EXIT_UNAVAILABLE;
@@ -414,6 +416,7 @@ int daemon_run(const struct daemon_config *cfg)
 			daemon_notify_watchdog();
 			continue;
 		}
+		warn_clear(d.warns, "spdk", util_now_ms());
 		if (restart_until_ms)
 			log_info("SPDK at %s is back %llu ms after the connection closed",
 				 cfg->spdk_sock,
@@ -450,6 +453,7 @@ out:
 	orphan_clock_free(d.orphans);
 	exec_commit_free(d.commit);
 	flap_table_free(d.flaps);
+	warn_table_free(d.warns);
 	exec_backoff_free(d.backoff);
 	daemon_state_free(&d);
 	store_close(d.store);

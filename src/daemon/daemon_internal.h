@@ -20,6 +20,7 @@ struct store;
 struct store_desired;
 struct store_watch;
 struct orphan_clock;
+struct warn_table;
 
 /* What lives across passes; a pass itself remembers nothing (level-triggered). */
 struct daemon {
@@ -30,6 +31,7 @@ struct daemon {
 	struct exec_backoff *backoff; /* per object, across passes */
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
 	struct flap_table *flaps;     /* resets per NVMe path, across passes (daemon_flap.h) */
+	struct warn_table *warns;     /* repeating warnings, said once (daemon_warn.h) */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
 	struct hmap *obs;	      /* mapping id -> struct obs_cache_entry */

@@ -15,6 +15,7 @@
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
+#include "daemon/daemon_warn.h"
 #include "reconcile/exec_ops.h"
 #include "reconcile/desired.h"
 #include "reconcile/names.h"
@@ -250,8 +251,10 @@ static void observation_flush(struct daemon *d, struct obs_batch *b)
 		pthread_mutex_unlock(&d->store_lock);
 	}
 	if (r < 0 && b->n)
-		log_warn("recording the status of %zu mappings: %s", b->n,
-			 written ? err.message : "out of memory");
+		warn_repeat(d->warns, "status", util_now_ms(), "recording the status of %zu mappings: %s",
+			    b->n, written ? err.message : "out of memory");
+	else if (b->n)
+		warn_clear(d->warns, "status", util_now_ms());
 	for (size_t i = 0; r == 0 && i < b->n; i++)
 		if (written[i]) {
 			daemon_obs_cache_set(d, b->v[i].mapping_id, b->hash[i], b->rhash[i]);
@@ -303,7 +306,8 @@ static void resets_write(struct daemon *d, const struct pass_resets *pr, const s
 	}
 	pthread_mutex_unlock(&d->store_lock);
 	if (r < 0 && r != -ENOENT)
-		log_warn("mapping %lld: recording resets: %s", (long long)mapping_id, err.message);
+		warn_repeat(d->warns, "status", util_now_ms(), "mapping %lld: recording resets: %s",
+			    (long long)mapping_id, err.message);
 	else if (r == 0) {
 		daemon_obs_cache_set(d, mapping_id, obs_hash(&obs), rh);
 		d->statuses_written++;
@@ -710,7 +714,10 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 			res->finished++;
 		if (ec->status == EXEC_CHAIN_FAILED) {
 			res->failed++;
-			log_warn("%s", ec->error);
+			/* retried on its backoff: said once, then counted */
+			warn_repeat(d->warns, c->key, util_now_ms(), "%s", ec->error);
+		} else if (ec->status == EXEC_CHAIN_DONE && c->n > 0) {
+			warn_clear(d->warns, c->key, util_now_ms());
 		} else if (ec->status != EXEC_CHAIN_DONE) {
 			res->deferred++;
 		}
@@ -768,6 +775,7 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	/* Mappings gone from the plan take their cached status with them. */
 	daemon_obs_cache_prune(d);
 	exec_backoff_prune(d->backoff, util_now_ms());
+	warn_prune(d->warns, util_now_ms());
 	/* This pass's own writes (mapping states, replica records) are read back next pass. */
 	if (res->actions > 0)
 		d->desired_stale = true;

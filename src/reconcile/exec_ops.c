@@ -504,7 +504,7 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		if (r == -EEXIST) {
 			atomic_fetch_add(&x->conflicts, 1);
 			snprintf(errbuf, errlen, "%s: conflict: %s (left untouched)", who, why);
-			log_error("%s", errbuf);
+			log_debug("%s", errbuf); /* the daemon says it, once */
 			return -EEXIST;
 		}
 		snprintf(errbuf, errlen, "%s: %s: %s", who, what, why);
@@ -513,7 +513,7 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		atomic_fetch_add(&x->conflicts, 1);
 		snprintf(errbuf, errlen, "%s: conflict: %s refused: %d %s (left untouched)", who,
 			 what, e.code, e.message);
-		log_error("%s", errbuf);
+		log_debug("%s", errbuf); /* the daemon says it, once */
 		return -EEXIST;
 	case EXEC_ANSWER_TRANSIENT:
 		snprintf(errbuf, errlen, "%s: %s: SPDK %d %s (will retry)", who, what, e.code,
