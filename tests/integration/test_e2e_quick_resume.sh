@@ -52,7 +52,7 @@ wait_until 30 "daemon waits for SPDK to come back" grep -q "waiting for SPDK .* 
 host_start
 wait_until 60 "vhost controllers back" served $((N + 1))
 wait_until 30 "daemon says SPDK is back" grep -q "SPDK at .* is back" "$T/daemon.log"
-backoffs=$(sed -n '/closed the connection/,$p' "$T/daemon.log" | grep -c "retrying in" || true)
+backoffs=$(sed -n '/closed the connection/,$p' "$T/daemon.log" | grep -c "unreachable: .*; retrying" || true)
 [ "$backoffs" = 0 ] || fail "$backoffs reconnect backoffs after the crash, want none"
 # superblock raids reassembled, not re-created
 recreated=$(sed -n '/closed the connection/,$p' "$T/daemon.log" | grep -c ": create raid_" || true)
