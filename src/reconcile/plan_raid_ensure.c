@@ -145,6 +145,43 @@ static bool clean_recreate(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 	return a0 >= ctx->d->config.assembly_wait_s && a1 >= ctx->d->config.assembly_wait_s;
 }
 
+/* A member's bdev claimed by something else (an lvstore, an export): say so and stop. */
+static bool member_claimed(struct plan_ctx *ctx, struct vol_plan *vp, const struct obs_bdev *b[2])
+{
+	for (int s = 0; s < 2; s++) {
+		if (b[s] && b[s]->claimed) {
+			plan_conflict(ctx, vp, b[s]->name,
+				      "bdev %s of volume %" PRIu64 " is claimed by something other "
+				      "than %s",
+				      b[s]->name, vp->v->id, vp->raid);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* CHECK_MEMBERS or CREATE_RAID over the volume's two members, as a step of its own. */
+static void raid_step(struct plan_ctx *ctx, struct vol_plan *vp, enum action_kind kind)
+{
+	struct action *a = plan_emit(ctx, vp, kind);
+
+	if (!a)
+		return;
+	plan_copy(a->object, sizeof(a->object), vp->raid);
+	for (int s = 0; s < 2; s++)
+		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), vp->bdev[vp->member[s]]);
+	a->raid.n_bases = 2;
+	if (kind == ACTION_CHECK_MEMBERS) {
+		a->raid.block_size = vp->v->block_size;
+		a->raid.size_bytes = vp->v->size_bytes;
+	} else {
+		a->raid.superblock = true;
+		names_raid_uuid(vp->v->id, a->raid.uuid, sizeof(a->raid.uuid));
+		vp->ahead = true;
+	}
+	plan_barrier(vp);
+}
+
 /*
  * A new volume whose members this pass attaches: the raid is created as soon as both attaches
  * answered, after the checks the planner makes on observed bdevs (CHECK_MEMBERS makes them on
@@ -153,40 +190,13 @@ static bool clean_recreate(struct plan_ctx *ctx, struct vol_plan *vp, const stru
 static void create_after_attach(struct plan_ctx *ctx, struct vol_plan *vp,
 				const struct obs_bdev *b[2])
 {
-	struct action *a;
-
-	for (int s = 0; s < 2; s++) {
-		if (b[s] && b[s]->claimed) {
-			plan_conflict(ctx, vp, b[s]->name,
-				      "bdev %s of volume %" PRIu64 " is claimed by something other "
-				      "than %s",
-				      b[s]->name, vp->v->id, vp->raid);
-			return;
-		}
+	if (member_claimed(ctx, vp, b))
+		return;
+	for (int s = 0; s < 2; s++)
 		if (!b[s])
 			await_path(ctx, vp, s);
-	}
-	a = plan_emit(ctx, vp, ACTION_CHECK_MEMBERS);
-	if (!a)
-		return;
-	plan_copy(a->object, sizeof(a->object), vp->raid);
-	for (int s = 0; s < 2; s++)
-		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), vp->bdev[vp->member[s]]);
-	a->raid.n_bases = 2;
-	a->raid.block_size = vp->v->block_size;
-	a->raid.size_bytes = vp->v->size_bytes;
-	plan_barrier(vp);
-	a = plan_emit(ctx, vp, ACTION_CREATE_RAID);
-	if (!a)
-		return;
-	plan_copy(a->object, sizeof(a->object), vp->raid);
-	for (int s = 0; s < 2; s++)
-		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), vp->bdev[vp->member[s]]);
-	a->raid.n_bases = 2;
-	a->raid.superblock = true;
-	names_raid_uuid(vp->v->id, a->raid.uuid, sizeof(a->raid.uuid));
-	plan_barrier(vp);
-	vp->ahead = true;
+	raid_step(ctx, vp, ACTION_CHECK_MEMBERS);
+	raid_step(ctx, vp, ACTION_CREATE_RAID);
 }
 
 /* No raid yet: create it, wait for superblock re-assembly, or stop and ask. */
@@ -194,7 +204,6 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 {
 	const struct volume *v = vp->v;
 	const struct obs_bdev *b[2];
-	struct action *a;
 
 	for (int s = 0; s < 2; s++)
 		b[s] = obs_bdev_find(ctx->o, vp->bdev[vp->member[s]]);
@@ -210,16 +219,7 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 	for (int s = 0; s < 2; s++)
 		if (!b[s])
 			return; /* the attach stage brings it; its chain reports a failure */
-	for (int s = 0; s < 2; s++) {
-		if (b[s]->claimed) {
-			plan_conflict(ctx, vp, b[s]->name,
-				      "bdev %s of volume %" PRIu64 " is claimed by something other "
-				      "than %s",
-				      b[s]->name, v->id, vp->raid);
-			return;
-		}
-	}
-	if (!geometry_equal(ctx, vp, b[0], b[1]))
+	if (member_claimed(ctx, vp, b) || !geometry_equal(ctx, vp, b[0], b[1]))
 		return;
 	for (int s = 0; s < 2; s++) {
 		const struct replica *r = &v->replicas[vp->member[s]];
@@ -236,17 +236,7 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 			return;
 		}
 	}
-	a = plan_emit(ctx, vp, ACTION_CREATE_RAID);
-	if (!a)
-		return;
-	plan_copy(a->object, sizeof(a->object), vp->raid);
-	for (int s = 0; s < 2; s++)
-		plan_copy(a->raid.bases[s], sizeof(a->raid.bases[s]), b[s]->name);
-	a->raid.n_bases = 2;
-	a->raid.superblock = true;
-	names_raid_uuid(v->id, a->raid.uuid, sizeof(a->raid.uuid));
-	plan_barrier(vp);
-	vp->ahead = true;
+	raid_step(ctx, vp, ACTION_CREATE_RAID);
 }
 
 /* Is the slot's member or its pending replacement a base of the raid? */
