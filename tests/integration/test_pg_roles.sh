@@ -56,7 +56,7 @@ DAEMON="$PG_TEST_CONNINFO dbname=diskengine user=diskengine_daemon"
 READER="$PG_TEST_CONNINFO dbname=diskengine user=diskengine_reader"
 
 # the owner migrates; the others need no DDL
-expect 0 "schema version 4" db migrate --db "$OWNER"
+expect 0 "schema version 6" db migrate --db "$OWNER"
 expect 0 "applied 0 migration(s)" db migrate --db "$DAEMON"
 expect 0 "host h1 added" host add h1 --tcp-ip 10.0.1.7 --db "$DAEMON"
 expect 0 "" node add n1 --transport tcp --address 10.0.0.1 --port 4420 --db "$DAEMON"
