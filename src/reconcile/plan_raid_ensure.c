@@ -236,6 +236,11 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 			return;
 		}
 	}
+	if (plan_init_needed(v)) {
+		plan_init_clones(ctx, vp);
+		if (vp->stopped)
+			return;
+	}
 	a = plan_emit(ctx, vp, ACTION_CREATE_RAID);
 	if (!a)
 		return;
@@ -245,6 +250,8 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 	a->raid.n_bases = 2;
 	a->raid.superblock = true;
 	names_raid_uuid(v->id, a->raid.uuid, sizeof(a->raid.uuid));
+	if (v->has_snapshot_source && !v->ever_attached)
+		a->init.data_offset = v->source_data_offset; /* the create checks it */
 	plan_barrier(vp);
 	vp->ahead = true;
 }

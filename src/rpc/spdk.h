@@ -173,6 +173,28 @@ struct rpc_nvme_path_sel {
 int rpc_bdev_nvme_detach_controller(struct rpc_client *c, const char *name,
 				    const struct rpc_nvme_path_sel *path, struct rpc_error *err);
 
+/*
+ * bdev_nvme_send_cmd: a raw NVMe command on a controller (not a bdev). sqe is the 64-byte
+ * submission entry; for c2h, data_len bytes come back. The answer's cpl is the 16-byte
+ * completion; sc / sct its decoded status (0 / 0: success). data is malloc'ed (caller frees).
+ */
+struct rpc_nvme_cmd {
+	const char *name; /* controller */
+	bool io;	  /* "io" (else "admin") */
+	bool c2h;	  /* controller to host (a read) */
+	unsigned char sqe[64];
+	uint32_t data_len;
+	uint32_t timeout_ms; /* 0: SPDK's default */
+};
+struct rpc_nvme_cmd_result {
+	unsigned char cpl[16];
+	unsigned sc, sct;
+	void *data;
+	size_t data_len;
+};
+int rpc_bdev_nvme_send_cmd(struct rpc_client *c, const struct rpc_nvme_cmd *cmd,
+			   struct rpc_nvme_cmd_result *out, struct rpc_error *err);
+
 struct rpc_nvme_ctrlr_path {
 	char *state; /* "enabled", "reconnect_is_delayed", "resetting", ... */
 	char *trtype, *adrfam, *traddr, *trsvcid, *subnqn; /* adrfam/trsvcid/subnqn may be NULL */
