@@ -85,11 +85,10 @@ static bool sb_fits(const struct exec_op *op, const struct raid_sb_info *sb, cha
 			 sb->block_size, sb->level, sb->num_base_bdevs, op->block_size);
 		return false;
 	}
-	if (sb->raid_size * sb->block_size > op->size_bytes) {
-		snprintf(why, len, "the source's superblock, with %" PRIu64 " bytes: more than the "
-			 "volume's %" PRIu64, sb->raid_size * sb->block_size, op->size_bytes);
-		return false;
-	}
+	/*
+	 * raid_size is the source raid's whole data region (its members' size less data_offset),
+	 * not the guest's size: the volume sizes were compared when the volume was created.
+	 */
 	for (uint8_t i = 0; i < sb->base_bdevs_size; i++) {
 		if (sb->base[i].data_offset != op->init_offset) {
 			snprintf(why, len,
