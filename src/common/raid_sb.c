@@ -58,8 +58,8 @@ static int uuid_to_bytes(const char *s, unsigned char out[16])
 static void uuid_from_bytes(const unsigned char in[16], char out[37])
 {
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8], in[9], in[10], in[11],
-		 in[12], in[13], in[14], in[15]);
+		 in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8], in[9], in[10],
+		 in[11], in[12], in[13], in[14], in[15]);
 }
 
 size_t raid_sb_length(const struct raid_sb_info *sb)
@@ -88,7 +88,8 @@ int raid_sb_encode_spdk(const struct raid_sb_info *sb, void *buf, size_t size)
 	p[OFF_NUM_BASE] = sb->num_base_bdevs;
 	p[OFF_BASES_SIZE] = sb->base_bdevs_size;
 	for (uint8_t i = 0; i < sb->base_bdevs_size; i++) {
-		unsigned char *b = p + SPDK_RAID_SB_HEADER_SIZE + (size_t)i * SPDK_RAID_SB_BASE_SIZE;
+		unsigned char *b =
+			p + SPDK_RAID_SB_HEADER_SIZE + (size_t)i * SPDK_RAID_SB_BASE_SIZE;
 
 		if (uuid_to_bytes(sb->base[i].uuid, b) < 0)
 			return -EINVAL;
@@ -103,7 +104,8 @@ int raid_sb_encode_spdk(const struct raid_sb_info *sb, void *buf, size_t size)
 
 int raid_sb_decode_spdk(const void *buf, size_t size, struct raid_sb_info *sb)
 {
-	unsigned char copy[SPDK_RAID_SB_HEADER_SIZE + SPDK_RAID_SB_BASES_MAX * SPDK_RAID_SB_BASE_SIZE];
+	unsigned char
+		copy[SPDK_RAID_SB_HEADER_SIZE + SPDK_RAID_SB_BASES_MAX * SPDK_RAID_SB_BASE_SIZE];
 	const unsigned char *p = buf;
 	uint32_t len, crc;
 
@@ -129,7 +131,8 @@ int raid_sb_decode_spdk(const void *buf, size_t size, struct raid_sb_info *sb)
 	sb->num_base_bdevs = p[OFF_NUM_BASE];
 	sb->base_bdevs_size = p[OFF_BASES_SIZE];
 	for (uint8_t i = 0; i < sb->base_bdevs_size; i++) {
-		const unsigned char *b = p + SPDK_RAID_SB_HEADER_SIZE + (size_t)i * SPDK_RAID_SB_BASE_SIZE;
+		const unsigned char *b =
+			p + SPDK_RAID_SB_HEADER_SIZE + (size_t)i * SPDK_RAID_SB_BASE_SIZE;
 
 		uuid_from_bytes(b, sb->base[i].uuid);
 		sb->base[i].data_offset = get_le(b + 16, 8);

@@ -145,7 +145,8 @@ int exec_init_verify(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
 			break;
 		}
 		snprintf(why, sizeof(why), "no raid superblock%s",
-			 op->init_wiped ? "" : ": not a clone of a snapshot of the source's replica");
+			 op->init_wiped ? ""
+					: ": not a clone of a snapshot of the source's replica");
 		goto refuse;
 	default:
 		snprintf(why, sizeof(why), "a raid superblock that fails its length or crc check");
@@ -166,8 +167,7 @@ out:
 	return r;
 }
 
-int exec_init_mark_wiped(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
-			 size_t errlen)
+int exec_init_mark_wiped(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen)
 {
 	struct store_error err = {0};
 	int r;

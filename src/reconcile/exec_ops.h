@@ -118,8 +118,7 @@ int exec_op_run(void *ctx, const struct exec_chain *chain, const struct exec_ste
 
 /* exec_init.c: the steps of a volume filled from a snapshot; same conventions. */
 int exec_init_verify(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
-int exec_init_mark_wiped(struct exec_ctx *x, const struct exec_op *op, char *errbuf,
-			 size_t errlen);
+int exec_init_mark_wiped(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
 int exec_init_wipe(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
 /*
  * Read the raid `name` back from SPDK, check its members' data_offset against init_offset

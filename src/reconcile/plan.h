@@ -58,15 +58,15 @@ enum action_kind {
 	 * Initialisation from a snapshot (plan_initialise.c): the clones carry the source raid's
 	 * superblock; it is checked, then zeroed, before the volume's own raid is created.
 	 */
-	ACTION_INIT_VERIFY,	 /* bdev_nvme_send_cmd(object) Read of the first blocks: exactly
-				  * the source raid's superblock (init.*), or zeroes once
-				  * init.wiped; anything else fails the chain, nothing wiped */
-	ACTION_INIT_MARK_WIPED,	 /* store: volumes.init_wiped, before the first Write Zeroes */
-	ACTION_INIT_WIPE,	 /* bdev_nvme_send_cmd(object) Write Zeroes over the first
-				  * init.data_offset blocks; the completion's status decoded */
-	ACTION_INIT_CHECK_RAID,	 /* bdev_raid_get_bdevs: object's data_offset equals
-				  * init.data_offset; records the raid's uuid and data_offset */
-	ACTION_KIND_COUNT,	 /* number of kinds, not an action */
+	ACTION_INIT_VERIFY,	/* bdev_nvme_send_cmd(object) Read of the first blocks: exactly
+				 * the source raid's superblock (init.*), or zeroes once
+				 * init.wiped; anything else fails the chain, nothing wiped */
+	ACTION_INIT_MARK_WIPED, /* store: volumes.init_wiped, before the first Write Zeroes */
+	ACTION_INIT_WIPE,	/* bdev_nvme_send_cmd(object) Write Zeroes over the first
+				 * init.data_offset blocks; the completion's status decoded */
+	ACTION_INIT_CHECK_RAID, /* bdev_raid_get_bdevs: object's data_offset equals
+				 * init.data_offset; records the raid's uuid and data_offset */
+	ACTION_KIND_COUNT,	/* number of kinds, not an action */
 };
 
 /* Parameters of bdev_nvme_attach_controller / bdev_nvme_detach_controller (one path). */
@@ -99,12 +99,12 @@ struct action_raid {
 
 /* INIT_*: what the clones of a volume filled from a snapshot must carry. */
 struct action_init {
-	char source_uuid[40];  /* the source raid's uuid, as its superblock says */
-	uint64_t data_offset;  /* the source raid's data_offset (blocks); also the wipe's length */
-	uint32_t block_size;   /* the volume's */
-	uint64_t size_bytes;   /* the volume's: the source raid fits in it */
+	char source_uuid[40]; /* the source raid's uuid, as its superblock says */
+	uint64_t data_offset; /* the source raid's data_offset (blocks); also the wipe's length */
+	uint32_t block_size;  /* the volume's */
+	uint64_t size_bytes;  /* the volume's: the source raid fits in it */
 	char bdev[MODEL_NAME_MAX]; /* INIT_VERIFY / INIT_WIPE: the namespace bdev (messages) */
-	bool wiped;	       /* INIT_VERIFY: zeroes are this volume's own earlier wipe */
+	bool wiped;		   /* INIT_VERIFY: zeroes are this volume's own earlier wipe */
 };
 
 struct action_vhost {

@@ -23,8 +23,7 @@
 
 bool plan_init_needed(const struct volume *v)
 {
-	return v->has_snapshot_source && !v->raid_created && !v->raid_recorded &&
-	       !v->ever_attached;
+	return v->has_snapshot_source && !v->raid_created && !v->raid_recorded && !v->ever_attached;
 }
 
 static void init_params(const struct vol_plan *vp, struct action *a)
@@ -43,7 +42,8 @@ void plan_init_clones(struct plan_ctx *ctx, struct vol_plan *vp)
 
 	if (!vp->v->source_raid_uuid[0] || !vp->v->source_data_offset) {
 		plan_status(ctx, vp, 0,
-			    "volume %" PRIu64 ": filled from a snapshot, but the source's raid uuid "
+			    "volume %" PRIu64
+			    ": filled from a snapshot, but the source's raid uuid "
 			    "and data_offset are not recorded; nothing done",
 			    vp->v->id);
 		return;

@@ -28,7 +28,8 @@ void sim_bdev_blocks_store(struct sim_bdev *b, uint64_t lba, const void *buf, ui
 	if (!b->blocks)
 		b->blocks = json_object();
 	for (uint64_t i = 0; i < n; i++) {
-		const unsigned char *p = buf ? (const unsigned char *)buf + i * b->block_size : NULL;
+		const unsigned char *p =
+			buf ? (const unsigned char *)buf + i * b->block_size : NULL;
 		bool zero = true;
 		char *hex;
 

@@ -276,9 +276,8 @@ static json_t *ns_wire(json_t *arr, uint32_t nsid)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) == nsid)
-			return v;
+	json_array_foreach(arr, i, v) if ((uint32_t)json_integer_value(
+						  json_object_get(v, "nsid")) == nsid) return v;
 	return NULL;
 }
 

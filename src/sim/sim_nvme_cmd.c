@@ -116,7 +116,8 @@ static unsigned exec_io(struct sim *s, struct nvme_bdev_ctrlr *n, struct send_cm
 		read_blocks(s, b, slba, nlb, c->data);
 		return NVME_SC_SUCCESS;
 	case NVME_OPC_WRITE:
-		if (c->c2h || c->data_len < bytes || sim_bdev_blocks_write(s, b, slba, c->data, nlb))
+		if (c->c2h || c->data_len < bytes ||
+		    sim_bdev_blocks_write(s, b, slba, c->data, nlb))
 			return NVME_SC_INVALID_FIELD;
 		if (slba * b->block_size < SB_AREA)
 			sim_bdev_sb_write(b, "", 0);
@@ -173,10 +174,10 @@ static int decode(struct sim_req *req, struct send_cmd *c)
 void rpc_bdev_nvme_send_cmd(struct sim_req *req)
 {
 	static const struct sim_decoder dec[] = {
-		{"name", SIM_J_STRING, false},	   {"cmd_type", SIM_J_STRING, false},
+		{"name", SIM_J_STRING, false},		 {"cmd_type", SIM_J_STRING, false},
 		{"data_direction", SIM_J_STRING, false}, {"cmdbuf", SIM_J_STRING, false},
-		{"timeout_ms", SIM_J_UINT32, true},	   {"data_len", SIM_J_UINT32, true},
-		{"metadata_len", SIM_J_UINT32, true},	   {"data", SIM_J_STRING, true},
+		{"timeout_ms", SIM_J_UINT32, true},	 {"data_len", SIM_J_UINT32, true},
+		{"metadata_len", SIM_J_UINT32, true},	 {"data", SIM_J_STRING, true},
 		{"metadata", SIM_J_STRING, true}};
 	struct send_cmd c = {0};
 	struct nvme_bdev_ctrlr *n;

@@ -623,8 +623,9 @@ static void rpc_bdev_lvol_clone_bdev(struct sim_req *req)
 	}
 	own = lvol_find(req->sim, str_param(req, "bdev"));
 	if (own && own->lvs == lvs) {
-		sim_reply_error(req, -32602, "bdev is an lvol in same lvs as clone; "
-					     "use bdev_lvol_clone instead");
+		sim_reply_error(req, -32602,
+				"bdev is an lvol in same lvs as clone; "
+				"use bdev_lvol_clone instead");
 		return;
 	}
 	c = lvol_new(req->sim, lvs, str_param(req, "clone_name"),

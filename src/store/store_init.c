@@ -40,15 +40,15 @@ int store_source_resolve(struct store *s, const struct store_volume *v, struct s
 	return 0;
 }
 
-int store_volume_mark_attached_in_txn(struct store *s, int64_t mapping_id,
-				      struct store_error *err)
+int store_volume_mark_attached_in_txn(struct store *s, int64_t mapping_id, struct store_error *err)
 {
 	struct store_param p = sp_int(mapping_id);
 	struct store_rows *rows = NULL;
-	int r = store_select(s,
-			     "UPDATE volumes SET ever_attached = 1 WHERE ever_attached = 0 AND id = "
-			     "(SELECT volume_id FROM mappings WHERE id = ?) RETURNING id",
-			     &p, 1, &rows, err);
+	int r = store_select(
+		s,
+		"UPDATE volumes SET ever_attached = 1 WHERE ever_attached = 0 AND id = "
+		"(SELECT volume_id FROM mappings WHERE id = ?) RETURNING id",
+		&p, 1, &rows, err);
 
 	store_rows_free(rows);
 	return r;
@@ -63,7 +63,8 @@ struct raid_ctx {
 static int record_raid_fn(struct store *s, void *arg, struct store_error *err)
 {
 	struct raid_ctx *c = arg;
-	struct store_param p[3] = {sp_text(c->uuid), sp_int((int64_t)c->data_offset), sp_int(c->id)};
+	struct store_param p[3] = {sp_text(c->uuid), sp_int((int64_t)c->data_offset),
+				   sp_int(c->id)};
 	struct store_rows *rows = NULL;
 	int r = store_select(s,
 			     "UPDATE volumes SET raid_uuid = ?, raid_data_offset = ? WHERE id = ? "
@@ -89,8 +90,8 @@ static int wiped_fn(struct store *s, void *arg, struct store_error *err)
 	int64_t *id = arg;
 	struct store_param p = sp_int(*id);
 	struct store_rows *rows = NULL;
-	int r = store_select(s, "UPDATE volumes SET init_wiped = 1 WHERE id = ? RETURNING id", &p, 1,
-			     &rows, err);
+	int r = store_select(s, "UPDATE volumes SET init_wiped = 1 WHERE id = ? RETURNING id", &p,
+			     1, &rows, err);
 
 	if (r == 0 && rows->nrows == 0)
 		r = store_seterr(err, -ENOENT, "volume %lld does not exist", (long long)*id);

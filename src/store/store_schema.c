@@ -232,8 +232,8 @@ static const struct store_migration migrations[] = {
 	},
 	{
 		6,
-		"volumes: snapshot source (volume, raid uuid, data_offset), the raid's own uuid and "
-		"data_offset as created, ever attached, clones wiped",
+		"volumes: snapshot source (volume, raid uuid, data_offset), the raid as created "
+		"(uuid, data_offset), ever attached, clones wiped",
 		"ALTER TABLE volumes ADD COLUMN source_volume_id BIGINT;"
 		"ALTER TABLE volumes ADD COLUMN source_raid_uuid TEXT NOT NULL DEFAULT '';"
 		"ALTER TABLE volumes ADD COLUMN source_data_offset BIGINT NOT NULL DEFAULT 0;"

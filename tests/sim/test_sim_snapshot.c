@@ -40,8 +40,9 @@ static void export_bdev(struct node *n, const char *alias, const char *id, const
 	snprintf(nqn, sizeof(nqn), "nqn.2016-06.io.spdk:%s", id);
 	json_decref(call_ok(n, "nvmf_create_subsystem",
 			    json_pack("{s:s,s:b}", "nqn", nqn, "allow_any_host", 1)));
-	json_decref(call_ok(n, "nvmf_subsystem_add_ns",
-			    json_pack("{s:s,s:{s:s}}", "nqn", nqn, "namespace", "bdev_name", alias)));
+	json_decref(
+		call_ok(n, "nvmf_subsystem_add_ns",
+			json_pack("{s:s,s:{s:s}}", "nqn", nqn, "namespace", "bdev_name", alias)));
 	json_decref(call_ok(n, "nvmf_subsystem_add_listener",
 			    json_pack("{s:s,s:{s:s,s:s,s:s,s:s}}", "nqn", nqn, "listen_address",
 				      "trtype", "tcp", "adrfam", "ipv4", "traddr", "127.0.0.1",
@@ -79,8 +80,8 @@ static char *blk_read(struct node *n, const char *bdev, long lba)
 	json_t *r;
 	char *hex;
 
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"blk_read\",\"bdev\":\"%s\",\"lba\":%ld,\"blocks\":1}",
-		 bdev, lba);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"blk_read\",\"bdev\":\"%s\",\"lba\":%ld,\"blocks\":1}", bdev, lba);
 	r = ctl(&n->t, cmd);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	hex = strdup(json_string_value(json_object_get(json_object_get(r, "result"), "data")));
@@ -118,9 +119,10 @@ static void *send_io(struct node *n, const char *ctrlr, int opc, uint64_t slba, 
 	*status = (unsigned)(cpl[14] | cpl[15] << 8) >> 1;
 	free(cpl);
 	if (opc == 0x02)
-		assert_int_equal(codec_base64url_decode(
-					 json_string_value(json_object_get(r, "data")), &data, &len),
-				 0);
+		assert_int_equal(
+			codec_base64url_decode(json_string_value(json_object_get(r, "data")), &data,
+					       &len),
+			0);
 	json_decref(r);
 	return data;
 }
@@ -158,8 +160,8 @@ static void test_clone_of_a_raid_member(void **state)
 	json_decref(call_ok(&host, "bdev_raid_create", p));
 
 	/* the guest's block 0 lands past data_offset (1 MiB) on both members' lvols */
-	snprintf(cmd, sizeof(cmd), "{\"cmd\":\"blk_write\",\"bdev\":\"raid_1\",\"lba\":0,\"data\":\"%s\"}",
-		 x);
+	snprintf(cmd, sizeof(cmd),
+		 "{\"cmd\":\"blk_write\",\"bdev\":\"raid_1\",\"lba\":0,\"data\":\"%s\"}", x);
 	json_decref(ctl(&host.t, cmd));
 	for (i = 0; i < 200; i++) {
 		got = blk_read(&st, "lvs0/lv1", 2048);
@@ -172,10 +174,12 @@ static void test_clone_of_a_raid_member(void **state)
 	free(got);
 
 	/* snapshot of one member, a clone beside it, an esnap clone of its export elsewhere */
-	json_decref(call_ok(&st, "bdev_lvol_snapshot",
-			    json_pack("{s:s,s:s}", "lvol_name", "lvs0/lv0", "snapshot_name", "snap")));
-	json_decref(call_ok(&st, "bdev_lvol_clone",
-			    json_pack("{s:s,s:s}", "snapshot_name", "lvs0/snap", "clone_name", "ca")));
+	json_decref(
+		call_ok(&st, "bdev_lvol_snapshot",
+			json_pack("{s:s,s:s}", "lvol_name", "lvs0/lv0", "snapshot_name", "snap")));
+	json_decref(
+		call_ok(&st, "bdev_lvol_clone",
+			json_pack("{s:s,s:s}", "snapshot_name", "lvs0/snap", "clone_name", "ca")));
 	export_bdev(&st, "lvs0/ca", "ca", port);
 	export_bdev(&st, "lvs0/snap", "snap", port);
 	free(storage_export(&st2, "unused", 4, port2, true));
