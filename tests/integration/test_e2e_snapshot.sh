@@ -3,7 +3,7 @@
 # docs/snapshots.md: bytes written through the source volume read back identically through the
 # new one; clones that are not what the procedure makes (no superblock, another raid's) stop the
 # volume and are left as they were; the CLI refuses a source with another block size or a
-# larger size.
+# larger size; and a volume that was ATTACHED, detached and attached again, is never wiped.
 source "$(dirname "$0")/lib.sh"
 
 two_nodes
@@ -66,6 +66,18 @@ jq -e --arg u "$(de volume show src --json | jq -r .raid.uuid)" \
 	'.raid.data_offset == 2048 and .raid.uuid != $u and .source.volume_id == '"$src" \
 	<<<"$(de volume show new --json)" >/dev/null || fail "new volume record: $(de volume show new --json)"
 grep -q "volume $new: .*superblock area zeroed" "$T/daemon.log" || fail "no wipe logged"
+
+# a volume that was ATTACHED holds a VM's data: detached and attached again, it is never wiped
+wipes() { grep -c "volume $new: .*superblock area zeroed" "$T/daemon.log"; }
+w=$(wipes)
+ctl "$T/host.ctl" "{\"cmd\":\"blk_write\",\"bdev\":\"raid_$new\",\"lba\":5,\"data\":\"$X0\"}" >/dev/null
+de volume detach new >/dev/null
+wait_until 60 "mapping $mnew DETACHED" state_is "$mnew" DETACHED
+mnew=$(attach_volume new vm2)
+wait_until 60 "mapping $mnew ATTACHED again" state_is "$mnew" ATTACHED
+[ "$(wipes)" = "$w" ] || fail "volume $new wiped again after it was ATTACHED"
+[ "$(blk "$T/host.ctl" "raid_$new" 5)" = "$X0" ] || fail "the VM's write to raid_$new is gone"
+[ "$(blk "$T/host.ctl" "raid_$new" 0)" = "$X0" ] || fail "block 0 of raid_$new changed"
 
 # --- refusals change nothing --------------------------------------------------------------------
 # sb_magic CTRLR: the first 8 bytes of block 0 of the controller's namespace, read through SPDK
