@@ -320,11 +320,26 @@ json_t *cli_json_volume(const struct store_volume *v)
 				(json_int_t)v->qos.rw_mbps, "r_mbps", (json_int_t)v->qos.r_mbps,
 				"w_mbps", (json_int_t)v->qos.w_mbps);
 
-	return json_pack("{sI so sI si so so ss sb sI}", "id", (json_int_t)v->id, "name",
-			 opt_str(v->name), "size_bytes", (json_int_t)v->size_bytes, "block_size",
-			 (int)v->block_size, "qos", qos, "snapshot_source",
-			 opt_str(v->snapshot_source), "state", store_volume_state_name(v->state),
-			 "clean_stop", v->clean_stop, "created_at", (json_int_t)v->created_at);
+	json_t *o =
+		json_pack("{sI so sI si so so ss sb sI}", "id", (json_int_t)v->id, "name",
+			  opt_str(v->name), "size_bytes", (json_int_t)v->size_bytes, "block_size",
+			  (int)v->block_size, "qos", qos, "snapshot_source",
+			  opt_str(v->snapshot_source), "state", store_volume_state_name(v->state),
+			  "clean_stop", v->clean_stop, "created_at", (json_int_t)v->created_at);
+
+	if (o && v->source_volume_id)
+		json_object_set_new(o, "source",
+				    json_pack("{sI ss sI}", "volume_id",
+					      (json_int_t)v->source_volume_id, "raid_uuid",
+					      v->source_raid_uuid, "data_offset",
+					      (json_int_t)v->source_data_offset));
+	if (o)
+		json_object_set_new(o, "raid",
+				    v->raid_uuid[0] ? json_pack("{ss sI}", "uuid", v->raid_uuid,
+								"data_offset",
+								(json_int_t)v->raid_data_offset)
+						    : json_null());
+	return o;
 }
 
 json_t *cli_json_replica(const struct store_replica *r)

@@ -48,8 +48,9 @@ static const char create_help[] =
 	"--lvol-uuid UUID      lvol uuid of the replica given in the same position (optional)\n"
 	"--qos-rw-iops N       read+write I/O per second, a multiple of 1000 (0 = unlimited)\n"
 	"--qos-rw-mbps N       read+write MiB/s; --qos-r-mbps / --qos-w-mbps read / write only\n"
-	"--snapshot SRC        not supported yet: refused (no host can fill a volume from a\n"
-	"                      snapshot yet)\n";
+	"--snapshot SRC        fill the volume from a snapshot of volume SRC (name or id): the\n"
+	"                      replicas are clones of one snapshot of a replica of SRC (see\n"
+	"                      docs/snapshots.md); same block size as SRC, size at least SRC's\n";
 
 static const char resize_help[] =
 	"--size SIZE           the new size, larger than today's: e.g. 20G (binary units), a\n"
@@ -233,15 +234,6 @@ static int create_check(struct cli_ctx *ctx, struct vol_args *a, const char *nam
 	if (util_strlcpy(a->v.name, name, sizeof(a->v.name)) < 0)
 		return cli_usage_error(ctx, "volume name is longer than %d bytes",
 				       STORE_NAME_MAX - 1);
-	/*
-	 * Nothing fills a volume from a snapshot yet: accepted, the host would wait for an
-	 * initialisation that never comes.
-	 */
-	if (a->v.snapshot_source[0])
-		return cli_usage_error(ctx,
-				       "--snapshot is not supported yet: no host can fill a volume "
-				       "from snapshot '%s'; create the volume without it",
-				       a->v.snapshot_source);
 	if (!a->have_size)
 		return cli_usage_error(ctx, "--size is required");
 	return size_misaligned(ctx, a->size_arg, a->v.size_bytes, a->v.block_size);
@@ -349,12 +341,13 @@ static void show_text(const struct store_volume *v, const struct store_replica *
 	qos_text(&v->qos, qos, sizeof(qos));
 	cli_format_time(v->created_at, created, sizeof(created));
 	printf("volume:     %s (id %" PRId64 ")\nsize:       %s (%llu bytes)\nblock size: %u\n"
-	       "state:      %s\nqos:        %s\nsnapshot:   %s\nclean stop: %s\n"
-	       "created:    %s\n\n",
+	       "state:      %s\nqos:        %s\nsnapshot:   %s\nraid:       %s (data_offset "
+	       "%llu)\nclean stop: %s\ncreated:    %s\n\n",
 	       v->name[0] ? v->name : "-", v->id, size, (unsigned long long)v->size_bytes,
 	       v->block_size, store_volume_state_name(v->state), qos,
-	       v->snapshot_source[0] ? v->snapshot_source : "-", v->clean_stop ? "yes" : "no",
-	       created);
+	       v->snapshot_source[0] ? v->snapshot_source : "-",
+	       v->raid_uuid[0] ? v->raid_uuid : "-", (unsigned long long)v->raid_data_offset,
+	       v->clean_stop ? "yes" : "no", created);
 	for (size_t i = 0; i < nr; i++) {
 		char id[24], addr[STORE_ADDR_MAX + 8], gen[24];
 		const char *row[] = {id,

@@ -255,9 +255,28 @@ static int convert(const struct action *a, const struct store_desired *sd,
 		return 0;
 	case ACTION_DETACH_CONTROLLER:
 		return op_add(c, a->step, EXEC_OP_DETACH_CONTROLLER, a) ? 0 : -ENOMEM;
+	case ACTION_INIT_VERIFY:
+	case ACTION_INIT_MARK_WIPED:
+	case ACTION_INIT_WIPE:
+	case ACTION_INIT_CHECK_RAID: {
+		static const enum exec_op_kind k[] = {EXEC_OP_INIT_VERIFY, EXEC_OP_INIT_MARK_WIPED,
+						      EXEC_OP_INIT_WIPE, EXEC_OP_INIT_CHECK_RAID};
+
+		if (!(op = op_add(c, a->step, k[a->kind - ACTION_INIT_VERIFY], a)))
+			return -ENOMEM;
+		util_strlcpy(op->uuid, a->raid.uuid, sizeof(op->uuid));
+		util_strlcpy(op->source_uuid, a->init.source_uuid, sizeof(op->source_uuid));
+		util_strlcpy(op->bdev, a->init.bdev, sizeof(op->bdev));
+		op->init_offset = a->init.data_offset;
+		op->init_wiped = a->init.wiped;
+		op->block_size = a->init.block_size;
+		op->size_bytes = a->init.size_bytes;
+		return 0;
+	}
 	case ACTION_CREATE_RAID:
 		if (!(op = op_add(c, a->step, EXEC_OP_CREATE_RAID, a)))
 			return -ENOMEM;
+		op->init_offset = a->init.data_offset;
 		op->n_bases = (unsigned)(a->raid.n_bases > 2 ? 2 : a->raid.n_bases);
 		util_strlcpy(op->uuid, a->raid.uuid, sizeof(op->uuid));
 		for (unsigned i = 0; i < op->n_bases; i++)

@@ -40,6 +40,12 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 	v->qos.r_mbytes_per_sec = dm->volume.qos.r_mbps;
 	v->qos.w_mbytes_per_sec = dm->volume.qos.w_mbps;
 	v->has_snapshot_source = dm->volume.snapshot_source[0] != '\0';
+	v->snapshot_id = (uint64_t)dm->volume.source_volume_id;
+	util_strlcpy(v->source_raid_uuid, dm->volume.source_raid_uuid, sizeof(v->source_raid_uuid));
+	v->source_data_offset = dm->volume.source_data_offset;
+	v->raid_recorded = dm->volume.raid_uuid[0] != '\0';
+	v->ever_attached = dm->volume.ever_attached;
+	v->init_wiped = dm->volume.init_wiped;
 	v->resizing = dm->volume.state == STORE_VOLUME_RESIZING;
 	/* The raid existed once the mapping got past ASSIGNED (it is created before INITIALISED).
 	 */

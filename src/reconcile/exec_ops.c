@@ -34,6 +34,18 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 	case EXEC_OP_CHECK_MEMBERS:
 		snprintf(buf, len, "check %s and %s for %s", op->bases[0], op->bases[1], op->name);
 		break;
+	case EXEC_OP_INIT_VERIFY:
+		snprintf(buf, len, "check the superblock on %s (%s)", op->bdev, op->name);
+		break;
+	case EXEC_OP_INIT_MARK_WIPED:
+		snprintf(buf, len, "mark the clones of %s wiped", op->name);
+		break;
+	case EXEC_OP_INIT_WIPE:
+		snprintf(buf, len, "zero the superblock area of %s (%s)", op->bdev, op->name);
+		break;
+	case EXEC_OP_INIT_CHECK_RAID:
+		snprintf(buf, len, "check and record %s", op->name);
+		break;
 	case EXEC_OP_ADD_BASE:
 		snprintf(buf, len, "re-add %s to %s (rebuild)", op->bases[0], op->name);
 		break;
@@ -193,6 +205,10 @@ static int spdk_call(struct exec_ctx *x, const struct exec_op *op, struct rpc_er
 	case EXEC_OP_RESIZE_FINISH:
 	case EXEC_OP_CLEAN_STOP:
 	case EXEC_OP_CHECK_MEMBERS:
+	case EXEC_OP_INIT_VERIFY:
+	case EXEC_OP_INIT_MARK_WIPED:
+	case EXEC_OP_INIT_WIPE:
+	case EXEC_OP_INIT_CHECK_RAID:
 		break;
 	}
 	return -EINVAL;
@@ -458,6 +474,14 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		return clean_stop(x, op, errbuf, errlen);
 	case EXEC_OP_CHECK_MEMBERS:
 		return check_members(x, op, errbuf, errlen);
+	case EXEC_OP_INIT_VERIFY:
+		return exec_init_verify(x, op, errbuf, errlen);
+	case EXEC_OP_INIT_MARK_WIPED:
+		return exec_init_mark_wiped(x, op, errbuf, errlen);
+	case EXEC_OP_INIT_WIPE:
+		return exec_init_wipe(x, op, errbuf, errlen);
+	case EXEC_OP_INIT_CHECK_RAID:
+		return exec_raid_record(x, op, errbuf, errlen);
 	default:
 		break;
 	}
@@ -466,6 +490,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		if (op->kind != EXEC_OP_WAIT_BDEV)
 			atomic_fetch_add(&x->mutations, 1);
 		log_info("%s: %s", who, what);
+		if (op->kind == EXEC_OP_CREATE_RAID && op->volume_id && x->store)
+			return exec_raid_record(x, op, errbuf, errlen);
 		return 0;
 	}
 	if (e.code == 0) {
@@ -499,6 +525,8 @@ int exec_op_run(void *vctx, const struct exec_chain *chain, const struct exec_st
 		r = check_ours(x, op, why, sizeof(why));
 		if (r == 0) {
 			log_info("%s: %s: already there and ours", who, what);
+			if (op->kind == EXEC_OP_CREATE_RAID && op->volume_id && x->store)
+				return exec_raid_record(x, op, errbuf, errlen);
 			return 0;
 		}
 		if (r == -EEXIST) {

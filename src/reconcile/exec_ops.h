@@ -44,6 +44,10 @@ enum exec_op_kind {
 	EXEC_OP_RESIZE_FINISH = 16,    /* store_volume_resize_finish: the raid serves the size */
 	EXEC_OP_CLEAN_STOP = 17,       /* store_volume_set_clean_stop */
 	EXEC_OP_CHECK_MEMBERS = 18,    /* bdev_get_bdevs of bases: unclaimed, geometry_check */
+	EXEC_OP_INIT_VERIFY = 19,      /* send_cmd Read: a clone carries the source's superblock */
+	EXEC_OP_INIT_MARK_WIPED = 20,  /* store_volume_set_init_wiped */
+	EXEC_OP_INIT_WIPE = 21,	       /* send_cmd Write Zeroes over init_offset blocks */
+	EXEC_OP_INIT_CHECK_RAID = 22,  /* data_offset equals init_offset; record the raid */
 };
 
 struct exec_op {
@@ -77,6 +81,13 @@ struct exec_op {
 	bool clean_stop; /* CLEAN_STOP */
 	/* REPLICA_PROMOTE: the pending replica that replaces member replica_id (name: its bdev) */
 	int64_t pending_id;
+	/*
+	 * INIT_*: the source raid's uuid and data_offset (uuid: this volume's raid), whether
+	 * zeroes are this volume's own wipe; CREATE_RAID: init_offset != 0 checks data_offset.
+	 */
+	char source_uuid[40];
+	uint64_t init_offset;
+	bool init_wiped;
 };
 
 struct exec_commit;
@@ -104,5 +115,15 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len);
  */
 int exec_op_run(void *ctx, const struct exec_chain *chain, const struct exec_step *step,
 		char *errbuf, size_t errlen);
+
+/* exec_init.c: the steps of a volume filled from a snapshot; same conventions. */
+int exec_init_verify(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
+int exec_init_mark_wiped(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
+int exec_init_wipe(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
+/*
+ * Read the raid `name` back from SPDK, check its members' data_offset against init_offset
+ * (0: any), record its uuid and data_offset in the store.
+ */
+int exec_raid_record(struct exec_ctx *x, const struct exec_op *op, char *errbuf, size_t errlen);
 
 #endif

@@ -67,7 +67,16 @@ struct volume {
 	uint32_t block_size; /* bytes */
 	struct qos_limits qos;
 	bool has_snapshot_source;
-	uint64_t snapshot_id; /* valid if has_snapshot_source */
+	uint64_t snapshot_id; /* valid if has_snapshot_source: the source volume's id */
+	/*
+	 * Filled from a snapshot: its replicas are clones carrying the source raid's superblock
+	 * (source_raid_uuid) with the data past source_data_offset blocks.
+	 */
+	char source_raid_uuid[40];
+	uint64_t source_data_offset;
+	bool raid_recorded;   /* the daemon recorded the raid it created (uuid, data_offset) */
+	bool ever_attached;   /* a mapping reached ATTACHED once: the replicas hold a VM's data */
+	bool init_wiped;      /* the clones' superblock areas are being (or were) zeroed */
 	bool raid_created;    /* raid_<id> was created once with a superblock on its members */
 	bool resizing;	      /* the store says RESIZING: done once the raid serves size_bytes */
 	bool clean_stop;      /* the raid was last stopped in order with every member in sync */

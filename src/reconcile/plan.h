@@ -54,7 +54,19 @@ enum action_kind {
 	ACTION_CHECK_MEMBERS,	 /* bdev_get_bdevs(name) of raid.bases: unclaimed, and fit for the
 				  * volume (geometry_check with raid.block_size, raid.size_bytes),
 				  * before a raid is created over bdevs this pass attached */
-	ACTION_KIND_COUNT,	 /* number of kinds, not an action */
+	/*
+	 * Initialisation from a snapshot (plan_initialise.c): the clones carry the source raid's
+	 * superblock; it is checked, then zeroed, before the volume's own raid is created.
+	 */
+	ACTION_INIT_VERIFY,	/* bdev_nvme_send_cmd(object) Read of the first blocks: exactly
+				 * the source raid's superblock (init.*), or zeroes once
+				 * init.wiped; anything else fails the chain, nothing wiped */
+	ACTION_INIT_MARK_WIPED, /* store: volumes.init_wiped, before the first Write Zeroes */
+	ACTION_INIT_WIPE,	/* bdev_nvme_send_cmd(object) Write Zeroes over the first
+				 * init.data_offset blocks; the completion's status decoded */
+	ACTION_INIT_CHECK_RAID, /* bdev_raid_get_bdevs: object's data_offset equals
+				 * init.data_offset; records the raid's uuid and data_offset */
+	ACTION_KIND_COUNT,	/* number of kinds, not an action */
 };
 
 /* Parameters of bdev_nvme_attach_controller / bdev_nvme_detach_controller (one path). */
@@ -85,6 +97,16 @@ struct action_raid {
 	uint64_t size_bytes;	   /* CHECK_MEMBERS: the volume's size (geometry_check) */
 };
 
+/* INIT_*: what the clones of a volume filled from a snapshot must carry. */
+struct action_init {
+	char source_uuid[40]; /* the source raid's uuid, as its superblock says */
+	uint64_t data_offset; /* the source raid's data_offset (blocks); also the wipe's length */
+	uint32_t block_size;  /* the volume's */
+	uint64_t size_bytes;  /* the volume's: the source raid fits in it */
+	char bdev[MODEL_NAME_MAX]; /* INIT_VERIFY / INIT_WIPE: the namespace bdev (messages) */
+	bool wiped;		   /* INIT_VERIFY: zeroes are this volume's own earlier wipe */
+};
+
 struct action_vhost {
 	char bdev[MODEL_NAME_MAX];
 	char cpumask[32];
@@ -108,6 +130,7 @@ struct action {
 	struct action_path path;
 	struct action_raid raid;
 	struct action_vhost vhost;
+	struct action_init init; /* INIT_*, and CREATE_RAID of such a volume (data_offset) */
 	struct action_key key;
 	struct qos_limits qos;
 	enum mapping_state from, to; /* MAPPING_ADVANCE */

@@ -90,6 +90,10 @@ bool plan_raid_ensure(struct plan_ctx *ctx, struct vol_plan *vp);
 /* Only the in-sync flags and generations from what an online raid reports (no SPDK change). */
 void plan_raid_sync(struct plan_ctx *ctx, struct vol_plan *vp);
 void plan_resize(struct plan_ctx *ctx, struct vol_plan *vp);
+/* Does the volume's raid still have to be made from snapshot clones (verify, wipe, create)? */
+bool plan_init_needed(const struct volume *v);
+/* The clones' checks and wipe, ahead of the raid's creation (raid_ensure emits the create). */
+void plan_init_clones(struct plan_ctx *ctx, struct vol_plan *vp);
 /* Returns true when the mapping is INITIALISED once the steps emitted so far succeed. */
 bool plan_initialise(struct plan_ctx *ctx, struct vol_plan *vp, const struct mapping *m);
 /* serving: a mapping of the volume is (or becomes in this chain) INITIALISED or ATTACHED. */

@@ -177,6 +177,8 @@ static void raid_step(struct plan_ctx *ctx, struct vol_plan *vp, enum action_kin
 	} else {
 		a->raid.superblock = true;
 		names_raid_uuid(vp->v->id, a->raid.uuid, sizeof(a->raid.uuid));
+		if (vp->v->has_snapshot_source && !vp->v->ever_attached)
+			a->init.data_offset = vp->v->source_data_offset; /* the create checks it */
 		vp->ahead = true;
 	}
 	plan_barrier(vp);
@@ -235,6 +237,11 @@ static void raid_absent(struct plan_ctx *ctx, struct vol_plan *vp)
 				    v->id, b[s]->name, s);
 			return;
 		}
+	}
+	if (plan_init_needed(v)) {
+		plan_init_clones(ctx, vp);
+		if (vp->stopped)
+			return;
 	}
 	raid_step(ctx, vp, ACTION_CREATE_RAID);
 }

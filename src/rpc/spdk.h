@@ -173,6 +173,28 @@ struct rpc_nvme_path_sel {
 int rpc_bdev_nvme_detach_controller(struct rpc_client *c, const char *name,
 				    const struct rpc_nvme_path_sel *path, struct rpc_error *err);
 
+/*
+ * bdev_nvme_send_cmd: a raw NVMe command on a controller (not a bdev). sqe is the 64-byte
+ * submission entry; for c2h, data_len bytes come back. The answer's cpl is the 16-byte
+ * completion; sc / sct its decoded status (0 / 0: success). data is malloc'ed (caller frees).
+ */
+struct rpc_nvme_cmd {
+	const char *name; /* controller */
+	bool io;	  /* "io" (else "admin") */
+	bool c2h;	  /* controller to host (a read) */
+	unsigned char sqe[64];
+	uint32_t data_len;
+	uint32_t timeout_ms; /* 0: SPDK's default */
+};
+struct rpc_nvme_cmd_result {
+	unsigned char cpl[16];
+	unsigned sc, sct;
+	void *data;
+	size_t data_len;
+};
+int rpc_bdev_nvme_send_cmd(struct rpc_client *c, const struct rpc_nvme_cmd *cmd,
+			   struct rpc_nvme_cmd_result *out, struct rpc_error *err);
+
 struct rpc_nvme_ctrlr_path {
 	char *state; /* "enabled", "reconnect_is_delayed", "resetting", ... */
 	char *trtype, *adrfam, *traddr, *trsvcid, *subnqn; /* adrfam/trsvcid/subnqn may be NULL */
@@ -259,6 +281,13 @@ struct rpc_raid_list {
 };
 int rpc_bdev_raid_get_bdevs(struct rpc_client *c, enum rpc_raid_category cat,
 			    struct rpc_raid_list *out, struct rpc_error *err);
+/*
+ * One raid by name, from bdev_get_bdevs' driver_specific.raid (a list of one, in the same form
+ * as bdev_raid_get_bdevs): what a single raid needs without listing every raid of the host. An
+ * unknown name: SPDK's -19; a bdev that is no raid: -EPROTO.
+ */
+int rpc_bdev_get_raid(struct rpc_client *c, const char *name, struct rpc_raid_list *out,
+		      struct rpc_error *err);
 void rpc_raid_list_free(struct rpc_raid_list *l);
 
 /* ---- bdevs and QoS (spdk_bdev.c) ---- */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* NVMe-oF controllers: attach/detach paths, controller and io-path listings, reset. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "rpc/rpc_internal.h"
 
 int rpc_bdev_nvme_attach_controller(struct rpc_client *c, const struct rpc_nvme_attach *a,
@@ -300,4 +302,61 @@ int rpc_bdev_nvme_get_io_paths(struct rpc_client *c, const char *name, struct rp
 	r = rpc_decode_io_paths(res, out, err);
 	json_decref(res);
 	return r;
+}
+
+int rpc_bdev_nvme_send_cmd(struct rpc_client *c, const struct rpc_nvme_cmd *cmd,
+			   struct rpc_nvme_cmd_result *out, struct rpc_error *err)
+{
+	static const char *const m = "bdev_nvme_send_cmd";
+	struct rpc_nvme_cmd_result res = {0};
+	const char *cpl, *data;
+	json_t *p, *ans = NULL;
+	char *cmdbuf;
+	void *raw;
+	size_t len;
+	int r;
+
+	cmdbuf = codec_base64url_encode(cmd->sqe, sizeof(cmd->sqe));
+	if (!cmdbuf)
+		return rpc_error_set(err, -ENOMEM, m, "out of memory");
+	p = json_object();
+	rpc_par_str(p, "name", cmd->name);
+	rpc_par_str(p, "cmd_type", cmd->io ? "io" : "admin");
+	rpc_par_str(p, "data_direction", cmd->c2h ? "c2h" : "h2c");
+	rpc_par_str(p, "cmdbuf", cmdbuf);
+	free(cmdbuf);
+	if (cmd->c2h && cmd->data_len)
+		json_object_set_new(p, "data_len", json_integer((json_int_t)cmd->data_len));
+	if (cmd->timeout_ms)
+		json_object_set_new(p, "timeout_ms", json_integer(cmd->timeout_ms));
+	r = rpc_call_json(c, m, p, rpc_client_timeout_ms(c), &ans, err);
+	json_decref(p);
+	if (r < 0)
+		return r;
+	cpl = json_string_value(json_object_get(ans, "cpl"));
+	data = json_string_value(json_object_get(ans, "data"));
+	r = -EPROTO;
+	if (!cpl || codec_base64url_decode(cpl, &raw, &len) < 0)
+		goto bad;
+	if (len != sizeof(res.cpl)) {
+		free(raw);
+		goto bad;
+	}
+	memcpy(res.cpl, raw, len);
+	free(raw);
+	if (data) {
+		if (codec_base64url_decode(data, &raw, &len) < 0)
+			goto bad;
+		res.data = raw;
+		res.data_len = len;
+	}
+	json_decref(ans);
+	/* the completion's status field: phase bit 0, then SC (8 bits), SCT (3 bits) */
+	res.sc = (unsigned)((res.cpl[14] | res.cpl[15] << 8) >> 1) & 0xffu;
+	res.sct = (unsigned)((res.cpl[14] | res.cpl[15] << 8) >> 9) & 0x7u;
+	*out = res;
+	return 0;
+bad:
+	json_decref(ans);
+	return rpc_error_set(err, r, m, "answer without a valid cpl / data (base64)");
 }

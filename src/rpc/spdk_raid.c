@@ -184,6 +184,46 @@ int rpc_decode_raid_bdevs(json_t *res, struct rpc_raid_list *out, struct rpc_err
 	return 0;
 }
 
+int rpc_bdev_get_raid(struct rpc_client *c, const char *name, struct rpc_raid_list *out,
+		      struct rpc_error *err)
+{
+	struct rpc_raid_list l = {0};
+	json_t *p, *res = NULL, *raid, *one = NULL;
+	void *v;
+	int r;
+
+	if (!name)
+		return rpc_error_set(err, -EINVAL, "bdev_get_bdevs",
+				     "a raid name is required (unfiltered listing is unsafe)");
+	p = rpc_par_strs("name", name, NULL);
+	r = rpc_call_json(c, "bdev_get_bdevs", p, rpc_client_timeout_ms(c), &res, err);
+	json_decref(p);
+	if (r < 0)
+		return r;
+	raid = json_object_get(json_object_get(json_array_get(res, 0), "driver_specific"), "raid");
+	if (!json_is_array(res) || json_array_size(res) != 1 || !json_is_object(raid)) {
+		r = rpc_error_set(err, -EPROTO, "bdev_get_bdevs",
+				  "%s: no driver_specific.raid in the answer", name);
+		goto out;
+	}
+	/* the bdev's entry carries the raid's fields under driver_specific, its name above */
+	one = json_pack("[O]", raid);
+	if (!one || json_object_set_new(json_array_get(one, 0), "name", json_string(name)) < 0) {
+		r = rpc_error_set(err, -ENOMEM, "bdev_get_bdevs", "out of memory");
+		goto out;
+	}
+	r = rpc_dec_list(one, "driver_specific.raid", M, sizeof(*l.v), decode_raid, &v, &l.n, err);
+	l.v = v;
+	if (r < 0)
+		rpc_raid_list_free(&l);
+	else
+		*out = l;
+out:
+	json_decref(one);
+	json_decref(res);
+	return r;
+}
+
 int rpc_bdev_raid_get_bdevs(struct rpc_client *c, enum rpc_raid_category cat,
 			    struct rpc_raid_list *out, struct rpc_error *err)
 {

@@ -143,6 +143,14 @@ struct sim_bdev_ops {
 	 */
 	int (*sb_read)(struct sim_bdev *b, void **buf, size_t *len);
 	int (*sb_write)(struct sim_bdev *b, const void *buf, size_t len);
+	/*
+	 * Data blocks (sim_bdev_blocks_*): a namespace sends a write to its target, a raid
+	 * to its members past data_offset. NULL ops: the bdev keeps them in `blocks`.
+	 * buf NULL writes zeroes.
+	 */
+	int (*blocks_write)(struct sim *s, struct sim_bdev *b, uint64_t lba, const void *buf,
+			    uint64_t n);
+	int (*blocks_read)(struct sim *s, struct sim_bdev *b, uint64_t lba, void *buf, uint64_t n);
 	/* Called by sim_bdev_unregister after listeners ran; frees module state. */
 	void (*destruct)(struct sim_bdev *b);
 	/*
@@ -204,6 +212,11 @@ struct sim_bdev {
 	/* in-memory superblock when ops->sb_read is NULL */
 	void *mem_sb;
 	size_t mem_sb_len;
+	/*
+	 * Blocks written with data: {"<lba>": "<hex of one block>"}; a block not listed reads
+	 * as zeroes. Only what tests write is kept, so a sparse map is enough.
+	 */
+	json_t *blocks;
 	struct sim_bdev *next; /* registration order, as SPDK lists bdevs */
 	/*
 	 * Set by the owning module right after registration (all 0 by default):
@@ -257,6 +270,18 @@ void sim_bdev_release(struct sim_bdev *b);
 /* Superblock I/O through ops or the in-memory fallback. */
 int sim_bdev_sb_read(struct sim_bdev *b, void **buf, size_t *len);
 int sim_bdev_sb_write(struct sim_bdev *b, const void *buf, size_t len);
+/*
+ * Data I/O of n blocks at lba through ops, or the bdev's own `blocks` map. Write with
+ * buf NULL writes zeroes. 0, -ERANGE past the end, or another negative errno.
+ */
+int sim_bdev_blocks_write(struct sim *s, struct sim_bdev *b, uint64_t lba, const void *buf,
+			  uint64_t n);
+int sim_bdev_blocks_read(struct sim *s, struct sim_bdev *b, uint64_t lba, void *buf, uint64_t n);
+/* The `blocks` map itself, for modules whose ops keep a local copy (always in range). */
+void sim_bdev_blocks_store(struct sim_bdev *b, uint64_t lba, const void *buf, uint64_t n);
+void sim_bdev_blocks_load(const struct sim_bdev *b, uint64_t lba, void *buf, uint64_t n);
+/* Replace b's blocks and metadata area by a copy of src's (a snapshot, a clone). */
+int sim_bdev_content_copy(struct sim_bdev *dst, struct sim_bdev *src);
 /* The full bdev_get_bdevs entry for b (new reference). */
 json_t *sim_bdev_to_json(struct sim *s, struct sim_bdev *b);
 

@@ -119,6 +119,7 @@ static void bdev_free(struct sim_bdev *b)
 	free(b->name);
 	free(b->claim_module);
 	free(b->mem_sb);
+	json_decref(b->blocks);
 	free(b);
 }
 

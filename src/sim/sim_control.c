@@ -352,6 +352,9 @@ static const struct sim_control_cmd *cmd_find(const char *name)
 	for (const struct sim_control_cmd *c = core_cmds; c->name; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
+	for (const struct sim_control_cmd *c = sim_blocks_control; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
 	for (const struct sim_module *const *m = sim_modules; *m; m++) {
 		if (!(*m)->control)
 			continue;

@@ -66,6 +66,9 @@ void sim_conn_discard_output(struct sim_conn *c);
 struct sim_req *sim_req_new(struct sim *s, struct sim_conn *c, json_t *request);
 void sim_req_free(struct sim_req *req);
 
+/* Control commands of the data blocks (sim_blocks.c). */
+extern const struct sim_control_cmd sim_blocks_control[];
+
 /* Control channel (sim_control.c). */
 int sim_control_open(struct sim *s, const char *path);
 void sim_control_close(struct sim *s);

@@ -271,14 +271,13 @@ static void ns_list_parse(struct nvme_ctrlr *c, json_t *arr)
 	}
 }
 
-static json_t *ns_sb(json_t *arr, uint32_t nsid)
+static json_t *ns_wire(json_t *arr, uint32_t nsid)
 {
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i,
-			   v) if ((uint32_t)json_integer_value(json_object_get(v, "nsid")) ==
-				  nsid) return json_object_get(v, "sb");
+	json_array_foreach(arr, i, v) if ((uint32_t)json_integer_value(
+						  json_object_get(v, "nsid")) == nsid) return v;
 	return NULL;
 }
 
@@ -305,7 +304,7 @@ static void ns_changed(struct sim *s, struct nvme_ctrlr *c, json_t *arr)
 		if (nb)
 			sim_bdev_resize(s, nb->bdev, c->ns[i].num_blocks);
 		else
-			nvme_nbdev_create(s, n, &c->ns[i], ns_sb(arr, c->ns[i].nsid));
+			nvme_nbdev_create(s, n, &c->ns[i], ns_wire(arr, c->ns[i].nsid));
 	}
 }
 
@@ -337,11 +336,11 @@ static void host_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *ct
 			for (size_t i = 0; i < c->nns; i++) {
 				struct nvme_bdev *nb =
 					nvme_nbdev_find(c->nbdev_ctrlr, c->ns[i].nsid);
-				json_t *sb =
-					ns_sb(json_object_get(msg, "namespaces"), c->ns[i].nsid);
+				json_t *ns =
+					ns_wire(json_object_get(msg, "namespaces"), c->ns[i].nsid);
 
-				if (nb && json_is_string(sb))
-					nvme_sb_from_wire(nb->bdev, sb);
+				if (nb)
+					nvme_ns_from_wire(nb->bdev, ns);
 			}
 		} else {
 			ns_list_parse(c, json_object_get(msg, "namespaces"));
@@ -421,6 +420,8 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 		json_object_set_new(json_array_get(arr, 0), "sb", json_string(hex));
 		free(hex);
 	}
+	if (d->blocks)
+		json_object_set_new(json_array_get(arr, 0), "blocks", json_deep_copy(d->blocks));
 	ns_list_parse(c, arr);
 	if (c->nbdev_ctrlr) {
 		json_decref(arr);
@@ -536,7 +537,7 @@ static int attach_finish(struct sim *s, struct nvme_ctrlr *c)
 			sim_channel_clear_io(s, nb->bdev);
 			continue;
 		}
-		rc = nvme_nbdev_create(s, n, &c->ns[i], ns_sb(wire, c->ns[i].nsid));
+		rc = nvme_nbdev_create(s, n, &c->ns[i], ns_wire(wire, c->ns[i].nsid));
 		if (rc < 0 && created && !n->bdevs) {
 			json_decref(wire);
 			*ct = NULL;
@@ -798,6 +799,7 @@ static void nvme_fini(struct sim *s)
 		free(d->serial);
 		free(d->model);
 		free(d->sb);
+		json_decref(d->blocks);
 		free(d);
 	}
 	while (st->blocked) {

@@ -173,6 +173,45 @@ static int nvme_sb_write(struct sim_bdev *b, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Data goes where the metadata area goes: to the target (or the local drive) of every
+ * connected path, and into the copy reads are served from.
+ */
+static int nvme_blocks_write(struct sim *s, struct sim_bdev *b, uint64_t lba, const void *buf,
+			     uint64_t n)
+{
+	struct nvme_bdev *nb = b->ctx;
+	int sent = 0;
+
+	if (!nb)
+		return -ENODEV;
+	sim_bdev_blocks_store(b, lba, buf, n);
+	for (struct nvme_ctrlr *c = nb->nbdev_ctrlr->ctrlrs; c; c = c->next) {
+		json_t *msg;
+		char *hex = NULL;
+
+		if (!nvme_ctrlr_connected(c) || !nvme_path_ns(c, nb->nsid))
+			continue;
+		if (c->drive) {
+			json_decref(c->drive->blocks);
+			c->drive->blocks = json_deep_copy(b->blocks);
+			sent++;
+			continue;
+		}
+		if (buf) {
+			hex = fab_hex_encode(buf, n * b->block_size);
+			if (!hex)
+				return -ENOMEM;
+		}
+		msg = json_pack("{s:s,s:i,s:I,s:I,s:s?}", "op", "blk_write", "nsid", (int)nb->nsid,
+				"lba", (json_int_t)lba, "blocks", (json_int_t)n, "data", hex);
+		free(hex);
+		if (fab_link_send(c->link, msg) == 0)
+			sent++;
+	}
+	return sent ? 0 : -EIO;
+}
+
 static void nvme_bdev_destruct(struct sim_bdev *b)
 {
 	struct nvme_bdev *nb = b->ctx;
@@ -194,6 +233,7 @@ static const struct sim_bdev_ops nvme_bdev_ops = {
 	.io_types = nvme_io_types,
 	.sb_read = nvme_sb_read,
 	.sb_write = nvme_sb_write,
+	.blocks_write = nvme_blocks_write,
 	.destruct = nvme_bdev_destruct,
 	.memory_domains = nvme_memory_domains,
 	.iostat_driver_specific = nvme_iostat_driver_specific,
@@ -207,11 +247,16 @@ struct nvme_bdev *nvme_nbdev_find(struct nvme_bdev_ctrlr *n, uint32_t nsid)
 	return NULL;
 }
 
-void nvme_sb_from_wire(struct sim_bdev *b, json_t *sb)
+void nvme_ns_from_wire(struct sim_bdev *b, json_t *ns)
 {
+	json_t *sb = json_object_get(ns, "sb"), *blocks = json_object_get(ns, "blocks");
 	void *buf;
 	size_t len;
 
+	if (json_is_object(blocks)) {
+		json_decref(b->blocks);
+		b->blocks = json_deep_copy(blocks);
+	}
 	if (!json_is_string(sb) || fab_hex_decode(json_string_value(sb), &buf, &len) < 0)
 		return;
 	free(b->mem_sb);
@@ -221,7 +266,7 @@ void nvme_sb_from_wire(struct sim_bdev *b, json_t *sb)
 
 /* Create the bdev of one namespace; 0 or a negative errno. */
 int nvme_nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvme_ns_data *ns,
-		      json_t *sb)
+		      json_t *wire)
 {
 	struct nvme_bdev *nb = calloc(1, sizeof(*nb)), **tail;
 	size_t len = strlen(n->name) + 16;
@@ -250,6 +295,6 @@ int nvme_nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvm
 	nb->bdev->write_geometry[4] = 1;
 	nb->bdev->numa_id_valid = true;
 	nb->bdev->numa_id = -1;
-	nvme_sb_from_wire(nb->bdev, sb);
+	nvme_ns_from_wire(nb->bdev, wire);
 	return 0;
 }

@@ -167,6 +167,7 @@ static int cmd_pcie_remove(struct sim *s, json_t *args, json_t **result, char **
 		free(d->serial);
 		free(d->model);
 		free(d->sb);
+		json_decref(d->blocks);
 		free(d);
 		return 0;
 	}

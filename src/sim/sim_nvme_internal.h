@@ -125,6 +125,7 @@ struct nvme_pcie_drive {
 	uint16_t next_cntlid;
 	void *sb; /* the drive's metadata area */
 	size_t sb_len;
+	json_t *blocks; /* the drive's data blocks (sim_bdev blocks map) */
 	struct nvme_pcie_drive *next;
 };
 
@@ -218,7 +219,8 @@ extern const struct sim_control_cmd sim_nvme_control[];
 const struct nvme_ns_data *nvme_path_ns(const struct nvme_ctrlr *c, uint32_t nsid);
 struct nvme_bdev *nvme_nbdev_find(struct nvme_bdev_ctrlr *n, uint32_t nsid);
 /* Take the superblock the target sent (hex string or null) as the bdev's metadata area. */
-void nvme_sb_from_wire(struct sim_bdev *b, json_t *sb);
+/* Take a namespace's metadata area and data blocks from its wire object (may be NULL). */
+void nvme_ns_from_wire(struct sim_bdev *b, json_t *ns);
 /* Register the bdev of namespace ns under n (sb: its metadata from the wire, may be NULL). */
 int nvme_nbdev_create(struct sim *s, struct nvme_bdev_ctrlr *n, const struct nvme_ns_data *ns,
 		      json_t *sb);
@@ -233,6 +235,8 @@ json_t *nvme_default_opts(void);
 /* bdev_nvme_check_io_error_resiliency_params: the three timers fit together. */
 bool nvme_resiliency_ok(int64_t loss, int64_t delay, int64_t fast);
 void rpc_bdev_nvme_set_options(struct sim_req *req);
+/* sim_nvme_cmd.c */
+void rpc_bdev_nvme_send_cmd(struct sim_req *req);
 void rpc_bdev_nvme_set_hotplug(struct sim_req *req);
 
 /* ---- sim_channel.c ---- */

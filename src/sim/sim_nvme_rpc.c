@@ -691,6 +691,7 @@ const struct sim_method sim_nvme_methods[] = {
 	{"bdev_nvme_reset_controller", rpc_bdev_nvme_reset_controller, SIM_RUNTIME},
 	{"bdev_nvme_get_controllers", rpc_bdev_nvme_get_controllers, SIM_RUNTIME},
 	{"bdev_nvme_get_io_paths", rpc_bdev_nvme_get_io_paths, SIM_RUNTIME},
+	{"bdev_nvme_send_cmd", rpc_bdev_nvme_send_cmd, SIM_RUNTIME},
 	{"bdev_nvme_set_multipath_policy", rpc_bdev_nvme_set_multipath_policy, SIM_RUNTIME},
 	{NULL, NULL, 0},
 };

@@ -331,6 +331,8 @@ static json_t *ns_wire(struct sim *s, const struct nvmf_ns *ns)
 	} else {
 		json_object_set_new(o, "sb", json_null());
 	}
+	if (ns->bdev->blocks)
+		json_object_set_new(o, "blocks", json_deep_copy(ns->bdev->blocks));
 	return o;
 }
 

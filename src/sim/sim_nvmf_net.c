@@ -131,6 +131,22 @@ static void ctrlr_on_msg(struct sim *s, struct fab_link *l, json_t *msg, void *c
 	struct nvmf_ctrlr *c = ctx;
 	const char *op = nvmf_str(msg, "op");
 
+	if (op && strcmp(op, "blk_write") == 0) {
+		uint32_t nsid = (uint32_t)json_integer_value(json_object_get(msg, "nsid"));
+		uint64_t lba = (uint64_t)json_integer_value(json_object_get(msg, "lba"));
+		uint64_t n = (uint64_t)json_integer_value(json_object_get(msg, "blocks"));
+		const char *hex = nvmf_str(msg, "data");
+		void *buf = NULL;
+		size_t len;
+
+		if (hex && fab_hex_decode(hex, &buf, &len) < 0)
+			return;
+		for (struct nvmf_ns *ns = c->subsys->ns; ns; ns = ns->next)
+			if (ns->nsid == nsid)
+				sim_bdev_blocks_write(s, ns->bdev, lba, buf, n);
+		free(buf);
+		return;
+	}
 	if (op && strcmp(op, "sb_write") == 0) {
 		uint32_t nsid = (uint32_t)json_integer_value(json_object_get(msg, "nsid"));
 		const char *hex = nvmf_str(msg, "data");

@@ -212,6 +212,11 @@ int raid_sb_decode(const void *buf, size_t len, struct raid_sb *sb);
 void raid_sb_init(struct raid_bdev *r);
 /* Bump the sequence number and write to every configured member not being removed. */
 int raid_sb_write(struct raid_bdev *r);
+/*
+ * b's superblock as SPDK lays it out in the member's first bytes (a raw read of block 0):
+ * 0, or -EINVAL when there is none. buf holds at least 256 + 64 * bases bytes, zeroed.
+ */
+int raid_sb_render(struct sim_bdev *b, void *buf, size_t size);
 /* Load b's superblock: 0, -EINVAL (none / invalid) or another negative errno. */
 int raid_sb_load(struct sim_bdev *b, struct raid_sb *sb);
 /* raid_bdev_examine_sb: act on a superblock found on b. Returns the callback status. */

@@ -136,7 +136,43 @@ static void raid_bdev_destruct(struct sim_bdev *b)
 	b->ctx = NULL; /* the array outlives its bdev registration (offline, then freed) */
 }
 
+/* raid1 data: every configured member takes a write, past its data_offset. */
+static int raid_blocks_write(struct sim *s, struct sim_bdev *b, uint64_t lba, const void *buf,
+			     uint64_t n)
+{
+	struct raid_bdev *r = b->ctx;
+	int written = 0, rc;
+
+	for (uint8_t i = 0; r && i < r->num_base_bdevs; i++) {
+		struct raid_base *base = &r->base[i];
+
+		if (!base->is_configured || !base->bdev)
+			continue;
+		rc = sim_bdev_blocks_write(s, base->bdev, base->data_offset + lba, buf, n);
+		if (rc)
+			return rc;
+		written++;
+	}
+	return written ? 0 : -EIO;
+}
+
+/* A read is served by one in-sync member: raid1 members hold the same blocks. */
+static int raid_blocks_read(struct sim *s, struct sim_bdev *b, uint64_t lba, void *buf, uint64_t n)
+{
+	struct raid_bdev *r = b->ctx;
+
+	for (uint8_t i = 0; r && i < r->num_base_bdevs; i++) {
+		struct raid_base *base = &r->base[i];
+
+		if (base->is_configured && base->bdev && !base->is_process_target)
+			return sim_bdev_blocks_read(s, base->bdev, base->data_offset + lba, buf, n);
+	}
+	return -EIO;
+}
+
 const struct sim_bdev_ops raid_bdev_ops = {
+	.blocks_write = raid_blocks_write,
+	.blocks_read = raid_blocks_read,
 	.product_name = "Raid Volume",
 	.driver_specific = raid_driver_specific,
 	.io_types = raid_io_types,

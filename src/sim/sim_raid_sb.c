@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/raid_sb.h"
 #include "sim/sim_raid.h"
 
 #define RAID_SB_SIGNATURE "SPDKRAID"
@@ -376,4 +377,38 @@ void raid_examine(struct sim *s, struct sim_bdev *b)
 	} else if (rc == -EINVAL) {
 		raid_examine_no_sb(s, b);
 	}
+}
+
+int raid_sb_render(struct sim_bdev *b, void *buf, size_t size)
+{
+	struct raid_sb_info *info;
+	struct raid_sb sb;
+	int rc = raid_sb_load(b, &sb);
+
+	if (rc)
+		return rc;
+	if (sb.base_bdevs_size > SPDK_RAID_SB_BASES_MAX)
+		return -EINVAL;
+	info = calloc(1, sizeof(*info));
+	if (!info)
+		return -ENOMEM;
+	snprintf(info->uuid, sizeof(info->uuid), "%s", sb.uuid);
+	snprintf(info->name, sizeof(info->name), "%s", sb.name);
+	info->raid_size = sb.raid_size;
+	info->block_size = sb.block_size;
+	info->level = sb.level;
+	info->strip_size = sb.strip_size;
+	info->seq_number = sb.seq_number;
+	info->num_base_bdevs = sb.num_base_bdevs;
+	info->base_bdevs_size = sb.base_bdevs_size;
+	for (uint8_t i = 0; i < sb.base_bdevs_size; i++) {
+		snprintf(info->base[i].uuid, sizeof(info->base[i].uuid), "%s", sb.base[i].uuid);
+		info->base[i].data_offset = sb.base[i].data_offset;
+		info->base[i].data_size = sb.base[i].data_size;
+		info->base[i].state = sb.base[i].state;
+		info->base[i].slot = sb.base[i].slot;
+	}
+	rc = raid_sb_encode_spdk(info, buf, size);
+	free(info);
+	return rc;
 }

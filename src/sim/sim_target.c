@@ -549,6 +549,8 @@ static void rpc_bdev_lvol_snapshot(struct sim_req *req)
 		return;
 	}
 	snap->snapshot = true;
+	/* the snapshot is frozen with the origin's bytes; both read the same until written */
+	sim_bdev_content_copy(snap->bdev, l->bdev);
 	snap->allocated = l->allocated;
 	l->allocated = 0;
 	l->clone = true;
@@ -586,6 +588,56 @@ static void rpc_bdev_lvol_clone(struct sim_req *req)
 	}
 	c->clone = true;
 	c->parent = util_xstrdup(snap->name);
+	/* a snapshot never changes, so a copy reads as reading through it */
+	sim_bdev_content_copy(c->bdev, snap->bdev);
+	sim_reply(req, json_string(c->bdev->uuid));
+}
+
+/*
+ * An "esnap" clone: a thin lvol whose unwritten clusters read from any bdev, typically
+ * another node's snapshot attached over NVMe-oF (vbdev_lvol_create_bdev_clone).
+ */
+static void rpc_bdev_lvol_clone_bdev(struct sim_req *req)
+{
+	static const struct sim_decoder dec[] = {{"bdev", SIM_J_STRING, false},
+						 {"lvs_name", SIM_J_STRING, false},
+						 {"clone_name", SIM_J_STRING, false}};
+	struct sim_bdev *ext;
+	struct lvol *c, *own;
+	struct lvs *lvs;
+	int err = 0;
+
+	if (!sim_decode_strict(req->params, dec, 3)) {
+		reply_decode_failed(req);
+		return;
+	}
+	lvs = lvs_find(req->sim, NULL, str_param(req, "lvs_name"));
+	if (!lvs) {
+		sim_reply_error(req, -32602, "lvs does not exist");
+		return;
+	}
+	ext = sim_bdev_find(req->sim, str_param(req, "bdev"));
+	if (!ext) {
+		sim_reply_error(req, -32602, "bdev does not exist");
+		return;
+	}
+	own = lvol_find(req->sim, str_param(req, "bdev"));
+	if (own && own->lvs == lvs) {
+		sim_reply_error(req, -32602,
+				"bdev is an lvol in same lvs as clone; "
+				"use bdev_lvol_clone instead");
+		return;
+	}
+	c = lvol_new(req->sim, lvs, str_param(req, "clone_name"),
+		     (ext->num_blocks * ext->block_size + lvs->cluster_sz - 1) / lvs->cluster_sz,
+		     true, &err);
+	if (!c) {
+		sim_reply_error(req, -32602, "%s", strerror(-err));
+		return;
+	}
+	c->clone = true;
+	/* the external snapshot is read-only to the clone: a copy reads as reading through it */
+	sim_bdev_content_copy(c->bdev, ext);
 	sim_reply(req, json_string(c->bdev->uuid));
 }
 
@@ -688,6 +740,7 @@ static const struct sim_method target_methods[] = {
 	{"bdev_lvol_resize", rpc_bdev_lvol_resize, SIM_RUNTIME},
 	{"bdev_lvol_snapshot", rpc_bdev_lvol_snapshot, SIM_RUNTIME},
 	{"bdev_lvol_clone", rpc_bdev_lvol_clone, SIM_RUNTIME},
+	{"bdev_lvol_clone_bdev", rpc_bdev_lvol_clone_bdev, SIM_RUNTIME},
 	{"bdev_lvol_delete", rpc_bdev_lvol_delete, SIM_RUNTIME},
 	{"nvmf_create_transport", rpc_nvmf_create_transport, SIM_RUNTIME},
 	{"nvmf_get_transports", rpc_nvmf_get_transports, SIM_RUNTIME},

@@ -104,6 +104,19 @@ struct store_volume {
 	 * it stays clear, and with superblocks that cannot decide, the daemon stops and asks.
 	 */
 	bool clean_stop;
+	/*
+	 * Filled from a snapshot (snapshot_source names the source volume): its replicas are
+	 * clones of a snapshot of one of the source's replicas, so they carry the source raid's
+	 * superblock (source_raid_uuid) with the data past source_data_offset blocks.
+	 */
+	int64_t source_volume_id; /* 0 = none */
+	char source_raid_uuid[STORE_UUID_MAX];
+	uint64_t source_data_offset;
+	/* The raid as the daemon created it (bdev_raid_get_bdevs); "" / 0 until then. */
+	char raid_uuid[STORE_UUID_MAX];
+	uint64_t raid_data_offset;
+	bool ever_attached; /* a mapping reached ATTACHED once: its replicas hold a VM's data */
+	bool init_wiped;    /* the clones' superblock areas were (being) zeroed: never again */
 };
 
 /* A replica with the storage node it lives on (joined, so a host needs nothing else). */
@@ -284,6 +297,15 @@ int store_volume_resize_finish(struct store *store, int64_t volume_id, struct st
 int store_replica_promote(struct store *store, int64_t volume_id, int64_t old_replica_id,
 			  int64_t new_replica_id, struct store_error *err);
 /* Record whether the volume's RAID was stopped cleanly (see struct store_volume). */
+/* The raid the daemon created for the volume: its uuid and data_offset (blocks). */
+int store_volume_record_raid(struct store *store, int64_t volume_id, const char *uuid,
+			     uint64_t data_offset, struct store_error *err);
+/*
+ * The clones' superblock areas of a volume filled from a snapshot are zeroed from now on:
+ * recorded before the first Write Zeroes, so a pass after a crash knows the empty areas are
+ * its own doing.
+ */
+int store_volume_set_init_wiped(struct store *store, int64_t volume_id, struct store_error *err);
 int store_volume_set_clean_stop(struct store *store, int64_t volume_id, bool clean,
 				struct store_error *err);
 /* Refuses (-EBUSY) while a mapping of the volume is not DETACHED. */

@@ -375,6 +375,13 @@ void store_decode_volume(const struct store_rows *r, size_t row, size_t c, struc
 	store_volume_state_parse(store_rows_str(r, row, c + 9), &v->state);
 	v->created_at = store_rows_int(r, row, c + 10);
 	v->clean_stop = store_rows_int(r, row, c + 11) != 0;
+	v->source_volume_id = store_rows_int(r, row, c + 12);
+	store_rows_copy(r, row, c + 13, v->source_raid_uuid, sizeof(v->source_raid_uuid));
+	v->source_data_offset = (uint64_t)store_rows_int(r, row, c + 14);
+	store_rows_copy(r, row, c + 15, v->raid_uuid, sizeof(v->raid_uuid));
+	v->raid_data_offset = (uint64_t)store_rows_int(r, row, c + 16);
+	v->ever_attached = store_rows_int(r, row, c + 17) != 0;
+	v->init_wiped = store_rows_int(r, row, c + 18) != 0;
 }
 
 void store_decode_replica(const struct store_rows *r, size_t row, struct store_replica *out)

@@ -33,7 +33,9 @@ struct desired_ctx {
 #define SELECT_DESIRED_MAPPINGS                                                                    \
 	"SELECT m.id, m.volume_id, v.name, m.host_id, h.name, m.vm_id, m.state, m.created_at, "    \
 	"m.updated_at, v.id, v.name, v.size_bytes, v.block_size, v.qos_rw_iops, v.qos_rw_mbps, "   \
-	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop "      \
+	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop, "     \
+	"COALESCE(v.source_volume_id, 0), v.source_raid_uuid, v.source_data_offset, v.raid_uuid, " \
+	"v.raid_data_offset, v.ever_attached, v.init_wiped "                                       \
 	"FROM mappings m JOIN volumes v ON v.id = m.volume_id JOIN hosts h ON h.id = m.host_id "   \
 	"WHERE m.host_id = ? AND m.state <> 'DETACHED' ORDER BY m.id"
 

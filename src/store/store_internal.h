@@ -94,10 +94,22 @@ int store_lookup_node_id(struct store *s, const char *name, int64_t *id, struct 
 int store_lookup_volume(struct store *s, const char *ref, struct store_volume *out,
 			struct store_error *err);
 
+/*
+ * The source of a volume created from a snapshot (v->snapshot_source names a volume): it
+ * must exist, have had its raid created and recorded, share v's block size and be no larger.
+ * Fills *src; -ENOENT / -EINVAL with a message saying which rule failed.
+ */
+int store_source_resolve(struct store *s, const struct store_volume *v, struct store_volume *src,
+			 struct store_error *err);
+/* A mapping reached ATTACHED: its volume's replicas hold a VM's data from now on. */
+int store_volume_mark_attached_in_txn(struct store *s, int64_t mapping_id, struct store_error *err);
+
 /* Row decoders shared by list/get/desired (column order fixed by the SELECT_* macros). */
 #define STORE_SELECT_VOLUME                                                                        \
 	"SELECT v.id, v.name, v.size_bytes, v.block_size, v.qos_rw_iops, v.qos_rw_mbps, "          \
-	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop "      \
+	"v.qos_r_mbps, v.qos_w_mbps, v.snapshot_source, v.state, v.created_at, v.clean_stop, "     \
+	"COALESCE(v.source_volume_id, 0), v.source_raid_uuid, v.source_data_offset, v.raid_uuid, " \
+	"v.raid_data_offset, v.ever_attached, v.init_wiped "                                       \
 	"FROM volumes v "
 void store_decode_volume(const struct store_rows *r, size_t row, size_t col0,
 			 struct store_volume *v);

@@ -305,7 +305,9 @@ static int advance_fn(struct store *s, void *arg, struct store_error *err)
 			 p, 4, &rows, err);
 	if (r < 0)
 		return r;
-	if (rows->nrows == 0) {
+	if (rows->nrows && c->to == STORE_MAPPING_ATTACHED)
+		r = store_volume_mark_attached_in_txn(s, c->id, err);
+	if (r == 0 && rows->nrows == 0) {
 		r = store_mapping_get(s, c->id, &m, err);
 		if (r == 0)
 			r = store_seterr(err, -ESTALE,

@@ -230,6 +230,25 @@ static const struct store_migration migrations[] = {
 		"",
 		"",
 	},
+	{
+		6,
+		"volumes: snapshot source (volume, raid uuid, data_offset), the raid as created "
+		"(uuid, data_offset), ever attached, clones wiped",
+		"ALTER TABLE volumes ADD COLUMN source_volume_id BIGINT;"
+		"ALTER TABLE volumes ADD COLUMN source_raid_uuid TEXT NOT NULL DEFAULT '';"
+		"ALTER TABLE volumes ADD COLUMN source_data_offset BIGINT NOT NULL DEFAULT 0;"
+		"ALTER TABLE volumes ADD COLUMN raid_uuid TEXT NOT NULL DEFAULT '';"
+		"ALTER TABLE volumes ADD COLUMN raid_data_offset BIGINT NOT NULL DEFAULT 0;"
+		"ALTER TABLE volumes ADD COLUMN ever_attached INTEGER NOT NULL DEFAULT 0"
+		" CHECK (ever_attached IN (0, 1));"
+		"ALTER TABLE volumes ADD COLUMN init_wiped INTEGER NOT NULL DEFAULT 0"
+		" CHECK (init_wiped IN (0, 1));"
+		/* a volume that ever served a VM holds its own data: never wiped */
+		"UPDATE volumes SET ever_attached = 1 WHERE id IN"
+		" (SELECT volume_id FROM mappings WHERE state <> 'ASSIGNED');",
+		"",
+		"",
+	},
 };
 
 static const char version_table[] = "CREATE TABLE IF NOT EXISTS schema_version ("

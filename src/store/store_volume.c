@@ -133,7 +133,8 @@ static int volume_create_fn(struct store *s, void *arg, struct store_error *err)
 	struct create_ctx *c = arg;
 	const struct store_volume *v = c->v;
 	struct store_rows *rows = NULL;
-	struct store_param p[10];
+	struct store_volume src = {0};
+	struct store_param p[13];
 	int r;
 
 	if (v->name[0]) {
@@ -143,6 +144,11 @@ static int volume_create_fn(struct store *s, void *arg, struct store_error *err)
 			r = store_seterr(err, -EEXIST, "volume '%s' exists already", v->name);
 		store_rows_free(rows);
 		rows = NULL;
+		if (r < 0)
+			return r;
+	}
+	if (v->snapshot_source[0]) {
+		r = store_source_resolve(s, v, &src, err);
 		if (r < 0)
 			return r;
 	}
@@ -156,11 +162,20 @@ static int volume_create_fn(struct store *s, void *arg, struct store_error *err)
 	p[7] = sp_opt(v->snapshot_source);
 	p[8] = sp_text(store_volume_state_name(STORE_VOLUME_READY));
 	p[9] = sp_int(util_wall_s());
+	p[10] = sp_int(src.id);
+	p[11] = sp_text(src.raid_uuid);
+	p[12] = sp_int((int64_t)src.raid_data_offset);
+	/* the source columns only when there is a source: older schemas lack them */
 	r = store_select(s,
-			 "INSERT INTO volumes (name, size_bytes, block_size, qos_rw_iops, "
-			 "qos_rw_mbps, qos_r_mbps, qos_w_mbps, snapshot_source, state, created_at) "
-			 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			 p, 10, &rows, err);
+			 src.id ? "INSERT INTO volumes (name, size_bytes, block_size, qos_rw_iops, "
+				  "qos_rw_mbps, qos_r_mbps, qos_w_mbps, snapshot_source, state, "
+				  "created_at, source_volume_id, source_raid_uuid, "
+				  "source_data_offset) "
+				  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+				: "INSERT INTO volumes (name, size_bytes, block_size, qos_rw_iops, "
+				  "qos_rw_mbps, qos_r_mbps, qos_w_mbps, snapshot_source, state, "
+				  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			 p, src.id ? 13 : 10, &rows, err);
 	if (r == -EEXIST)
 		return store_seterr(err, r, "volume '%s' exists already", v->name);
 	if (r < 0)

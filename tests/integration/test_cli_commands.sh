@@ -92,7 +92,7 @@ absent "--snapshot"
 
 # an empty database: status reads it as it is and says what a write command would do
 python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
-expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any write command applies them" \
+expect 0 "pending:        6 migration(s); 'diskengine db migrate' or any write command applies them" \
 	db status --db "sqlite://$tmp/empty.db"
 
 # a read command never creates the database a typo names
@@ -107,9 +107,9 @@ for cmd in "host list" "status" "volume list"; do
 done
 
 # schema
-expect 0 "schema version 4" db migrate
+expect 0 "schema version 6" db migrate
 expect 0 "applied 0 migration(s)" db migrate
-json db status 'j["schema_version"] == 4 and j["latest_version"] == 4'
+json db status 'j["schema_version"] == 6 and j["latest_version"] == 6'
 
 # hosts
 expect 0 "host bm1 added" host add bm1 --rdma-ip 10.0.0.1 --tcp-ip 10.0.1.1 --tcp-ip fe80::1
@@ -196,8 +196,12 @@ expect 2 "--qos-rw-mbps '9999999999999999' is too large (at most 8796093022207)"
 	v2 --size 1G --qos-rw-mbps 9999999999999999 "${REPS[@]}"
 expect 2 "size '4MB' is 4000000 bytes, not a multiple of the block size 512; did you mean 4M?" \
 	volume create v2 --size 4MB "${REPS[@]}"
-# nothing fills a volume from a snapshot yet: refused rather than waiting forever
-expect 2 "--snapshot is not supported yet" volume create v2 --size 1G --snapshot snap-1 "${REPS[@]}"
+# a snapshot source is a volume whose raid a host created and recorded (the rest of the
+# rules, with a recorded raid, in test_e2e_snapshot.sh)
+expect 3 "snapshot source: volume 'snap-1' does not exist" volume create v2 --size 1G \
+	--snapshot snap-1 "${REPS[@]}"
+expect 2 "snapshot source: volume 'v1' has no recorded raid" volume create v2 --size 1G \
+	--snapshot v1 "${REPS[@]}"
 expect 3 "volume 'v2' does not exist" volume show v2
 json volume list 'len(j) == 1'
 # the common options also before the noun

@@ -72,11 +72,52 @@ static void w_raid_assigned(struct fx *f)
 	fx_obs_raid(f, &f->vols[0]);
 }
 
+static void snapshot_source(struct volume *v)
+{
+	v->has_snapshot_source = true;
+	v->snapshot_id = 99;
+	snprintf(v->source_raid_uuid, sizeof(v->source_raid_uuid),
+		 "00000000-0000-4000-8000-000000000063");
+	v->source_data_offset = 2048;
+}
+
+/* the raid is there (a crash after its create): checked and recorded before INITIALISED */
 static void w_snapshot(struct fx *f)
 {
 	w_raid_assigned(f);
-	f->vols[0].has_snapshot_source = true;
-	f->vols[0].snapshot_id = 99;
+	snapshot_source(&f->vols[0]);
+}
+
+/* clones attached: verified, wipe marked, wiped, then the raid */
+static void w_snap_clones(struct fx *f)
+{
+	w_paths(f);
+	snapshot_source(&f->vols[0]);
+}
+
+static void w_snap_clones_wiped(struct fx *f)
+{
+	w_snap_clones(f);
+	f->vols[0].init_wiped = true;
+}
+
+/* a volume that served a VM holds its data: never verified or wiped again */
+static void w_snap_ever_attached(struct fx *f)
+{
+	w_snap_clones(f);
+	f->vols[0].ever_attached = true;
+}
+
+static void w_snap_unrecorded(struct fx *f)
+{
+	w_snap_clones(f);
+	f->vols[0].source_raid_uuid[0] = '\0';
+}
+
+static void w_snap_claimed(struct fx *f)
+{
+	w_snap_clones(f);
+	f->bdevs[0].claimed = true;
 }
 
 static void w_initialised_qos(struct fx *f)
@@ -496,7 +537,51 @@ static const struct rule_case cases[] = {
 	  {ACTION_CREATE_VHOST, "vhost7", 1},
 	  {ACTION_MAPPING_ADVANCE, NULL, 2}},
 	 3},
-	{"snapshot source: status, waits", w_snapshot, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"snapshot source, raid there: checked and recorded, then served",
+	 w_snapshot,
+	 {{ACTION_INIT_CHECK_RAID, "raid_1", 0},
+	  {ACTION_MAPPING_ADVANCE, NULL, 1},
+	  {ACTION_CREATE_VHOST, "vhost7", 2},
+	  {ACTION_MAPPING_ADVANCE, NULL, 3}},
+	 4},
+	{"snapshot clones: verified, wipe marked, wiped, raid, served",
+	 w_snap_clones,
+	 {{ACTION_INIT_VERIFY, "$c0", 0},
+	  {ACTION_INIT_VERIFY, "$c1", 0},
+	  {ACTION_INIT_MARK_WIPED, "raid_1", 1},
+	  {ACTION_INIT_WIPE, "$c0", 2},
+	  {ACTION_INIT_WIPE, "$c1", 2},
+	  {ACTION_CREATE_RAID, "raid_1", 3},
+	  {ACTION_MAPPING_ADVANCE, NULL, 4},
+	  {ACTION_CREATE_VHOST, "vhost7", 5},
+	  {ACTION_MAPPING_ADVANCE, NULL, 6}},
+	 9},
+	{"snapshot clones after a crash mid-wipe: verified, wiped again, no second mark",
+	 w_snap_clones_wiped,
+	 {{ACTION_INIT_VERIFY, "$c0", 0},
+	  {ACTION_INIT_VERIFY, "$c1", 0},
+	  {ACTION_INIT_WIPE, "$c0", 1},
+	  {ACTION_INIT_WIPE, "$c1", 1},
+	  {ACTION_CREATE_RAID, "raid_1", 2},
+	  {ACTION_MAPPING_ADVANCE, NULL, 3},
+	  {ACTION_CREATE_VHOST, "vhost7", 4},
+	  {ACTION_MAPPING_ADVANCE, NULL, 5}},
+	 8},
+	{"snapshot volume that was ever ATTACHED: no verify, no wipe",
+	 w_snap_ever_attached,
+	 {{ACTION_CREATE_RAID, "raid_1", 0},
+	  {ACTION_MAPPING_ADVANCE, NULL, 1},
+	  {ACTION_CREATE_VHOST, "vhost7", 2},
+	  {ACTION_MAPPING_ADVANCE, NULL, 3}},
+	 4},
+	{"snapshot source not recorded: status only",
+	 w_snap_unrecorded,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
+	{"snapshot clone claimed by something: conflict, nothing wiped",
+	 w_snap_claimed,
+	 {{ACTION_REPORT_CONFLICT, NULL, -1}},
+	 1},
 	{"INITIALISED: qos, vhost, ATTACHED",
 	 w_initialised_qos,
 	 {{ACTION_SET_QOS, "raid_1", 0},
@@ -765,7 +850,7 @@ static void test_status_messages(void **state)
 	expect_status(w_no_rdma_ips, "RDMA_IPS is empty");
 	expect_status(w_geometry, "4096-byte blocks");
 	expect_status(w_no_superblock_room, "raid superblock");
-	expect_status(w_snapshot, "snapshot initialisation not supported yet");
+	expect_status(w_snap_unrecorded, "not recorded");
 	expect_status(w_pcie_kernel, "bound to nvme");
 	expect_status(w_pcie_kernel, "/data");
 	expect_status(w_pending_bad_block, "resize stopped");

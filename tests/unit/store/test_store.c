@@ -149,9 +149,9 @@ static void test_fresh_database_migrates_from_zero(void **state)
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 0);
 	expect_ok(store_migrate, s, &applied);
-	assert_int_equal(applied, 4);
+	assert_int_equal(applied, 5);
 	expect_ok(store_schema_version, s, &cur, NULL);
-	assert_int_equal(cur, 4);
+	assert_int_equal(cur, 6);
 	store_close(s);
 	test_db_destroy(&db);
 }
@@ -178,7 +178,7 @@ static void test_upgrade_keeps_data(void **state)
 	/* the next open brings it to the latest version */
 	assert_int_equal(store_open(db.url, &s, &err), 0);
 	expect_ok(store_schema_version, s, &cur, NULL);
-	assert_int_equal(cur, 4);
+	assert_int_equal(cur, 6);
 	expect_ok(store_volume_get, s, "old", &v);
 	assert_true(v.clean_stop); /* a volume from before the column existed: never ran */
 	store_close(s);
