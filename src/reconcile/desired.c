@@ -55,13 +55,20 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 		/* replicas come ordered by id: members take slots 0, 1; pending ones replace them
 		 */
 		m->slot = r->pending ? pending++ : members++;
+		m->in_sync = r->in_sync;
+		m->generation = r->generation > 0 ? (uint64_t)r->generation : 0;
+		if (r->transport == STORE_TRANSPORT_PCIE) {
+			/* a local drive: the BDF is its identity, no port, NQN, key or multipath */
+			m->transport = TRANSPORT_PCIE;
+			util_strlcpy(m->addr, r->bdf, sizeof(m->addr));
+			m->nsid = r->nsid;
+			continue;
+		}
 		m->transport =
 			r->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA : TRANSPORT_TCP;
 		util_strlcpy(m->addr, r->address, sizeof(m->addr));
 		m->port = r->port;
 		util_strlcpy(m->nqn, r->nqn, sizeof(m->nqn));
-		m->in_sync = r->in_sync;
-		m->generation = r->generation > 0 ? (uint64_t)r->generation : 0;
 		if (r->auth_key_file[0]) {
 			snprintf(m->key_name, sizeof(m->key_name), "key_node%lld",
 				 (long long)r->node_id);

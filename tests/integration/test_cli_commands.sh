@@ -92,7 +92,7 @@ absent "--snapshot"
 
 # an empty database: status reads it as it is and says what a write command would do
 python3 -c "import sqlite3; sqlite3.connect('$tmp/empty.db').close()"
-expect 0 "pending:        4 migration(s); 'diskengine db migrate' or any write command applies them" \
+expect 0 "pending:        5 migration(s); 'diskengine db migrate' or any write command applies them" \
 	db status --db "sqlite://$tmp/empty.db"
 
 # a read command never creates the database a typo names
@@ -107,9 +107,9 @@ for cmd in "host list" "status" "volume list"; do
 done
 
 # schema
-expect 0 "schema version 4" db migrate
+expect 0 "schema version 5" db migrate
 expect 0 "applied 0 migration(s)" db migrate
-json db status 'j["schema_version"] == 4 and j["latest_version"] == 4'
+json db status 'j["schema_version"] == 5 and j["latest_version"] == 5'
 
 # hosts
 expect 0 "host bm1 added" host add bm1 --rdma-ip 10.0.0.1 --tcp-ip 10.0.1.1 --tcp-ip fe80::1
