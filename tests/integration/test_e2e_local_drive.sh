@@ -62,6 +62,36 @@ c=$(pcie_ctrlr)
 graph_has "^raid raid_$vol online .*${CTRLR}n1" || fail "raid without the local drive: $(graph)"
 graph_has "^vhost vhost$mid raid_$vol$" || fail "vhost$mid does not serve raid_$vol: $(graph)"
 
+# hot removal: SPDK deletes the controller and its bdev, the raid goes on with the remote
+# replica; the local replica is recorded out of sync and the status says why
+operational() { host_rpc bdev_raid_get_bdevs '{"category":"all"}' | jq -r ".[] | select(.name == \"raid_$vol\") | .num_base_bdevs_operational"; }
+operational_is() { [ "$(operational)" = "$1" ]; }
+local_replica() { de volume show v1 --json | jq -r ".replicas[] | select(.transport == \"pcie\") | .$1"; }
+local_is() { [ "$(local_replica "$1")" = "$2" ]; }
+last_error() { de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .last_error"; }
+error_has() { last_error | grep -q -- "$1"; }
+attach_tries() { ctl "$T/host.ctl" '{"cmd":"stats"}' | jq -r '.result.bdev_nvme_attach_controller // 0'; }
+tries_ge() { [ "$(attach_tries)" -ge "$1" ]; }
+ctl "$T/host.ctl" "{\"cmd\":\"pcie_remove\",\"traddr\":\"$BDF\"}" >/dev/null
+wait_until 30 "raid_$vol degraded to the remote replica" operational_is 1
+wait_until 30 "local replica recorded out of sync" local_is in_sync false
+wait_until 30 "status says degraded" error_has degraded
+graph_has "^vhost vhost$mid raid_$vol$" || fail "vhost$mid lost its raid: $(graph)"
+state_is "$mid" ATTACHED || fail "mapping left ATTACHED: $(mapping_state "$mid")"
+# the missing drive is tried on the object's backoff, not in a loop, and said once
+tries=$(attach_tries)
+log "drive removed"; wait_until 60 "two more attach tries" tries_ge $((tries + 2))
+said=$(grep -c "warn .*$CTRLR" "$T/daemon.log" || true)
+[ "$said" -le 2 ] || fail "the missing drive was logged $said times"
+
+# re-insertion: the drive is attached by its BDF again and SPDK rebuilds it
+log "re-insert"; ctl "$T/host.ctl" "{\"cmd\":\"pcie_add\",\"traddr\":\"$BDF\",\"num_blocks\":16384,\"block_size\":512}" >/dev/null
+wait_until 60 "raid_$vol whole again" operational_is 2
+wait_until 30 "local replica in sync again" local_is in_sync true
+[ -n "$(pcie_ctrlr)" ] || fail "drive back under another name: $(ctrlr_names)"
+error_clear() { [ "$(last_error)" = null ]; }
+wait_until 30 "status clear" error_clear
+
 de volume detach v1 >/dev/null
 wait_until 30 "mapping $mid DETACHED" state_is "$mid" DETACHED
 no_pcie_ctrlr() { [ -z "$(pcie_ctrlr)" ]; }
