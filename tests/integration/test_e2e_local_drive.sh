@@ -75,7 +75,7 @@ tries_ge() { [ "$(attach_tries)" -ge "$1" ]; }
 ctl "$T/host.ctl" "{\"cmd\":\"pcie_remove\",\"traddr\":\"$BDF\"}" >/dev/null
 wait_until 30 "raid_$vol degraded to the remote replica" operational_is 1
 wait_until 30 "local replica recorded out of sync" local_is in_sync false
-wait_until 30 "status says degraded" error_has degraded
+wait_until 30 "status says the local drive is gone" error_has "the local drive is gone"
 graph_has "^vhost vhost$mid raid_$vol$" || fail "vhost$mid lost its raid: $(graph)"
 state_is "$mid" ATTACHED || fail "mapping left ATTACHED: $(mapping_state "$mid")"
 # the missing drive is tried on the object's backoff, not in a loop, and said once
