@@ -116,6 +116,7 @@ int desired_from_store(const struct store_desired *sd, const struct daemon_confi
 	util_strlcpy(pc->hostnqn, cfg->hostnqn, sizeof(pc->hostnqn));
 	util_strlcpy(pc->vhost_dir, cfg->vhost_dir, sizeof(pc->vhost_dir));
 	util_strlcpy(pc->cpumask, cfg->cpumask, sizeof(pc->cpumask));
+	pc->allow_unsafe_noiommu = cfg->allow_unsafe_noiommu;
 	m.d.mappings = m.mappings;
 	m.d.n_mappings = n;
 	m.d.volumes = m.volumes;

@@ -100,6 +100,7 @@ struct plan_config {
 	char hostnqn[MODEL_NQN_MAX];
 	char vhost_dir[MODEL_PATH_MAX];
 	char cpumask[32];
+	bool allow_unsafe_noiommu; /* local drives on uio without an IOMMU were allowed */
 };
 
 struct desired {

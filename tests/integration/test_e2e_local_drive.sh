@@ -49,8 +49,20 @@ de host add h2 >/dev/null
 out=$(de volume attach v1 --host h2 --vm vm9 2>&1) && fail "local replica mapped on another host"
 grep -q "can be mapped only on 'h1'" <<<"$out" || fail "attach on h2: $out"
 
+# the kernel still holds a partition of the drive (device-mapper): reported, not attached
+mkdir -p "$T/root/sys/block/nvme0n1/nvme0n1p1/holders/dm-0" "$T/root/sys/bus/pci/devices/$BDF/nvme"
+mkdir -p "$T/root/sys/bus/pci/devices/$BDF/nvme/nvme0"
+ln -s "../../bus/pci/devices/$BDF/nvme/nvme0" "$T/root/sys/block/nvme0n1/device"
 mid=$(attach_volume v1 vm1)
 daemon_start --sysfs-root "$T/root"
+status_of() { de status --json | jq -r ".mappings[] | select(.mapping == $mid) | .last_error"; }
+status_has() { status_of | grep -q -- "$1"; }
+wait_until 30 "status says the kernel holds the drive" status_has "nvme0n1p1 is held by dm-0"
+[ -z "$(host_rpc bdev_nvme_get_controllers | jq -r ".[] | select(.name == \"$CTRLR\") | .name")" ] ||
+	fail "a drive the kernel holds was attached"
+rm -r "$T/root/sys/block/nvme0n1/nvme0n1p1/holders/dm-0"
+# host facts are read again every minute, and at once when the host's desired state changes
+de device add h1 0000:60:00.0 >/dev/null
 wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 
 pcie_ctrlr() { host_rpc bdev_nvme_get_controllers | jq -c ".[] | select(.name == \"$CTRLR\")"; }
