@@ -51,8 +51,8 @@ static int bind_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 		return CLI_EXIT_OK;
 	case 'D':
 		if (strcmp(val, "vfio-pci") != 0 && strcmp(val, "uio_pci_generic") != 0)
-			return cli_usage_error(ctx, "driver '%s' is not vfio-pci or uio_pci_generic",
-					       val);
+			return cli_usage_error(
+				ctx, "driver '%s' is not vfio-pci or uio_pci_generic", val);
 		a->driver = val;
 		return CLI_EXIT_OK;
 	case 's':
@@ -263,12 +263,13 @@ int device_bind(int argc, char **argv)
 	size_t nw = 0;
 	int lock = -1, rc;
 
-	rc = bind_start(&ctx, &verb,
-			"--driver D              vfio-pci (default) or uio_pci_generic\n"
-			"--allow-unsafe-noiommu  accept uio on a host without an IOMMU\n"
-			"--dry-run               print the sysfs writes, change nothing\n"
-			"--sysfs-root DIR        where /sys, /proc, /run and /var are (default /)\n",
-			opts, &a, argc, argv, bdf);
+	rc = bind_start(
+		&ctx, &verb,
+		"--driver D              vfio-pci (default) or uio_pci_generic\n"
+		"--allow-unsafe-noiommu  accept uio on a host without an IOMMU\n"
+		"--dry-run               print the sysfs writes, change nothing\n"
+		"--sysfs-root DIR        where /sys, /proc, /run and /var are (default /)\n",
+		opts, &a, argc, argv, bdf);
 	if (rc != CLI_EXIT_OK)
 		goto out_store;
 	if (!a.dry_run && (rc = take_lock(ctx.cmd, a.root, &lock)) != CLI_EXIT_OK)
@@ -433,7 +434,7 @@ int device_rollback(int argc, char **argv)
 	struct cli_ctx ctx = {.cmd = "device rollback"};
 	struct sysfs_write w[3];
 	char bdf[16], herr[256] = "", drv[64] = "", vol[STORE_NAME_MAX], ctrlr[128],
-					 state[PATH_MAX];
+		      state[PATH_MAX];
 	size_t nw = 0;
 	int lock = -1, rc, u;
 
@@ -441,7 +442,8 @@ int device_rollback(int argc, char **argv)
 	rc = bind_start(&ctx, &verb,
 			"--spdk-sock SOCK    SPDK's socket, to check that no controller uses the "
 			"drive\n"
-			"                    (default $SPDK_RPC_SOCK, else " RPC_DEFAULT_SOCKET ")\n"
+			"                    (default $SPDK_RPC_SOCK, else " RPC_DEFAULT_SOCKET
+			")\n"
 			"--dry-run           print the sysfs writes, change nothing\n"
 			"--sysfs-root DIR    where /sys, /proc, /run and /var are (default /)\n",
 			opts, &a, argc, argv, bdf);

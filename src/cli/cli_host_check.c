@@ -256,18 +256,19 @@ int host_check(int argc, char **argv)
 	if (!module_loaded(a.root, "vfio_pci") && !module_loaded(a.root, "uio_pci_generic"))
 		problem(&c, "modprobe vfio-pci", "neither vfio_pci nor uio_pci_generic is loaded");
 	if (hugepages_on(&f, -1, false) == 0)
-		problem(&c, "reserve them: echo 1024 > "
-			    "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
+		problem(&c,
+			"reserve them: echo 1024 > "
+			"/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
 			"no hugepages reserved for SPDK");
 	else if (hugepages_on(&f, -1, true) == 0)
 		problem(&c, "reserve more, or stop what uses them",
 			"every reserved hugepage is in use");
 	for (i = 0; i < f.n_hugepages; i++)
-		json_array_append_new(
-			huge, json_pack("{s:i,s:I,s:I,s:I}", "node", f.hugepages[i].node, "size_kb",
-					(json_int_t)f.hugepages[i].size_kb, "total",
-					(json_int_t)f.hugepages[i].total, "free",
-					(json_int_t)f.hugepages[i].free));
+		json_array_append_new(huge,
+				      json_pack("{s:i,s:I,s:I,s:I}", "node", f.hugepages[i].node,
+						"size_kb", (json_int_t)f.hugepages[i].size_kb,
+						"total", (json_int_t)f.hugepages[i].total, "free",
+						(json_int_t)f.hugepages[i].free));
 	json_array_foreach(bdfs, i, v)
 		json_array_append_new(devices, check_device(&c, a.root, &f, json_string_value(v)));
 	report = json_pack("{s:b,s:b,s:b,s:b,s:O,s:O,s:O}", "ready",

@@ -137,8 +137,8 @@ static int local_replica_opt(struct cli_ctx *ctx, struct vol_args *a, const char
 	ns = ns ? strchr(ns + 1, ':') : NULL;
 	ns = ns ? strchr(ns + 1, ':') : NULL;
 	if (ns && util_parse_u64(ns + 1, 0xfffffffeu, &nsid) < 0)
-		return cli_usage_error(ctx, "--replica '%s': namespace id '%s' is not 1..4294967294",
-				       val, ns + 1);
+		return cli_usage_error(
+			ctx, "--replica '%s': namespace id '%s' is not 1..4294967294", val, ns + 1);
 	if (nsid == 0)
 		return cli_usage_error(ctx, "--replica '%s': namespace ids start at 1", val);
 	if ((size_t)(bdf - 1 - host) >= STORE_NAME_MAX ||

@@ -158,8 +158,8 @@ static void set_holder(struct host_pci_dev *dev, const char *what, const char *b
 	if (dev->has_holder)
 		return;
 	dev->has_holder = true;
-	host_fmt(dev->holder_example, sizeof(dev->holder_example), "%.100s is held by %.100s",
-		 what, by);
+	host_fmt(dev->holder_example, sizeof(dev->holder_example), "%.100s is held by %.100s", what,
+		 by);
 }
 
 /* Namespaces (and their partitions) that device-mapper, md or LVM hold. */

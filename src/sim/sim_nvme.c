@@ -747,9 +747,8 @@ static bool drive_in_use(struct sim *s, const struct nvme_pcie_drive *d)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(s->nvme->hotplug_skip, i, v)
-		if (strcasecmp(json_string_value(v), d->bdf) == 0)
-			return true;
+	json_array_foreach(s->nvme->hotplug_skip, i,
+			   v) if (strcasecmp(json_string_value(v), d->bdf) == 0) return true;
 	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs; n; n = n->next)
 		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
 			if (c->pcie_bdf && strcasecmp(c->pcie_bdf, d->bdf) == 0)

@@ -438,12 +438,13 @@ static int device_remove_fn(struct store *s, void *arg, struct store_error *err)
 			 "JOIN volumes v ON v.id = r.volume_id WHERE d.host_id = ? AND d.bdf = ?",
 			 p, 2, &rows, err);
 	if (r == 0 && rows->nrows)
-		r = store_seterr(err, -EBUSY,
-				 "device %s of host '%s' holds a replica of volume '%s': delete the "
-				 "volume first",
-				 c->bdf, c->host,
-				 store_rows_str(rows, 0, 1) ? store_rows_str(rows, 0, 1)
-							    : store_rows_str(rows, 0, 0));
+		r = store_seterr(
+			err, -EBUSY,
+			"device %s of host '%s' holds a replica of volume '%s': delete the "
+			"volume first",
+			c->bdf, c->host,
+			store_rows_str(rows, 0, 1) ? store_rows_str(rows, 0, 1)
+						   : store_rows_str(rows, 0, 0));
 	store_rows_free(rows);
 	rows = NULL;
 	if (r < 0)

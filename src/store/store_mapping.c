@@ -49,10 +49,11 @@ static int attach_fn(struct store *s, void *arg, struct store_error *err)
 	/* a local drive serves only the host it is plugged into */
 	p[0] = sp_int(v.id);
 	p[1] = sp_int(host_id);
-	r = store_select(s,
-			 "SELECT d.bdf, h.name FROM replicas r JOIN devices d ON d.id = r.device_id "
-			 "JOIN hosts h ON h.id = d.host_id WHERE r.volume_id = ? AND d.host_id <> ?",
-			 p, 2, &rows, err);
+	r = store_select(
+		s,
+		"SELECT d.bdf, h.name FROM replicas r JOIN devices d ON d.id = r.device_id "
+		"JOIN hosts h ON h.id = d.host_id WHERE r.volume_id = ? AND d.host_id <> ?",
+		p, 2, &rows, err);
 	if (r == 0 && rows->nrows)
 		r = store_seterr(err, -EINVAL,
 				 "volume '%s' has a replica on device %s of host '%s': it can be "

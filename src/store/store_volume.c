@@ -35,11 +35,10 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 	int rc;
 
 	if (n != STORE_REPLICAS)
-		return store_seterr(
-			err, -EINVAL,
-			"a volume needs exactly %d replicas (--replica NODE:NQN or "
-			"local:HOST:BDF[:NSID] twice), got %zu",
-			STORE_REPLICAS, n);
+		return store_seterr(err, -EINVAL,
+				    "a volume needs exactly %d replicas (--replica NODE:NQN or "
+				    "local:HOST:BDF[:NSID] twice), got %zu",
+				    STORE_REPLICAS, n);
 	for (size_t i = 0; i < n; i++) {
 		bool local = r[i].transport == STORE_TRANSPORT_PCIE;
 
@@ -56,10 +55,11 @@ static int check_replicas(const struct store_replica *r, size_t n, struct store_
 			return rc;
 		for (size_t j = 0; j < i; j++) {
 			if (same_drive_ns(&r[i], &r[j]))
-				return store_seterr(err, -EINVAL,
-						    "both replicas are namespace %u of device %s on "
-						    "host '%s'; a mirror needs two copies",
-						    r[i].nsid, r[i].bdf, r[i].device_host);
+				return store_seterr(
+					err, -EINVAL,
+					"both replicas are namespace %u of device %s on "
+					"host '%s'; a mirror needs two copies",
+					r[i].nsid, r[i].bdf, r[i].device_host);
 			if (local || r[j].transport == STORE_TRANSPORT_PCIE)
 				continue;
 			if (strcmp(r[i].nqn, r[j].nqn) == 0)
@@ -165,8 +165,8 @@ static int insert_local_replica(struct store *s, int64_t volume_id, const struct
 		       "pending) VALUES (?, ?, ?, ?, ?, ?)",
 		       p, 6, err);
 	if (r == -EEXIST)
-		return store_seterr(err, r, "namespace %u of device %s is already used",
-				    rep->nsid, bdf);
+		return store_seterr(err, r, "namespace %u of device %s is already used", rep->nsid,
+				    bdf);
 	return r;
 }
 
