@@ -56,7 +56,7 @@ DAEMON="$PG_TEST_CONNINFO dbname=diskengine user=diskengine_daemon"
 READER="$PG_TEST_CONNINFO dbname=diskengine user=diskengine_reader"
 
 # the owner migrates; the others need no DDL
-expect 0 "schema version 4" db migrate --db "$OWNER"
+expect 0 "schema version 5" db migrate --db "$OWNER"
 expect 0 "applied 0 migration(s)" db migrate --db "$DAEMON"
 expect 0 "host h1 added" host add h1 --tcp-ip 10.0.1.7 --db "$DAEMON"
 expect 0 "" node add n1 --transport tcp --address 10.0.0.1 --port 4420 --db "$DAEMON"
@@ -75,7 +75,7 @@ expect 0 "n2" node list --db "$READER"
 expect 0 "v1" volume list --db "$READER"
 expect 0 "nqn.2016-06.io.spdk:v1-b" volume show v1 --db "$READER"
 expect 0 "0000:5e:00.0" device list --db "$READER"
-expect 0 "schema version: 4" db status --db "$READER"
+expect 0 "schema version: 5" db status --db "$READER"
 # ... and it may not write
 expect 1 "permission denied" host add h2 --db "$READER"
 expect 1 "permission denied" volume detach v1 --db "$READER"
@@ -87,7 +87,7 @@ EMPTY_DAEMON="$PG_TEST_CONNINFO dbname=de_empty user=diskengine_daemon"
 for cmd in "status" "host list" "host show h1" "node list" "volume list" "volume show v1" \
 	"device list"; do
 	# shellcheck disable=SC2086
-	expect 1 "no diskengine schema yet (version 0; this diskengine needs 4): run 'diskengine db migrate'" \
+	expect 1 "no diskengine schema yet (version 0; this diskengine needs 5): run 'diskengine db migrate'" \
 		$cmd --db "$EMPTY_READER"
 done
 expect 0 "schema version: 0" db status --db "$EMPTY_READER"
