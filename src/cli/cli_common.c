@@ -344,6 +344,12 @@ json_t *cli_json_volume(const struct store_volume *v)
 
 json_t *cli_json_replica(const struct store_replica *r)
 {
+	if (r->transport == STORE_TRANSPORT_PCIE)
+		return json_pack("{sI ss ss ss sI so sb sI sb}", "id", (json_int_t)r->id,
+				 "transport", store_transport_name(r->transport), "host",
+				 r->device_host, "bdf", r->bdf, "nsid", (json_int_t)r->nsid,
+				 "lvol_uuid", opt_str(r->lvol_uuid), "in_sync", r->in_sync,
+				 "generation", (json_int_t)r->generation, "pending", r->pending);
 	return json_pack("{sI ss ss ss si so ss so sb sI sb}", "id", (json_int_t)r->id, "node",
 			 r->node_name, "transport", store_transport_name(r->transport), "address",
 			 r->address, "port", (int)r->port, "auth_key_file",

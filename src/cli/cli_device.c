@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#include "cli/cli_device_bind.h"
 #include "common/util.h"
 
 static int device_add(int argc, char **argv);
@@ -17,6 +18,13 @@ static const struct cli_verb verbs[] = {
 	 "register a local PCIe NVMe drive (DDDD:BB:DD.F) that SPDK on HOST owns"},
 	{"list", device_list, "list [HOST]", "list local devices, of one host or of all"},
 	{"remove", device_remove, "remove HOST BDF", "forget a local device"},
+	{"bind", device_bind,
+	 "bind HOST BDF [--driver vfio-pci|uio_pci_generic] [--allow-unsafe-noiommu] [--dry-run] "
+	 "[--sysfs-root DIR]",
+	 "hand a local drive to a userspace driver for SPDK (run on the host)"},
+	{"rollback", device_rollback,
+	 "rollback HOST BDF [--spdk-sock SOCK] [--dry-run] [--sysfs-root DIR]",
+	 "give a local drive back to the kernel nvme driver (run on the host)"},
 };
 
 static int add_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)

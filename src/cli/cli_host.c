@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#include "cli/cli_host_check.h"
 #include "common/util.h"
 
 static int host_add(int argc, char **argv);
@@ -24,6 +25,8 @@ static const struct cli_verb verbs[] = {
 	 "remove a host (refused while it has mappings that are not DETACHED)"},
 	{"declare-dead", host_declare_dead, "declare-dead NAME --yes",
 	 "a host gone for good: release its mappings (-> DETACHED) without it"},
+	{"check", host_check, "check [--host NAME | --device BDF...] [--sysfs-root DIR]",
+	 "is this machine ready for SPDK to own its local drives? (exit 0: ready)"},
 };
 
 static int add_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)

@@ -21,10 +21,10 @@ enum { V_CREATE, V_LIST, V_SHOW, V_RESIZE, V_DELETE, V_ATTACH, V_DETACH };
 
 static const struct cli_verb verbs[] = {
 	[V_CREATE] = {"create", volume_create,
-		      "create NAME --size SIZE --replica NODE:NQN --replica NODE:NQN "
+		      "create NAME --size SIZE --replica NODE:NQN|local:HOST:BDF[:NSID] (twice) "
 		      "[--block-size 512|4096] [--lvol-uuid UUID]... [--qos-rw-iops N] "
 		      "[--qos-rw-mbps N] [--qos-r-mbps N] [--qos-w-mbps N] [--snapshot SRC]",
-		      "create a volume mirrored over two replicas on two storage nodes"},
+		      "create a volume mirrored over two replicas (storage nodes or local drives)"},
 	[V_LIST] = {"list", volume_list, "list", "list volumes"},
 	[V_SHOW] = {"show", volume_show, "show VOLUME",
 		    "show a volume, its replicas, its mapping and what the host observed"},
@@ -45,6 +45,9 @@ static const char create_help[] =
 	"--block-size N        512 (default) or 4096\n"
 	"--replica NODE:NQN    a replica: storage node name and the subsystem NQN exporting it\n"
 	"                      (give it twice, on two nodes)\n"
+	"--replica local:HOST:BDF[:NSID]\n"
+	"                      a replica on namespace NSID (default 1) of a drive of HOST that\n"
+	"                      `device add` registered; the volume can then map only on HOST\n"
 	"--lvol-uuid UUID      lvol uuid of the replica given in the same position (optional)\n"
 	"--qos-rw-iops N       read+write I/O per second, a multiple of 1000 (0 = unlimited)\n"
 	"--qos-rw-mbps N       read+write MiB/s; --qos-r-mbps / --qos-w-mbps read / write only\n"
@@ -116,6 +119,41 @@ static int size_misaligned(struct cli_ctx *ctx, const char *arg, uint64_t size, 
 			       (char)(u[0] & ~0x20));
 }
 
+/*
+ * local:HOST:BDF[:NSID] — a namespace of a drive registered with `device add`. The BDF carries
+ * two colons itself, so a fourth field is the namespace id.
+ */
+static int local_replica_opt(struct cli_ctx *ctx, struct vol_args *a, const char *val)
+{
+	const char *host = val + 6, *bdf = strchr(host, ':'), *ns;
+	struct store_replica *r = &a->rep[a->n_rep];
+	uint64_t nsid = 1;
+
+	if (a->n_rep >= STORE_REPLICAS)
+		return cli_usage_error(ctx, "more than %d --replica options", STORE_REPLICAS);
+	if (!bdf || bdf == host || !bdf[1])
+		return cli_usage_error(ctx, "--replica '%s' is not local:HOST:BDF[:NSID]", val);
+	bdf++;
+	ns = strchr(bdf, ':');
+	ns = ns ? strchr(ns + 1, ':') : NULL;
+	ns = ns ? strchr(ns + 1, ':') : NULL;
+	if (ns && util_parse_u64(ns + 1, 0xfffffffeu, &nsid) < 0)
+		return cli_usage_error(
+			ctx, "--replica '%s': namespace id '%s' is not 1..4294967294", val, ns + 1);
+	if (nsid == 0)
+		return cli_usage_error(ctx, "--replica '%s': namespace ids start at 1", val);
+	if ((size_t)(bdf - 1 - host) >= STORE_NAME_MAX ||
+	    (size_t)(ns ? ns - bdf : (ptrdiff_t)strlen(bdf)) >= STORE_BDF_MAX)
+		return cli_usage_error(ctx, "--replica '%.40s...' is too long", val);
+	memset(r, 0, sizeof(*r));
+	r->transport = STORE_TRANSPORT_PCIE;
+	memcpy(r->device_host, host, (size_t)(bdf - 1 - host));
+	memcpy(r->bdf, bdf, ns ? (size_t)(ns - bdf) : strlen(bdf));
+	r->nsid = (uint32_t)nsid;
+	a->n_rep++;
+	return CLI_EXIT_OK;
+}
+
 static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 {
 	struct vol_args *a = arg;
@@ -144,6 +182,8 @@ static int vol_opt(struct cli_ctx *ctx, void *arg, int opt, const char *val)
 		a->v.block_size = (uint32_t)bs;
 		return CLI_EXIT_OK;
 	case 'r':
+		if (strncmp(val, "local:", 6) == 0)
+			return local_replica_opt(ctx, a, val);
 		colon = strchr(val, ':');
 		if (!colon || colon == val || !colon[1])
 			return cli_usage_error(ctx, "--replica '%s' is not NODE:NQN", val);
@@ -349,18 +389,26 @@ static void show_text(const struct store_volume *v, const struct store_replica *
 	       v->raid_uuid[0] ? v->raid_uuid : "-", (unsigned long long)v->raid_data_offset,
 	       v->clean_stop ? "yes" : "no", created);
 	for (size_t i = 0; i < nr; i++) {
-		char id[24], addr[STORE_ADDR_MAX + 8], gen[24];
+		bool local = reps[i].transport == STORE_TRANSPORT_PCIE;
+		char id[24], addr[STORE_ADDR_MAX + 8], gen[24], node[STORE_NAME_MAX + 8], ns[24];
 		const char *row[] = {id,
-				     reps[i].node_name,
+				     local ? node : reps[i].node_name,
 				     store_transport_name(reps[i].transport),
 				     addr,
-				     reps[i].nqn,
+				     local ? ns : reps[i].nqn,
 				     reps[i].in_sync ? "yes" : "no",
 				     gen,
 				     reps[i].pending ? "yes" : "no"};
 
 		snprintf(id, sizeof(id), "%" PRId64, reps[i].id);
-		snprintf(addr, sizeof(addr), "%s:%u", reps[i].address, reps[i].port);
+		if (local) {
+			/* a local drive has no node: its host, BDF and namespace say where */
+			snprintf(node, sizeof(node), "local:%s", reps[i].device_host);
+			snprintf(addr, sizeof(addr), "%s", reps[i].bdf);
+			snprintf(ns, sizeof(ns), "nsid %u", reps[i].nsid);
+		} else {
+			snprintf(addr, sizeof(addr), "%s:%u", reps[i].address, reps[i].port);
+		}
 		snprintf(gen, sizeof(gen), "%" PRId64, reps[i].generation);
 		cli_table_add(t, row);
 	}

@@ -79,6 +79,9 @@ static const struct opt_desc opts[] = {
 	{"orphan-grace", NUM(OPT_U32, orphan_grace_s),
 	 "seconds before unclaimed objects are removed", 0, 365 * DAY_S, "s"},
 	{"once", NUM(OPT_BOOL, once), "run one reconcile pass and exit", 0, 0, NULL},
+	{"allow-unsafe-noiommu", NUM(OPT_BOOL, allow_unsafe_noiommu),
+	 "attach local drives bound to uio on a host without an IOMMU (no DMA isolation)", 0, 0,
+	 NULL},
 };
 
 void daemon_config_defaults(struct daemon_config *cfg)

@@ -34,6 +34,7 @@ struct daemon_config {
 	int32_t flap_window_s;	   /* the window, and how long a given-up path must stay quiet */
 	uint32_t orphan_grace_s;   /* how long an unclaimed diskengine object lives before removal */
 	bool once;                 /* run one pass and exit (operators, tests) */
+	bool allow_unsafe_noiommu; /* the operator accepts uio without an IOMMU for local drives */
 };
 
 /* Fill the built-in defaults (the seed's timers: reconnect 1 s, loss 10 s, fast-io-fail 0 s). */

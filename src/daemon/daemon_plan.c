@@ -145,10 +145,15 @@ static bool replica_has_bdev(const struct store_replica *r, const char *bdev)
 									      : TRANSPORT_TCP};
 	char ctrlr[MODEL_NAME_MAX], name[MODEL_NAME_MAX];
 
+	if (r->transport == STORE_TRANSPORT_PCIE) {
+		m.transport = TRANSPORT_PCIE;
+		util_strlcpy(m.addr, r->bdf, sizeof(m.addr));
+		m.nsid = r->nsid;
+	}
 	util_strlcpy(m.nqn, r->nqn, sizeof(m.nqn));
 	if (names_ctrlr(&m, ctrlr, sizeof(ctrlr)) != 0)
 		return false;
-	names_ns_bdev(ctrlr, name, sizeof(name));
+	names_ns_bdev(ctrlr, m.nsid, name, sizeof(name));
 	return strcmp(name, bdev) == 0;
 }
 

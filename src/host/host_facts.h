@@ -32,6 +32,8 @@ struct host_pci_dev {
 	int iommu_group;		   /* -1: no IOMMU group */
 	bool has_mount;			   /* a kernel namespace of this controller is mounted */
 	char mount_example[HOST_PATH_MAX]; /* "/dev/nvme0n1p1 on /data" for error messages */
+	bool has_holder; /* a kernel namespace or partition is held (dm, md, LVM) or is swap */
+	char holder_example[HOST_PATH_MAX]; /* "nvme0n1p1 is held by dm-0" */
 };
 
 /* Hugepages of one size on one NUMA node. */

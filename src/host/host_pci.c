@@ -3,7 +3,8 @@
  * PCI facts: which driver owns each NVMe function, its IOMMU group, and whether one of its
  * kernel namespaces is mounted (proc/mounts source -> sys/block/<ns>/device -> the BDF found in
  * the resolved path). A mount through device-mapper or md on top of the namespace is not
- * followed.
+ * followed: such a namespace has a holder (sys/block/<ns>[/<part>]/holders) instead, and
+ * proc/swaps names one used as swap.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -126,6 +127,104 @@ static int mark_mounts(const char *root, struct host_pci_dev *v, size_t n, char 
 	return 0;
 }
 
+static struct host_pci_dev *dev_by_bdf(struct host_pci_dev *v, size_t n, const char *bdf)
+{
+	for (size_t i = 0; bdf[0] && i < n; i++)
+		if (strcmp(v[i].bdf, bdf) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* First entry of a holders directory, or "" when it is empty or absent. */
+static void first_holder(const char *root, const char *rel, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	out[0] = '\0';
+	if (host_path(path, sizeof(path), root, rel) || !(d = opendir(path)))
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(out, size, "%s", e->d_name);
+			break;
+		}
+	closedir(d);
+}
+
+static void set_holder(struct host_pci_dev *dev, const char *what, const char *by)
+{
+	if (dev->has_holder)
+		return;
+	dev->has_holder = true;
+	host_fmt(dev->holder_example, sizeof(dev->holder_example), "%.100s is held by %.100s", what,
+		 by);
+}
+
+/* Namespaces (and their partitions) that device-mapper, md or LVM hold. */
+static void mark_holders(const char *root, struct host_pci_dev *v, size_t n)
+{
+	char path[PATH_MAX], rel[PATH_MAX], by[256], bdf[HOST_BDF_MAX];
+	struct dirent *e, *pe;
+	DIR *d, *pd;
+
+	if (host_path(path, sizeof(path), root, "sys/block") || !(d = opendir(path)))
+		return;
+	while ((e = readdir(d))) {
+		struct host_pci_dev *dev;
+
+		if (strncmp(e->d_name, "nvme", 4) != 0)
+			continue;
+		ns_bdf(root, e->d_name, bdf, sizeof(bdf));
+		dev = dev_by_bdf(v, n, bdf);
+		if (!dev)
+			continue;
+		if (host_fmt(rel, sizeof(rel), "sys/block/%s/holders", e->d_name) == 0) {
+			first_holder(root, rel, by, sizeof(by));
+			if (by[0])
+				set_holder(dev, e->d_name, by);
+		}
+		if (host_fmt(rel, sizeof(rel), "sys/block/%s", e->d_name) ||
+		    host_path(path, sizeof(path), root, rel) || !(pd = opendir(path)))
+			continue;
+		while ((pe = readdir(pd))) {
+			if (strncmp(pe->d_name, e->d_name, strlen(e->d_name)) != 0 ||
+			    host_fmt(rel, sizeof(rel), "sys/block/%s/%s/holders", e->d_name,
+				     pe->d_name))
+				continue;
+			first_holder(root, rel, by, sizeof(by));
+			if (by[0])
+				set_holder(dev, pe->d_name, by);
+		}
+		closedir(pd);
+	}
+	closedir(d);
+}
+
+/* Namespaces or partitions in use as swap (proc/swaps; absent on some containers). */
+static void mark_swaps(const char *root, struct host_pci_dev *v, size_t n)
+{
+	char path[PATH_MAX], line[512], src[256], dev[256], bdf[HOST_BDF_MAX];
+	FILE *f;
+
+	if (host_path(path, sizeof(path), root, "proc/swaps") || !(f = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct host_pci_dev *d;
+
+		if (sscanf(line, "%255s", src) != 1 || strncmp(src, "/dev/nvme", 9) != 0)
+			continue;
+		snprintf(dev, sizeof(dev), "%s", src + 5);
+		strip_partition(dev);
+		ns_bdf(root, dev, bdf, sizeof(bdf));
+		d = dev_by_bdf(v, n, bdf);
+		if (d)
+			set_holder(d, src + 5, "swap");
+	}
+	fclose(f);
+}
+
 static int read_dev(const char *dir, const char *bdf, struct host_pci_dev *d)
 {
 	char path[PATH_MAX], cls[32], grp[32];
@@ -208,6 +307,10 @@ int host_pci_read(const char *root, struct host_pci_dev **out, size_t *n_out, ch
 		qsort(v, n, sizeof(*v), cmp_dev);
 	if (rc == 0)
 		rc = mark_mounts(root, v, n, err, err_size);
+	if (rc == 0) {
+		mark_holders(root, v, n);
+		mark_swaps(root, v, n);
+	}
 	if (rc) {
 		free(v);
 		return rc;

@@ -61,13 +61,20 @@ static int volume_from_store(const struct store_desired_mapping *dm, struct volu
 		/* replicas come ordered by id: members take slots 0, 1; pending ones replace them
 		 */
 		m->slot = r->pending ? pending++ : members++;
+		m->in_sync = r->in_sync;
+		m->generation = r->generation > 0 ? (uint64_t)r->generation : 0;
+		if (r->transport == STORE_TRANSPORT_PCIE) {
+			/* a local drive: the BDF is its identity, no port, NQN, key or multipath */
+			m->transport = TRANSPORT_PCIE;
+			util_strlcpy(m->addr, r->bdf, sizeof(m->addr));
+			m->nsid = r->nsid;
+			continue;
+		}
 		m->transport =
 			r->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA : TRANSPORT_TCP;
 		util_strlcpy(m->addr, r->address, sizeof(m->addr));
 		m->port = r->port;
 		util_strlcpy(m->nqn, r->nqn, sizeof(m->nqn));
-		m->in_sync = r->in_sync;
-		m->generation = r->generation > 0 ? (uint64_t)r->generation : 0;
 		if (r->auth_key_file[0]) {
 			snprintf(m->key_name, sizeof(m->key_name), "key_node%lld",
 				 (long long)r->node_id);
@@ -115,6 +122,7 @@ int desired_from_store(const struct store_desired *sd, const struct daemon_confi
 	util_strlcpy(pc->hostnqn, cfg->hostnqn, sizeof(pc->hostnqn));
 	util_strlcpy(pc->vhost_dir, cfg->vhost_dir, sizeof(pc->vhost_dir));
 	util_strlcpy(pc->cpumask, cfg->cpumask, sizeof(pc->cpumask));
+	pc->allow_unsafe_noiommu = cfg->allow_unsafe_noiommu;
 	m.d.mappings = m.mappings;
 	m.d.n_mappings = n;
 	m.d.volumes = m.volumes;

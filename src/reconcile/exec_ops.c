@@ -18,8 +18,11 @@ void exec_op_describe(const struct exec_op *op, char *buf, size_t len)
 {
 	switch (op->kind) {
 	case EXEC_OP_ATTACH_PATH:
-		snprintf(buf, len, "attach %s path %s:%s (%s)", op->name, op->traddr, op->trsvcid,
-			 op->subnqn);
+		if (strcasecmp(op->trtype, "pcie") == 0)
+			snprintf(buf, len, "attach %s local drive %s", op->name, op->traddr);
+		else
+			snprintf(buf, len, "attach %s path %s:%s (%s)", op->name, op->traddr,
+				 op->trsvcid, op->subnqn);
 		break;
 	case EXEC_OP_DETACH_CONTROLLER:
 		snprintf(buf, len, "detach controller %s", op->name);

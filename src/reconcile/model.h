@@ -47,6 +47,7 @@ struct replica {
 	char addr[MODEL_ADDR_MAX];     /* target IP for fabrics, BDF for PCIe */
 	uint16_t port;		       /* trsvcid for fabrics; 0 for PCIe */
 	char nqn[MODEL_NQN_MAX];       /* subsystem NQN; empty for PCIe */
+	uint32_t nsid;		       /* namespace of the controller holding it; 0 means 1 */
 	bool in_sync;		       /* false: missed writes, must be rebuilt by SPDK */
 	uint64_t generation;	       /* mirror of the raid superblock sequence, for status */
 	char key_name[MODEL_KEY_MAX];  /* node's DH-HMAC-CHAP key name; empty: no auth */
@@ -108,6 +109,7 @@ struct plan_config {
 	char hostnqn[MODEL_NQN_MAX];
 	char vhost_dir[MODEL_PATH_MAX];
 	char cpumask[32];
+	bool allow_unsafe_noiommu; /* local drives on uio without an IOMMU were allowed */
 };
 
 struct desired {

@@ -51,9 +51,9 @@ int names_ctrlr(const struct replica *r, char *out, size_t size)
 	return 0;
 }
 
-void names_ns_bdev(const char *ctrlr, char *out, size_t size)
+void names_ns_bdev(const char *ctrlr, uint32_t nsid, char *out, size_t size)
 {
-	snprintf(out, size, "%sn1", ctrlr);
+	snprintf(out, size, "%sn%u", ctrlr, nsid ? nsid : 1);
 }
 
 void names_raid(uint64_t volume_id, char *out, size_t size)

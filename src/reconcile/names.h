@@ -33,7 +33,7 @@ enum name_kind {
 int names_ctrlr(const struct replica *r, char *out, size_t size);
 
 /* Namespace bdev name of a controller: "<ctrlr>n1". */
-void names_ns_bdev(const char *ctrlr, char *out, size_t size);
+void names_ns_bdev(const char *ctrlr, uint32_t nsid, char *out, size_t size);
 
 void names_raid(uint64_t volume_id, char *out, size_t size);
 /*

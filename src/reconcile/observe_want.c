@@ -104,7 +104,7 @@ static int volume_want(const struct desired *d, const struct observed *o, const 
 		bdev[i][0] = '\0';
 		if (names_ctrlr(&v->replicas[i], ctrlr[i], sizeof(ctrlr[i])) != 0)
 			continue;
-		names_ns_bdev(ctrlr[i], bdev[i], sizeof(bdev[i]));
+		names_ns_bdev(ctrlr[i], v->replicas[i].nsid, bdev[i], sizeof(bdev[i]));
 		c = obs_ctrlr_find(o, ctrlr[i]);
 		if (c && obs_ctrlr_resetting(c))
 			return 0; /* frozen for this pass (plan_build changes nothing of it) */

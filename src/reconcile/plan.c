@@ -273,7 +273,7 @@ void plan_vol_init(struct plan_ctx *ctx, struct vol_plan *vp, const struct volum
 					    : "subsystem NQN is empty");
 			return;
 		}
-		names_ns_bdev(vp->ctrlr[i], vp->bdev[i], sizeof(vp->bdev[i]));
+		names_ns_bdev(vp->ctrlr[i], r->nsid, vp->bdev[i], sizeof(vp->bdev[i]));
 		if (r->slot > 1) {
 			plan_status(ctx, vp, 0,
 				    "volume %" PRIu64 " replica %zu: slot %u (want 0 or 1)", v->id,

@@ -129,6 +129,24 @@ static int check_pcie(struct plan_ctx *ctx, struct vol_plan *vp, const struct re
 			    dev->has_mount ? dev->mount_example : "");
 		return -1;
 	}
+	/* bound to a userspace driver, yet the kernel may still use it: never hand it to SPDK */
+	if (dev->has_mount || dev->has_holder) {
+		plan_status(ctx, vp, 0,
+			    "volume %" PRIu64 ": PCI device %s is still in use by the kernel (%s); "
+			    "not attached",
+			    vp->v->id, r->addr,
+			    dev->has_mount ? dev->mount_example : dev->holder_example);
+		return -1;
+	}
+	if (strcmp(dev->driver, "vfio-pci") != 0 && !(ctx->hf && ctx->hf->iommu_enabled) &&
+	    !ctx->d->config.allow_unsafe_noiommu) {
+		plan_status(ctx, vp, 0,
+			    "volume %" PRIu64 ": PCI device %s is bound to %s on a host without an "
+			    "IOMMU: no DMA isolation; not attached unless the operator allows it "
+			    "(--allow-unsafe-noiommu)",
+			    vp->v->id, r->addr, dev->driver);
+		return -1;
+	}
 	return 0;
 }
 

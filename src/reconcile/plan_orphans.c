@@ -256,7 +256,7 @@ void plan_orphans(struct plan_ctx *ctx)
 		    has_str(cl.ctrlrs, cl.n_ctrlrs, c->name) || !ctrlr_ours(c))
 			continue;
 		ctrlr_orphans = true;
-		names_ns_bdev(c->name, bdev, sizeof(bdev));
+		names_ns_bdev(c->name, 1, bdev, sizeof(bdev));
 		/* No graph change on a resetting controller; none under a raid still using it. */
 		if (obs_ctrlr_resetting(c) || any_raid_uses(o, bdev) || any_vhost_serves(o, bdev))
 			continue;

@@ -381,13 +381,16 @@ static void degraded_note(struct plan_ctx *ctx, struct vol_plan *vp, const struc
 				  f->resets, f->failed, ctx->o->flap_window_s);
 			return;
 		}
-		plan_note(ctx, vp,
-			  "volume %" PRIu64 ": %s degraded (%u of %zu members), serving from the "
-			  "other; %s (slot %d) %s",
-			  vp->v->id, r->name, r->operational, r->n_bases, name, s,
-			  obs_ctrlr_find(ctx->o, vp->ctrlr[vp->member[s]])
-				  ? "is attached but not yet back in the raid"
-				  : "is not attached (its path is down or its node away)");
+		plan_note(
+			ctx, vp,
+			"volume %" PRIu64 ": %s degraded (%u of %zu members), serving from the "
+			"other; %s (slot %d) %s",
+			vp->v->id, r->name, r->operational, r->n_bases, name, s,
+			obs_ctrlr_find(ctx->o, vp->ctrlr[vp->member[s]])
+				? "is attached but not yet back in the raid"
+			: vp->v->replicas[vp->member[s]].transport == TRANSPORT_PCIE
+				? "is not attached (the local drive is gone: hot-removed or failed)"
+				: "is not attached (its path is down or its node away)");
 		return;
 	}
 }

@@ -663,6 +663,24 @@ static void connect_done(struct sim *s, struct nvme_ctrlr *c, int rc)
 		sim_timer_cancel(s, c->timer);
 		c->timer = NULL;
 	}
+	if (c->hot_insert) {
+		/* attach_cb of the hotplug monitor: nobody waits for an answer */
+		struct nvme_pcie_drive *d = drive_find(s, c->pcie_bdf);
+
+		c->hot_insert = false;
+		if (d)
+			d->probing = false;
+		if (rc == 0)
+			rc = attach_finish(s, c);
+		if (rc != 0) {
+			nvme_ctrlr_free(s, c);
+			return;
+		}
+		c->state = NVME_CTRLR_ENABLED;
+		free(c->attach_name);
+		c->attach_name = NULL;
+		return;
+	}
 	if (c->pending) {
 		struct sim_req *req = c->pending;
 
@@ -705,6 +723,76 @@ static void connect_done(struct sim *s, struct nvme_ctrlr *c, int rc)
 	}
 	if (r)
 		reset_next(s, r);
+}
+
+void nvme_hotplug_skip(struct sim *s, const char *bdf, bool skip)
+{
+	struct sim_nvme_state *st = s->nvme;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(st->hotplug_skip, i, v)
+	{
+		if (strcasecmp(json_string_value(v), bdf) == 0) {
+			if (!skip)
+				json_array_remove(st->hotplug_skip, i);
+			return;
+		}
+	}
+	if (skip)
+		json_array_append_new(st->hotplug_skip, json_string(bdf));
+}
+
+static bool drive_in_use(struct sim *s, const struct nvme_pcie_drive *d)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(s->nvme->hotplug_skip, i,
+			   v) if (strcasecmp(json_string_value(v), d->bdf) == 0) return true;
+	for (struct nvme_bdev_ctrlr *n = s->nvme->ctrlrs; n; n = n->next)
+		for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
+			if (c->pcie_bdf && strcasecmp(c->pcie_bdf, d->bdf) == 0)
+				return true;
+	return d->probing;
+}
+
+void nvme_hotplug_scan(struct sim *s)
+{
+	struct sim_nvme_state *st = s->nvme;
+
+	if (!st->hotplug_enabled)
+		return;
+	for (struct nvme_pcie_drive *d = st->drives; d; d = d->next) {
+		struct nvme_ctrlr *c;
+		char name[32];
+
+		if (drive_in_use(s, d))
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			abort();
+		snprintf(c->trid.trtype, sizeof(c->trid.trtype), "PCIe");
+		c->trid.traddr = util_xstrdup(d->bdf);
+		c->trid.trsvcid = util_xstrdup("");
+		c->trid.subnqn = util_xstrdup("");
+		c->hostnqn = util_xstrdup(
+			"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000000");
+		c->hostaddr = util_xstrdup("");
+		c->hostsvcid = util_xstrdup("");
+		c->ctrlr_loss_timeout_sec = (int32_t)json_integer_value(
+			json_object_get(st->opts, "ctrlr_loss_timeout_sec"));
+		c->reconnect_delay_sec = (uint32_t)json_integer_value(
+			json_object_get(st->opts, "reconnect_delay_sec"));
+		c->fast_io_fail_timeout_sec = (uint32_t)json_integer_value(
+			json_object_get(st->opts, "fast_io_fail_timeout_sec"));
+		c->multipath = NVME_MP_MULTIPATH;
+		c->pcie_bdf = util_xstrdup(d->bdf);
+		c->hot_insert = true;
+		d->probing = true;
+		snprintf(name, sizeof(name), "HotInNvme%d", st->hot_insert_index++);
+		nvme_attach_start(s, c, name, NULL);
+	}
 }
 
 void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d)
@@ -768,6 +856,7 @@ static void nvme_init(struct sim *s)
 		abort();
 	s->nvme->opts = nvme_default_opts();
 	s->nvme->hotplug_period_us = 100000;
+	s->nvme->hotplug_skip = json_array();
 	sim_bdev_listen(s, &nvme_listener);
 }
 
@@ -813,6 +902,7 @@ static void nvme_fini(struct sim *s)
 	sim_bdev_unlisten(s, &nvme_listener);
 	sim_channel_free_all(s);
 	json_decref(st->opts);
+	json_decref(st->hotplug_skip);
 	free(st);
 	s->nvme = NULL;
 }

@@ -145,6 +145,7 @@ static int cmd_pcie_add(struct sim *s, json_t *args, json_t **result, char **err
 	for (tail = &s->nvme->drives; *tail; tail = &(*tail)->next)
 		;
 	*tail = d;
+	nvme_hotplug_scan(s);
 	*result = json_pack("{s:s,s:s}", "traddr", d->bdf, "uuid", d->uuid);
 	return 0;
 }

@@ -85,6 +85,7 @@ struct nvme_ctrlr {
 	uint64_t lost_at_ms;	       /* when the path was lost (loss timeout base) */
 	struct sim_timer *timer;       /* next reconnect attempt / connect timeout */
 	struct sim_req *pending;       /* the attach answered when its first connect ends */
+	bool hot_insert;	       /* attached by the hotplug monitor: no request to answer */
 	char *attach_name;	       /* the controller name while the first connect runs */
 	struct nvme_reset *reset;      /* the bdev_nvme_reset_controller this connect is part of */
 	struct nvme_ctrlr *next;
@@ -126,6 +127,7 @@ struct nvme_pcie_drive {
 	void *sb; /* the drive's metadata area */
 	size_t sb_len;
 	json_t *blocks; /* the drive's data blocks (sim_bdev blocks map) */
+	bool probing; /* the hotplug monitor's attach of it is under way */
 	struct nvme_pcie_drive *next;
 };
 
@@ -152,6 +154,12 @@ struct sim_nvme_state {
 	struct sim_channel *channels;
 	bool hotplug_enabled;
 	uint64_t hotplug_period_us;
+	/*
+	 * bdev_nvme's g_skipped_nvme_ctrlrs: BDFs of PCIe controllers detached by RPC, which the
+	 * hotplug monitor leaves alone until an attach names them again.
+	 */
+	json_t *hotplug_skip;
+	int hot_insert_index; /* g_hot_insert_nvme_controller_index: HotInNvme<N> */
 };
 
 /* ---- sim_nvme.c ---- */
@@ -179,6 +187,13 @@ bool nvme_path_blocked(struct sim *s, const char *traddr, const char *trsvcid);
  * reporting state: SPDK's qpair pollers run far more often than any RPC.
  */
 void nvme_links_poll(struct sim *s);
+/*
+ * The hotplug monitor's probe (bdev_nvme_hotplug): with hotplug enabled, every present drive
+ * that no controller uses and that is not skipped is attached as HotInNvme<N>.
+ */
+void nvme_hotplug_scan(struct sim *s);
+/* bdev_nvme_delete_ctrlr with hotplug false / spdk_bdev_nvme_create: the skip list. */
+void nvme_hotplug_skip(struct sim *s, const char *bdf, bool skip);
 /* A PCIe drive was hot-removed: its paths are deleted at once. */
 void nvme_drive_removed(struct sim *s, struct nvme_pcie_drive *d);
 /* A partition to traddr[:trsvcid] began: drop the live connections that cross it. */

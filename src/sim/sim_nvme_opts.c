@@ -175,6 +175,8 @@ void rpc_bdev_nvme_set_hotplug(struct sim_req *req)
 	v = json_object_get(req->params, "period_us");
 	if (v && json_integer_value(v))
 		st->hotplug_period_us = (uint64_t)json_integer_value(v);
+	/* bdev_nvme_set_hotplug probes at once when it enables the monitor */
+	nvme_hotplug_scan(req->sim);
 	sim_reply(req, json_true());
 }
 

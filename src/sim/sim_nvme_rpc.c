@@ -304,8 +304,10 @@ static void rpc_bdev_nvme_attach_controller(struct sim_req *req)
 	c->multipath = mp;
 	if (str_param(p, "psk"))
 		c->psk_name = util_xstrdup(str_param(p, "psk"));
-	if (strcmp(canon_tr, "PCIe") == 0)
+	if (strcmp(canon_tr, "PCIe") == 0) {
 		c->pcie_bdf = util_xstrdup(traddr);
+		nvme_hotplug_skip(s, traddr, false);
+	}
 	nvme_attach_start(s, c, name, req);
 }
 
@@ -339,6 +341,8 @@ static int detach_ctrlr(struct sim *s, struct nvme_ctrlr *c, const struct nvme_p
 	if (!nvme_path_sel_match(sel, &c->trid, c->failed_over ? "" : c->hostaddr,
 				 c->failed_over ? "" : c->hostsvcid))
 		return rc;
+	if (c->pcie_bdf) /* not by hot removal: the hotplug monitor must not take it back */
+		nvme_hotplug_skip(s, c->pcie_bdf, true);
 	if (json_array_size(c->alternate_trids) == 0)
 		nvme_ctrlr_delete(s, c);
 	else

@@ -41,10 +41,11 @@ struct store_error {
 	char message[256]; /* what went wrong, naming the object */
 };
 
-/* NVMe-oF transport of a storage node. */
+/* How a replica is reached: a storage node's NVMe-oF transport, or a local PCIe drive. */
 enum store_transport {
 	STORE_TRANSPORT_RDMA = 0, /* NVMe-oF over RDMA (the seed's default) */
 	STORE_TRANSPORT_TCP = 1,  /* NVMe-oF over TCP */
+	STORE_TRANSPORT_PCIE = 2, /* a local drive of the host (replicas only, never a node) */
 };
 
 /* Life of a volume-to-VM mapping; the daemon moves it forward only. */
@@ -119,13 +120,21 @@ struct store_volume {
 	bool init_wiped;    /* the clones' superblock areas were (being) zeroed: never again */
 };
 
-/* A replica with the storage node it lives on (joined, so a host needs nothing else). */
+/*
+ * A replica with the storage node it lives on (joined, so a host needs nothing else), or, with
+ * transport STORE_TRANSPORT_PCIE, with the local device holding it: then node_id is 0, node_name,
+ * address and nqn are "", and device_host/bdf/nsid name the drive namespace.
+ */
 struct store_replica {
 	int64_t id;
 	int64_t volume_id;
 	int64_t node_id;
 	char node_name[STORE_NAME_MAX];
 	enum store_transport transport;
+	int64_t device_id;		   /* local replicas: the device's id */
+	char device_host[STORE_NAME_MAX]; /* local replicas: the host owning the device */
+	char bdf[STORE_BDF_MAX];	   /* local replicas: DDDD:BB:DD.F, lower case */
+	uint32_t nsid;			   /* local replicas: namespace id (1 unless given) */
 	char address[STORE_ADDR_MAX];
 	uint16_t port;
 	char auth_key_file[STORE_PATH_MAX];

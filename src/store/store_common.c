@@ -303,7 +303,7 @@ int store_migrate(struct store *store, int *applied, struct store_error *err)
 	return store_schema_apply(store, applied, err);
 }
 
-static const char *const transport_names[] = {"rdma", "tcp"};
+static const char *const transport_names[] = {"rdma", "tcp", "pcie"};
 static const char *const mapping_state_names[] = {"ASSIGNED", "INITIALISED", "ATTACHED",
 						  "DETACH_REQUESTED", "DETACHED"};
 static const char *const volume_state_names[] = {"READY", "RESIZING"};
@@ -400,6 +400,13 @@ void store_decode_replica(const struct store_rows *r, size_t row, struct store_r
 	out->in_sync = store_rows_int(r, row, 10) != 0;
 	out->generation = store_rows_int(r, row, 11);
 	out->pending = store_rows_int(r, row, 12) != 0;
+	out->device_id = store_rows_int(r, row, 13);
+	if (out->device_id) {
+		out->transport = STORE_TRANSPORT_PCIE;
+		store_rows_copy(r, row, 14, out->device_host, sizeof(out->device_host));
+		store_rows_copy(r, row, 15, out->bdf, sizeof(out->bdf));
+		out->nsid = (uint32_t)store_rows_int(r, row, 16);
+	}
 }
 
 void store_decode_mapping(const struct store_rows *r, size_t row, struct store_mapping *out)

@@ -433,6 +433,22 @@ static int device_remove_fn(struct store *s, void *arg, struct store_error *err)
 		return r;
 	p[0] = sp_int(host_id);
 	p[1] = sp_text(c->bdf);
+	r = store_select(s,
+			 "SELECT v.id, v.name FROM replicas r JOIN devices d ON d.id = r.device_id "
+			 "JOIN volumes v ON v.id = r.volume_id WHERE d.host_id = ? AND d.bdf = ?",
+			 p, 2, &rows, err);
+	if (r == 0 && rows->nrows)
+		r = store_seterr(
+			err, -EBUSY,
+			"device %s of host '%s' holds a replica of volume '%s': delete the "
+			"volume first",
+			c->bdf, c->host,
+			store_rows_str(rows, 0, 1) ? store_rows_str(rows, 0, 1)
+						   : store_rows_str(rows, 0, 0));
+	store_rows_free(rows);
+	rows = NULL;
+	if (r < 0)
+		return r;
 	r = store_select(s, "DELETE FROM devices WHERE host_id = ? AND bdf = ? RETURNING id", p, 2,
 			 &rows, err);
 	if (r == 0 && rows->nrows == 0)

@@ -116,8 +116,10 @@ void store_decode_volume(const struct store_rows *r, size_t row, size_t col0,
 
 #define STORE_SELECT_REPLICA                                                                       \
 	"SELECT r.id, r.volume_id, r.node_id, n.name, n.transport, n.address, n.port, "            \
-	"n.auth_key_file, r.nqn, r.lvol_uuid, r.in_sync, r.generation, r.pending "                 \
-	"FROM replicas r JOIN nodes n ON n.id = r.node_id "
+	"n.auth_key_file, r.nqn, r.lvol_uuid, r.in_sync, r.generation, r.pending, "                \
+	"r.device_id, dh.name, d.bdf, r.nsid "                                                     \
+	"FROM replicas r LEFT JOIN nodes n ON n.id = r.node_id "                                   \
+	"LEFT JOIN devices d ON d.id = r.device_id LEFT JOIN hosts dh ON dh.id = d.host_id "
 void store_decode_replica(const struct store_rows *r, size_t row, struct store_replica *out);
 
 #define STORE_SELECT_MAPPING                                                                       \

@@ -46,6 +46,24 @@ static int attach_fn(struct store *s, void *arg, struct store_error *err)
 	rows = NULL;
 	if (r < 0)
 		return r;
+	/* a local drive serves only the host it is plugged into */
+	p[0] = sp_int(v.id);
+	p[1] = sp_int(host_id);
+	r = store_select(
+		s,
+		"SELECT d.bdf, h.name FROM replicas r JOIN devices d ON d.id = r.device_id "
+		"JOIN hosts h ON h.id = d.host_id WHERE r.volume_id = ? AND d.host_id <> ?",
+		p, 2, &rows, err);
+	if (r == 0 && rows->nrows)
+		r = store_seterr(err, -EINVAL,
+				 "volume '%s' has a replica on device %s of host '%s': it can be "
+				 "mapped only on '%s', not on '%s'",
+				 c->volume, store_rows_str(rows, 0, 0), store_rows_str(rows, 0, 1),
+				 store_rows_str(rows, 0, 1), c->host);
+	store_rows_free(rows);
+	rows = NULL;
+	if (r < 0)
+		return r;
 	p[0] = sp_int(v.id);
 	p[1] = sp_int(host_id);
 	p[2] = sp_text(c->vm);

@@ -231,6 +231,65 @@ static const struct store_migration migrations[] = {
 		"",
 	},
 	{
+		5,
+		"replicas on local PCIe drives: replicas.device_id and nsid; node_id and nqn only "
+		"for fabric replicas",
+		"",
+		/*
+		 * SQLite cannot drop NOT NULL: rebuild the table. nodes_wake names replicas in its
+		 * body, so it goes first and comes back with the replicas triggers.
+		 */
+		"DROP TRIGGER nodes_wake;"
+		"CREATE TABLE replicas_v5 ("
+		" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" volume_id BIGINT NOT NULL REFERENCES volumes(id) ON DELETE CASCADE,"
+		" node_id BIGINT REFERENCES nodes(id) ON DELETE RESTRICT,"
+		" nqn TEXT UNIQUE,"
+		" lvol_uuid TEXT,"
+		" in_sync INTEGER NOT NULL DEFAULT 1 CHECK (in_sync IN (0, 1)),"
+		" generation BIGINT NOT NULL DEFAULT 0,"
+		" pending INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1)),"
+		" device_id BIGINT REFERENCES devices(id) ON DELETE RESTRICT,"
+		" nsid INTEGER NOT NULL DEFAULT 1 CHECK (nsid BETWEEN 1 AND 4294967294),"
+		" CHECK ((node_id IS NULL) <> (device_id IS NULL)),"
+		" CHECK ((node_id IS NULL) = (nqn IS NULL)));"
+		"INSERT INTO replicas_v5 (id, volume_id, node_id, nqn, lvol_uuid, in_sync, "
+		"generation, pending) SELECT id, volume_id, node_id, nqn, lvol_uuid, in_sync, "
+		"generation, pending FROM replicas;"
+		"DROP TABLE replicas;"
+		"ALTER TABLE replicas_v5 RENAME TO replicas;"
+		"CREATE INDEX replicas_volume ON replicas(volume_id);"
+		"CREATE INDEX replicas_node ON replicas(node_id);"
+		"CREATE UNIQUE INDEX replicas_device_ns ON replicas(device_id, nsid)"
+		" WHERE device_id IS NOT NULL;"
+		"CREATE TRIGGER replicas_wake_ins AFTER INSERT ON replicas BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT host_id FROM mappings WHERE volume_id = NEW.volume_id AND " LIVE
+		"); END;"
+		"CREATE TRIGGER replicas_wake_upd AFTER UPDATE ON replicas BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT host_id FROM mappings WHERE volume_id IN (OLD.volume_id, NEW.volume_id)"
+		"   AND " LIVE "); END;"
+		"CREATE TRIGGER replicas_wake_del AFTER DELETE ON replicas BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT host_id FROM mappings WHERE volume_id = OLD.volume_id AND " LIVE
+		"); END;"
+		"CREATE TRIGGER nodes_wake AFTER UPDATE ON nodes BEGIN"
+		" UPDATE host_wakeups SET seq = seq + 1 WHERE host_id IN"
+		"  (SELECT m.host_id FROM mappings m JOIN replicas r ON r.volume_id = m.volume_id"
+		"   WHERE r.node_id = NEW.id AND m." LIVE "); END;",
+		"ALTER TABLE replicas ALTER COLUMN node_id DROP NOT NULL;"
+		"ALTER TABLE replicas ALTER COLUMN nqn DROP NOT NULL;"
+		"ALTER TABLE replicas ADD COLUMN device_id BIGINT REFERENCES devices(id)"
+		" ON DELETE RESTRICT;"
+		"ALTER TABLE replicas ADD COLUMN nsid BIGINT NOT NULL DEFAULT 1"
+		" CHECK (nsid BETWEEN 1 AND 4294967294);"
+		"ALTER TABLE replicas ADD CHECK ((node_id IS NULL) <> (device_id IS NULL));"
+		"ALTER TABLE replicas ADD CHECK ((node_id IS NULL) = (nqn IS NULL));"
+		"CREATE UNIQUE INDEX replicas_device_ns ON replicas(device_id, nsid)"
+		" WHERE device_id IS NOT NULL;",
+	},
+	{
 		6,
 		"volumes: snapshot source (volume, raid uuid, data_offset), the raid as created "
 		"(uuid, data_offset), ever attached, clones wiped",

@@ -4,30 +4,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "store/store_internal.h"
 #include "store/store_validate.h"
+
+static int check_local_replica(const struct store_replica *r, struct store_error *err)
+{
+	char norm[STORE_BDF_MAX];
+	int rc = store_validate_name("host name", r->device_host, err);
+
+	if (rc == 0)
+		rc = store_validate_bdf(r->bdf, norm, err);
+	if (rc == 0 && (r->nsid < 1 || r->nsid > 0xfffffffeu))
+		rc = store_seterr(err, -EINVAL, "namespace id %u of device %s is not 1..4294967294",
+				  r->nsid, r->bdf);
+	return rc;
+}
+
+static bool same_drive_ns(const struct store_replica *a, const struct store_replica *b)
+{
+	return a->transport == STORE_TRANSPORT_PCIE && b->transport == STORE_TRANSPORT_PCIE &&
+	       strcmp(a->device_host, b->device_host) == 0 && strcasecmp(a->bdf, b->bdf) == 0 &&
+	       a->nsid == b->nsid;
+}
 
 static int check_replicas(const struct store_replica *r, size_t n, struct store_error *err)
 {
 	int rc;
 
 	if (n != STORE_REPLICAS)
-		return store_seterr(
-			err, -EINVAL,
-			"a volume needs exactly %d replicas (--replica NODE:NQN twice), "
-			"got %zu",
-			STORE_REPLICAS, n);
+		return store_seterr(err, -EINVAL,
+				    "a volume needs exactly %d replicas (--replica NODE:NQN or "
+				    "local:HOST:BDF[:NSID] twice), got %zu",
+				    STORE_REPLICAS, n);
 	for (size_t i = 0; i < n; i++) {
-		rc = store_validate_name("storage node name", r[i].node_name, err);
-		if (rc == 0)
-			rc = store_validate_nqn(r[i].nqn, err);
+		bool local = r[i].transport == STORE_TRANSPORT_PCIE;
+
+		if (local) {
+			rc = check_local_replica(&r[i], err);
+		} else {
+			rc = store_validate_name("storage node name", r[i].node_name, err);
+			if (rc == 0)
+				rc = store_validate_nqn(r[i].nqn, err);
+		}
 		if (rc == 0 && r[i].lvol_uuid[0])
 			rc = store_validate_uuid(r[i].lvol_uuid, err);
 		if (rc < 0)
 			return rc;
 		for (size_t j = 0; j < i; j++) {
+			if (same_drive_ns(&r[i], &r[j]))
+				return store_seterr(
+					err, -EINVAL,
+					"both replicas are namespace %u of device %s on "
+					"host '%s'; a mirror needs two copies",
+					r[i].nsid, r[i].bdf, r[i].device_host);
+			if (local || r[j].transport == STORE_TRANSPORT_PCIE)
+				continue;
 			if (strcmp(r[i].nqn, r[j].nqn) == 0)
 				return store_seterr(err, -EINVAL, "NQN %s is given twice",
 						    r[i].nqn);
@@ -51,6 +85,9 @@ static int replicas_apart(struct store *s, const struct store_replica *rep, size
 	struct store_rows *rows[STORE_REPLICAS] = {0};
 	int r = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (rep[i].transport == STORE_TRANSPORT_PCIE)
+			return 0;
 	for (size_t i = 0; i < n && i < STORE_REPLICAS && r == 0; i++) {
 		struct store_param p = sp_text(rep[i].node_name);
 
@@ -72,6 +109,67 @@ static int replicas_apart(struct store *s, const struct store_replica *rep, size
 	return r;
 }
 
+/* A replica on a namespace of a host's registered local drive; one replica per namespace. */
+static int insert_local_replica(struct store *s, int64_t volume_id, const struct store_replica *rep,
+				bool pending, struct store_error *err)
+{
+	struct store_rows *rows = NULL;
+	struct store_param p[6];
+	char bdf[STORE_BDF_MAX];
+	int64_t device_id;
+	int r = store_validate_bdf(rep->bdf, bdf, err);
+
+	if (r < 0)
+		return r;
+	p[0] = sp_text(rep->device_host);
+	p[1] = sp_text(bdf);
+	r = store_select(s,
+			 "SELECT d.id FROM devices d JOIN hosts h ON h.id = d.host_id "
+			 "WHERE h.name = ? AND d.bdf = ?",
+			 p, 2, &rows, err);
+	if (r < 0)
+		return r;
+	if (rows->nrows == 0) {
+		store_rows_free(rows);
+		return store_seterr(err, -ENOENT,
+				    "device %s is not registered on host '%s' (diskengine device "
+				    "add %s %s)",
+				    bdf, rep->device_host, rep->device_host, bdf);
+	}
+	device_id = store_rows_int(rows, 0, 0);
+	store_rows_free(rows);
+	rows = NULL;
+	p[0] = sp_int(device_id);
+	p[1] = sp_int(rep->nsid);
+	r = store_select(s,
+			 "SELECT v.id, v.name FROM replicas r JOIN volumes v ON v.id = r.volume_id "
+			 "WHERE r.device_id = ? AND r.nsid = ?",
+			 p, 2, &rows, err);
+	if (r == 0 && rows->nrows)
+		r = store_seterr(err, -EEXIST,
+				 "namespace %u of device %s on host '%s' already holds volume '%s'",
+				 rep->nsid, bdf, rep->device_host,
+				 store_rows_str(rows, 0, 1) ? store_rows_str(rows, 0, 1)
+							    : store_rows_str(rows, 0, 0));
+	store_rows_free(rows);
+	if (r < 0)
+		return r;
+	p[0] = sp_int(volume_id);
+	p[1] = sp_int(device_id);
+	p[2] = sp_int(rep->nsid);
+	p[3] = sp_opt(rep->lvol_uuid);
+	p[4] = sp_int(pending ? 0 : 1);
+	p[5] = sp_int(pending ? 1 : 0);
+	r = store_exec(s,
+		       "INSERT INTO replicas (volume_id, device_id, nsid, lvol_uuid, in_sync, "
+		       "pending) VALUES (?, ?, ?, ?, ?, ?)",
+		       p, 6, err);
+	if (r == -EEXIST)
+		return store_seterr(err, r, "namespace %u of device %s is already used", rep->nsid,
+				    bdf);
+	return r;
+}
+
 /* Look up each replica's node and make sure no other replica uses its NQN. */
 static int insert_replicas(struct store *s, int64_t volume_id, const struct store_replica *rep,
 			   size_t n, bool pending, struct store_error *err)
@@ -86,6 +184,12 @@ static int insert_replicas(struct store *s, int64_t volume_id, const struct stor
 		int64_t node_id;
 		int r;
 
+		if (rep[i].transport == STORE_TRANSPORT_PCIE) {
+			r = insert_local_replica(s, volume_id, &rep[i], pending, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		r = store_lookup_node_id(s, rep[i].node_name, &node_id, err);
 		if (r < 0)
 			return r;

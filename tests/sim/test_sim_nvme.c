@@ -343,6 +343,81 @@ static void test_pcie_drive_attach_and_hot_remove(void **state)
 	node_stop(&h);
 }
 
+/* The controller names bdev_nvme_get_controllers lists, comma-separated, after a few polls. */
+static char *ctrlr_names_after(struct node *h, const char *want)
+{
+	char *out = NULL;
+
+	for (int i = 0; i < 200; i++) {
+		json_t *r = call_ok(h, "bdev_nvme_get_controllers", NULL);
+		size_t k;
+		json_t *c;
+
+		free(out);
+		out = calloc(1, 512);
+		json_array_foreach(r, k, c)
+		{
+			snprintf(out + strlen(out), 512 - strlen(out), "%s%s", k ? "," : "",
+				 json_string_value(json_object_get(c, "name")));
+		}
+		json_decref(r);
+		if (strcmp(out, want) == 0)
+			break;
+		usleep(10000);
+	}
+	return out;
+}
+
+/*
+ * SPDK's hotplug monitor (bdev_nvme_hotplug, attach_cb): with it enabled, a drive nobody
+ * claims is attached as HotInNvme<N>; one detached by RPC goes on the skip list and stays
+ * free until an attach names it again. Hot removal deletes the controller (remove_cb), which
+ * leaves the drive off the skip list: back in, it is taken again.
+ */
+static void test_pcie_hotplug_monitor(void **state)
+{
+	struct node h = {0};
+	json_t *ans;
+	char *names;
+
+	node_start(&h);
+	json_decref(call_ok(&h, "bdev_nvme_set_hotplug", json_pack("{s:b}", "enable", 1)));
+	ans = ctl(&h.t, "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:5e:00.0\",\"num_blocks\":4096}");
+	assert_true(json_is_true(json_object_get(ans, "ok")));
+	json_decref(ans);
+	names = ctrlr_names_after(&h, "HotInNvme0");
+	assert_string_equal(names, "HotInNvme0");
+	free(names);
+	/* an attach by RPC of the same drive finds it taken */
+	free(call_err(&h, "bdev_nvme_attach_controller",
+		      json_pack("{s:s,s:s,s:s}", "name", "mine", "trtype", "PCIe", "traddr",
+				"0000:5e:00.0"),
+		      -17));
+	json_decref(call_ok(&h, "bdev_nvme_detach_controller",
+			    json_pack("{s:s}", "name", "HotInNvme0")));
+	/* skipped now: another drive plugged in is taken, this one is left alone */
+	ans = ctl(&h.t, "{\"cmd\":\"pcie_add\",\"traddr\":\"0000:5f:00.0\",\"num_blocks\":4096}");
+	json_decref(ans);
+	names = ctrlr_names_after(&h, "HotInNvme1");
+	assert_string_equal(names, "HotInNvme1");
+	free(names);
+	assert_json(call_ok(&h, "bdev_nvme_attach_controller",
+			    json_pack("{s:s,s:s,s:s}", "name", "mine", "trtype", "PCIe", "traddr",
+				      "0000:5e:00.0")),
+		    "[\"minen1\"]");
+	/* hot removal and re-insertion: the monitor takes the drive back under a new name */
+	json_decref(ctl(&h.t, "{\"cmd\":\"pcie_remove\",\"traddr\":\"0000:5e:00.0\"}"));
+	names = ctrlr_names_after(&h, "HotInNvme1");
+	assert_string_equal(names, "HotInNvme1");
+	free(names);
+	json_decref(ctl(&h.t,
+			"{\"cmd\":\"pcie_add\",\"traddr\":\"0000:5e:00.0\",\"num_blocks\":4096}"));
+	names = ctrlr_names_after(&h, "HotInNvme1,HotInNvme2");
+	assert_string_equal(names, "HotInNvme1,HotInNvme2");
+	free(names);
+	node_stop(&h);
+}
+
 static void test_failover_trid_joins_first_controller(void **state)
 {
 	struct pair p;
@@ -477,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_resize_reaches_host),
 		cmocka_unit_test(test_partition_and_heal),
 		cmocka_unit_test(test_pcie_drive_attach_and_hot_remove),
+		cmocka_unit_test(test_pcie_hotplug_monitor),
 		cmocka_unit_test(test_dhchap_auth),
 		cmocka_unit_test(test_failover_trid_joins_first_controller),
 		cmocka_unit_test(test_control_commands_reject_bad_arguments),

@@ -249,7 +249,7 @@ static void bdev_of(const struct store_replica *r, char *out, size_t size)
 
 	util_strlcpy(m.nqn, r->nqn, sizeof(m.nqn));
 	assert_int_equal(names_ctrlr(&m, c, sizeof(c)), 0);
-	names_ns_bdev(c, out, size);
+	names_ns_bdev(c, 1, out, size);
 }
 
 /*

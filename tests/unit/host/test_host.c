@@ -233,6 +233,42 @@ static void test_nvme_bound_and_mounted(void **state)
 	assert_string_equal(drv, "nvme");
 }
 
+/* A partition held by device-mapper (LVM, dm-crypt) is in use although nothing is mounted. */
+static void test_nvme_partition_held(void **state)
+{
+	struct host_facts f;
+	char err[256] = "";
+
+	nvme_device("nvme");
+	link_to("sys/block/nvme0n1/device", "../../devices/pci0000:80/0000:82:00.0/nvme/nvme0");
+	mkdirs("sys/block/nvme0n1/holders");
+	mkdirs("sys/block/nvme0n1/nvme0n1p1/holders/dm-0");
+	put("proc/mounts", "/dev/sda1 / ext4 rw 0 0\n");
+	assert_int_equal(host_facts_read(root, NULL, &f, err, sizeof(err)), 0);
+	assert_int_equal(f.n_pci, 1);
+	assert_false(f.pci[0].has_mount);
+	assert_true(f.pci[0].has_holder);
+	assert_string_equal(f.pci[0].holder_example, "nvme0n1p1 is held by dm-0");
+	host_facts_free(&f);
+}
+
+/* A namespace in use as swap. */
+static void test_nvme_swap(void **state)
+{
+	struct host_facts f;
+	char err[256] = "";
+
+	nvme_device("nvme");
+	link_to("sys/block/nvme0n1/device", "../../devices/pci0000:80/0000:82:00.0/nvme/nvme0");
+	put("proc/mounts", "/dev/sda1 / ext4 rw 0 0\n");
+	put("proc/swaps", "Filename Type Size Used Priority\n"
+			  "/dev/nvme0n1p3 partition 8388604 0 -2\n");
+	assert_int_equal(host_facts_read(root, NULL, &f, err, sizeof(err)), 0);
+	assert_true(f.pci[0].has_holder);
+	assert_string_equal(f.pci[0].holder_example, "nvme0n1p3 is held by swap");
+	host_facts_free(&f);
+}
+
 static void test_vfio_bound_with_iommu(void **state)
 {
 	struct host_facts f;
@@ -398,6 +434,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hugepages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_mounts_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts_drive_plan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nvme_partition_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nvme_swap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

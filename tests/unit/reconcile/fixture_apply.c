@@ -98,7 +98,7 @@ static void attach(struct fx *f, const struct action *a)
 			{
 				char bdev[MODEL_NAME_MAX];
 
-				names_ns_bdev(name, bdev, sizeof(bdev));
+				names_ns_bdev(name, 1, bdev, sizeof(bdev));
 				fx_remove_bdev(f, bdev);
 			}
 			fx_obs_replica(f, &f->vols[i], r);
@@ -172,7 +172,7 @@ static void apply_one(struct fx *f, const struct action *a)
 	case ACTION_DETACH_CONTROLLER: {
 		char bdev[MODEL_NAME_MAX];
 
-		names_ns_bdev(a->object, bdev, sizeof(bdev));
+		names_ns_bdev(a->object, 1, bdev, sizeof(bdev));
 		fx_remove_ctrlr(f, a->object);
 		fx_remove_bdev(f, bdev);
 		break;

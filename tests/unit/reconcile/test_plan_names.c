@@ -38,7 +38,7 @@ static void test_names(void **state)
 	snprintf(r.addr, sizeof(r.addr), "82:00.0");
 	assert_int_equal(names_ctrlr(&r, a, sizeof(a)), -EINVAL);
 
-	names_ns_bdev("de_pci_0000_82_00_0", a, sizeof(a));
+	names_ns_bdev("de_pci_0000_82_00_0", 1, a, sizeof(a));
 	assert_string_equal(a, "de_pci_0000_82_00_0n1");
 	assert_int_equal(names_classify("raid_12", &id), NAME_RAID);
 	assert_int_equal(id, 12);

@@ -376,6 +376,30 @@ static void w_pcie_kernel(struct fx *f)
 	snprintf(f->pci[0].mount_example, HOST_PATH_MAX, "/dev/nvme0n1p1 on /data");
 }
 
+/* vfio-pci, yet a partition is still held by device-mapper */
+static void w_pcie_holder(struct fx *f)
+{
+	w_pcie(f);
+	f->pci[0].has_holder = true;
+	snprintf(f->pci[0].holder_example, HOST_PATH_MAX, "nvme0n1p1 is held by dm-0");
+}
+
+/* uio on a host without an IOMMU: no DMA isolation */
+static void w_pcie_uio_noiommu(struct fx *f)
+{
+	w_pcie(f);
+	snprintf(f->pci[0].driver, sizeof(f->pci[0].driver), "uio_pci_generic");
+	f->pci[0].iommu_group = -1;
+	f->hf.iommu_enabled = false;
+}
+
+/* ... which the operator allowed explicitly */
+static void w_pcie_uio_allowed(struct fx *f)
+{
+	w_pcie_uio_noiommu(f);
+	f->d.config.allow_unsafe_noiommu = true;
+}
+
 static void w_pcie_not_local(struct fx *f)
 {
 	w_pcie(f);
@@ -730,8 +754,25 @@ static const struct rule_case cases[] = {
 	  {ACTION_CREATE_VHOST, "vhost7", 3},
 	  {ACTION_MAPPING_ADVANCE, NULL, 4}},
 	 9},
+	{"PCIe on uio without IOMMU, allowed: attached",
+	 w_pcie_uio_allowed,
+	 {{ACTION_ATTACH_PATH, "de_pci_0000_82_00_0", 0},
+	  {ACTION_ATTACH_PATH, "$c1", 0},
+	  {ACTION_AWAIT_PATH, "path:de_pci_0000_82_00_0", 0},
+	  {ACTION_AWAIT_PATH, "path:$c1", 0},
+	  {ACTION_CHECK_MEMBERS, "raid_1", 0},
+	  {ACTION_CREATE_RAID, "raid_1", 1},
+	  {ACTION_MAPPING_ADVANCE, NULL, 2},
+	  {ACTION_CREATE_VHOST, "vhost7", 3},
+	  {ACTION_MAPPING_ADVANCE, NULL, 4}},
+	 9},
 	{"PCIe bound to kernel nvme: status", w_pcie_kernel, {{ACTION_SET_STATUS, NULL, -1}}, 1},
 	{"PCIe not a local device: status", w_pcie_not_local, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"PCIe held by the kernel: status", w_pcie_holder, {{ACTION_SET_STATUS, NULL, -1}}, 1},
+	{"PCIe on uio without IOMMU: status",
+	 w_pcie_uio_noiommu,
+	 {{ACTION_SET_STATUS, NULL, -1}},
+	 1},
 	{"mapping of an unknown volume", w_unknown_volume, {{ACTION_SET_STATUS, NULL, -1}}, 1},
 	{"leaving mapping of a vanished volume: vhost first, then the raid",
 	 w_unknown_volume_leaving,
@@ -853,6 +894,8 @@ static void test_status_messages(void **state)
 	expect_status(w_snap_unrecorded, "not recorded");
 	expect_status(w_pcie_kernel, "bound to nvme");
 	expect_status(w_pcie_kernel, "/data");
+	expect_status(w_pcie_holder, "held by dm-0");
+	expect_status(w_pcie_uio_noiommu, "--allow-unsafe-noiommu");
 	expect_status(w_pending_bad_block, "resize stopped");
 	expect_status(w_resize_waits_vhost_gone, "serves 16777216 of 33554432 bytes");
 	expect_status(w_reassemble_stuck, "operator decision");

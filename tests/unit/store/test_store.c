@@ -149,7 +149,7 @@ static void test_fresh_database_migrates_from_zero(void **state)
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 0);
 	expect_ok(store_migrate, s, &applied);
-	assert_int_equal(applied, 5);
+	assert_int_equal(applied, 6);
 	expect_ok(store_schema_version, s, &cur, NULL);
 	assert_int_equal(cur, 6);
 	store_close(s);
@@ -163,6 +163,8 @@ static void test_upgrade_keeps_data(void **state)
 	struct store *s = NULL;
 	struct store_error err = {0};
 	struct store_volume v;
+	struct store_replica *reps = NULL;
+	size_t nr = 0;
 	int cur = -1, applied = -1;
 
 	(void)state;
@@ -181,6 +183,15 @@ static void test_upgrade_keeps_data(void **state)
 	assert_int_equal(cur, 6);
 	expect_ok(store_volume_get, s, "old", &v);
 	assert_true(v.clean_stop); /* a volume from before the column existed: never ran */
+	/* the replicas table was rebuilt for local drives: fabric replicas come through whole */
+	expect_ok(store_replica_list, s, v.id, &reps, &nr);
+	assert_int_equal(nr, 2);
+	for (size_t i = 0; i < nr; i++) {
+		assert_int_not_equal(reps[i].transport, STORE_TRANSPORT_PCIE);
+		assert_true(reps[i].node_id > 0);
+		assert_true(reps[i].nqn[0] != '\0');
+	}
+	free(reps);
 	store_close(s);
 	test_db_destroy(&db);
 }
