@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{"status", cli_status_main, "what each mapping's host observed", false},
 	{"diagnose", cli_diagnose_main, "walk a volume's layers on this host to the first broken one",
 	 false},
+	{"graph", cli_graph_main, "this host's live objects as Graphviz DOT", false},
 	{"rpc", cli_rpc_main, "send one raw JSON-RPC call to SPDK", false},
 };
 

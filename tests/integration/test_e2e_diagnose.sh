@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `diskengine diagnose` names the first broken layer of a volume on live spdk-sim: no QEMU
 # session, every layer ok once a session is connected, a degraded raid when one storage node's
-# listener goes, and a missing vhost controller. Its --json is checked with jq.
+# listener goes, and a missing vhost controller. Its --json is checked with jq. `diskengine graph`
+# draws the same states as DOT that Graphviz's dot accepts (checked only when dot is installed).
 source "$(dirname "$0")/lib.sh"
 
 two_nodes
@@ -12,6 +13,13 @@ wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 
 diag_rc() { de diagnose -s "$T/host.sock" --vhost-dir "$T/vhost" --json v1; }
 diag() { diag_rc || true; }
+dot_graph() { de graph -s "$T/host.sock" --host h1 "$@"; }
+dot_parses() {
+	dot_graph >"$T/g.dot"
+	if command -v dot >/dev/null; then
+		dot -Tsvg "$T/g.dot" >/dev/null || fail "dot rejects the graph: $(cat "$T/g.dot")"
+	fi
+}
 # broken_layer: the layer of the first broken step, "" when none
 broken_layer() { diag | jq -r '[.steps[] | select(.verdict == "broken")][0].layer // ""'; }
 broken_is() { [ "$(broken_layer)" = "$1" ]; }
@@ -31,6 +39,13 @@ echo "$out" | jq -e '.ok == true and ([.steps[].layer] | index("path") != null)'
 	fail "healthy walk incomplete: $out"
 de diagnose -s "$T/host.sock" --vhost-dir "$T/vhost" v1 | grep -q "every layer ok" ||
 	fail "text output does not say every layer ok"
+dot_parses
+grep -q "\"vhost$mid\" \[.*color=forestgreen" "$T/g.dot" || fail "connected vhost not healthy: $(cat "$T/g.dot")"
+grep -q "\"raid_$vol\" -> " "$T/g.dot" || fail "raid has no member edges: $(cat "$T/g.dot")"
+grep -q "dashed" "$T/g.dot" && fail "healthy graph has missing objects: $(cat "$T/g.dot")"
+if command -v dot >/dev/null; then
+	dot_graph --svg v1 | grep -q "<svg" || fail "graph --svg printed no SVG"
+fi
 
 # node 2's listener goes: the raid degrades and diagnose stops at the raid (or, while the
 # controller still resets, at the reset or the path), never at an upper layer
@@ -39,6 +54,8 @@ rpc "$T/t2.sock" nvmf_subsystem_remove_listener "{\"nqn\":\"$nqn_b\",\"listen_ad
 wait_until 60 "diagnose names the degraded raid" broken_is raid
 diag | jq -e '[.steps[] | select(.layer == "raid")][0].evidence.num_base_bdevs_operational == 1' >/dev/null ||
 	fail "raid evidence lacks the operational count: $(diag)"
+dot_parses
+grep -q "\"raid_$vol\" \[.*color=orange" "$T/g.dot" || fail "degraded raid not orange: $(cat "$T/g.dot")"
 
 # vhost controller gone while the daemon is stopped
 daemon_stop
@@ -47,6 +64,8 @@ host_rpc vhost_delete_controller "{\"ctrlr\":\"vhost$mid\"}" >/dev/null
 broken_is vhost || fail "missing vhost not named: $(diag)"
 diag | jq -e '[.steps[] | select(.layer == "vhost")][0].do_not | test("PCI")' >/dev/null ||
 	fail "vhost advice missing: $(diag)"
+dot_parses
+grep -q "\"vhost$mid\" \[.*style=dashed" "$T/g.dot" || fail "missing vhost not dashed: $(cat "$T/g.dot")"
 rc=0
 de diagnose -s "$T/host.sock" --vhost-dir "$T/vhost" v1 >/dev/null || rc=$?
 [ $rc = 1 ] || fail "diagnose exit code not 1 for a broken layer"
