@@ -92,16 +92,17 @@ static bool diag_vhost(struct diag *d, struct rpc_client *c, const struct store_
 		for (size_t i = 0; i < l.n; i++)
 			json_array_append_new(names, json_string(l.v[i].ctrlr));
 		rpc_vhost_list_free(&l);
-		return diag_step(d, "vhost", name, DIAG_BROKEN,
-				 json_pack("{s:s, s:o}", "method", "vhost_get_controllers",
-					   "controllers", names),
-				 "the daemon re-creates it on its next pass once the raid is online; "
-				 "check the daemon log if it does not",
-				 "do not touch PCI binding, restart SPDK or re-attach the volume");
+		return diag_step(
+			d, "vhost", name, DIAG_BROKEN,
+			json_pack("{s:s, s:o}", "method", "vhost_get_controllers", "controllers",
+				  names),
+			"the daemon re-creates it on its next pass once the raid is online; "
+			"check the daemon log if it does not",
+			"do not touch PCI binding, restart SPDK or re-attach the volume");
 	}
 	json_t *ev = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "method", "vhost_get_controllers",
-			       "ctrlr", v->ctrlr, "socket", v->socket, "bdev", v->bdev,
-			       "sessions", (json_int_t)v->n_sessions);
+			       "ctrlr", v->ctrlr, "socket", v->socket, "bdev", v->bdev, "sessions",
+			       (json_int_t)v->n_sessions);
 	if (!v->bdev || strcmp(v->bdev, raid)) {
 		rpc_vhost_list_free(&l);
 		return diag_step(d, "vhost", name, DIAG_BROKEN, ev,
@@ -145,10 +146,11 @@ static bool diag_member(struct diag *d, struct rpc_client *c, const char *bdev)
 
 	r = rpc_bdev_get_bdev(c, bdev, RPC_UNSET, &bl, &err);
 	if (r == -ENODEV)
-		return diag_step(d, "namespace", bdev, DIAG_BROKEN, rpc_err_json(&err),
-				 "the namespace bdev is gone: the daemon re-attaches the controller "
-				 "and re-adds the member on its next pass",
-				 "do not remove the member from the raid by hand");
+		return diag_step(
+			d, "namespace", bdev, DIAG_BROKEN, rpc_err_json(&err),
+			"the namespace bdev is gone: the daemon re-attaches the controller "
+			"and re-adds the member on its next pass",
+			"do not remove the member from the raid by hand");
 	if (r < 0)
 		return diag_step(d, "namespace", bdev, DIAG_UNKNOWN, rpc_err_json(&err), NULL,
 				 NULL);
@@ -205,21 +207,20 @@ static bool diag_member(struct diag *d, struct rpc_client *c, const char *bdev)
 	for (size_t i = 0; i < pl.n; i++) {
 		const struct rpc_io_path *p = &pl.v[i];
 
-		json_array_append_new(paths, json_pack("{s:s, s:b, s:b, s:b}", "traddr",
-						       p->traddr, "current", p->current,
-						       "connected", p->connected, "accessible",
-						       p->accessible));
+		json_array_append_new(paths, json_pack("{s:s, s:b, s:b, s:b}", "traddr", p->traddr,
+						       "current", p->current, "connected",
+						       p->connected, "accessible", p->accessible));
 		if (!p->connected || !p->accessible)
 			v = DIAG_BROKEN;
 	}
 	rpc_io_path_list_free(&pl);
-	return diag_step(d, "path", bdev, v,
-			 json_pack("{s:s, s:o}", "method", "bdev_nvme_get_io_paths", "paths",
-				   paths),
-			 v == DIAG_BROKEN ? "an I/O path is not connected: SPDK reconnects it; "
-					    "check the storage node's listener"
-					  : NULL,
-			 v == DIAG_BROKEN ? "do not detach the controller by hand" : NULL);
+	return diag_step(
+		d, "path", bdev, v,
+		json_pack("{s:s, s:o}", "method", "bdev_nvme_get_io_paths", "paths", paths),
+		v == DIAG_BROKEN ? "an I/O path is not connected: SPDK reconnects it; "
+				   "check the storage node's listener"
+				 : NULL,
+		v == DIAG_BROKEN ? "do not detach the controller by hand" : NULL);
 }
 
 static bool diag_raid(struct diag *d, struct rpc_client *c, const char *raid)
@@ -235,12 +236,12 @@ static bool diag_raid(struct diag *d, struct rpc_client *c, const char *raid)
 			rd = &l.v[i];
 	if (!rd) {
 		rpc_raid_list_free(&l);
-		return diag_step(d, "raid", raid, DIAG_BROKEN,
-				 json_pack("{s:s, s:s}", "method", "bdev_raid_get_bdevs", "found",
-					   "no"),
-				 "the daemon re-creates the raid from the members on its next pass",
-				 "do not create it by hand: a raid without diskengine's UUID is an "
-				 "operator's and is never used");
+		return diag_step(
+			d, "raid", raid, DIAG_BROKEN,
+			json_pack("{s:s, s:s}", "method", "bdev_raid_get_bdevs", "found", "no"),
+			"the daemon re-creates the raid from the members on its next pass",
+			"do not create it by hand: a raid without diskengine's UUID is an "
+			"operator's and is never used");
 	}
 	json_t *members = json_array();
 
@@ -257,16 +258,18 @@ static bool diag_raid(struct diag *d, struct rpc_client *c, const char *raid)
 	bool stop;
 
 	if (strcmp(rd->state, "online")) {
-		stop = diag_step(d, "raid", raid, DIAG_BROKEN, ev,
-				 "the raid is not online: bring back a member's storage node; the "
-				 "daemon re-adds members whose paths return",
-				 "do not delete the raid or its members: the superblock holds which "
-				 "replica is current");
+		stop = diag_step(
+			d, "raid", raid, DIAG_BROKEN, ev,
+			"the raid is not online: bring back a member's storage node; the "
+			"daemon re-adds members whose paths return",
+			"do not delete the raid or its members: the superblock holds which "
+			"replica is current");
 	} else if (rd->num_base_bdevs_operational < rd->num_base_bdevs && !rd->has_process) {
-		stop = diag_step(d, "raid", raid, DIAG_BROKEN, ev,
-				 "the raid is degraded and still serves I/O: the daemon re-adds the "
-				 "missing member when its path returns and SPDK rebuilds it",
-				 "do not add the member back by hand or detach the volume");
+		stop = diag_step(
+			d, "raid", raid, DIAG_BROKEN, ev,
+			"the raid is degraded and still serves I/O: the daemon re-adds the "
+			"missing member when its path returns and SPDK rebuilds it",
+			"do not add the member back by hand or detach the volume");
 	} else {
 		stop = diag_step(d, "raid", raid, DIAG_OK, ev, NULL, NULL);
 	}
@@ -279,25 +282,29 @@ static bool diag_raid(struct diag *d, struct rpc_client *c, const char *raid)
 
 static void diag_usage(FILE *f)
 {
-	fprintf(f, "usage: diskengine diagnose [--db URL] [-s SOCKET] [--vhost-dir DIR] [--json] "
-		   "VOLUME\n"
-		   "Walk VOLUME's live mapping on this host layer by layer and stop at the first\n"
-		   "broken one. Read-only. Exit codes: 0 every layer ok, 1 a layer is broken or\n"
-		   "unknown, 2 usage, 3 no such volume or no live mapping, 5 database or SPDK\n"
-		   "unreachable. See docs/diagnose.md.\n"
-		   "  --db URL          database (default: $DISKENGINE_DB)\n"
-		   "  -s, --socket SOCK SPDK's RPC socket (default: $SPDK_RPC_SOCK, else %s)\n"
-		   "  --vhost-dir DIR   where vhost-blk sockets live (default /var/tmp)\n"
-		   "  --json            one JSON document\n",
-		   RPC_DEFAULT_SOCKET);
+	fprintf(f,
+		"usage: diskengine diagnose [--db URL] [-s SOCKET] [--vhost-dir DIR] [--json] "
+		"VOLUME\n"
+		"Walk VOLUME's live mapping on this host layer by layer and stop at the first\n"
+		"broken one. Read-only. Exit codes: 0 every layer ok, 1 a layer is broken or\n"
+		"unknown, 2 usage, 3 no such volume or no live mapping, 5 database or SPDK\n"
+		"unreachable. See docs/diagnose.md.\n"
+		"  --db URL          database (default: $DISKENGINE_DB)\n"
+		"  -s, --socket SOCK SPDK's RPC socket (default: $SPDK_RPC_SOCK, else %s)\n"
+		"  --vhost-dir DIR   where vhost-blk sockets live (default /var/tmp)\n"
+		"  --json            one JSON document\n",
+		RPC_DEFAULT_SOCKET);
 }
 
 static int diag_parse(int argc, char **argv, struct diag_opts *o)
 {
 	static const struct option lopts[] = {
-		{"db", required_argument, NULL, 'd'},   {"socket", required_argument, NULL, 's'},
-		{"vhost-dir", required_argument, NULL, 'V'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+		{"db", required_argument, NULL, 'd'},
+		{"socket", required_argument, NULL, 's'},
+		{"vhost-dir", required_argument, NULL, 'V'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -423,7 +430,7 @@ int cli_diagnose_main(int argc, char **argv)
 			diag_raid(&d, c, raid);
 		rpc_client_close(c);
 		rc = d.stopped || d.unknown || m.state != STORE_MAPPING_ATTACHED ? CLI_EXIT_FAILURE
-										   : CLI_EXIT_OK;
+										 : CLI_EXIT_OK;
 	}
 	if (o.json) {
 		json_t *doc = json_pack("{s:s, s:I, s:I, s:b, s:o}", "volume", o.volume, "mapping",

@@ -126,10 +126,10 @@ static void graph_volume(FILE *f, struct rpc_client *c, const struct rpc_raid_li
 	else
 		snprintf(label, sizeof(label), "%s\\nmissing", raid);
 	graph_node(f, raid, label,
-		   !rd				      ? GRAPH_GONE
-		   : strcmp(rd->state, "online")      ? GRAPH_BAD
+		   !rd							 ? GRAPH_GONE
+		   : strcmp(rd->state, "online")			 ? GRAPH_BAD
 		   : rd->num_base_bdevs_operational < rd->num_base_bdevs ? GRAPH_WARN
-									  : GRAPH_OK,
+									 : GRAPH_OK,
 		   !rd);
 	for (size_t i = 0; i < v->n_replicas; i++)
 		graph_member(f, c, raid, &v->replicas[i]);
