@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 two_nodes
 vol=$(make_volume v1)
 mid=$(attach_volume v1 vm1)
-daemon_start --ctrlr-loss-timeout 2 --member-giveup 3
+# the lost path stays a resetting controller for seconds before the member is given up
+daemon_start --ctrlr-loss-timeout 8 --member-giveup 9
 wait_until 30 "mapping $mid ATTACHED" state_is "$mid" ATTACHED
 
 diag_rc() { de diagnose -s "$T/host.sock" --vhost-dir "$T/vhost" --json v1; }
@@ -51,6 +52,9 @@ fi
 # controller still resets, at the reset or the path), never at an upper layer
 nqn_b=nqn.2016-06.io.diskengine:v1-b
 rpc "$T/t2.sock" nvmf_subsystem_remove_listener "{\"nqn\":\"$nqn_b\",\"listen_address\":{\"trtype\":\"TCP\",\"adrfam\":\"IPv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$P2\"}}" >/dev/null
+lower_broken() { case "$(broken_layer)" in reset | controller | path) true ;; *) false ;; esac; }
+wait_until 30 "diagnose names the lost path's controller" lower_broken
+log "the lost path shows as: $(broken_layer)"
 wait_until 60 "diagnose names the degraded raid" broken_is raid
 diag | jq -e '[.steps[] | select(.layer == "raid")][0].evidence.num_base_bdevs_operational == 1' >/dev/null ||
 	fail "raid evidence lacks the operational count: $(diag)"
@@ -72,4 +76,7 @@ de diagnose -s "$T/host.sock" --vhost-dir "$T/vhost" v1 >/dev/null || rc=$?
 rc=0
 de diagnose -s "$T/host.sock" no-such-volume >/dev/null 2>&1 || rc=$?
 [ $rc = 3 ] || fail "diagnose of an unknown volume exited $rc, not 3"
+# every walk above asked bdevs by name, also while a controller reset
+[ "$(ctl "$T/host.ctl" '{"cmd":"tripwires"}' | jq -r .result.unfiltered_bdev_get_bdevs_during_reset)" = 0 ] ||
+	fail "an unfiltered bdev_get_bdevs reached SPDK during a reset"
 log "ok"
