@@ -186,7 +186,11 @@ static int graph_parse(int argc, char **argv, struct graph_opts *o)
 	}
 	if (optind < argc)
 		o->volume = argv[optind++];
-	if (optind < argc || !o->host || !*o->host) {
+	if (!o->host || !*o->host) {
+		fprintf(stderr, "diskengine graph: --host (or $BAREMETAL_ID) is required\n");
+		return -EINVAL;
+	}
+	if (optind < argc) {
 		graph_usage(stderr);
 		return -EINVAL;
 	}
