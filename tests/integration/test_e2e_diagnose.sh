@@ -45,7 +45,8 @@ grep -q "\"vhost$mid\" \[.*color=forestgreen" "$T/g.dot" || fail "connected vhos
 grep -q "\"raid_$vol\" -> " "$T/g.dot" || fail "raid has no member edges: $(cat "$T/g.dot")"
 grep -q "dashed" "$T/g.dot" && fail "healthy graph has missing objects: $(cat "$T/g.dot")"
 if command -v dot >/dev/null; then
-	dot_graph --svg v1 | grep -q "<svg" || fail "graph --svg printed no SVG"
+	dot_graph --svg v1 >"$T/g.svg" || fail "graph --svg failed"
+	grep -q "<svg" "$T/g.svg" || fail "graph --svg printed no SVG"
 fi
 
 # node 2's listener goes: the raid degrades and diagnose stops at the raid (or, while the
