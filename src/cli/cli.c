@@ -24,6 +24,9 @@ static const struct cli_command commands[] = {
 	{"device", cli_device_main, "local PCIe devices: add, list, remove", true},
 	{"db", cli_db_main, "database: migrate, status", true},
 	{"status", cli_status_main, "what each mapping's host observed", false},
+	{"diagnose", cli_diagnose_main,
+	 "walk a volume's layers on this host to the first broken one", false},
+	{"graph", cli_graph_main, "this host's live objects as Graphviz DOT", false},
 	{"rpc", cli_rpc_main, "send one raw JSON-RPC call to SPDK", false},
 };
 

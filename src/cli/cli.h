@@ -25,7 +25,9 @@ int cli_volume_main(int argc, char **argv);   /* cli_volume.c */
 int cli_device_main(int argc, char **argv);   /* cli_device.c */
 int cli_db_main(int argc, char **argv);       /* cli_db.c */
 int cli_daemon_main(int argc, char **argv);   /* daemon: -mode baremetal */
-int cli_status_main(int argc, char **argv);   /* cli_status.c: status, diagnose */
+int cli_status_main(int argc, char **argv);   /* cli_status.c */
+int cli_diagnose_main(int argc, char **argv); /* cli_diagnose.c: the on-call walk */
+int cli_graph_main(int argc, char **argv);    /* cli_graph.c: live graph as DOT */
 
 /* The top-level dispatcher used by main(). */
 int cli_main(int argc, char **argv);
