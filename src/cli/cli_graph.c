@@ -69,7 +69,7 @@ static void graph_member(FILE *f, struct rpc_client *c, const char *raid, const 
 
 	if (names_ctrlr(r, ctrlr, sizeof(ctrlr)) < 0)
 		return;
-	names_ns_bdev(ctrlr, ns, sizeof(ns));
+	names_ns_bdev(ctrlr, r->nsid ? r->nsid : 1, ns, sizeof(ns));
 	has_ns = rpc_bdev_get_bdev(c, ns, RPC_UNSET, &bl, &err) == 0;
 	rpc_bdev_list_free(&bl);
 	graph_node(f, ns, has_ns ? ns : "missing", has_ns ? GRAPH_OK : GRAPH_GONE, !has_ns);
