@@ -180,7 +180,14 @@ enum sim_qos_kind {
 struct sim_bdev_stats {
 	uint64_t bytes_read, num_read_ops, bytes_written, num_write_ops;
 	uint64_t bytes_unmapped, num_unmap_ops;
+	/* sums over every I/O, in ticks of SIM_TICK_RATE (SPDK's spdk_get_ticks) */
+	uint64_t read_latency_ticks, write_latency_ticks;
+	uint64_t max_read_latency_ticks, max_write_latency_ticks;
+	uint64_t min_read_latency_ticks, min_write_latency_ticks; /* 0 until the first I/O */
 };
+
+/* Ticks per second of the latencies and "ticks" bdev_get_iostat reports. */
+#define SIM_TICK_RATE 2100000000ULL
 
 struct sim_bdev {
 	char *name;
