@@ -113,11 +113,7 @@ int expo_finish(struct expo *e, char **out, size_t *len)
 	grow(e, 0);
 	if (e->err)
 		return e->err;
-	if (!e->buf) {
-		e->buf = calloc(1, 1);
-		if (!e->buf)
-			return -ENOMEM;
-	}
+	e->buf[e->len] = '\0';
 	*out = e->buf;
 	*len = e->len;
 	e->buf = NULL;

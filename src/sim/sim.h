@@ -356,6 +356,8 @@ struct sim {
 	 * answers them; the seed's operators saw such a call crash it, so clients must not send it)
 	 */
 	uint64_t unfiltered_bdevs_in_reset;
+	/* bdev_get_iostat without a name: walks every bdev like bdev_get_bdevs does */
+	uint64_t unfiltered_iostat;
 	struct sim_bdev *bdevs;      /* registration order */
 	/* module state, owned by each module */
 	struct sim_framework_state *framework;

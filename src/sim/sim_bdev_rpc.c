@@ -224,6 +224,8 @@ static void rpc_bdev_get_iostat(struct sim_req *req)
 			}
 		}
 	}
+	if (!name)
+		s->unfiltered_iostat++;
 	res = json_pack("{s:I,s:I}", "tick_rate", (json_int_t)SIM_TICK_RATE, "ticks",
 			(json_int_t)(sim_now_ms() * (SIM_TICK_RATE / 1000)));
 	if (per_channel) {

@@ -252,8 +252,9 @@ static int cmd_reset_window(struct sim *s, json_t *args, json_t **result, char *
 
 static int cmd_tripwires(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
-	*result = json_pack("{s:I}", "unfiltered_bdev_get_bdevs_during_reset",
-			    (json_int_t)s->unfiltered_bdevs_in_reset);
+	*result = json_pack("{s:I,s:I}", "unfiltered_bdev_get_bdevs_during_reset",
+			    (json_int_t)s->unfiltered_bdevs_in_reset, "unfiltered_bdev_get_iostat",
+			    (json_int_t)s->unfiltered_iostat);
 	return 0;
 }
 

@@ -89,8 +89,13 @@ log "I/O through raid_$v1 shows as rates and latency"
 io() { ctl "$T/host.ctl" "{\"cmd\":\"io\",\"name\":\"raid_$v1\",\"reads\":1000,\"writes\":500,\"io_size\":4096,\"latency_us\":250}" >/dev/null; }
 # above NAME LABELS X: the value in the last scrape is above X
 above() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1] or "0") > float(sys.argv[2]) else 1)' "$(value "$1" "$2")" "$3"; }
-io_and_rate() { io && scrape && above diskengine_volume_write_bytes_per_second "volume=\"$v1\"" 0; }
-wait_until 30 "write rate of volume $v1" io_and_rate
+# a guest writing all the time: every iostat interval has I/O in it
+io_loop() { while :; do io; sleep 0.05; done; }
+io_loop &
+IO_PID=$!
+PIDS+=("$IO_PID")
+rate_shown() { scrape && above diskengine_volume_write_bytes_per_second "volume=\"$v1\"" 0; }
+wait_until 30 "write rate of volume $v1" rate_shown
 above diskengine_volume_read_ops_per_second "volume=\"$v1\"" 0 || fail "read rate: $(grep "volume=\"$v1\"" "$T/scrape")"
 [ "$(value diskengine_volume_read_latency_seconds "volume=\"$v1\"")" = 0.00025 ] ||
 	fail "read latency: $(grep latency "$T/scrape")"
@@ -117,6 +122,28 @@ wait_until 30 "reset of $ctrlr_b counted" metric_above diskengine_controller_res
 metric_above diskengine_controller_failed_resets_total "controller=\"$ctrlr_b\"" 0 ||
 	fail "failed reset not counted: $(grep resets "$T/scrape")"
 
+log "while v2's controllers reset back to back, the scraper leaves v2 alone"
+v2_ctrlrs=$(graph | awk '/^ctrlr / && /:v2-/ {print $2}')
+[ "$(wc -w <<<"$v2_ctrlrs")" = 2 ] || fail "v2 controllers not found: $(graph)"
+storm() {
+	while :; do
+		for c in $v2_ctrlrs; do
+			for _ in 1 2 3 4 5; do echo "bdev_nvme_reset_controller {\"name\":\"$c\"}"; done
+		done | rpc_batch "$T/host.sock" >/dev/null 2>&1 || true
+	done
+}
+storm &
+STORM_PID=$!
+PIDS+=("$STORM_PID")
+skipped() { scrape && [ "$(value diskengine_iostat_skipped_volumes "")" = 1 ]; }
+wait_until 30 "an iostat round skipping v2" skipped
+# v1's rates go on meanwhile
+log "v2 skipped; v1 is still scraped"
+rate_v1() { scrape && above diskengine_volume_read_ops_per_second "volume=\"$v1\"" 0; }
+wait_until 30 "v1 still scraped during v2's resets" rate_v1
+kill "$STORM_PID" "$IO_PID"
+wait "$STORM_PID" "$IO_PID" 2>/dev/null || true
+
 log "a lost replica shows as a degraded raid"
 nqn_b=nqn.2016-06.io.diskengine:v1-b
 rpc "$T/t2.sock" nvmf_subsystem_remove_listener "{\"nqn\":\"$nqn_b\",\"listen_address\":{\"trtype\":\"TCP\",\"adrfam\":\"IPv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$P2\"}}" >/dev/null
@@ -133,5 +160,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")
 [ "$code" = 404 ] || fail "/ answered $code"
 [ "$(ctl "$T/host.ctl" '{"cmd":"tripwires"}' | jq -r .result.unfiltered_bdev_get_bdevs_during_reset)" = 0 ] ||
 	fail "an unfiltered bdev call landed in a reset"
+[ "$(ctl "$T/host.ctl" '{"cmd":"tripwires"}' | jq -r .result.unfiltered_bdev_get_iostat)" = 0 ] ||
+	fail "bdev_get_iostat was sent without a name"
+iostat_calls=$(ctl "$T/host.ctl" '{"cmd":"stats"}' | jq -r '.result.bdev_get_iostat // 0')
+[ "$iostat_calls" -gt 0 ] || fail "no bdev_get_iostat call counted"
 daemon_stop
 log "ok"
