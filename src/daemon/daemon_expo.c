@@ -78,7 +78,7 @@ static void put_value(struct expo *e, double v)
 		snprintf(num, sizeof(num), "NaN");
 	else if (isinf(v))
 		snprintf(num, sizeof(num), "%sInf", v > 0 ? "+" : "-");
-	else if (v == (double)(long long)v && fabs(v) < 9e15)
+	else if (fabs(v) < 9e15 && v == (double)(long long)v)
 		snprintf(num, sizeof(num), "%lld", (long long)v);
 	else if (snprintf(num, sizeof(num), "%.15g", v), strtod(num, NULL) != v)
 		snprintf(num, sizeof(num), "%.17g", v); /* the shortest that reads back the same */
