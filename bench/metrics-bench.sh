@@ -67,6 +67,8 @@ read -r p50 p99 max < <(sort -n "$T/gets" | awk '{v[NR] = $1} END {
 
 # the scraper's rounds as the daemon reports them
 rounds0=$(value diskengine_iostat_rounds_total)
+hz=$(getconf CLK_TCK)
+ticks0=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
 durs=()
 for ((i = 0; i < 5; i++)); do
 	io_all
@@ -74,6 +76,9 @@ for ((i = 0; i < 5; i++)); do
 	wait_until 60 "next iostat round" sh -c "[ \"\$(curl -sf '$URL' | awk '\$1 == \"diskengine_iostat_rounds_total\" {print \$2}')\" -gt $r ]"
 	durs+=("$(value diskengine_iostat_scrape_duration_seconds)")
 done
+ticks1=$(awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat")
+rounds1=$(value diskengine_iostat_rounds_total)
+cpu_ms=$(((ticks1 - ticks0) * 1000 / hz / (rounds1 - rounds0)))
 calls=$(value diskengine_iostat_calls)
 skipped=$(value diskengine_iostat_skipped_volumes)
 read -r dmin dmed dmax < <(printf '%s\n' "${durs[@]}" | sort -g | awk '{v[NR] = $1} END {
@@ -103,13 +108,16 @@ under 100 ms at 1,000 volumes.
 
 ## One iostat round (5 rounds, as the daemon reports them)
 
-| volumes | SPDK calls per round | skipped (resetting) | duration min | median | max |
-|---|---|---|---|---|---|
-| $n | $calls | $skipped | $dmin ms | $dmed ms | $dmax ms |
+| volumes | SPDK calls per round | skipped (resetting) | duration min | median | max | daemon CPU per round |
+|---|---|---|---|---|---|---|
+| $n | $calls | $skipped | $dmin ms | $dmed ms | $dmax ms | $cpu_ms ms |
 
 A round is one \`bdev_nvme_get_controllers\` (to skip volumes whose controllers reset) and one
 \`bdev_get_iostat {"name": "raid_<id>"}\` per raid, 32 in flight at a time on the
-daemon's connection; it runs between passes on its own timer. Daemon RSS at the end: $((rss / 1024)) MiB.
+daemon's connection; it runs between passes on its own timer, so a wake-up that comes during a
+round waits for its end. "daemon CPU per round" is the daemon's CPU time over the rounds measured
+divided by their number; it includes the idle passes and the renders of /metrics in that window,
+so it is an upper bound. Daemon RSS at the end: $((rss / 1024)) MiB.
 MD
 log "report written to $report"
 cat "$report"

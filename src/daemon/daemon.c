@@ -140,7 +140,7 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 		uint64_t now = util_now_ms();
 		if (now >= end)
 			return true;
-		/* the scraper's own timer, between passes: it never delays one */
+		/* the scraper's own timer, between passes; a wake-up during a round waits for its end */
 		if (d->metrics && metrics_iostat_tick(d->metrics, daemon_spdk_rpc(d->spdk),
 						      d->cfg->iostat_interval_ms, now))
 			continue;

@@ -155,6 +155,12 @@ grep -q "^diskengine_raid_member_state{volume=\"$v1\",member=\"[^\"]*\",state=\"
 	grep -q "^diskengine_raid_member_state{volume=\"$v1\",member=\"[^\"]*\",state=\"configuring\"} 1$" "$T/scrape" ||
 	fail "no lost member of raid_$v1: $(grep member_state "$T/scrape")"
 
+log "every metric the example Grafana dashboard uses is served"
+for fam in $(grep -o '\(diskengine\|process\)_[a-z_]*' "$SOURCE_ROOT/dist/grafana-dashboard.json" |
+	sed -E 's/_(bucket|sum|count)$//' | sort -u); do
+	grep -q "^# TYPE $fam " "$T/scrape" || fail "the dashboard uses $fam, which /metrics does not serve"
+done
+
 log "other paths answer 404; the endpoint survives the daemon's work"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")
 [ "$code" = 404 ] || fail "/ answered $code"
