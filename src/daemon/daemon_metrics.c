@@ -364,7 +364,8 @@ void metrics_observed(struct metrics *m, const struct desired *d, const struct o
 	for (size_t i = 0; i < nm; i++)
 		mp[i] = (struct m_mapping){d->mappings[i].id, d->mappings[i].volume_id,
 					   (int)d->mappings[i].state};
-	memcpy(fl, flaps, n_flaps * sizeof(*fl));
+	if (n_flaps)
+		memcpy(fl, flaps, n_flaps * sizeof(*fl));
 	free(m->volumes);
 	free(m->targets);
 	free(m->mappings);

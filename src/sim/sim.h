@@ -183,7 +183,7 @@ struct sim_bdev_stats {
 	/* sums over every I/O, in ticks of SIM_TICK_RATE (SPDK's spdk_get_ticks) */
 	uint64_t read_latency_ticks, write_latency_ticks;
 	uint64_t max_read_latency_ticks, max_write_latency_ticks;
-	uint64_t min_read_latency_ticks, min_write_latency_ticks; /* 0 until the first I/O */
+	uint64_t min_read_latency_ticks, min_write_latency_ticks; /* 0: no I/O yet */
 };
 
 /* Ticks per second of the latencies and "ticks" bdev_get_iostat reports. */

@@ -409,8 +409,8 @@ json_t *sim_bdev_stat_json(struct sim_bdev *b)
 	char key[64];
 
 	/* Latencies come only from the control channel's "io" command (examine reads take no
-	 * time here); unmap and copy are not modelled. min is 0 until the first I/O (SPDK
-	 * reports UINT64_MAX there, which no JSON integer of jansson's can carry). */
+	 * time here); unmap and copy are not modelled. min reads 0 until the first I/O: SPDK
+	 * keeps UINT64_MAX there and writes 0 for it (spdk_bdev_dump_io_stat_json). */
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "%s_latency_ticks", lat[i]);
 		json_object_set_new(o, key, json_integer((json_int_t)ticks[i][0]));
