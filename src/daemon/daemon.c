@@ -406,6 +406,9 @@ int daemon_run(const struct daemon_config *cfg)
 		log_warn("systemd watchdog: could not start its thread; it will not be fed");
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
 		 db_shown);
+	if (d.metrics)
+		log_info("metrics at http://%s/metrics (iostat every %u ms)", cfg->metrics_listen,
+			 cfg->iostat_interval_ms);
 
 	while (!g_stop) {
 		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));

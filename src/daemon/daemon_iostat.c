@@ -41,9 +41,9 @@ int iostat_rate_compute(const struct iostat_sample *prev, const struct iostat_sa
 	out->read_latency_s =
 		dr ? (double)(cur->read_latency_ticks - prev->read_latency_ticks) / (double)dr / hz
 		   : 0;
-	out->write_latency_s =
-		dw ? (double)(cur->write_latency_ticks - prev->write_latency_ticks) / (double)dw / hz
-		   : 0;
+	out->write_latency_s = dw ? (double)(cur->write_latency_ticks - prev->write_latency_ticks) /
+					       (double)dw / hz
+				  : 0;
 	return 0;
 }
 
@@ -97,7 +97,8 @@ static bool ctrlr_resetting(const struct rpc_nvme_ctrlr_list *l, const char *nam
 		if (strcmp(l->v[i].name, name) != 0)
 			continue;
 		for (size_t k = 0; k < l->v[i].n_paths; k++)
-			if (l->v[i].paths[k].state && strcmp(l->v[i].paths[k].state, "resetting") == 0)
+			if (l->v[i].paths[k].state &&
+			    strcmp(l->v[i].paths[k].state, "resetting") == 0)
 				return true;
 	}
 	return false;
@@ -147,8 +148,8 @@ static int table_merge(struct iostat_table *t, const struct iostat_target *targe
 				v[i].has_rate = false;
 			continue;
 		}
-		v[i].has_rate = old && iostat_rate_compute(&old->last, &ir->samples[k],
-							  &v[i].rate) == 0;
+		v[i].has_rate =
+			old && iostat_rate_compute(&old->last, &ir->samples[k], &v[i].rate) == 0;
 		v[i].last = ir->samples[k];
 	}
 	free(t->v);

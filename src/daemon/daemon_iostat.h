@@ -64,9 +64,9 @@ struct iostat_table {
 	struct iostat_volume *v;
 	size_t n;
 	/* the last round */
-	unsigned calls;	     /* SPDK calls made */
-	unsigned skipped;    /* volumes skipped: a controller of theirs was resetting */
-	unsigned failed;     /* bdev_get_iostat calls that failed (other than "no such bdev") */
+	unsigned calls;	  /* SPDK calls made */
+	unsigned skipped; /* volumes skipped: a controller of theirs was resetting */
+	unsigned failed;  /* bdev_get_iostat calls that failed (other than "no such bdev") */
 	uint64_t duration_us;
 	uint64_t rounds;
 };

@@ -92,7 +92,8 @@ int metrics_listen_parse(const char *spec, char *errbuf, size_t errlen)
 	return listen_addr(spec, &ss, &len, errbuf, errlen);
 }
 
-/* ---- SPDK calls, from any thread -------------------------------------------------------------- */
+/* ---- SPDK calls, from any thread --------------------------------------------------------------
+ */
 
 static void on_rpc(const char *method, uint64_t usec, int rc, void *arg)
 {
@@ -270,8 +271,8 @@ static void volume_fill(struct m_volume *v, struct iostat_target *t, const struc
 	names_raid(dv->id, t->raid, sizeof(t->raid));
 	t->n_ctrlrs = 0;
 	for (size_t k = 0; k < dv->n_replicas && t->n_ctrlrs < IOSTAT_CTRLRS_MAX; k++)
-		if (names_ctrlr(&dv->replicas[k], t->ctrlrs[t->n_ctrlrs],
-				sizeof(t->ctrlrs[0])) == 0)
+		if (names_ctrlr(&dv->replicas[k], t->ctrlrs[t->n_ctrlrs], sizeof(t->ctrlrs[0])) ==
+		    0)
 			t->n_ctrlrs++;
 	if (!r)
 		return;
@@ -321,7 +322,8 @@ static int paths_fill(struct metrics *m, const struct observe_raw *o)
 			continue;
 		for (size_t p = 0; p < c->n_paths; p++, k++) {
 			util_strlcpy(m->paths[k].ctrlr, c->name, sizeof(m->paths[k].ctrlr));
-			util_strlcpy(m->paths[k].traddr, c->paths[p].traddr ? c->paths[p].traddr : "",
+			util_strlcpy(m->paths[k].traddr,
+				     c->paths[p].traddr ? c->paths[p].traddr : "",
 				     sizeof(m->paths[k].traddr));
 			util_strlcpy(m->paths[k].trsvcid,
 				     c->paths[p].trsvcid ? c->paths[p].trsvcid : "",
@@ -409,7 +411,8 @@ bool metrics_iostat_tick(struct metrics *m, struct rpc_client *c, uint64_t inter
 {
 	int r;
 
-	if (!interval_ms || !m->observed || (m->iostat_at_ms && now_ms - m->iostat_at_ms < interval_ms))
+	if (!interval_ms || !m->observed ||
+	    (m->iostat_at_ms && now_ms - m->iostat_at_ms < interval_ms))
 		return false;
 	m->iostat_at_ms = now_ms;
 	r = iostat_scrape(c, m->targets, m->n_targets, &m->iostat);

@@ -30,7 +30,8 @@ static void render_iostat(struct expo *e, const struct metrics *m)
 		const char *name, *help;
 		size_t off;
 	} rates[] = {
-		{"diskengine_volume_read_ops_per_second", "Reads per second over the last iostat interval",
+		{"diskengine_volume_read_ops_per_second",
+		 "Reads per second over the last iostat interval",
 		 offsetof(struct iostat_rate, read_iops)},
 		{"diskengine_volume_write_ops_per_second",
 		 "Writes per second over the last iostat interval",
@@ -52,9 +53,11 @@ static void render_iostat(struct expo *e, const struct metrics *m)
 		const char *name, *help;
 		size_t off;
 	} totals[] = {
-		{"diskengine_volume_read_ops_total", "Reads of the volume's raid as SPDK counts them",
+		{"diskengine_volume_read_ops_total",
+		 "Reads of the volume's raid as SPDK counts them",
 		 offsetof(struct iostat_sample, read_ops)},
-		{"diskengine_volume_write_ops_total", "Writes of the volume's raid as SPDK counts them",
+		{"diskengine_volume_write_ops_total",
+		 "Writes of the volume's raid as SPDK counts them",
 		 offsetof(struct iostat_sample, write_ops)},
 		{"diskengine_volume_read_bytes_total", "Bytes read from the volume's raid",
 		 offsetof(struct iostat_sample, bytes_read)},
@@ -82,7 +85,7 @@ static void render_iostat(struct expo *e, const struct metrics *m)
 			id_str(t->v[i].volume_id, id, sizeof(id));
 			expo_sample(e, totals[f].name, L("volume", id), 1,
 				    (double)*(const uint64_t *)((const char *)&t->v[i].last +
-							       totals[f].off));
+								totals[f].off));
 		}
 	}
 	expo_family(e, "diskengine_iostat_scrape_duration_seconds", "gauge",
@@ -119,8 +122,9 @@ static void render_raids(struct expo *e, const struct metrics *m)
 		id_str(m->volumes[i].id, id, sizeof(id));
 		expo_sample(e, "diskengine_raid_members", L("volume", id), 1, m->volumes[i].bases);
 	}
-	expo_family(e, "diskengine_raid_members_operational", "gauge",
-		    "Members of the volume's raid that serve I/O (a degraded raid1 still says online)");
+	expo_family(
+		e, "diskengine_raid_members_operational", "gauge",
+		"Members of the volume's raid that serve I/O (a degraded raid1 still says online)");
 	for (size_t i = 0; i < m->n_volumes; i++) {
 		if (m->volumes[i].raid_state == M_RAID_ABSENT)
 			continue;
@@ -135,8 +139,8 @@ static void render_raids(struct expo *e, const struct metrics *m)
 		id_str(m->volumes[i].id, id, sizeof(id));
 		for (size_t k = 0; k < m->volumes[i].n_members; k++)
 			expo_sample(e, "diskengine_raid_member_state",
-				    L("volume", id, "member", m->volumes[i].members[k].name, "state",
-				      m->volumes[i].members[k].state),
+				    L("volume", id, "member", m->volumes[i].members[k].name,
+				      "state", m->volumes[i].members[k].state),
 				    3, 1);
 	}
 	expo_family(e, "diskengine_raid_rebuild_progress_ratio", "gauge",
@@ -208,9 +212,10 @@ static void render_spdk(struct expo *e, struct metrics *m)
 		expo_sample(e, "diskengine_spdk_call_duration_seconds_count",
 			    L("method", copy[i].name), 1, (double)copy[i].calls);
 	}
-	expo_family(e, "diskengine_spdk_call_errors_total", "counter",
-		    "SPDK JSON-RPC calls that failed (SPDK's error, timeout or lost connection), per "
-		    "method");
+	expo_family(
+		e, "diskengine_spdk_call_errors_total", "counter",
+		"SPDK JSON-RPC calls that failed (SPDK's error, timeout or lost connection), per "
+		"method");
 	for (size_t i = 0; i < n; i++)
 		expo_sample(e, "diskengine_spdk_call_errors_total", L("method", copy[i].name), 1,
 			    (double)copy[i].errors);
@@ -250,8 +255,9 @@ static void render_daemon(struct expo *e, const struct metrics *m)
 	expo_family(e, "diskengine_database_errors_total", "counter",
 		    "Passes that failed on the database");
 	expo_sample(e, "diskengine_database_errors_total", NULL, 0, (double)m->db_errors);
-	expo_family(e, "diskengine_spdk_restart_recovery_seconds", "gauge",
-		    "From finding a fresh SPDK process to every mapping served again, last restart");
+	expo_family(
+		e, "diskengine_spdk_restart_recovery_seconds", "gauge",
+		"From finding a fresh SPDK process to every mapping served again, last restart");
 	if (m->has_restart)
 		expo_sample(e, "diskengine_spdk_restart_recovery_seconds", NULL, 0,
 			    m->restart_served_s);

@@ -20,9 +20,13 @@
 static struct iostat_sample sample(double t_s, uint64_t r, uint64_t w, uint64_t br, uint64_t bw,
 				   uint64_t rlat, uint64_t wlat)
 {
-	return (struct iostat_sample){.ticks = (uint64_t)(t_s * HZ), .tick_rate = HZ,
-				      .read_ops = r, .write_ops = w, .bytes_read = br,
-				      .bytes_written = bw, .read_latency_ticks = rlat,
+	return (struct iostat_sample){.ticks = (uint64_t)(t_s * HZ),
+				      .tick_rate = HZ,
+				      .read_ops = r,
+				      .write_ops = w,
+				      .bytes_read = br,
+				      .bytes_written = bw,
+				      .read_latency_ticks = rlat,
 				      .write_latency_ticks = wlat};
 }
 
@@ -30,9 +34,8 @@ static void test_rate_basic(void **state)
 {
 	struct iostat_sample a = sample(10, 100, 50, 409600, 204800, 1000, 2000);
 	/* 2 s later: 2,000 reads of 4 KiB at 100 us each, 1,000 writes at 1 ms each */
-	struct iostat_sample b = sample(12, 2100, 1050, 409600 + 2000 * 4096,
-					204800 + 1000 * 4096, 1000 + 2000 * (HZ / 10000),
-					2000 + 1000 * (HZ / 1000));
+	struct iostat_sample b = sample(12, 2100, 1050, 409600 + 2000 * 4096, 204800 + 1000 * 4096,
+					1000 + 2000 * (HZ / 10000), 2000 + 1000 * (HZ / 1000));
 	struct iostat_rate r;
 
 	(void)state;
@@ -166,9 +169,9 @@ static void test_listen_parse(void **state)
 {
 	static const char *const good[] = {"127.0.0.1:9100", "0.0.0.0:1", ":9100", "[::1]:9100",
 					   "[::]:65535"};
-	static const char *const bad[] = {"127.0.0.1",	    "127.0.0.1:",   "127.0.0.1:0",
+	static const char *const bad[] = {"127.0.0.1",	     "127.0.0.1:",   "127.0.0.1:0",
 					  "127.0.0.1:65536", "localhost:80", "[::1:80",
-					  "::1:80",	    "1.2.3:80",	    "127.0.0.1:80x"};
+					  "::1:80",	     "1.2.3:80",     "127.0.0.1:80x"};
 	char err[256];
 
 	(void)state;
@@ -184,9 +187,12 @@ static void test_listen_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rate_basic),   cmocka_unit_test(test_rate_idle_has_no_latency),
-		cmocka_unit_test(test_rate_refused), cmocka_unit_test(test_expo_escapes),
-		cmocka_unit_test(test_expo_values),  cmocka_unit_test(test_expo_empty),
+		cmocka_unit_test(test_rate_basic),
+		cmocka_unit_test(test_rate_idle_has_no_latency),
+		cmocka_unit_test(test_rate_refused),
+		cmocka_unit_test(test_expo_escapes),
+		cmocka_unit_test(test_expo_values),
+		cmocka_unit_test(test_expo_empty),
 		cmocka_unit_test(test_listen_parse),
 	};
 
