@@ -418,6 +418,7 @@ bool metrics_iostat_tick(struct metrics *m, struct rpc_client *c, uint64_t inter
 	r = iostat_scrape(c, m->targets, m->n_targets, &m->iostat);
 	if (r < 0)
 		m->iostat_errors++;
+	m->iostat_skips += m->iostat.skipped;
 	log_debug("iostat: %zu raids, %u calls, %u skipped (controller resetting), %u failed, "
 		  "%llu us",
 		  m->n_targets, m->iostat.calls, m->iostat.skipped, m->iostat.failed,

@@ -81,6 +81,7 @@ struct metrics {
 	double restart_served_s;
 	struct iostat_table iostat;
 	uint64_t iostat_at_ms, iostat_errors;
+	uint64_t iostat_skips; /* volumes skipped, summed over rounds */
 };
 
 extern const double metrics_pass_buckets[M_PASS_BUCKETS];

@@ -98,6 +98,10 @@ static void render_iostat(struct expo *e, const struct metrics *m)
 		    "Volumes the last iostat round did not ask for: a controller of theirs was "
 		    "resetting");
 	expo_sample(e, "diskengine_iostat_skipped_volumes", NULL, 0, t->skipped);
+	expo_family(e, "diskengine_iostat_skips_total", "counter",
+		    "Volumes iostat rounds did not ask for because a controller of theirs was "
+		    "resetting, summed over rounds");
+	expo_sample(e, "diskengine_iostat_skips_total", NULL, 0, (double)m->iostat_skips);
 	expo_family(e, "diskengine_iostat_rounds_total", "counter", "iostat rounds run");
 	expo_sample(e, "diskengine_iostat_rounds_total", NULL, 0, (double)t->rounds);
 }
