@@ -23,6 +23,7 @@
 #include "common/util.h"
 #include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_warn.h"
@@ -139,6 +140,10 @@ static bool wait_for_wake(struct daemon *d, uint64_t ms)
 		uint64_t now = util_now_ms();
 		if (now >= end)
 			return true;
+		/* the scraper's own timer, between passes; a wake-up during a round waits for its end */
+		if (d->metrics && metrics_iostat_tick(d->metrics, daemon_spdk_rpc(d->spdk),
+						      d->cfg->iostat_interval_ms, now))
+			continue;
 		int slice = (int)(end - now < 50 ? end - now : 50);
 		if (wake_poll(d, slice))
 			continue; /* closed now, or a notice of an earlier connection */
@@ -208,8 +213,12 @@ static int serve_session(struct daemon *d)
 	daemon_notify_ready();
 	daemon_notify_status("serving %s", d->cfg->spdk_sock);
 	while (!g_stop) {
+		uint64_t pass_start = util_now_ms();
 		int r = daemon_pass(d, &res, err, sizeof(err));
 		d->passes++;
+		if (d->metrics)
+			metrics_pass_done(d->metrics, (double)(util_now_ms() - pass_start) / 1000.0,
+					  r == 0, r < 0 && strncmp(err, "database", 8) == 0);
 		if (r < 0) {
 			/* The same failure every turn is said once, not five times a second. */
 			warn_repeat(d->warns, "pass", util_now_ms(), "a pass could not run: %s", err);
@@ -223,6 +232,10 @@ static int serve_session(struct daemon *d)
 			if (d->restart_at_ms && res.actions > 0)
 				d->restart_work = true;
 			if (d->restart_at_ms && res.converged) {
+				if (d->metrics)
+					metrics_restart_served(
+						d->metrics,
+						(double)(util_now_ms() - d->restart_at_ms) / 1000.0);
 				if (d->restart_work)
 					log_info("fresh SPDK: every mapping served again %llu ms "
 						 "after "
@@ -250,6 +263,8 @@ static int serve_session(struct daemon *d)
 			    util_now_ms() - save_since_ms >= DAEMON_SAVE_MAX_DELAY_MS)
 				save_config(d, &save_pending, &save_since_ms);
 		}
+		if (d->metrics)
+			metrics_publish(d->metrics);
 		daemon_notify_watchdog();
 #ifdef __GLIBC__
 		/*
@@ -335,11 +350,19 @@ int daemon_run(const struct daemon_config *cfg)
 	/* What cannot work is refused before SPDK is touched (exit 2: fix the configuration). */
 	if (check_saved_config_dir(cfg->saved_config) < 0 || check_sqlite_file(cfg->db_url) < 0)
 		return CLI_EXIT_USAGE;
-	if (check_socket(cfg->spdk_sock) < 0)
+	if (cfg->metrics_listen[0] && metrics_start(cfg->metrics_listen, &d.metrics, err,
+						     sizeof(err)) < 0) {
+		log_error("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (check_socket(cfg->spdk_sock) < 0) {
+		metrics_stop(d.metrics);
 		return CLI_EXIT_UNAVAILABLE;
+	}
 	redact_copy(cfg->db_url, db_shown, sizeof(db_shown));
 	if (store_open(cfg->db_url, &d.store, &serr) < 0) {
 		log_error("database %s: %s", db_shown, serr.message);
+		metrics_stop(d.metrics);
 		return CLI_EXIT_UNAVAILABLE;
 	}
 	struct store_host self;
@@ -353,6 +376,7 @@ int daemon_run(const struct daemon_config *cfg)
 			log_error("database %s: reading host '%s': %s", db_shown, cfg->host,
 				  serr.message);
 		store_close(d.store);
+		metrics_stop(d.metrics);
 		return hr == -ENOENT ? CLI_EXIT_USAGE : CLI_EXIT_UNAVAILABLE;
 	}
 	pthread_mutex_init(&d.store_lock, NULL);
@@ -382,6 +406,9 @@ int daemon_run(const struct daemon_config *cfg)
 		log_warn("systemd watchdog: could not start its thread; it will not be fed");
 	log_info("diskengine baremetal: host %s, SPDK %s, database %s", cfg->host, cfg->spdk_sock,
 		 db_shown);
+	if (d.metrics)
+		log_info("metrics at http://%s/metrics (iostat every %u ms)", cfg->metrics_listen,
+			 cfg->iostat_interval_ms);
 
 	while (!g_stop) {
 		int r = daemon_spdk_open(cfg, &d.spdk, err, sizeof(err));
@@ -454,6 +481,7 @@ out:
 	exec_commit_free(d.commit);
 	flap_table_free(d.flaps);
 	warn_table_free(d.warns);
+	metrics_stop(d.metrics);
 	exec_backoff_free(d.backoff);
 	daemon_state_free(&d);
 	store_close(d.store);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "daemon/daemon_metrics.h"
 
 /* How a value is stored into the config. */
 enum opt_kind {
@@ -54,6 +55,10 @@ static const struct opt_desc opts[] = {
 	{"hostnqn", STR(hostnqn), "NVMe host NQN for fabric attaches", 0, 0, NULL},
 	{"cpumask", STR(cpumask), "cpumask of vhost controllers", 0, 0, NULL},
 	{"log-level", STR(log_level), "error, warn, info or debug", 0, 0, NULL},
+	{"metrics-listen", STR(metrics_listen),
+	 "serve Prometheus metrics at http://ADDR:PORT/metrics ([::1]:PORT for IPv6)", 0, 0, NULL},
+	{"iostat-interval-ms", NUM(OPT_U32, iostat_interval_ms),
+	 "period of the iostat scraper (with --metrics-listen); 0 turns it off", 0, HOUR_MS, "ms"},
 	{"interval-ms", NUM(OPT_U32, interval_ms), "pass period when nothing wakes the daemon", 1,
 	 HOUR_MS, "ms"},
 	{"rpc-timeout-ms", NUM(OPT_U32, rpc_timeout_ms), "timeout of one SPDK call", 1, HOUR_MS,
@@ -96,6 +101,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	util_strlcpy(cfg->hostnqn, "nqn.2024-01.io.diskengine:host", sizeof(cfg->hostnqn));
 	util_strlcpy(cfg->log_level, "info", sizeof(cfg->log_level));
 	cfg->interval_ms = 5000;
+	cfg->iostat_interval_ms = 10000;
 	cfg->rpc_timeout_ms = 10000;
 	/*
 	 * Real SPDK answers a fabric attach only once the controller connected (~70 ms): with 32
@@ -433,6 +439,8 @@ int daemon_config_check(const struct daemon_config *cfg, char *errbuf, size_t er
 		       cfg->ctrlr_loss_s);
 		return -EINVAL;
 	}
+	if (cfg->metrics_listen[0] && metrics_listen_parse(cfg->metrics_listen, errbuf, errlen) < 0)
+		return -EINVAL;
 	return check_ranges(cfg, errbuf, errlen);
 }
 

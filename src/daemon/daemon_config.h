@@ -22,6 +22,8 @@ struct daemon_config {
 	char hostnqn[224];         /* NVMe host NQN used for every fabric attach */
 	char cpumask[32];          /* vhost controllers' cpumask; empty = SPDK's default */
 	char log_level[16];
+	char metrics_listen[128];  /* ADDR:PORT of the Prometheus endpoint; empty = none */
+	uint32_t iostat_interval_ms; /* iostat scraper period (with metrics); 0 = off */
 	uint32_t interval_ms;      /* pass timer when nothing wakes the daemon */
 	uint32_t rpc_timeout_ms;   /* per SPDK call */
 	uint32_t concurrency;      /* SPDK calls in flight at once */

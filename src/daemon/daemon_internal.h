@@ -32,6 +32,7 @@ struct daemon {
 	struct orphan_clock *orphans; /* first-seen times of observed objects */
 	struct flap_table *flaps;     /* resets per NVMe path, across passes (daemon_flap.h) */
 	struct warn_table *warns;     /* repeating warnings, said once (daemon_warn.h) */
+	struct metrics *metrics;      /* --metrics-listen; NULL without (daemon_metrics.h) */
 	pthread_mutex_t store_lock;   /* the store is used by one thread at a time */
 	struct exec_commit *commit;   /* the executor's transitions, committed in groups */
 	struct hmap *obs;	      /* mapping id -> struct obs_cache_entry */

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "daemon/daemon_flap.h"
 #include "daemon/daemon_internal.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_orphan.h"
 #include "daemon/daemon_plan.h"
@@ -764,6 +765,8 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 			resets_write(d, &pr, raid_ix, c->mapping_id, c->volume_id);
 	}
 	observation_flush(d, &batch);
+	if (d->metrics)
+		metrics_observed(d->metrics, &dm.d, &o, flaps, pr.n_flaps);
 	res->statuses = d->statuses_written;
 	t[6] = util_now_ms();
 	log_debug("pass: desired %llu ms, lists %llu ms, bdevs %llu ms, plan %llu ms, exec %llu ms, "

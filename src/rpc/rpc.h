@@ -89,6 +89,14 @@ int rpc_client_closed_fd(struct rpc_client *client);
 /* Number of requests sent on this client so far, over all connections (metrics, tests). */
 uint64_t rpc_client_calls(struct rpc_client *client);
 
+/*
+ * Called after every call of every client in the process, from the calling thread: the method,
+ * how long it took (microseconds) and its result (0 or a negative errno). For metrics; fn must be
+ * thread-safe and quick. NULL turns it off. Set it before any client exists.
+ */
+typedef void (*rpc_observe_fn)(const char *method, uint64_t usec, int rc, void *arg);
+void rpc_observe_set(rpc_observe_fn fn, void *arg);
+
 /* The timeout typed calls use (from opts); callers may pass it to rpc_call_raw. */
 int rpc_client_timeout_ms(const struct rpc_client *client);
 

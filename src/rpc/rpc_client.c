@@ -65,6 +65,22 @@ struct rpc_client {
 
 static rpc_capture_fn capture_fn;
 static void *capture_arg;
+static rpc_observe_fn observe_fn;
+static void *observe_arg;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void rpc_observe_set(rpc_observe_fn fn, void *arg)
+{
+	observe_fn = fn;
+	observe_arg = arg;
+}
 
 void rpc_capture_set(rpc_capture_fn fn, void *arg)
 {
@@ -711,6 +727,7 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 				     json_string_value(bad) ? json_string_value(bad) : "?");
 	if (capture_fn)
 		capture_fn(method, params, capture_arg);
+	uint64_t start_us = observe_fn ? mono_us() : 0;
 	r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);
 	/* SPDK closed the socket before the request went out (it restarted): send it again. */
 	if (r < 0 && unsent && !c->manual_reconnect && util_now_ms() < deadline) {
@@ -719,6 +736,8 @@ int rpc_call_json(struct rpc_client *c, const char *method, json_t *params, int 
 		unsent = false;
 		r = call_once(c, method, params, deadline, timeout_ms, result, err, &unsent);
 	}
+	if (observe_fn)
+		observe_fn(method, mono_us() - start_us, r, observe_arg);
 	return r;
 }
 

@@ -325,13 +325,17 @@ struct rpc_iostat_bdev {
 	char *name;
 	int64_t bytes_read, num_read_ops, bytes_written, num_write_ops;
 	int64_t bytes_unmapped, num_unmap_ops;
+	int64_t read_latency_ticks, write_latency_ticks; /* sums over every I/O counted */
 };
 struct rpc_iostat {
 	int64_t tick_rate, ticks;
 	struct rpc_iostat_bdev *v;
 	size_t n;
 };
-/* I/O counters of all bdevs (name NULL) or one. */
+/*
+ * I/O counters of one bdev. name NULL asks for every bdev: that walks every bdev, so the
+ * daemon never sends it (design invariant 4); tools may.
+ */
 int rpc_bdev_get_iostat(struct rpc_client *c, const char *name, struct rpc_iostat *out,
 			struct rpc_error *err);
 void rpc_iostat_free(struct rpc_iostat *s);

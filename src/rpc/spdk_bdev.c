@@ -144,6 +144,10 @@ static int decode_iostat_bdev(json_t *e, void *elem, struct rpc_error *err)
 		r = rpc_dec_int(e, "bytes_unmapped", false, &b->bytes_unmapped, m, err);
 	if (r == 0)
 		r = rpc_dec_int(e, "num_unmap_ops", false, &b->num_unmap_ops, m, err);
+	if (r == 0)
+		r = rpc_dec_int(e, "read_latency_ticks", false, &b->read_latency_ticks, m, err);
+	if (r == 0)
+		r = rpc_dec_int(e, "write_latency_ticks", false, &b->write_latency_ticks, m, err);
 	return r;
 }
 

@@ -188,7 +188,14 @@ enum sim_qos_kind {
 struct sim_bdev_stats {
 	uint64_t bytes_read, num_read_ops, bytes_written, num_write_ops;
 	uint64_t bytes_unmapped, num_unmap_ops;
+	/* sums over every I/O, in ticks of SIM_TICK_RATE (SPDK's spdk_get_ticks) */
+	uint64_t read_latency_ticks, write_latency_ticks;
+	uint64_t max_read_latency_ticks, max_write_latency_ticks;
+	uint64_t min_read_latency_ticks, min_write_latency_ticks; /* 0: no I/O yet */
 };
+
+/* Ticks per second of the latencies and "ticks" bdev_get_iostat reports. */
+#define SIM_TICK_RATE 2100000000ULL
 
 struct sim_bdev {
 	char *name;
@@ -374,6 +381,8 @@ struct sim {
 	 * answers them; the seed's operators saw such a call crash it, so clients must not send it)
 	 */
 	uint64_t unfiltered_bdevs_in_reset;
+	/* bdev_get_iostat without a name: walks every bdev like bdev_get_bdevs does */
+	uint64_t unfiltered_iostat;
 	struct sim_bdev *bdevs;      /* registration order */
 	/* module state, owned by each module */
 	struct sim_framework_state *framework;

@@ -11,7 +11,6 @@
 #include <string.h>
 
 /* The tick rate spdk-sim reports; ticks are monotonic nanoseconds scaled to it. */
-#define SIM_TICK_RATE 2100000000ULL
 
 static void bdev_init(struct sim *s)
 {
@@ -162,8 +161,12 @@ static json_t *iostat_entry(struct sim_bdev *b)
 
 static void stats_reset(struct sim_bdev *b, const char *mode)
 {
-	if (mode && strcmp(mode, "all") == 0)
+	if (mode && strcmp(mode, "all") == 0) {
 		memset(&b->stats, 0, sizeof(b->stats));
+	} else if (mode && strcmp(mode, "maxmin") == 0) {
+		b->stats.max_read_latency_ticks = b->stats.min_read_latency_ticks = 0;
+		b->stats.max_write_latency_ticks = b->stats.min_write_latency_ticks = 0;
+	}
 }
 
 /* 0: no channels; 1: channels only on other threads than the app thread; 2: on the app thread. */
@@ -221,6 +224,8 @@ static void rpc_bdev_get_iostat(struct sim_req *req)
 			}
 		}
 	}
+	if (!name)
+		s->unfiltered_iostat++;
 	res = json_pack("{s:I,s:I}", "tick_rate", (json_int_t)SIM_TICK_RATE, "ticks",
 			(json_int_t)(sim_now_ms() * (SIM_TICK_RATE / 1000)));
 	if (per_channel) {

@@ -252,8 +252,9 @@ static int cmd_reset_window(struct sim *s, json_t *args, json_t **result, char *
 
 static int cmd_tripwires(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
-	*result = json_pack("{s:I}", "unfiltered_bdev_get_bdevs_during_reset",
-			    (json_int_t)s->unfiltered_bdevs_in_reset);
+	*result = json_pack("{s:I,s:I}", "unfiltered_bdev_get_bdevs_during_reset",
+			    (json_int_t)s->unfiltered_bdevs_in_reset, "unfiltered_bdev_get_iostat",
+			    (json_int_t)s->unfiltered_iostat);
 	return 0;
 }
 
@@ -331,7 +332,61 @@ static int cmd_bdev_del(struct sim *s, json_t *args, json_t **result, char **err
 	return 0;
 }
 
+static void io_account(struct sim_bdev_stats *st, bool write, uint64_t ops, uint64_t bytes,
+		       uint64_t lat)
+{
+	uint64_t *sum = write ? &st->write_latency_ticks : &st->read_latency_ticks;
+	uint64_t *max = write ? &st->max_write_latency_ticks : &st->max_read_latency_ticks;
+	uint64_t *min = write ? &st->min_write_latency_ticks : &st->min_read_latency_ticks;
+	uint64_t *n = write ? &st->num_write_ops : &st->num_read_ops;
+
+	if (!ops)
+		return;
+	if (*n == 0 || lat < *min)
+		*min = lat;
+	if (lat > *max)
+		*max = lat;
+	*n += ops;
+	*sum += ops * lat;
+	if (write)
+		st->bytes_written += ops * bytes;
+	else
+		st->bytes_read += ops * bytes;
+}
+
+/*
+ * {"cmd":"io","name":B,"reads":N,"writes":M,"io_size":BYTES,"latency_us":US}: count N reads
+ * and M writes of io_size bytes (default one block), each taking latency_us, on bdev B, as a
+ * guest's I/O through a vhost controller would; bdev_get_iostat then shows them. No data moves.
+ */
+static int cmd_io(struct sim *s, json_t *args, json_t **result, char **errmsg)
+{
+	struct sim_bdev *b = sim_bdev_find(s, json_string_value(json_object_get(args, "name")));
+	json_int_t reads = json_integer_value(json_object_get(args, "reads"));
+	json_int_t writes = json_integer_value(json_object_get(args, "writes"));
+	json_t *sz = json_object_get(args, "io_size");
+	json_int_t size = sz ? json_integer_value(sz) : 0;
+	json_int_t lat_us = json_integer_value(json_object_get(args, "latency_us"));
+	uint64_t lat;
+
+	if (!b) {
+		*errmsg = strdup("no bdev with that 'name'");
+		return -ENODEV;
+	}
+	if (reads < 0 || writes < 0 || size < 0 || lat_us < 0) {
+		*errmsg = strdup("'reads', 'writes', 'io_size' and 'latency_us' must be >= 0");
+		return -EINVAL;
+	}
+	if (!sz)
+		size = b->block_size;
+	lat = (uint64_t)lat_us * (SIM_TICK_RATE / 1000000u);
+	io_account(&b->stats, false, (uint64_t)reads, (uint64_t)size, lat);
+	io_account(&b->stats, true, (uint64_t)writes, (uint64_t)size, lat);
+	return 0;
+}
+
 static const struct sim_control_cmd core_cmds[] = {
+	{"io", cmd_io},
 	{"bdev_add", cmd_bdev_add},
 	{"bdev_del", cmd_bdev_del},
 	{"ping", cmd_ping},

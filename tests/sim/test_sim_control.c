@@ -107,7 +107,8 @@ static void test_control_crash_and_reset_window(void **state)
 	sim_start(&t, false);
 	conn_open(&c, t.rpc);
 	assert_json(ctl(&t, "{\"cmd\":\"tripwires\"}"),
-		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":0}}");
+		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":0,"
+		    "\"unfiltered_bdev_get_iostat\":0}}");
 	/* outside a reset an unfiltered bdev_get_bdevs is not counted */
 	json_decref(rpc(&c, "{\"id\":1,\"method\":\"bdev_get_bdevs\"}"));
 	/* inside a reset window it is answered as SPDK v25.09 does, and counted */
@@ -119,11 +120,13 @@ static void test_control_crash_and_reset_window(void **state)
 	assert_true(json_is_array(json_object_get(v, "result")));
 	json_decref(v);
 	assert_json(ctl(&t, "{\"cmd\":\"tripwires\"}"),
-		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":1}}");
+		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":1,"
+		    "\"unfiltered_bdev_get_iostat\":0}}");
 	json_decref(ctl(&t, "{\"cmd\":\"reset_window\",\"ms\":0}"));
 	json_decref(rpc(&c, "{\"id\":4,\"method\":\"bdev_get_bdevs\"}"));
 	assert_json(ctl(&t, "{\"cmd\":\"tripwires\"}"),
-		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":1}}");
+		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":1,"
+		    "\"unfiltered_bdev_get_iostat\":0}}");
 	close(c.fd);
 	sim_stop_proc(&t);
 
@@ -144,6 +147,63 @@ static int run_status(const char *const argv[])
 
 	reap(pid, &status);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* bdev_get_iostat field of the single bdev asked for by name */
+static json_int_t iostat_field(struct tconn *c, const char *field)
+{
+	json_t *v = rpc(c, "{\"id\":9,\"method\":\"bdev_get_iostat\","
+			   "\"params\":{\"name\":\"d0\"}}");
+	json_t *b = json_array_get(json_object_get(json_object_get(v, "result"), "bdevs"), 0);
+	json_int_t x;
+
+	assert_non_null(b);
+	assert_true(json_is_integer(json_object_get(b, field)));
+	x = json_integer_value(json_object_get(b, field));
+	json_decref(v);
+	return x;
+}
+
+/* The io control: a guest's reads and writes as bdev_get_iostat reports them. */
+static void test_control_io(void **state)
+{
+	struct tsim t;
+	struct tconn c;
+	json_int_t r0, b0, w0, bw0;
+
+	sim_start(&t, false);
+	conn_open(&c, t.rpc);
+	json_decref(ctl(&t, "{\"cmd\":\"bdev_add\",\"name\":\"d0\",\"num_blocks\":2048}"));
+	/* no I/O yet: every latency 0, min included (SPDK writes 0 for its UINT64_MAX) */
+	assert_int_equal(iostat_field(&c, "min_write_latency_ticks"), 0);
+	assert_int_equal(iostat_field(&c, "write_latency_ticks"), 0);
+	r0 = iostat_field(&c, "num_read_ops");
+	b0 = iostat_field(&c, "bytes_read");
+	w0 = iostat_field(&c, "num_write_ops");
+	bw0 = iostat_field(&c, "bytes_written");
+	assert_json(ctl(&t, "{\"cmd\":\"io\",\"name\":\"d0\",\"reads\":10,\"writes\":4,"
+			    "\"io_size\":4096,\"latency_us\":100}"),
+		    "{\"ok\":true,\"result\":null}");
+	json_decref(ctl(&t, "{\"cmd\":\"io\",\"name\":\"d0\",\"writes\":1,\"latency_us\":300}"));
+	assert_int_equal(iostat_field(&c, "num_read_ops"), r0 + 10);
+	assert_int_equal(iostat_field(&c, "bytes_read"), b0 + 10 * 4096);
+	assert_int_equal(iostat_field(&c, "num_write_ops"), w0 + 5);
+	/* io_size defaults to one block */
+	assert_int_equal(iostat_field(&c, "bytes_written"), bw0 + 4 * 4096 + 512);
+	/* 2.1 GHz ticks: 100 us = 210,000 */
+	assert_int_equal(iostat_field(&c, "read_latency_ticks"), 10 * 210000);
+	assert_int_equal(iostat_field(&c, "write_latency_ticks"), 4 * 210000 + 630000);
+	assert_int_equal(iostat_field(&c, "max_write_latency_ticks"), 630000);
+	assert_int_equal(iostat_field(&c, "min_write_latency_ticks"), 210000);
+	assert_json(ctl(&t, "{\"cmd\":\"io\",\"name\":\"nope\",\"reads\":1}"),
+		    "{\"ok\":false,\"error\":\"no bdev with that 'name'\"}");
+	/* the call without a name walks every bdev: answered, and counted */
+	json_decref(rpc(&c, "{\"id\":10,\"method\":\"bdev_get_iostat\"}"));
+	assert_json(ctl(&t, "{\"cmd\":\"tripwires\"}"),
+		    "{\"ok\":true,\"result\":{\"unfiltered_bdev_get_bdevs_during_reset\":0,"
+		    "\"unfiltered_bdev_get_iostat\":1}}");
+	close(c.fd);
+	sim_stop_proc(&t);
 }
 
 static void test_cli(void **state)
@@ -238,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_control_fail_delay_stats),
 		cmocka_unit_test(test_control_crash_and_reset_window),
+		cmocka_unit_test(test_control_io),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_kill_instance),
 		cmocka_unit_test(test_stale_socket_replaced),
