@@ -14,72 +14,7 @@
 #include "common/util.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-#include "store_test_db.h"
-
-struct fixture {
-	struct test_db db;
-	struct store *s;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_error err = {0};
-
-	test_db_create(&f->db);
-	if (store_open(f->db.url, &f->s, &err) < 0) {
-		fprintf(stderr, "store_open(%s): %s\n", f->db.url, err.message);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_db_destroy(&f->db);
-	free(f);
-	return 0;
-}
-
-/* Run a call that must fail with code and a message containing text. */
-#define expect_fail(code, text, fn, ...)                                                           \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != (code) || !strstr(e_.message, (text)))                                   \
-			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),   \
-				 (text));                                                          \
-		assert_int_equal(e_.err, (code));                                                  \
-	} while (0)
-
-#define expect_ok(fn, ...)                                                                         \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != 0)                                                                       \
-			fail_msg("%s failed: %d %s", #fn, r_, e_.message);                         \
-	} while (0)
-
-static void add_host(struct store *s, const char *name)
-{
-	struct store_host h = {0};
-
-	snprintf(h.name, sizeof(h.name), "%s", name);
-	expect_ok(store_host_add, s, &h, NULL);
-}
-
-static void add_node(struct store *s, const char *name, const char *addr)
-{
-	struct store_node n = {.transport = STORE_TRANSPORT_TCP, .port = 4420};
-
-	snprintf(n.name, sizeof(n.name), "%s", name);
-	snprintf(n.address, sizeof(n.address), "%s", addr);
-	expect_ok(store_node_add, s, &n, NULL);
-}
+#include "store_fixture.h"
 
 static void fill_replicas(struct store_replica rep[2], const char *vol)
 {
@@ -105,10 +40,10 @@ static int64_t add_volume(struct store *s, const char *name, uint64_t size)
 /* two hosts, two nodes */
 static void base(struct store *s)
 {
-	add_host(s, "bm1");
-	add_host(s, "bm2");
-	add_node(s, "n1", "10.0.0.5");
-	add_node(s, "n2", "10.0.0.6");
+	fx_add_host(s, "bm1");
+	fx_add_host(s, "bm2");
+	fx_add_node(s, "n1", "10.0.0.5");
+	fx_add_node(s, "n2", "10.0.0.6");
 }
 
 static void test_migrate_idempotent(void **state)
@@ -124,7 +59,7 @@ static void test_migrate_idempotent(void **state)
 	expect_ok(store_migrate, f->s, &applied);
 	assert_int_equal(applied, 0);
 	/* a second process opening the same database applies nothing and keeps the data */
-	add_host(f->s, "keep");
+	fx_add_host(f->s, "keep");
 	assert_int_equal(store_open(f->db.url, &again, &err), 0);
 	expect_ok(store_migrate, again, &applied);
 	assert_int_equal(applied, 0);
@@ -216,7 +151,7 @@ static void test_host_crud(void **state)
 	assert_string_equal(got.rdma_ips[1], "fe80::1");
 	assert_int_equal(got.n_tcp_ips, 1);
 	assert_string_equal(got.tcp_ips[0], "192.168.1.1");
-	add_host(f->s, "a-first");
+	fx_add_host(f->s, "a-first");
 	expect_ok(store_host_list, f->s, &list, &n);
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].name, "a-first");
@@ -265,7 +200,7 @@ static void test_sql_in_values_round_trips(void **state)
 	int64_t mid;
 
 	base(f->s);
-	add_host(f->s, evil);
+	fx_add_host(f->s, evil);
 	expect_ok(store_host_get, f->s, evil, &h);
 	assert_string_equal(h.name, evil);
 	add_volume(f->s, "v'1", 1 << 20);
@@ -885,7 +820,7 @@ static void test_url_forms(void **state)
 	char forms[3][1200];
 	int n = 0;
 
-	add_host(f->s, "seen");
+	fx_add_host(f->s, "seen");
 	if (f->db.pg) {
 		char host[512] = "";
 		const char *h = strstr(getenv("PG_TEST_CONNINFO"), "host=");
@@ -919,26 +854,26 @@ static void test_url_forms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_idempotent, fx_setup, fx_teardown),
 		cmocka_unit_test(test_fresh_database_migrates_from_zero),
 		cmocka_unit_test(test_upgrade_keeps_data),
-		cmocka_unit_test_setup_teardown(test_host_crud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sql_in_values_round_trips, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_node_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_volume_create_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_volume_resize, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replica_promote, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attach_detach_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mapping_advance_cas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transitions_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_desired_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_desired_get_replicas_per_volume, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_devices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_observation_and_in_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_crud, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_host_bad_values, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sql_in_values_round_trips, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_node_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_volume_create_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_volume_resize, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replica_promote, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_attach_detach_rules, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_advance_cas, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_transitions_batch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_desired_get, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_desired_get_replicas_per_volume, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_devices, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_observation_and_in_sync, fx_setup, fx_teardown),
 		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test_setup_teardown(test_url_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_url_forms, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

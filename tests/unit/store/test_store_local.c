@@ -14,79 +14,14 @@
 #include "common/util.h"
 #include "store/store.h"
 #include "store/store_internal.h"
-#include "store_test_db.h"
-
-struct fixture {
-	struct test_db db;
-	struct store *s;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_error err = {0};
-
-	test_db_create(&f->db);
-	if (store_open(f->db.url, &f->s, &err) < 0) {
-		fprintf(stderr, "store_open(%s): %s\n", f->db.url, err.message);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_db_destroy(&f->db);
-	free(f);
-	return 0;
-}
-
-/* Run a call that must fail with code and a message containing text. */
-#define expect_fail(code, text, fn, ...)                                                           \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != (code) || !strstr(e_.message, (text)))                                   \
-			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),   \
-				 (text));                                                          \
-		assert_int_equal(e_.err, (code));                                                  \
-	} while (0)
-
-#define expect_ok(fn, ...)                                                                         \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != 0)                                                                       \
-			fail_msg("%s failed: %d %s", #fn, r_, e_.message);                         \
-	} while (0)
-
-static void add_host(struct store *s, const char *name)
-{
-	struct store_host h = {0};
-
-	snprintf(h.name, sizeof(h.name), "%s", name);
-	expect_ok(store_host_add, s, &h, NULL);
-}
-
-static void add_node(struct store *s, const char *name, const char *addr)
-{
-	struct store_node n = {.transport = STORE_TRANSPORT_TCP, .port = 4420};
-
-	snprintf(n.name, sizeof(n.name), "%s", name);
-	snprintf(n.address, sizeof(n.address), "%s", addr);
-	expect_ok(store_node_add, s, &n, NULL);
-}
+#include "store_fixture.h"
 
 static void base(struct store *s)
 {
-	add_host(s, "bm1");
-	add_host(s, "bm2");
-	add_node(s, "n1", "10.0.0.5");
-	add_node(s, "n2", "10.0.0.6");
+	fx_add_host(s, "bm1");
+	fx_add_host(s, "bm2");
+	fx_add_node(s, "n1", "10.0.0.5");
+	fx_add_node(s, "n2", "10.0.0.6");
 }
 
 /* Replicas on namespaces of a host's local drives: placement rules and what a host reads. */
@@ -159,7 +94,7 @@ static void test_local_replicas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_local_replicas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_replicas, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
