@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "common/redact.h"
+#include "rpc/rpc.h"
 #include "common/util.h"
 
 int cli_dispatch(const char *noun, const struct cli_verb *verbs, size_t n, int argc, char **argv)
@@ -203,6 +204,20 @@ int cli_fail(struct cli_ctx *ctx, const struct store_error *err)
 	fprintf(stderr, "diskengine %s: %s\n", ctx->cmd,
 		err->message[0] ? err->message : strerror(-err->err));
 	return cli_exit_code(err->err);
+}
+
+const char *cli_env_db(void)
+{
+	const char *env = getenv("DISKENGINE_DB");
+
+	return env && *env ? env : CLI_DEFAULT_DB;
+}
+
+const char *cli_env_spdk_sock(void)
+{
+	const char *env = getenv("SPDK_RPC_SOCK");
+
+	return env && *env ? env : RPC_DEFAULT_SOCKET;
 }
 
 static const char *cli_db_url(struct cli_ctx *ctx)

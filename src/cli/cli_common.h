@@ -119,6 +119,14 @@ void cli_store_close(struct cli_ctx *ctx);
 /* Map a store errno to an exit code (docs/cli.md lists them). */
 int cli_exit_code(int err);
 
+/*
+ * Defaults of the commands that reach SPDK and the database by themselves (rpc, diagnose,
+ * graph, device): $DISKENGINE_DB else CLI_DEFAULT_DB, $SPDK_RPC_SOCK else SPDK's default
+ * socket; an empty variable counts as unset.
+ */
+const char *cli_env_db(void);
+const char *cli_env_spdk_sock(void);
+
 /* Print err to stderr, prefixed with the command; return its exit code. */
 int cli_fail(struct cli_ctx *ctx, const struct store_error *err);
 

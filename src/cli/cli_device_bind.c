@@ -438,7 +438,7 @@ int device_rollback(int argc, char **argv)
 	size_t nw = 0;
 	int lock = -1, rc, u;
 
-	a.sock = getenv("SPDK_RPC_SOCK") ? getenv("SPDK_RPC_SOCK") : RPC_DEFAULT_SOCKET;
+	a.sock = cli_env_spdk_sock();
 	rc = bind_start(&ctx, &verb,
 			"--spdk-sock SOCK    SPDK's socket, to check that no controller uses the "
 			"drive\n"

@@ -308,12 +308,8 @@ static int diag_parse(int argc, char **argv, struct diag_opts *o)
 	};
 	int c;
 
-	o->db = getenv("DISKENGINE_DB");
-	if (!o->db || !*o->db)
-		o->db = "/var/lib/diskengine/diskengine.db";
-	o->sock = getenv("SPDK_RPC_SOCK");
-	if (!o->sock || !*o->sock)
-		o->sock = RPC_DEFAULT_SOCKET;
+	o->db = cli_env_db();
+	o->sock = cli_env_spdk_sock();
 	o->vhost_dir = "/var/tmp";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", lopts, NULL)) != -1) {

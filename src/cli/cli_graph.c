@@ -154,12 +154,8 @@ static int graph_parse(int argc, char **argv, struct graph_opts *o)
 	};
 	int c;
 
-	o->db = getenv("DISKENGINE_DB");
-	if (!o->db || !*o->db)
-		o->db = "/var/lib/diskengine/diskengine.db";
-	o->sock = getenv("SPDK_RPC_SOCK");
-	if (!o->sock || !*o->sock)
-		o->sock = RPC_DEFAULT_SOCKET;
+	o->db = cli_env_db();
+	o->sock = cli_env_spdk_sock();
 	o->host = getenv("BAREMETAL_ID");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", lopts, NULL)) != -1) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_common.h"
 #include "common/util.h"
 #include "rpc/rpc.h"
 
@@ -33,7 +34,7 @@ int cli_rpc_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *sock = getenv("SPDK_RPC_SOCK");
+	const char *sock = cli_env_spdk_sock();
 	struct rpc_client_opts opts = {0};
 	struct rpc_client *client = NULL;
 	struct rpc_error err = {0};
@@ -43,8 +44,6 @@ int cli_rpc_main(int argc, char **argv)
 	char buf[512];
 	int opt, r;
 
-	if (!sock || !*sock)
-		sock = RPC_DEFAULT_SOCKET;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+s:t:h", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -16,53 +16,7 @@
 
 #include "store/store.h"
 #include "store/store_internal.h"
-#include "store_test_db.h"
-
-struct fixture {
-	struct test_db db;
-	struct store *s;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct store_error err = {0};
-
-	test_db_create(&f->db);
-	if (store_open(f->db.url, &f->s, &err) < 0) {
-		fprintf(stderr, "store_open(%s): %s\n", f->db.url, err.message);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	test_db_destroy(&f->db);
-	free(f);
-	return 0;
-}
-
-#define expect_fail(code, text, fn, ...)                                                           \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != (code) || !strstr(e_.message, (text)))                                   \
-			fail_msg("%s: got %d '%s', wanted %d '%s'", #fn, r_, e_.message, (code),   \
-				 (text));                                                          \
-	} while (0)
-
-#define expect_ok(fn, ...)                                                                         \
-	do {                                                                                       \
-		struct store_error e_ = {0};                                                       \
-		int r_ = fn(__VA_ARGS__, &e_);                                                     \
-		if (r_ != 0)                                                                       \
-			fail_msg("%s failed: %d %s", #fn, r_, e_.message);                         \
-	} while (0)
+#include "store_fixture.h"
 
 static void set_node(struct store_node *n, const char *name, const char *addr, uint16_t port)
 {
@@ -71,14 +25,6 @@ static void set_node(struct store_node *n, const char *name, const char *addr, u
 	n->port = port;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->address, sizeof(n->address), "%s", addr);
-}
-
-static void add_host(struct store *s, const char *name)
-{
-	struct store_host h = {0};
-
-	snprintf(h.name, sizeof(h.name), "%s", name);
-	expect_ok(store_host_add, s, &h, NULL);
 }
 
 static void add_volume(struct store *s, const char *name)
@@ -98,8 +44,8 @@ static void base(struct store *s)
 {
 	struct store_node n;
 
-	add_host(s, "bm1");
-	add_host(s, "bm2");
+	fx_add_host(s, "bm1");
+	fx_add_host(s, "bm2");
 	set_node(&n, "n1", "10.0.0.5", 4420);
 	expect_ok(store_node_add, s, &n, NULL);
 	set_node(&n, "n2", "10.0.0.6", 4420);
@@ -273,13 +219,13 @@ static void test_blank_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_declare_dead_releases_mappings, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_resize_needs_a_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_endpoint_is_one_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_mirror_on_one_endpoint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_addresses_of_no_interface, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blank_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_declare_dead_releases_mappings, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_resize_needs_a_host, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_endpoint_is_one_node, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_mirror_on_one_endpoint, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_addresses_of_no_interface, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_blank_names, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
