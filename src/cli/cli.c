@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
 	{"diagnose", cli_diagnose_main,
 	 "walk a volume's layers on this host to the first broken one", false},
 	{"graph", cli_graph_main, "this host's live objects as Graphviz DOT", false},
+	{"drift", cli_drift_main, "saved SPDK config vs live SPDK vs database, classified", false},
 	{"rpc", cli_rpc_main, "send one raw JSON-RPC call to SPDK", false},
 };
 

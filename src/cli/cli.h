@@ -28,6 +28,7 @@ int cli_daemon_main(int argc, char **argv);   /* daemon: -mode baremetal */
 int cli_status_main(int argc, char **argv);   /* cli_status.c */
 int cli_diagnose_main(int argc, char **argv); /* cli_diagnose.c: the on-call walk */
 int cli_graph_main(int argc, char **argv);    /* cli_graph.c: live graph as DOT */
+int cli_drift_main(int argc, char **argv);    /* cli_drift.c: saved config vs SPDK vs database */
 
 /* The top-level dispatcher used by main(). */
 int cli_main(int argc, char **argv);
