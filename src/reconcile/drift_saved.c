@@ -65,7 +65,10 @@ static void call_identify(struct call *c, const char *method, json_t *params)
 			id = str(params, "impl_name");
 		if (!*id)
 			id = str(params, "nqn");
-		c->kind = "option";
+		c->kind = rpc_config_method_is_preinit(method) || strstr(method, "_set_options") ||
+					  strstr(method, "_set_scheduler")
+				  ? "option"
+				  : "call";
 		snprintf(c->object, sizeof(c->object), "%s%s%s", method, *id ? " " : "", id);
 	}
 	snprintf(c->key, sizeof(c->key), "%s %s", method, c->object);
