@@ -76,7 +76,7 @@ b1=$(host_rpc bdev_raid_get_bdevs '{"category":"all"}' |
 	jq -r ".[] | select(.name == \"raid_$vol\") | .base_bdevs_list[0].name")
 host_rpc bdev_raid_remove_base_bdev "{\"name\":\"$b1\"}" >/dev/null
 member_missing() { [ -n "$(item missing member "$b1")" ]; }
-wait_until 10 "raid_$vol degraded" member_missing
+wait_until 30 "raid_$vol degraded" member_missing
 it=$(item missing member "$b1")
 jq -e --arg r "raid_$vol" '(.detail | test($r)) and (.evidence.live.claimed == false)' <<<"$it" \
 	>/dev/null || fail "degraded raid's member not missing: $it $(dj)"
@@ -134,7 +134,7 @@ cp "$SAVED" "$T/old.json"
 host_rpc vhost_delete_controller '{"ctrlr":"vhost0"}' >/dev/null
 daemon_start
 in_sync() { [ "$(total)" = 0 ]; }
-wait_until 60 "drift shows agreement again" in_sync
+wait_until 120 "drift shows agreement again" in_sync
 daemon_stop
 it=$(de drift -s "$T/host.sock" --host h1 --saved-config "$T/old.json" --json |
 	jq -c --arg v "vhost$m2" '.differences[] | select(.object == $v)') || true
