@@ -22,7 +22,6 @@
 #include "reconcile/drift.h"
 #include "reconcile/observe.h"
 #include "reconcile/observe_model.h"
-#include "reconcile/observe_want.h"
 #include "rpc/rpc.h"
 #include "rpc/spdk.h"
 #include "store/store.h"
@@ -138,33 +137,12 @@ static int drift_config(const struct drift_opts *o, struct daemon_config *cfg)
 static int drift_observe(struct rpc_client *c, const struct desired *d, struct observe_raw *raw,
 			 struct observed_model *om, char *err, size_t errlen)
 {
-	struct observed_model lists = {0};
-	struct obs_name *want = NULL;
-	const char **names = NULL;
-	size_t n = 0;
-	int r;
+	int r = observe_spdk(c, raw, err, errlen);
 
-	r = observe_spdk(c, raw, err, errlen);
-	if (r < 0)
-		return r;
-	r = observed_from_raw(raw, NULL, 0, 0, &lists);
 	if (r == 0)
-		r = observe_want_bdevs(d, &lists.o, NULL, 0, &want, &n);
-	if (r == 0 && n && !(names = calloc(n, sizeof(*names))))
-		r = -ENOMEM;
-	if (r < 0) {
+		r = observe_bdevs_wanted(c, d, NULL, 0, raw, err, errlen);
+	if (r == 0 && (r = observed_from_raw(raw, NULL, 0, orphan_clock_now_s(), om)) < 0)
 		snprintf(err, errlen, "observe: %s", strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		names[i] = want[i].name;
-	r = observe_bdevs(c, names, n, raw, err, errlen);
-	if (r == 0)
-		r = observed_from_raw(raw, NULL, 0, orphan_clock_now_s(), om);
-out:
-	free(names);
-	free(want);
-	observed_model_free(&lists);
 	return r;
 }
 
@@ -312,10 +290,7 @@ int cli_drift_main(int argc, char **argv)
 		fprintf(stderr, "diskengine drift: %s: %s\n", cfg.saved_config, strerror(-r));
 		goto out;
 	}
-	for (unsigned i = 0; i < cfg.n_rdma_ips; i++) {
-		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
-		strncat(ips, cfg.rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
-	}
+	daemon_config_rdma_ips(&cfg, ips, sizeof(ips));
 	/* without host facts the planner reports sources and PCIe drivers as unknown */
 	have_facts = host_facts_read(cfg.sysfs_root, ips, &hf, err, sizeof(err)) == 0;
 	om.o.flap_window_s = cfg.flap_window_s;

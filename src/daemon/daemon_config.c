@@ -454,3 +454,12 @@ void daemon_config_usage(void *fp)
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
 		fprintf(f, "  --%-22s %s\n", opts[i].name, opts[i].help);
 }
+
+void daemon_config_rdma_ips(const struct daemon_config *cfg, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->n_rdma_ips && used + 1 < size; i++)
+		used += snprintf(buf + used, size - used, "%s%s", i ? "," : "", cfg->rdma_ips[i]);
+}

@@ -39,6 +39,9 @@ struct daemon_config {
 	bool allow_unsafe_noiommu; /* the operator accepts uio without an IOMMU for local drives */
 };
 
+/* RDMA_IPS as one comma-separated string (host_facts_read's form); truncated to size. */
+void daemon_config_rdma_ips(const struct daemon_config *cfg, char *buf, size_t size);
+
 /* Fill the built-in defaults (the seed's timers: reconnect 1 s, loss 10 s, fast-io-fail 0 s). */
 void daemon_config_defaults(struct daemon_config *cfg);
 

@@ -410,10 +410,7 @@ static const struct host_facts *facts_get(struct daemon *d, bool fresh)
 		host_facts_free(&d->facts);
 	d->have_facts = false;
 	d->facts_read_ms = now;
-	for (unsigned i = 0; i < d->cfg->n_rdma_ips; i++) {
-		strncat(ips, i ? "," : "", sizeof(ips) - strlen(ips) - 1);
-		strncat(ips, d->cfg->rdma_ips[i], sizeof(ips) - strlen(ips) - 1);
-	}
+	daemon_config_rdma_ips(d->cfg, ips, sizeof(ips));
 	/* Without host facts the planner reports sources and PCIe drivers as unknown. */
 	d->have_facts =
 		host_facts_read(d->cfg->sysfs_root, ips, &d->facts, herr, sizeof(herr)) == 0;
@@ -446,41 +443,6 @@ static void qos_seen_update(struct daemon *d, const struct observed *o)
 	free(d->qos_seen);
 	d->qos_seen = v;
 	d->n_qos_seen = n;
-}
-
-/*
- * The bdevs this pass needs, read by name (never an unfiltered bdev_get_bdevs: a controller
- * reset may start at any moment between two calls).
- */
-static int observe_bdevs_wanted(struct daemon *d, const struct desired_model *dm,
-				struct observe_raw *o, char *errbuf, size_t errlen)
-{
-	struct observed_model lists = {0};
-	struct obs_name *want = NULL;
-	const char **names = NULL;
-	size_t n = 0;
-	int r;
-
-	r = observed_from_raw(o, NULL, 0, 0, &lists);
-	if (r == 0)
-		r = observe_want_bdevs(&dm->d, &lists.o, d->qos_seen, d->n_qos_seen, &want, &n);
-	if (r == 0 && n) {
-		names = calloc(n, sizeof(*names));
-		if (!names)
-			r = -ENOMEM;
-	}
-	if (r < 0) {
-		snprintf(errbuf, errlen, "observe: %s", strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		names[i] = want[i].name;
-	r = observe_bdevs(daemon_spdk_rpc(d->spdk), names, n, o, errbuf, errlen);
-out:
-	free(names);
-	free(want);
-	observed_model_free(&lists);
-	return r;
 }
 
 /* desired + observed -> the planner -> the executor's chains. */
@@ -667,7 +629,8 @@ int daemon_pass(struct daemon *d, struct daemon_pass_result *res, char *errbuf, 
 	if (r == 0 && (r = pass_resets_index(&pr)) < 0)
 		snprintf(errbuf, errlen, "out of memory");
 	if (r == 0)
-		r = observe_bdevs_wanted(d, &dm, &o, errbuf, errlen);
+		r = observe_bdevs_wanted(daemon_spdk_rpc(d->spdk), &dm.d, d->qos_seen,
+					 d->n_qos_seen, &o, errbuf, errlen);
 	t[3] = util_now_ms();
 	if (r < 0)
 		goto out;

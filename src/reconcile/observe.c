@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "reconcile/observe.h"
+#include "reconcile/observe_model.h"
+#include "reconcile/observe_want.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -166,4 +168,33 @@ void observe_raw_clear(struct observe_raw *r)
 	rpc_key_list_free(&r->keys);
 	rpc_bdev_list_free(&r->bdevs);
 	memset(r, 0, sizeof(*r));
+}
+
+int observe_bdevs_wanted(struct rpc_client *c, const struct desired *d,
+			 const struct obs_qos_seen *qos_seen, size_t n_qos_seen,
+			 struct observe_raw *raw, char *errbuf, size_t errlen)
+{
+	struct observed_model lists = {0};
+	struct obs_name *want = NULL;
+	const char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = observed_from_raw(raw, NULL, 0, 0, &lists);
+	if (r == 0)
+		r = observe_want_bdevs(d, &lists.o, qos_seen, n_qos_seen, &want, &n);
+	if (r == 0 && n && !(names = calloc(n, sizeof(*names))))
+		r = -ENOMEM;
+	if (r < 0) {
+		snprintf(errbuf, errlen, "observe: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = want[i].name;
+	r = observe_bdevs(c, names, n, raw, errbuf, errlen);
+out:
+	free(names);
+	free(want);
+	observed_model_free(&lists);
+	return r;
 }

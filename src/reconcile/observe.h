@@ -46,6 +46,17 @@ int observe_spdk(struct rpc_client *c, struct observe_raw *out, char *errbuf, si
 #define OBSERVE_BDEV_INFLIGHT 32
 int observe_bdevs(struct rpc_client *c, const char *const *names, size_t n, struct observe_raw *raw,
 		  char *errbuf, size_t errlen);
+/*
+ * The bdevs a pass over d needs (observe_want_bdevs: volumes in transition, QoS not yet seen),
+ * read by name into raw after observe_spdk filled its lists. 0, or a negative errno with a
+ * message.
+ */
+struct desired;
+struct obs_qos_seen;
+int observe_bdevs_wanted(struct rpc_client *c, const struct desired *d,
+			 const struct obs_qos_seen *qos_seen, size_t n_qos_seen,
+			 struct observe_raw *raw, char *errbuf, size_t errlen);
+
 void observe_raw_clear(struct observe_raw *r);
 
 #endif
