@@ -268,6 +268,63 @@ static void from_next_pass(struct drift_ctx *x, const struct plan *p)
 	}
 }
 
+static bool volume_told(const struct drift_report *r, uint64_t volume_id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].volume_id == volume_id)
+			return true;
+	return false;
+}
+
+/*
+ * A mapping whose database state lags what SPDK already has (a crash between the last call and
+ * the record, an edited row): the next pass only records it. A mapping that advances after the
+ * pass built something is not a difference of its own: the objects it builds are told above.
+ */
+static void records(struct drift_ctx *x, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_actions && !x->err; i++) {
+		const struct action *a = &p->actions[i];
+		struct drift_item *it;
+		char name[32];
+
+		if (a->kind != ACTION_MAPPING_ADVANCE || volume_told(x->out, a->volume_id))
+			continue;
+		snprintf(name, sizeof(name), "mapping %" PRIu64, a->mapping_id);
+		if (!(it = item_for(x, DRIFT_MISSING, "mapping", name, a)))
+			continue;
+		json_object_set_new(it->evidence, "live", json_null());
+		drift_text(it->detail, sizeof(it->detail),
+			   "the database still says %s, SPDK is already where %s is",
+			   drift_state_name(a->from), drift_state_name(a->to));
+		next_pass(it, a, "records it");
+	}
+}
+
+/* Members of a live raid the database wants in it, which the next pass does not re-add. */
+static void held_back_members(struct drift_ctx *x, const struct volume *v, const struct action *a,
+			      const char *why)
+{
+	char raid[MODEL_NAME_MAX], ctrlr[MODEL_NAME_MAX], ns[MODEL_NAME_MAX];
+	const struct obs_raid *r;
+	struct drift_item *it;
+
+	names_raid(v->id, raid, sizeof(raid));
+	if (!(r = obs_raid_find(x->o, raid)))
+		return;
+	for (size_t k = 0; k < v->n_replicas && !x->err; k++) {
+		if (v->replicas[k].pending || names_ctrlr(&v->replicas[k], ctrlr, sizeof(ctrlr)))
+			continue;
+		names_ns_bdev(ctrlr, v->replicas[k].nsid ? v->replicas[k].nsid : 1, ns, sizeof(ns));
+		if (obs_raid_has_base(r, ns) || !(it = item_for(x, DRIFT_MISSING, "member", ns, a)))
+			continue;
+		drift_text(it->detail, sizeof(it->detail),
+			   "%s is not a member of %s: the raid is degraded", ns, raid);
+		drift_text(it->next, sizeof(it->next), "held back: %s",
+			   why[0] ? why : "nothing planned this pass");
+	}
+}
+
 /* Objects the database wants that SPDK lacks and the next pass does not create: held back. */
 static void held_back(struct drift_ctx *x, const struct plan *p)
 {
@@ -306,6 +363,7 @@ static void held_back(struct drift_ctx *x, const struct plan *p)
 			drift_text(it->next, sizeof(it->next), "held back: %s",
 				   why[0] ? why : "nothing planned this pass");
 		}
+		held_back_members(x, v, &a, why);
 		if (m->state != MAPPING_ATTACHED)
 			continue;
 		names_vhost(m->id, name, sizeof(name));
@@ -420,6 +478,8 @@ int drift_live(const struct desired *d, const struct observed *o, const struct h
 	if (r < 0)
 		return r;
 	from_next_pass(&x, &p);
+	if (!x.err)
+		records(&x, &p);
 	if (!x.err)
 		held_back(&x, &p);
 	plan_free(&p);

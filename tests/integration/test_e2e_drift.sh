@@ -5,7 +5,8 @@
 # controller the database says is ATTACHED and a degraded raid (missing), a volume detach
 # requested and a mapping the database forgot (orphans, in teardown order, with when), a vhost
 # under the name the database wants serving another bdev (conflict), an operator's vhost0
-# (foreign), and a saved config that is absent or not one. drift never changes SPDK: the graph
+# (foreign), a mapping record behind SPDK (missing: the next pass records it), and a saved
+# config that is absent or not one. drift never changes SPDK: the graph
 # is the same before and after. Exit codes: 0 / 1 / 3 unknown host / 5 SPDK away.
 source "$(dirname "$0")/lib.sh"
 
@@ -141,6 +142,19 @@ it=$(de drift -s "$T/host.sock" --host h1 --saved-config "$T/old.json" --json |
 jq -e '.class == "replay_artefact" and (.next | test("never replays objects"))
 	and (.evidence.saved | length) == 1 and (.evidence.live_config | length) == 0' <<<"$it" \
 	>/dev/null || fail "saved vhost SPDK no longer has: $it"
+
+# the database lags SPDK (mapping m1 edited back to INITIALISED while vhost$m1 serves): the next
+# pass only records ATTACHED
+python3 - "$DISKENGINE_DB" "$m1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE mappings SET state = 'INITIALISED' WHERE id = ?", (int(sys.argv[2]),))
+db.commit()
+PY
+it=$(item missing mapping "mapping $m1")
+jq -e '(.detail | test("INITIALISED")) and (.next | test("records it"))' <<<"$it" >/dev/null ||
+	fail "mapping record behind SPDK: $(dj)"
+[ "$(total)" = 1 ] || fail "only the mapping's record lags, but: $(dj)"
 
 # exit codes: unknown host 3, SPDK away 5
 rc=0

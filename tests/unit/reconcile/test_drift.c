@@ -141,6 +141,40 @@ static void test_conflict_and_foreign(void **state)
 	drift_report_free(&r);
 }
 
+static void test_mapping_record_lags(void **state)
+{
+	(void)state;
+	fx_attached(&F, 1, 10);
+	F.maps[0].state = MAPPING_INITIALISED;
+	struct drift_report r = live_drift();
+	const struct drift_item *it = find(&r, DRIFT_MISSING, "mapping", "mapping 10");
+
+	assert_non_null(strstr(it->detail, "INITIALISED"));
+	assert_non_null(strstr(it->next, "records it"));
+	assert_int_equal(r.n, 1);
+	drift_report_free(&r);
+}
+
+static void test_degraded_member(void **state)
+{
+	(void)state;
+	struct volume *v = fx_attached(&F, 1, 10);
+	char c1[MODEL_NAME_MAX], b1[MODEL_NAME_MAX];
+
+	/* the second member's controller is gone, and SPDK dropped it from the raid */
+	fx_ctrlr_name(v, 1, c1, sizeof(c1));
+	fx_bdev_name(v, 1, b1, sizeof(b1));
+	fx_remove_ctrlr(&F, c1);
+	fx_remove_bdev(&F, b1);
+	F.rbases[0][1].has_name = false;
+	F.raids[0].operational = 1;
+	struct drift_report r = live_drift();
+
+	find(&r, DRIFT_MISSING, "controller", c1);
+	assert_non_null(strstr(find(&r, DRIFT_MISSING, "member", b1)->detail, "degraded"));
+	drift_report_free(&r);
+}
+
 static const char live_doc[] =
 	"{\"subsystems\": ["
 	" {\"subsystem\": \"bdev\", \"config\": ["
@@ -241,6 +275,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_orphans_in_teardown_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_requested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_and_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_record_lags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_degraded_member, setup, teardown),
 		cmocka_unit_test(test_saved_equal),
 		cmocka_unit_test(test_saved_differs),
 		cmocka_unit_test(test_saved_evidence_joins_live_item),
