@@ -141,6 +141,20 @@ static void test_conflict_and_foreign(void **state)
 	drift_report_free(&r);
 }
 
+static void test_raid_conflict(void **state)
+{
+	(void)state;
+	fx_attached(&F, 1, 10);
+	fx_obs_bdev(&F, "Malloc0", 32768);
+	snprintf(F.rbases[0][1].name, sizeof(F.rbases[0][1].name), "Malloc0");
+	struct drift_report r = live_drift();
+	const struct drift_item *it = find(&r, DRIFT_CONFLICT, "raid", "raid_1");
+
+	assert_non_null(strstr(it->detail, "Malloc0"));
+	assert_int_equal(it->volume_id, 1);
+	drift_report_free(&r);
+}
+
 static void test_mapping_record_lags(void **state)
 {
 	(void)state;
@@ -275,6 +289,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_orphans_in_teardown_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_requested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_and_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_raid_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_record_lags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_degraded_member, setup, teardown),
 		cmocka_unit_test(test_saved_equal),
