@@ -118,6 +118,16 @@ PY
 it=$(item orphan vhost "vhost$m2")
 jq -e '(.next | test("orphan-grace")) and (.evidence.database == null)' <<<"$it" >/dev/null ||
 	fail "forgotten vhost: $it"
+# drift reads the daemon's own config file: socket, host, saved config and orphan grace
+cat >"$T/diskengine.conf" <<EOF
+spdk-sock = $T/host.sock
+host = h1
+saved-config = $SAVED
+orphan-grace = 77
+EOF
+{ de drift --config "$T/diskengine.conf" --json || true; } | jq -e --arg v "vhost$m2" \
+	'.differences[] | select(.object == $v) | .next | test("77 s")' >/dev/null ||
+	fail "drift --config did not use the daemon's orphan grace"
 item orphan raid "raid_$vol2" | jq -e --arg v "vhost$m2" '.next | test("once " + $v + " is gone")' \
 	>/dev/null || fail "orphan raid not after its vhost: $(dj)"
 item orphan controller "$(dj | jq -r '[.differences[] | select(.class == "orphan" and .kind == "controller")][0].object')" |
