@@ -412,8 +412,9 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 	c->serial = util_xstrdup(d->serial);
 	c->model = util_xstrdup(d->model);
 	c->fw = util_xstrdup("25.09");
-	arr = json_pack("[{s:I,s:s,s:i,s:I,s:i}]", "nsid", (json_int_t)d->nsid, "uuid", d->uuid, "block_size",
-			(int)d->block_size, "num_blocks", (json_int_t)d->num_blocks, "md_size", 0);
+	arr = json_pack("[{s:I,s:s,s:i,s:I,s:i}]", "nsid", (json_int_t)d->nsid, "uuid", d->uuid,
+			"block_size", (int)d->block_size, "num_blocks", (json_int_t)d->num_blocks,
+			"md_size", 0);
 	if (d->sb) {
 		char *hex = fab_hex_encode(d->sb, d->sb_len);
 
