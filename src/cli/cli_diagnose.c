@@ -4,7 +4,8 @@
  * (mapping, vhost controller, its socket, QEMU's session, raid, each member's namespace bdev,
  * controller and I/O paths). Only read calls: bdevs are asked for by name, never listed, since
  * an unfiltered bdev_get_bdevs is unsafe while a controller resets. Stops at the first broken
- * layer; the exit code and --json schema are documented in docs/diagnose.md.
+ * layer, except below a broken mapping row or raid, where the layers under it say why; the exit
+ * code and --json schema are documented in docs/diagnose.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,30 +17,21 @@
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#include "cli/cli_diagnose.h"
 #include "reconcile/names.h"
 #include "rpc/rpc.h"
 #include "rpc/spdk.h"
 #include "store/store.h"
 
-enum diag_verdict { DIAG_OK, DIAG_BROKEN, DIAG_UNKNOWN };
-
 static const char *const verdict_names[] = {"ok", "broken", "unknown"};
-
-struct diag {
-	json_t *steps;
-	bool json;
-	bool stopped; /* a broken layer was found: later layers are not walked */
-	bool unknown;
-};
 
 struct diag_opts {
 	const char *db, *sock, *vhost_dir, *volume;
 	bool json;
 };
 
-/* Records one step; evidence is stolen. Returns true when the walk must stop here. */
-static bool diag_step(struct diag *d, const char *layer, const char *object, enum diag_verdict v,
-		      json_t *evidence, const char *next, const char *dont)
+bool diag_step(struct diag *d, const char *layer, const char *object, enum diag_verdict v,
+	       json_t *evidence, const char *next, const char *dont)
 {
 	json_t *s = json_pack("{s:s, s:s, s:s, s:o}", "layer", layer, "object", object, "verdict",
 			      verdict_names[v], "evidence", evidence ? evidence : json_null());
@@ -61,16 +53,20 @@ static bool diag_step(struct diag *d, const char *layer, const char *object, enu
 		d->unknown = true;
 	if (v == DIAG_BROKEN)
 		d->stopped = true;
-	return d->stopped;
+	return v == DIAG_BROKEN;
 }
 
-static json_t *rpc_err_json(const struct rpc_error *err)
+json_t *diag_rpc_err(const struct rpc_error *err)
 {
 	return json_pack("{s:i, s:s}", "code", err->code, "message", err->message);
 }
 
+/*
+ * raid_up: the raid is listed online. A vhost-blk controller whose bdev SPDK removed (the raid
+ * went offline or was deleted) shows "bdev": null; that is judged by the raid step below.
+ */
 static bool diag_vhost(struct diag *d, struct rpc_client *c, const struct store_mapping *m,
-		       const char *raid, const char *vhost_dir)
+		       const char *raid, bool raid_up, const char *vhost_dir)
 {
 	struct rpc_vhost_list l = {0};
 	struct rpc_error err = {0};
@@ -81,7 +77,7 @@ static bool diag_vhost(struct diag *d, struct rpc_client *c, const struct store_
 
 	names_vhost((uint64_t)m->id, name, sizeof(name));
 	if (rpc_vhost_get_controllers(c, &l, &err) < 0)
-		return diag_step(d, "vhost", name, DIAG_UNKNOWN, rpc_err_json(&err),
+		return diag_step(d, "vhost", name, DIAG_UNKNOWN, diag_rpc_err(&err),
 				 "check that SPDK answers (diskengine rpc spdk_get_version)", NULL);
 	for (size_t i = 0; i < l.n; i++)
 		if (!strcmp(l.v[i].ctrlr, name))
@@ -103,14 +99,29 @@ static bool diag_vhost(struct diag *d, struct rpc_client *c, const struct store_
 	json_t *ev = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "method", "vhost_get_controllers",
 			       "ctrlr", v->ctrlr, "socket", v->socket, "bdev", v->bdev, "sessions",
 			       (json_int_t)v->n_sessions);
-	if (!v->bdev || strcmp(v->bdev, raid)) {
+	json_object_set_new(ev, "want", json_string(raid));
+	if (!v->bdev && !raid_up) {
+		diag_step(d, "vhost", name, DIAG_UNKNOWN, json_incref(ev),
+			  "SPDK removed its bdev with the raid (see the raid step): the daemon "
+			  "deletes and re-creates the controller once the raid is back; QEMU "
+			  "reconnects then",
+			  "do not delete the controller by hand while QEMU is connected");
+	} else if (!v->bdev) {
 		rpc_vhost_list_free(&l);
 		return diag_step(d, "vhost", name, DIAG_BROKEN, ev,
-				 "the controller does not serve the volume's raid: the daemon "
-				 "re-creates it when the VM disconnects",
+				 "the controller lost its bdev and the raid is back: the daemon "
+				 "deletes and re-creates it on its next pass",
+				 "do not delete the controller by hand while QEMU is connected");
+	} else if (strcmp(v->bdev, raid)) {
+		rpc_vhost_list_free(&l);
+		return diag_step(d, "vhost", name, DIAG_BROKEN, ev,
+				 "the controller serves another bdev than the volume's raid: the "
+				 "daemon reports a conflict and leaves it alone; find who created "
+				 "it, then delete it once the VM is stopped",
 				 "do not delete the controller while QEMU is connected");
+	} else {
+		diag_step(d, "vhost", name, DIAG_OK, json_incref(ev), NULL, NULL);
 	}
-	diag_step(d, "vhost", name, DIAG_OK, json_incref(ev), NULL, NULL);
 	snprintf(sock, sizeof(sock), "%s/%s", vhost_dir, name);
 	if (stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		json_decref(ev);
@@ -134,150 +145,65 @@ static bool diag_vhost(struct diag *d, struct rpc_client *c, const struct store_
 	return stop;
 }
 
-static bool diag_member(struct diag *d, struct rpc_client *c, const char *bdev)
+static const struct rpc_raid *raid_find(const struct rpc_raid_list *l, const char *raid)
 {
-	struct rpc_bdev_list bl = {0};
-	struct rpc_nvme_ctrlr_list cl = {0};
-	struct rpc_io_path_list pl = {0};
-	struct rpc_error err = {0};
-	char ctrlr[128];
-	size_t len = strlen(bdev);
-	int r;
-
-	r = rpc_bdev_get_bdev(c, bdev, RPC_UNSET, &bl, &err);
-	if (r == -ENODEV)
-		return diag_step(
-			d, "namespace", bdev, DIAG_BROKEN, rpc_err_json(&err),
-			"the namespace bdev is gone: the daemon re-attaches the controller "
-			"and re-adds the member on its next pass",
-			"do not remove the member from the raid by hand");
-	if (r < 0)
-		return diag_step(d, "namespace", bdev, DIAG_UNKNOWN, rpc_err_json(&err), NULL,
-				 NULL);
-	diag_step(d, "namespace", bdev, DIAG_OK,
-		  json_pack("{s:s, s:s, s:I, s:b}", "method", "bdev_get_bdevs", "name", bdev,
-			    "num_blocks", (json_int_t)bl.v[0].num_blocks, "claimed",
-			    bl.v[0].claimed),
-		  NULL, NULL);
-	rpc_bdev_list_free(&bl);
-
-	/* "<ctrlr>n1" (names_ns_bdev) */
-	if (len < 3 || len - 2 >= sizeof(ctrlr) || strcmp(bdev + len - 2, "n1"))
-		return diag_step(d, "controller", bdev, DIAG_UNKNOWN, NULL,
-				 "not a diskengine namespace bdev name", NULL);
-	memcpy(ctrlr, bdev, len - 2);
-	ctrlr[len - 2] = '\0';
-	if (rpc_bdev_nvme_get_controllers(c, ctrlr, &cl, &err) < 0)
-		return diag_step(d, "controller", ctrlr, DIAG_BROKEN, rpc_err_json(&err),
-				 "the controller is gone: the daemon re-attaches it", NULL);
-	json_t *paths = json_array();
-	enum diag_verdict v = DIAG_OK;
-	bool resetting = false;
-
-	for (size_t i = 0; i < cl.n; i++)
-		for (size_t k = 0; k < cl.v[i].n_paths; k++) {
-			const struct rpc_nvme_ctrlr_path *p = &cl.v[i].paths[k];
-
-			json_array_append_new(paths, json_pack("{s:s, s:s, s:s?}", "state",
-							       p->state, "traddr", p->traddr,
-							       "trsvcid", p->trsvcid));
-			if (!strcmp(p->state, "resetting"))
-				resetting = true;
-			else if (strcmp(p->state, "enabled"))
-				v = DIAG_BROKEN;
-		}
-	rpc_nvme_ctrlr_list_free(&cl);
-	json_t *ev = json_pack("{s:s, s:o}", "method", "bdev_nvme_get_controllers", "paths", paths);
-	if (resetting)
-		return diag_step(d, "reset", ctrlr, DIAG_BROKEN, ev,
-				 "a controller reset is in progress: wait for it to finish or for "
-				 "the ctrlr-loss timeout; the raid keeps the other member",
-				 "do not run an unfiltered bdev_get_bdevs or reset it again");
-	if (diag_step(d, "controller", ctrlr, v, ev,
-		      v == DIAG_OK ? NULL
-				   : "the path to the storage node is down: check the node and "
-				     "the network; SPDK reconnects by itself",
-		      v == DIAG_OK ? NULL : "do not detach the controller by hand"))
-		return true;
-
-	if (rpc_bdev_nvme_get_io_paths(c, bdev, &pl, &err) < 0)
-		return diag_step(d, "path", bdev, DIAG_UNKNOWN, rpc_err_json(&err), NULL, NULL);
-	paths = json_array();
-	v = pl.n ? DIAG_OK : DIAG_UNKNOWN;
-	for (size_t i = 0; i < pl.n; i++) {
-		const struct rpc_io_path *p = &pl.v[i];
-
-		json_array_append_new(paths, json_pack("{s:s, s:b, s:b, s:b}", "traddr", p->traddr,
-						       "current", p->current, "connected",
-						       p->connected, "accessible", p->accessible));
-		if (!p->connected || !p->accessible)
-			v = DIAG_BROKEN;
-	}
-	rpc_io_path_list_free(&pl);
-	return diag_step(
-		d, "path", bdev, v,
-		json_pack("{s:s, s:o}", "method", "bdev_nvme_get_io_paths", "paths", paths),
-		v == DIAG_BROKEN ? "an I/O path is not connected: SPDK reconnects it; "
-				   "check the storage node's listener"
-				 : NULL,
-		v == DIAG_BROKEN ? "do not detach the controller by hand" : NULL);
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, raid))
+			return &l->v[i];
+	return NULL;
 }
 
-static bool diag_raid(struct diag *d, struct rpc_client *c, const char *raid)
+/*
+ * The raid, then its members as the database places them. A broken raid does not end the
+ * walk: the first broken member layer below it says why the raid lost that member.
+ */
+static void diag_raid(struct diag *d, struct rpc_client *c, const char *raid,
+		      const struct rpc_raid *rd, const struct diag_member *mem, size_t n_mem)
 {
-	struct rpc_raid_list l = {0};
-	struct rpc_error err = {0};
-	const struct rpc_raid *rd = NULL;
-
-	if (rpc_bdev_raid_get_bdevs(c, RPC_RAID_ALL, &l, &err) < 0)
-		return diag_step(d, "raid", raid, DIAG_UNKNOWN, rpc_err_json(&err), NULL, NULL);
-	for (size_t i = 0; i < l.n; i++)
-		if (!strcmp(l.v[i].name, raid))
-			rd = &l.v[i];
 	if (!rd) {
-		rpc_raid_list_free(&l);
-		return diag_step(
-			d, "raid", raid, DIAG_BROKEN,
-			json_pack("{s:s, s:s}", "method", "bdev_raid_get_bdevs", "found", "no"),
-			"the daemon re-creates the raid from the members on its next pass",
-			"do not create it by hand: a raid without diskengine's UUID is an "
-			"operator's and is never used");
-	}
-	json_t *members = json_array();
-
-	for (size_t i = 0; i < rd->n_bases; i++)
-		json_array_append_new(members,
-				      json_pack("{s:s?, s:b}", "name", rd->bases[i].name,
-						"is_configured", rd->bases[i].is_configured));
-	json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:o}", "method", "bdev_raid_get_bdevs",
-			       "state", rd->state, "num_base_bdevs", (json_int_t)rd->num_base_bdevs,
-			       "num_base_bdevs_operational",
-			       (json_int_t)rd->num_base_bdevs_operational, "base_bdevs", members);
-	if (rd->has_process)
-		json_object_set_new(ev, "rebuild_percent", json_integer(rd->process_percent));
-	bool stop;
-
-	if (strcmp(rd->state, "online")) {
-		stop = diag_step(
-			d, "raid", raid, DIAG_BROKEN, ev,
-			"the raid is not online: bring back a member's storage node; the "
-			"daemon re-adds members whose paths return",
-			"do not delete the raid or its members: the superblock holds which "
-			"replica is current");
-	} else if (rd->num_base_bdevs_operational < rd->num_base_bdevs && !rd->has_process) {
-		stop = diag_step(
-			d, "raid", raid, DIAG_BROKEN, ev,
-			"the raid is degraded and still serves I/O: the daemon re-adds the "
-			"missing member when its path returns and SPDK rebuilds it",
-			"do not add the member back by hand or detach the volume");
+		diag_step(d, "raid", raid, DIAG_BROKEN,
+			  json_pack("{s:s, s:s, s:s}", "method", "bdev_raid_get_bdevs", "category",
+				    "all", "found", "no"),
+			  "SPDK has no such raid: a raid1 whose last member went is unregistered "
+			  "and freed; the daemon re-creates or re-assembles it from the members "
+			  "once they are back (see the member steps below)",
+			  "do not create it by hand: a raid without diskengine's UUID is an "
+			  "operator's and is never used");
 	} else {
-		stop = diag_step(d, "raid", raid, DIAG_OK, ev, NULL, NULL);
+		json_t *members = json_array();
+
+		for (size_t i = 0; i < rd->n_bases; i++)
+			json_array_append_new(members, json_pack("{s:s?, s:b}", "name",
+								 rd->bases[i].name, "is_configured",
+								 rd->bases[i].is_configured));
+		json_t *ev = json_pack("{s:s, s:s, s:I, s:I, s:o}", "method", "bdev_raid_get_bdevs",
+				       "state", rd->state, "num_base_bdevs",
+				       (json_int_t)rd->num_base_bdevs, "num_base_bdevs_operational",
+				       (json_int_t)rd->num_base_bdevs_operational, "base_bdevs",
+				       members);
+		if (rd->has_process)
+			json_object_set_new(ev, "rebuild_percent",
+					    json_integer(rd->process_percent));
+		if (strcmp(rd->state, "online"))
+			diag_step(
+				d, "raid", raid, DIAG_BROKEN, ev,
+				"the raid is not online: bring back a member's storage node; the "
+				"daemon re-adds members whose paths return",
+				"do not delete the raid or its members: the superblock holds which "
+				"replica is current");
+		else if (rd->num_base_bdevs_operational < rd->num_base_bdevs && !rd->has_process)
+			diag_step(
+				d, "raid", raid, DIAG_BROKEN, ev,
+				"the raid is degraded and still serves I/O: the member steps "
+				"below say which member is missing and why; the daemon re-adds it "
+				"when its path returns and SPDK rebuilds it",
+				"do not add the member back by hand or detach the volume");
+		else
+			diag_step(d, "raid", raid, DIAG_OK, ev, NULL, NULL);
 	}
-	for (size_t i = 0; !stop && i < rd->n_bases; i++)
-		if (rd->bases[i].name)
-			stop = diag_member(d, c, rd->bases[i].name);
-	rpc_raid_list_free(&l);
-	return stop;
+	for (size_t i = 0; i < n_mem; i++)
+		if (diag_member(d, c, &mem[i]))
+			break;
 }
 
 static void diag_usage(FILE *f)
@@ -368,6 +294,68 @@ static int diag_mapping(struct store *s, const char *volume, struct store_mappin
 	return 0;
 }
 
+/* The volume's members (pending replicas of a resize are not in the raid yet). */
+static int diag_members(struct store *s, int64_t volume_id, struct diag_member **out, size_t *n,
+			struct store_error *err)
+{
+	struct store_replica *reps = NULL;
+	struct diag_member *mem;
+	size_t nr = 0, k = 0;
+	int r = store_replica_list(s, volume_id, &reps, &nr, err);
+
+	if (r < 0)
+		return r;
+	mem = calloc(nr ? nr : 1, sizeof(*mem));
+	if (!mem) {
+		free(reps);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		const struct store_replica *sr = &reps[i];
+		struct replica rep = {.nsid = 1};
+
+		if (sr->pending)
+			continue;
+		if (sr->transport == STORE_TRANSPORT_PCIE) {
+			rep.transport = TRANSPORT_PCIE;
+			snprintf(rep.addr, sizeof(rep.addr), "%s", sr->bdf);
+			rep.nsid = sr->nsid ? sr->nsid : 1;
+		} else {
+			rep.transport = sr->transport == STORE_TRANSPORT_RDMA ? TRANSPORT_RDMA
+									      : TRANSPORT_TCP;
+			snprintf(rep.nqn, sizeof(rep.nqn), "%s", sr->nqn);
+		}
+		if (names_ctrlr(&rep, mem[k].ctrlr, sizeof(mem[k].ctrlr)) < 0)
+			continue;
+		names_ns_bdev(mem[k].ctrlr, rep.nsid, mem[k].bdev, sizeof(mem[k].bdev));
+		mem[k++].nsid = rep.nsid;
+	}
+	free(reps);
+	*out = mem;
+	*n = k;
+	return 0;
+}
+
+/* The live layers: the raid is read first since the vhost step's verdict depends on it. */
+static void diag_live(struct diag *d, struct rpc_client *c, const struct store_mapping *m,
+		      const char *raid, const char *vhost_dir, const struct diag_member *mem,
+		      size_t n_mem)
+{
+	struct rpc_raid_list rl = {0};
+	struct rpc_error err = {0};
+	const struct rpc_raid *rd;
+
+	if (rpc_bdev_raid_get_bdevs(c, RPC_RAID_ALL, &rl, &err) < 0) {
+		diag_step(d, "raid", raid, DIAG_UNKNOWN, diag_rpc_err(&err),
+			  "check that SPDK answers (diskengine rpc spdk_get_version)", NULL);
+		return;
+	}
+	rd = raid_find(&rl, raid);
+	if (!diag_vhost(d, c, m, raid, rd && !strcmp(rd->state, "online"), vhost_dir))
+		diag_raid(d, c, raid, rd, mem, n_mem);
+	rpc_raid_list_free(&rl);
+}
+
 int cli_diagnose_main(int argc, char **argv)
 {
 	struct diag_opts o = {0};
@@ -379,6 +367,8 @@ int cli_diagnose_main(int argc, char **argv)
 	struct rpc_client *c = NULL;
 	struct rpc_client_opts copts = {.timeout_ms = 10000, .connect_timeout_ms = 1000};
 	struct rpc_error err = {0};
+	struct diag_member *mem = NULL;
+	size_t n_mem = 0;
 	char raid[32];
 	int r, rc;
 
@@ -391,6 +381,8 @@ int cli_diagnose_main(int argc, char **argv)
 	r = store_open_read(o.db, &store, &serr);
 	if (r == 0)
 		r = diag_mapping(store, o.volume, &m, &serr);
+	if (r == 0)
+		r = diag_members(store, m.volume_id, &mem, &n_mem, &serr);
 	if (r < 0) {
 		fprintf(stderr, "diskengine diagnose: %s\n", serr.message);
 		store_close(store);
@@ -409,21 +401,22 @@ int cli_diagnose_main(int argc, char **argv)
 	if (m.state != STORE_MAPPING_ATTACHED)
 		diag_step(&d, "mapping", mname, DIAG_BROKEN, ev,
 			  "the daemon has not finished this mapping: read its last error and the "
-			  "daemon log; the layers below show what is missing",
+			  "daemon log; the layers below show what is missing. If every layer "
+			  "below is ok, the row is behind SPDK: the daemon moves it forward on "
+			  "its next pass (check that it runs)",
 			  "do not change the mapping's state in the database by hand");
 	else
 		diag_step(&d, "mapping", mname, DIAG_OK, ev, NULL, NULL);
 
 	r = rpc_client_open(o.sock, &copts, &c, &err);
 	if (r < 0) {
-		diag_step(&d, "spdk", o.sock, DIAG_UNKNOWN, rpc_err_json(&err),
+		diag_step(&d, "spdk", o.sock, DIAG_UNKNOWN, diag_rpc_err(&err),
 			  "SPDK is not answering on its socket: check that it runs", NULL);
 		rc = CLI_EXIT_UNAVAILABLE;
 	} else {
 		/* The walk goes on past a broken mapping row: the live layers say why. */
 		d.stopped = false;
-		if (!diag_vhost(&d, c, &m, raid, o.vhost_dir))
-			diag_raid(&d, c, raid);
+		diag_live(&d, c, &m, raid, o.vhost_dir, mem, n_mem);
 		rpc_client_close(c);
 		rc = d.stopped || d.unknown || m.state != STORE_MAPPING_ATTACHED ? CLI_EXIT_FAILURE
 										 : CLI_EXIT_OK;
@@ -439,5 +432,6 @@ int cli_diagnose_main(int argc, char **argv)
 		printf("%s\n", rc == CLI_EXIT_OK ? "every layer ok" : "diagnosis: see above");
 		json_decref(d.steps);
 	}
+	free(mem);
 	return rc;
 }

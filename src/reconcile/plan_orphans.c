@@ -203,10 +203,29 @@ static bool any_vhost_serves(const struct observed *o, const char *bdev)
 	return false;
 }
 
-static bool any_raid_uses(const struct observed *o, const char *bdev)
+/* bdev is one of ctrlr's namespace bdevs, "<ctrlr>n<nsid>" (names_ns_bdev), any nsid. */
+static bool is_ns_bdev_of(const char *ctrlr, const char *bdev)
+{
+	size_t n = strlen(ctrlr);
+
+	if (strncmp(bdev, ctrlr, n) != 0 || bdev[n] != 'n' || !bdev[n + 1])
+		return false;
+	return strspn(bdev + n + 1, "0123456789") == strlen(bdev + n + 1);
+}
+
+/*
+ * A raid or vhost still uses a namespace of the controller. Every namespace counts, not
+ * just n1: a local drive's replica may be any namespace id of it.
+ */
+static bool ctrlr_in_use(const struct observed *o, const char *ctrlr)
 {
 	for (size_t i = 0; i < o->n_raids; i++)
-		if (obs_raid_has_base(&o->raids[i], bdev))
+		for (size_t k = 0; k < o->raids[i].n_bases; k++)
+			if (o->raids[i].bases[k].has_name &&
+			    is_ns_bdev_of(ctrlr, o->raids[i].bases[k].name))
+				return true;
+	for (size_t i = 0; i < o->n_vhosts; i++)
+		if (o->vhosts[i].has_bdev && is_ns_bdev_of(ctrlr, o->vhosts[i].bdev))
 			return true;
 	return false;
 }
@@ -250,15 +269,13 @@ void plan_orphans(struct plan_ctx *ctx)
 	for (size_t i = 0; i < o->n_ctrlrs; i++) {
 		const struct obs_controller *c = &o->ctrlrs[i];
 		enum name_kind k = names_classify(c->name, NULL);
-		char bdev[MODEL_NAME_MAX];
 
 		if ((k != NAME_CTRLR_FABRIC && k != NAME_CTRLR_PCIE) ||
 		    has_str(cl.ctrlrs, cl.n_ctrlrs, c->name) || !ctrlr_ours(c))
 			continue;
 		ctrlr_orphans = true;
-		names_ns_bdev(c->name, 1, bdev, sizeof(bdev));
 		/* No graph change on a resetting controller; none under a raid still using it. */
-		if (obs_ctrlr_resetting(c) || any_raid_uses(o, bdev) || any_vhost_serves(o, bdev))
+		if (obs_ctrlr_resetting(c) || ctrlr_in_use(o, c->name))
 			continue;
 		if (old_enough(ctx, c->name))
 			emit_orphan(ctx, ACTION_DETACH_CONTROLLER, c->name);

@@ -412,8 +412,9 @@ static void pcie_connect_later(struct sim *s, void *ctx)
 	c->serial = util_xstrdup(d->serial);
 	c->model = util_xstrdup(d->model);
 	c->fw = util_xstrdup("25.09");
-	arr = json_pack("[{s:i,s:s,s:i,s:I,s:i}]", "nsid", 1, "uuid", d->uuid, "block_size",
-			(int)d->block_size, "num_blocks", (json_int_t)d->num_blocks, "md_size", 0);
+	arr = json_pack("[{s:I,s:s,s:i,s:I,s:i}]", "nsid", (json_int_t)d->nsid, "uuid", d->uuid,
+			"block_size", (int)d->block_size, "num_blocks", (json_int_t)d->num_blocks,
+			"md_size", 0);
 	if (d->sb) {
 		char *hex = fab_hex_encode(d->sb, d->sb_len);
 
@@ -613,6 +614,35 @@ void nvme_reset_start(struct sim *s, struct nvme_ctrlr **paths, size_t n, struct
 	r->paths = paths;
 	r->n = n;
 	reset_next(s, r);
+}
+
+/*
+ * bdev_nvme_disable_ctrlr: a delayed reconnect is cancelled, a connected path is disconnected;
+ * either way the path stays listed as "disabled" and nothing retries it until
+ * bdev_nvme_enable_controller. Its namespace bdevs stay (another path or an enable brings
+ * them back); their I/O on this path fails.
+ */
+int nvme_ctrlr_disable(struct sim *s, struct nvme_ctrlr *c)
+{
+	if (c->state == NVME_CTRLR_DELETING)
+		return -ENXIO;
+	if (c->state == NVME_CTRLR_RESETTING || c->state == NVME_CTRLR_CONNECTING)
+		return -EBUSY;
+	if (c->state == NVME_CTRLR_DISABLED)
+		return -EALREADY;
+	if (c->timer) {
+		sim_timer_cancel(s, c->timer);
+		c->timer = NULL;
+	}
+	if (c->link) {
+		fab_link_close(s, c->link);
+		c->link = NULL;
+	}
+	if (c->nbdev_ctrlr)
+		for (struct nvme_bdev *nb = c->nbdev_ctrlr->bdevs; nb; nb = nb->next)
+			sim_channel_clear_io(s, nb->bdev);
+	c->state = NVME_CTRLR_DISABLED;
+	return 0;
 }
 
 static void reconnect_attempt(struct sim *s, void *ctx)

@@ -5,7 +5,8 @@
  *
  *   path_down {traddr, trsvcid?}  drop live connections to the address, refuse new ones
  *   path_up   {traddr, trsvcid?}  end that partition
- *   pcie_add  {traddr, num_blocks, block_size?, serial?, model?, uuid?}
+ *   pcie_add  {traddr, num_blocks, block_size?, serial?, model?, uuid?, nsid?}
+ *             (nsid: the id of the drive's one namespace, default 1)
  *   pcie_remove {traddr}          hot removal: controllers on it vanish with their bdevs
  *   sb_write {bdev, data}         write a bdev's metadata area (hex), as raid does
  *   sb_read {bdev}                read it back: {"data": hex} (-ENODATA when never written)
@@ -91,6 +92,7 @@ static int cmd_path_up(struct sim *s, json_t *args, json_t **result, char **errm
 static int cmd_pcie_add(struct sim *s, json_t *args, json_t **result, char **errmsg)
 {
 	json_t *nb = json_object_get(args, "num_blocks"), *bs = json_object_get(args, "block_size");
+	json_t *nsid = json_object_get(args, "nsid");
 	const char *bdf, *serial, *model, *uuid;
 	struct nvme_pcie_drive *d, **tail;
 	int rc;
@@ -107,6 +109,11 @@ static int cmd_pcie_add(struct sim *s, json_t *args, json_t **result, char **err
 	if (bs && (!json_is_integer(bs) || json_integer_value(bs) < 512 ||
 		   json_integer_value(bs) % 512)) {
 		*errmsg = util_xstrdup("'block_size' must be a multiple of 512");
+		return -EINVAL;
+	}
+	if (nsid && (!json_is_integer(nsid) || json_integer_value(nsid) < 1 ||
+		     json_integer_value(nsid) > 0xfffffffe)) {
+		*errmsg = util_xstrdup("'nsid' must be 1..4294967294");
 		return -EINVAL;
 	}
 	if (uuid && strlen(uuid) != 36) {
@@ -127,6 +134,7 @@ static int cmd_pcie_add(struct sim *s, json_t *args, json_t **result, char **err
 	d->model = util_xstrdup(model ? model : "spdk-sim NVMe drive");
 	d->block_size = bs ? (uint32_t)json_integer_value(bs) : 512;
 	d->num_blocks = (uint64_t)json_integer_value(nb);
+	d->nsid = nsid ? (uint32_t)json_integer_value(nsid) : 1;
 	d->next_cntlid = 1;
 	if (uuid) {
 		snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);

@@ -27,6 +27,7 @@ enum nvme_ctrlr_state {
 	NVME_CTRLR_RECONNECT_DELAYED, /* lost; the next attempt waits reconnect_delay_sec */
 	NVME_CTRLR_FAILED,   /* lost without reconnect_delay_sec: stays until reset/detach */
 	NVME_CTRLR_DELETING, /* being detached */
+	NVME_CTRLR_DISABLED, /* bdev_nvme_disable_controller: disconnected, never retried */
 };
 
 /* Multipath mode of an attach (the "multipath" parameter). */
@@ -122,6 +123,7 @@ struct nvme_pcie_drive {
 	char *serial, *model;
 	uint32_t block_size;
 	uint64_t num_blocks;
+	uint32_t nsid; /* its one namespace's id */
 	char uuid[37];
 	uint16_t next_cntlid;
 	void *sb; /* the drive's metadata area */
@@ -163,6 +165,8 @@ struct sim_nvme_state {
 };
 
 /* ---- sim_nvme.c ---- */
+/* bdev_nvme_disable_ctrlr: 0, or -ENXIO (deleting), -EBUSY (resetting), -EALREADY. */
+int nvme_ctrlr_disable(struct sim *s, struct nvme_ctrlr *c);
 struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_find(struct sim *s, const char *name);
 /* The path of any controller with this trid and hostnqn (SPDK's nvme_ctrlr_get). */
 struct nvme_ctrlr *nvme_ctrlr_find_trid(struct sim *s, const struct nvme_trid *t,

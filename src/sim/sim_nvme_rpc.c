@@ -438,6 +438,7 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	struct nvme_ctrlr **paths;
 	json_t *cntlid;
 	size_t cnt = 0;
+	bool matched = false;
 
 	if (!sim_decode_strict(req->params, dec, 2)) {
 		reply_decode_failed(req);
@@ -458,6 +459,10 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
 		if (cntlid && c->cntlid != json_integer_value(cntlid))
 			continue;
+		matched = true;
+		/* a disabled controller is not reset: -EALREADY, which the RPC counts as done */
+		if (c->state == NVME_CTRLR_DISABLED)
+			continue;
 		if (c->state != NVME_CTRLR_ENABLED && c->state != NVME_CTRLR_FAILED) {
 			/* a controller already resetting or reconnecting refuses */
 			free(paths);
@@ -468,10 +473,86 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	}
 	if (cnt == 0) {
 		free(paths);
-		sim_reply_errno(req, ENODEV);
+		if (matched)
+			sim_reply(req, json_true());
+		else
+			sim_reply_errno(req, ENODEV);
 		return;
 	}
 	nvme_reset_start(req->sim, paths, cnt, req);
+}
+
+/*
+ * bdev_nvme_enable_controller / bdev_nvme_disable_controller (rpc_bdev_nvme_controller_op):
+ * every path of the controller in turn, or the one with "cntlid"; a path already in the
+ * wanted state counts as done (-EALREADY), any other error ends the walk and is the answer.
+ */
+static void controller_op(struct sim_req *req, bool enable)
+{
+	static const struct sim_decoder dec[] = {{"name", SIM_J_STRING, false},
+						 {"cntlid", SIM_J_UINT16, true}};
+	struct nvme_bdev_ctrlr *n;
+	struct nvme_ctrlr **paths;
+	json_t *cntlid;
+	size_t cnt = 0;
+	bool matched = false;
+	int rc = 0;
+
+	if (!sim_decode_strict(req->params, dec, 2)) {
+		reply_decode_failed(req);
+		return;
+	}
+	n = nvme_bdev_ctrlr_find(req->sim, str_param(req->params, "name"));
+	if (!n) {
+		sim_reply_errno(req, ENODEV);
+		return;
+	}
+	cntlid = json_object_get(req->params, "cntlid");
+	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
+		cnt++;
+	paths = calloc(cnt, sizeof(*paths));
+	if (!paths)
+		abort();
+	cnt = 0;
+	for (struct nvme_ctrlr *c = n->ctrlrs; c && rc == 0; c = c->next) {
+		/* cntlid 0 is the decoder's default: every path */
+		if (cntlid && json_integer_value(cntlid) && c->cntlid != json_integer_value(cntlid))
+			continue;
+		matched = true;
+		if (!enable)
+			rc = nvme_ctrlr_disable(req->sim, c);
+		else if (c->state == NVME_CTRLR_DELETING)
+			rc = -ENXIO;
+		else if (c->state == NVME_CTRLR_RESETTING || c->state == NVME_CTRLR_CONNECTING)
+			rc = -EBUSY;
+		else if (c->state == NVME_CTRLR_DISABLED)
+			paths[cnt++] = c; /* reconnected at once, answered when it ends */
+		else
+			rc = -EALREADY;
+		if (rc == -EALREADY)
+			rc = 0;
+	}
+	if (!matched)
+		rc = -ENODEV;
+	if (rc < 0 || cnt == 0) {
+		free(paths);
+		if (rc < 0)
+			sim_reply_errno(req, -rc);
+		else
+			sim_reply(req, json_true());
+		return;
+	}
+	nvme_reset_start(req->sim, paths, cnt, req);
+}
+
+static void rpc_bdev_nvme_enable_controller(struct sim_req *req)
+{
+	controller_op(req, true);
+}
+
+static void rpc_bdev_nvme_disable_controller(struct sim_req *req)
+{
+	controller_op(req, false);
 }
 
 /* ---- get_controllers, get_io_paths, multipath policy ---------------------------------------- */
@@ -487,6 +568,8 @@ static const char *state_str(enum nvme_ctrlr_state st)
 		return "deleting";
 	case NVME_CTRLR_FAILED:
 		return "failed";
+	case NVME_CTRLR_DISABLED:
+		return "disabled";
 	default:
 		return "enabled";
 	}
@@ -693,6 +776,8 @@ const struct sim_method sim_nvme_methods[] = {
 	{"bdev_nvme_attach_controller", rpc_bdev_nvme_attach_controller, SIM_RUNTIME},
 	{"bdev_nvme_detach_controller", rpc_bdev_nvme_detach_controller, SIM_RUNTIME},
 	{"bdev_nvme_reset_controller", rpc_bdev_nvme_reset_controller, SIM_RUNTIME},
+	{"bdev_nvme_enable_controller", rpc_bdev_nvme_enable_controller, SIM_RUNTIME},
+	{"bdev_nvme_disable_controller", rpc_bdev_nvme_disable_controller, SIM_RUNTIME},
 	{"bdev_nvme_get_controllers", rpc_bdev_nvme_get_controllers, SIM_RUNTIME},
 	{"bdev_nvme_get_io_paths", rpc_bdev_nvme_get_io_paths, SIM_RUNTIME},
 	{"bdev_nvme_send_cmd", rpc_bdev_nvme_send_cmd, SIM_RUNTIME},

@@ -2,8 +2,9 @@
 /*
  * spdk-sim's NVMe host model against a second spdk-sim playing the storage node, over
  * real loopback TCP on ports the kernel hands out: attach, path loss and recovery,
- * the controller loss timeout, a crashed target, superblocks kept on the target,
- * namespace resize, PCIe drives, DH-HMAC-CHAP and network partitions.
+ * the controller loss timeout, disable / enable, a namespace removed on the target, a crashed
+ * target, superblocks kept on the target, namespace resize, PCIe drives, DH-HMAC-CHAP and
+ * network partitions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,72 @@ static void test_unfiltered_listing_during_reset_counted(void **state)
 	}
 	assert_true(wait_state(&p.host, "nvme0", "enabled", 0));
 	assert_true(tripwire(&p.host) > 1);
+	pair_down(&p);
+}
+
+/* Call and require the answer true. */
+static void expect_true(struct node *n, const char *method, json_t *params)
+{
+	json_t *r = call_ok(n, method, params);
+
+	assert_true(json_is_true(r));
+	json_decref(r);
+}
+
+/*
+ * bdev_nvme_disable_controller (SPDK v25.09 bdev_nvme_disable_ctrlr): the path disconnects and
+ * is listed "disabled", its bdev stays, nothing retries it and a reset leaves it (-EALREADY,
+ * counted as done); bdev_nvme_enable_controller reconnects it.
+ */
+static void test_disable_and_enable_controller(void **state)
+{
+	struct pair p;
+	int cntlid = 0;
+	char *st;
+
+	pair_up(&p);
+	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller",
+			    attach_params("nvme0", "lv0", p.port, 10)));
+	expect_true(&p.host, "bdev_nvme_disable_controller", json_pack("{s:s}", "name", "nvme0"));
+	assert_true(wait_state(&p.host, "nvme0", "disabled", 0));
+	json_decref(call_ok(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1")));
+	expect_true(&p.host, "bdev_nvme_disable_controller", json_pack("{s:s}", "name", "nvme0"));
+	expect_true(&p.host, "bdev_nvme_reset_controller", json_pack("{s:s}", "name", "nvme0"));
+	usleep(1200000); /* past reconnect_delay_sec: still nothing retried */
+	assert_true(wait_state(&p.host, "nvme0", "disabled", 0));
+	free(call_err(&p.host, "bdev_nvme_disable_controller",
+		      json_pack("{s:s}", "name", "nvme9"), -19));
+	expect_true(&p.host, "bdev_nvme_enable_controller", json_pack("{s:s}", "name", "nvme0"));
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 0));
+	st = ctrlr_state(&p.host, "nvme0", &cntlid);
+	assert_int_equal(cntlid, 2);
+	free(st);
+	expect_true(&p.host, "bdev_nvme_enable_controller", json_pack("{s:s}", "name", "nvme0"));
+	pair_down(&p);
+}
+
+/* A namespace removed on the target: the namespace-change notice deletes the bdev only. */
+static void test_namespace_removal_deletes_bdev_keeps_controller(void **state)
+{
+	struct pair p;
+	json_t *ans = NULL;
+
+	pair_up(&p);
+	json_decref(call_ok(&p.host, "bdev_nvme_attach_controller",
+			    attach_params("nvme0", "lv0", p.port, 10)));
+	expect_true(&p.storage, "nvmf_subsystem_remove_ns",
+		    json_pack("{s:s,s:i}", "nqn", "nqn.2016-06.io.spdk:lv0", "nsid", 1));
+	for (int i = 0; i < 100; i++) {
+		json_decref(ans);
+		ans = call(&p.host, "bdev_get_bdevs", json_pack("{s:s}", "name", "nvme0n1"));
+		if (json_object_get(ans, "error"))
+			break;
+		usleep(50000);
+	}
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ans, "error"), "code")),
+			 -19);
+	json_decref(ans);
+	assert_true(wait_state(&p.host, "nvme0", "enabled", 0));
 	pair_down(&p);
 }
 
@@ -546,6 +613,8 @@ int main(void)
 		cmocka_unit_test(test_loss_timeout_deletes_controller_and_bdev),
 		cmocka_unit_test(test_no_reconnect_delay_leaves_controller_failed),
 		cmocka_unit_test(test_short_outage_recovers_with_new_cntlid),
+		cmocka_unit_test(test_disable_and_enable_controller),
+		cmocka_unit_test(test_namespace_removal_deletes_bdev_keeps_controller),
 		cmocka_unit_test(test_target_crash_loses_path),
 		cmocka_unit_test(test_unfiltered_listing_during_reset_counted),
 		cmocka_unit_test(test_superblock_survives_host_restart),

@@ -111,7 +111,7 @@ void fx_bdev_name(const struct volume *v, size_t i, char *out, size_t size)
 	char c[MODEL_NAME_MAX];
 
 	fx_ctrlr_name(v, i, c, sizeof(c));
-	names_ns_bdev(c, 1, out, size);
+	names_ns_bdev(c, v->replicas[i].nsid, out, size);
 }
 
 struct obs_controller *fx_obs_ctrlr(struct fx *f, const char *name, enum transport_type t,
@@ -157,7 +157,7 @@ struct obs_bdev *fx_obs_replica(struct fx *f, const struct volume *v, size_t i)
 	snprintf(port, sizeof(port), "%u", (unsigned)r->port);
 	fx_obs_ctrlr(f, name, r->transport, r->addr, r->transport == TRANSPORT_PCIE ? "" : port,
 		     r->nqn);
-	names_ns_bdev(name, 1, bdev, sizeof(bdev));
+	names_ns_bdev(name, r->nsid, bdev, sizeof(bdev));
 	return fx_obs_bdev(f, bdev, v->size_bytes / 512 + 2048);
 }
 

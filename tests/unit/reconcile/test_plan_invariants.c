@@ -583,6 +583,49 @@ static void test_invariant_10_orphans(void **state)
 	fx_done(&F);
 }
 
+/*
+ * A vanished volume whose replicas are namespace 2 of their controllers: while its raid still
+ * holds those namespaces the controllers stay; they go only after the raid is deleted.
+ */
+static void test_invariant_10_orphan_ctrlr_other_nsid(void **state)
+{
+	struct volume *v;
+	char c0[MODEL_NAME_MAX], c1[MODEL_NAME_MAX], raid[MODEL_NAME_MAX];
+	int del, ctrl;
+
+	(void)state;
+	fx_init(&F);
+	F.d.config.orphan_grace_s = 1;
+	v = fx_volume(&F, 5);
+	for (size_t i = 0; i < v->n_replicas; i++)
+		v->replicas[i].nsid = 2;
+	fx_mapping(&F, 50, 5, MAPPING_ATTACHED);
+	fx_obs_paths(&F, v);
+	fx_obs_raid(&F, v);
+	names_raid(5, raid, sizeof(raid));
+	fx_ctrlr_name(v, 0, c0, sizeof(c0));
+	fx_ctrlr_name(v, 1, c1, sizeof(c1));
+	/* no vhost: the raid is what still holds the namespaces */
+	F.nv = 0;
+	F.nm = 0;
+	for (size_t i = 0; i < F.nr; i++)
+		fx_seen(&F, F.raids[i].name, F.o.now_s - 100);
+	for (size_t i = 0; i < F.nc; i++)
+		fx_seen(&F, F.ctrls[i].name, F.o.now_s - 100);
+
+	fx_plan(&F);
+	assert_non_null(fx_find(&F.p, ACTION_DELETE_RAID, raid));
+	assert_null(fx_find(&F.p, ACTION_DETACH_CONTROLLER, c0));
+	assert_null(fx_find(&F.p, ACTION_DETACH_CONTROLLER, c1));
+
+	assert_true(converge(&F, 10) > 0);
+	del = log_pos(ACTION_DELETE_RAID, -1, true);
+	ctrl = log_pos(ACTION_DETACH_CONTROLLER, -1, true);
+	assert_true(del >= 0 && ctrl > del && LOG[ctrl].pass > LOG[del].pass);
+	assert_int_equal(F.nc, 0);
+	fx_done(&F);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_invariant_8_no_reset_storm),
 		cmocka_unit_test(test_invariant_9_timers_consistent),
 		cmocka_unit_test(test_invariant_10_orphans),
+		cmocka_unit_test(test_invariant_10_orphan_ctrlr_other_nsid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
