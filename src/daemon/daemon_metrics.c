@@ -221,6 +221,7 @@ int metrics_start(const char *spec, struct metrics **out, char *errbuf, size_t e
 	}
 	pthread_mutex_init(&m->text_lock, NULL);
 	pthread_mutex_init(&m->rpc_lock, NULL);
+	atomic_init(&m->gzip_wanted, false);
 	m->http = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 					   (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				   0, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, &ss,
