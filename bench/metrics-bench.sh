@@ -145,7 +145,7 @@ mutex held for the copy only), or its gzip encoding, which the daemon makes once
 text as soon as one client took gzip; it never waits for a pass and a pass never waits for it.
 Target: under 100 ms at 1,000 volumes.
 
-## What a publish costs the daemon (the 5 texts below, as the daemon measures them)
+## What a publish costs the daemon (CPU time of the 5 texts below, as the daemon measures it)
 
 | load | volumes | render min | median | max | gzip min | median | max |
 |---|---|---|---|---|---|---|---|

@@ -64,7 +64,7 @@ struct metrics {
 	uint64_t text_gen; /* publishes: a text compressed by the server is kept only if current */
 	/* a client took gzip: from then on each publish compresses, not the scrape that follows */
 	atomic_bool gzip_wanted;
-	/* the last publish's render and compression, seconds (main thread) */
+	/* the last publish's render and compression, CPU seconds (main thread) */
 	double render_s, gzip_s;
 
 	pthread_mutex_t rpc_lock; /* methods: updated by every thread that calls SPDK */
