@@ -54,5 +54,11 @@ void metrics_publish(struct metrics *m);
 
 /* The last published text (caller frees), for tests and benches; NULL when none yet. */
 char *metrics_text_copy(struct metrics *m, size_t *len);
+/*
+ * The last published text gzip-encoded (caller frees), compressed here when no publish did it
+ * yet (then kept for the next requests until the next publish); NULL when none yet or out of
+ * memory. Any thread.
+ */
+char *metrics_gzip_copy(struct metrics *m, size_t *len);
 
 #endif

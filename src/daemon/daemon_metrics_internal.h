@@ -5,6 +5,7 @@
 /* The metrics state, shared by daemon_metrics.c and daemon_metrics_render.c only. */
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "daemon/daemon_metrics.h"
 
@@ -55,9 +56,16 @@ struct m_method {
 
 struct metrics {
 	struct MHD_Daemon *http;
-	pthread_mutex_t text_lock; /* text, text_len: the server's only view */
+	pthread_mutex_t text_lock; /* text, gz, text_gen: the server's only view */
 	char *text;
 	size_t text_len;
+	char *gz; /* text gzip-encoded; NULL until compressed */
+	size_t gz_len;
+	uint64_t text_gen; /* publishes: a text compressed by the server is kept only if current */
+	/* a client took gzip: from then on each publish compresses, not the scrape that follows */
+	atomic_bool gzip_wanted;
+	/* the last publish's render and compression, CPU seconds (main thread) */
+	double render_s, gzip_s;
 
 	pthread_mutex_t rpc_lock; /* methods: updated by every thread that calls SPDK */
 	struct m_method methods[M_METHODS_MAX];

@@ -265,6 +265,13 @@ static void render_daemon(struct expo *e, const struct metrics *m)
 	if (m->has_restart)
 		expo_sample(e, "diskengine_spdk_restart_recovery_seconds", NULL, 0,
 			    m->restart_served_s);
+	expo_family(e, "diskengine_metrics_publish_duration_seconds", "gauge",
+		    "CPU time the daemon took to render the text before this one (step render) and "
+		    "to gzip it (step gzip; 0 until a scraper takes gzip)");
+	expo_sample(e, "diskengine_metrics_publish_duration_seconds", L("step", "render"), 1,
+		    m->render_s);
+	expo_sample(e, "diskengine_metrics_publish_duration_seconds", L("step", "gzip"), 1,
+		    m->gzip_s);
 	expo_family(e, "process_resident_memory_bytes", "gauge", "Resident memory of the daemon");
 	expo_sample(e, "process_resident_memory_bytes", NULL, 0, rss_bytes());
 }

@@ -3,8 +3,9 @@
 # Every scrape is checked line by line (promtool and a strict parser of the format). After I/O
 # counted on a volume's raid (spdk-sim's io control) the volume shows non-zero rates and SPDK's
 # latency; a lost replica shows as a degraded raid with a missing member; a path that drops and
-# comes back is counted as a reset and a failed reset of its controller. A bad address is refused
-# at start-up with exit 2.
+# comes back is counted as a reset and a failed reset of its controller. A client that accepts
+# gzip (Prometheus, curl --compressed) gets the same text gzip-encoded; one that refuses it
+# (gzip;q=0) or does not ask gets it plain. A bad address is refused at start-up with exit 2.
 source "$(dirname "$0")/lib.sh"
 
 CHECK="$(dirname "$0")/prom_check.py"
@@ -106,6 +107,64 @@ above diskengine_volume_written_bytes_total "volume=\"$v1\"" 2047999 || fail "wr
 # the other volume had no I/O of its own
 [ "$(value diskengine_volume_write_ops_per_second "volume=\"$v2\"")" = 0 ] ||
 	fail "volume $v2 without I/O: $(grep "volume=\"$v2\"" "$T/scrape")"
+
+log "gzip when the scraper accepts it (as Prometheus does), plain otherwise"
+# fetch NAME [CURL ARGS]: GET into $T/NAME (as sent) and $T/NAME.headers
+fetch() {
+	local f=$1
+	shift
+	curl -sf -o "$T/$f" -D "$T/$f.headers" "$@" "$URL"
+}
+header() { tr -d '\r' <"$T/$1.headers" | awk -v h="$2" 'tolower($1) == tolower(h) ":" {print $2}'; }
+# series FILE: the sample names with their labels, values left out (they change between passes)
+series() { grep -v '^#' "$1" | sed -E 's/ [^ ]+$//' | sort; }
+# gzip_matches_plain CURL ARGS: the answer to CURL ARGS, decoded ($T/gz.txt), has the families,
+# HELP and series of a plain answer fetched right after (retried: a publish in between may add a
+# series); whether it came gzip-encoded is checked by the caller
+gzip_matches_plain() {
+	fetch gz "$@" && fetch plain || return 1
+	if [ "$1" != --compressed ] && [ "$(header gz Content-Encoding)" = gzip ]; then
+		gzip -dc <"$T/gz" >"$T/gz.txt" || return 1
+	else
+		cp "$T/gz" "$T/gz.txt"
+	fi
+	cmp -s <(grep '^#' "$T/gz.txt") <(grep '^#' "$T/plain") &&
+		cmp -s <(series "$T/gz.txt") <(series "$T/plain")
+}
+# gzip_check WHAT: the last gzip_matches_plain answer was gzip, parses, and says Vary
+gzip_check() {
+	[ "$(header gz Content-Encoding)" = gzip ] || fail "$1: not gzip: $(cat "$T/gz.headers")"
+	[ "$(header gz Vary)" = Accept-Encoding ] || fail "$1: no Vary: $(cat "$T/gz.headers")"
+	[ -z "$(header plain Content-Encoding)" ] || fail "plain asked: $(cat "$T/plain.headers")"
+	[ "$(header plain Vary)" = Accept-Encoding ] || fail "plain: no Vary: $(cat "$T/plain.headers")"
+	python3 "$CHECK" <"$T/gz.txt" >/dev/null || fail "$1: the answer does not parse ($T/gz.txt)"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$T/gz.txt" >"$T/promtool.out" 2>&1 ||
+			fail "$1: promtool: $(cat "$T/promtool.out")"
+	fi
+}
+wait_until 30 "curl --compressed: same series as plain" gzip_matches_plain --compressed
+gzip_check "curl --compressed"
+for ae in "gzip" "deflate, gzip" "br;q=1.0, gzip;q=0.8, *;q=0.1" "x-gzip" "*" "identity;q=0, GZIP"; do
+	wait_until 30 "Accept-Encoding: $ae: same series as plain" gzip_matches_plain \
+		-H "Accept-Encoding: $ae"
+	gzip_check "Accept-Encoding: $ae"
+	[ "$(head -c2 "$T/gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || fail "$ae: not a gzip body"
+	[ "$(stat -c %s "$T/gz")" -lt "$(stat -c %s "$T/plain")" ] || fail "$ae: gzip is not smaller"
+done
+for ae in "gzip;q=0" "gzip; q=0.000, deflate" "identity" "deflate, br" "*;q=0" "gzip;q=0, *"; do
+	fetch ae -H "Accept-Encoding: $ae" || fail "Accept-Encoding: $ae: GET failed"
+	[ -z "$(header ae Content-Encoding)" ] || fail "Accept-Encoding: $ae: $(cat "$T/ae.headers")"
+	python3 "$CHECK" <"$T/ae" >/dev/null || fail "Accept-Encoding: $ae: plain body does not parse"
+done
+# several Accept-Encoding fields are one list
+fetch ae -H "Accept-Encoding: deflate" -H "Accept-Encoding: gzip" || fail "GET failed"
+[ "$(header ae Content-Encoding)" = gzip ] || fail "two fields: $(cat "$T/ae.headers")"
+# the server's own compression time is published
+metric_above diskengine_metrics_publish_duration_seconds 'step="render"' 0 ||
+	fail "render time: $(grep publish_duration "$T/scrape")"
+wait_until 30 "gzip time published" metric_above diskengine_metrics_publish_duration_seconds \
+	'step="gzip"' 0
 
 log "a path that drops and comes back is a failed reset and a reset"
 ctrlr_b=$(graph | awk '/^ctrlr / && /:v2-b/ {print $2}')
