@@ -6,6 +6,7 @@
 # Prometheus asks (Accept-Encoding: gzip, curl --compressed), the size of both answers, what the
 # daemon spends rendering and compressing a text, and what an iostat round costs (duration, SPDK
 # calls) as the daemon reports it.
+# BENCH_HOGS=N runs the GETs beside N CPU-bound processes (a heavily loaded host).
 # Writes Markdown (default bench/metrics-report.md):
 #   bench/metrics-bench.sh BUILD_DIR [REPORT]
 set -euo pipefail
@@ -15,6 +16,8 @@ report=${2:-$root/bench/metrics-report.md}
 n=${BENCH_N:-1000}
 gets=${BENCH_GETS:-100}
 iostat_ms=${BENCH_IOSTAT_MS:-2000}
+# BENCH_HOGS: CPU-bound processes started for the GETs only (a loaded host), 0 by default
+hogs=${BENCH_HOGS:-0}
 export DISKENGINE_BIN=$build/diskengine SPDK_SIM_BIN=$build/spdk-sim SOURCE_ROOT=$root
 TEST_NAME=metrics-bench
 source "$root/tests/integration/lib.sh"
@@ -72,6 +75,16 @@ percentiles() {
 	sort -n "$1" | awk '{v[NR] = $1} END {
 		printf "%.1f %.1f %.1f\n", v[int(NR * 0.5 + 0.5)] * 1000, v[int(NR * 0.99 + 0.5)] * 1000, v[NR] * 1000}'
 }
+hog_pids=()
+if [ "$hogs" -gt 0 ]; then
+	for ((i = 0; i < hogs; i++)); do
+		sh -c 'while :; do :; done' &
+		hog_pids+=($!)
+		PIDS+=($!)
+	done
+	# let the 1-minute load average show them (it follows with a minute's time constant)
+	sleep 90
+fi
 load_gets=$(cut -d' ' -f1 /proc/loadavg)
 for ((i = 0; i < gets; i++)); do
 	curl -sf -o /dev/null -w '%{time_total}\n' "$URL"
@@ -87,6 +100,9 @@ read -r p50 p99 max < <(percentiles "$T/gets")
 read -r gz_p50 gz_p99 gz_max < <(percentiles "$T/gets.gz")
 read -r raw_p50 raw_p99 raw_max < <(percentiles "$T/gets.gz.raw")
 load_gets_end=$(cut -d' ' -f1 /proc/loadavg)
+for pid in "${hog_pids[@]}"; do
+	kill "$pid"
+done
 
 # the scraper's rounds as the daemon reports them
 rounds0=$(value diskengine_iostat_rounds_total)
