@@ -158,6 +158,22 @@ daemon_stop() {
 mapping_state() { de status --all --json | jq -r ".mappings[] | select(.mapping == $1) | .state"; }
 state_is() { [ "$(mapping_state "$1")" = "$2" ]; }
 
+# mapping_set_state ID STATE: the mapping's row edited behind the daemon's back (the database
+# disagreeing with SPDK).
+mapping_set_state() { sqlite3 "$DISKENGINE_DB" "UPDATE mappings SET state = '$2' WHERE id = $1"; }
+
+# fake_pci_root BDF: a fake sysfs/procfs tree under $T/root in which BDF is an NVMe function
+# bound to vfio-pci in IOMMU group 12 (the daemon's --sysfs-root for local drives).
+fake_pci_root() {
+	local root=$T/root dev=$T/root/sys/bus/pci/devices/$1
+	mkdir -p "$dev" "$root/sys/bus/pci/drivers/vfio-pci" "$root/sys/kernel/iommu_groups/12" \
+		"$root/proc/net"
+	echo 0x010802 >"$dev/class"
+	ln -s ../../../../bus/pci/drivers/vfio-pci "$dev/driver"
+	ln -s ../../../../kernel/iommu_groups/12 "$dev/iommu_group"
+	: >"$root/proc/mounts"
+}
+
 # Names on the host sim.
 host_rpc() { rpc "$T/host.sock" "$@"; }
 vhost_names() { host_rpc vhost_get_controllers | jq -r '.[].ctrlr' | sort; }

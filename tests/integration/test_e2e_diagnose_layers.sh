@@ -10,19 +10,8 @@
 source "$(dirname "$0")/lib.sh"
 
 BDF=0000:5e:00.0
-# a fake sysfs/procfs tree: the drive is an NVMe function bound to vfio-pci in IOMMU group 12
-fake_root() {
-	local root=$T/root dev=$T/root/sys/bus/pci/devices/$BDF
-	mkdir -p "$dev" "$root/sys/bus/pci/drivers/vfio-pci" "$root/sys/kernel/iommu_groups/12" \
-		"$root/proc/net"
-	echo 0x010802 >"$dev/class"
-	ln -s ../../../../bus/pci/drivers/vfio-pci "$dev/driver"
-	ln -s ../../../../kernel/iommu_groups/12 "$dev/iommu_group"
-	: >"$root/proc/mounts"
-}
-
 two_nodes
-fake_root
+fake_pci_root "$BDF"
 declare -A VOL MID VID
 for v in v1 v2 v3 v4 v5 v6; do
 	VOL[$v]=$(make_volume "$v")
@@ -125,10 +114,7 @@ check "$(step v4 raid)" '.verdict == "ok"' "raid while a member reconnects"
 
 # e. the database disagrees with SPDK: the mapping row set back by hand while every live layer
 # is ok -- the mapping step is broken, the rest is still walked to the end
-python3 -c "import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute(\"UPDATE mappings SET state = 'INITIALISED' WHERE id = ?\", (int(sys.argv[2]),))
-db.commit()" "$DISKENGINE_DB" "${MID[v5]}"
+mapping_set_state "${MID[v5]}" INITIALISED
 broken_is v5 mapping || fail "the mapping row behind SPDK not named: $(diag v5)"
 check "$(step v5 mapping)" '.evidence.state == "INITIALISED"' "the mapping's evidence"
 diag v5 | jq -e '.ok == false and ([.steps[] | select(.layer != "mapping") | .verdict] | all(. == "ok")) and .steps[-1].layer == "path"' >/dev/null ||

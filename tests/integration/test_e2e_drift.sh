@@ -109,12 +109,7 @@ detach_orphan raid "raid_$vol2"
 
 # the database forgets mapping m2 (DETACHED behind the daemon's back): orphans by proof, removed
 # after the grace period, in teardown order
-python3 - "$DISKENGINE_DB" "$m2" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE mappings SET state = 'DETACHED' WHERE id = ?", (int(sys.argv[2]),))
-db.commit()
-PY
+mapping_set_state "$m2" DETACHED
 it=$(item orphan vhost "vhost$m2")
 jq -e '(.next | test("orphan-grace")) and (.evidence.database == null)' <<<"$it" >/dev/null ||
 	fail "forgotten vhost: $it"
@@ -155,12 +150,7 @@ jq -e '.class == "replay_artefact" and (.next | test("never replays objects"))
 
 # the database lags SPDK (mapping m1 edited back to INITIALISED while vhost$m1 serves): the next
 # pass only records ATTACHED
-python3 - "$DISKENGINE_DB" "$m1" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE mappings SET state = 'INITIALISED' WHERE id = ?", (int(sys.argv[2]),))
-db.commit()
-PY
+mapping_set_state "$m1" INITIALISED
 it=$(item missing mapping "mapping $m1")
 jq -e '(.detail | test("INITIALISED")) and (.next | test("records it"))' <<<"$it" >/dev/null ||
 	fail "mapping record behind SPDK: $(dj)"

@@ -8,19 +8,8 @@ source "$(dirname "$0")/lib.sh"
 BDF=0000:5e:00.0
 CTRLR=de_pci_0000_5e_00_0
 
-# a fake sysfs/procfs tree: the drive is an NVMe function bound to vfio-pci in IOMMU group 12
-fake_root() {
-	local root=$T/root dev=$T/root/sys/bus/pci/devices/$BDF
-	mkdir -p "$dev" "$root/sys/bus/pci/drivers/vfio-pci" "$root/sys/kernel/iommu_groups/12" \
-		"$root/proc/net"
-	echo 0x010802 >"$dev/class"
-	ln -s ../../../../bus/pci/drivers/vfio-pci "$dev/driver"
-	ln -s ../../../../kernel/iommu_groups/12 "$dev/iommu_group"
-	: >"$root/proc/mounts"
-}
-
 two_nodes
-fake_root
+fake_pci_root "$BDF"
 # the drive in the host SPDK: 8 MiB like the storage nodes' lvols
 ctl "$T/host.ctl" "{\"cmd\":\"pcie_add\",\"traddr\":\"$BDF\",\"num_blocks\":16384,\"block_size\":512}" >/dev/null
 de device add h1 "$BDF" >/dev/null
