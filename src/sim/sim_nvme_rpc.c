@@ -430,36 +430,55 @@ static void rpc_bdev_nvme_detach_controller(struct sim_req *req)
 	sim_reply(req, json_true());
 }
 
-static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
+/*
+ * The paths rpc_bdev_nvme_controller_op acts on (reset, enable, disable): every path of the
+ * controller "name", or the one with "cntlid" (0, SPDK's default, means every path). On an error
+ * the answer is sent and false returned; else *out (the caller frees it) and *n, which is 0 when
+ * no path has that cntlid.
+ */
+static bool op_paths(struct sim_req *req, struct nvme_ctrlr ***out, size_t *n)
 {
 	static const struct sim_decoder dec[] = {{"name", SIM_J_STRING, false},
 						 {"cntlid", SIM_J_UINT16, true}};
-	struct nvme_bdev_ctrlr *n;
+	struct nvme_bdev_ctrlr *nb;
 	struct nvme_ctrlr **paths;
-	json_t *cntlid;
+	json_int_t cntlid;
 	size_t cnt = 0;
-	bool matched = false;
 
 	if (!sim_decode_strict(req->params, dec, 2)) {
 		reply_decode_failed(req);
-		return;
+		return false;
 	}
-	n = nvme_bdev_ctrlr_find(req->sim, str_param(req->params, "name"));
-	if (!n) {
+	nb = nvme_bdev_ctrlr_find(req->sim, str_param(req->params, "name"));
+	if (!nb) {
 		sim_reply_errno(req, ENODEV);
-		return;
+		return false;
 	}
-	cntlid = json_object_get(req->params, "cntlid");
-	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
+	cntlid = json_integer_value(json_object_get(req->params, "cntlid"));
+	for (struct nvme_ctrlr *c = nb->ctrlrs; c; c = c->next)
 		cnt++;
-	paths = calloc(cnt, sizeof(*paths));
+	paths = calloc(cnt ? cnt : 1, sizeof(*paths));
 	if (!paths)
 		abort();
 	cnt = 0;
-	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next) {
-		if (cntlid && c->cntlid != json_integer_value(cntlid))
-			continue;
-		matched = true;
+	for (struct nvme_ctrlr *c = nb->ctrlrs; c; c = c->next)
+		if (!cntlid || c->cntlid == cntlid)
+			paths[cnt++] = c;
+	*out = paths;
+	*n = cnt;
+	return true;
+}
+
+static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
+{
+	struct nvme_ctrlr **paths;
+	size_t n, cnt = 0;
+
+	if (!op_paths(req, &paths, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct nvme_ctrlr *c = paths[i];
+
 		/* a disabled controller is not reset: -EALREADY, which the RPC counts as done */
 		if (c->state == NVME_CTRLR_DISABLED)
 			continue;
@@ -473,7 +492,7 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
 	}
 	if (cnt == 0) {
 		free(paths);
-		if (matched)
+		if (n)
 			sim_reply(req, json_true());
 		else
 			sim_reply_errno(req, ENODEV);
@@ -489,36 +508,15 @@ static void rpc_bdev_nvme_reset_controller(struct sim_req *req)
  */
 static void controller_op(struct sim_req *req, bool enable)
 {
-	static const struct sim_decoder dec[] = {{"name", SIM_J_STRING, false},
-						 {"cntlid", SIM_J_UINT16, true}};
-	struct nvme_bdev_ctrlr *n;
 	struct nvme_ctrlr **paths;
-	json_t *cntlid;
-	size_t cnt = 0;
-	bool matched = false;
+	size_t n, cnt = 0;
 	int rc = 0;
 
-	if (!sim_decode_strict(req->params, dec, 2)) {
-		reply_decode_failed(req);
+	if (!op_paths(req, &paths, &n))
 		return;
-	}
-	n = nvme_bdev_ctrlr_find(req->sim, str_param(req->params, "name"));
-	if (!n) {
-		sim_reply_errno(req, ENODEV);
-		return;
-	}
-	cntlid = json_object_get(req->params, "cntlid");
-	for (struct nvme_ctrlr *c = n->ctrlrs; c; c = c->next)
-		cnt++;
-	paths = calloc(cnt, sizeof(*paths));
-	if (!paths)
-		abort();
-	cnt = 0;
-	for (struct nvme_ctrlr *c = n->ctrlrs; c && rc == 0; c = c->next) {
-		/* cntlid 0 is the decoder's default: every path */
-		if (cntlid && json_integer_value(cntlid) && c->cntlid != json_integer_value(cntlid))
-			continue;
-		matched = true;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct nvme_ctrlr *c = paths[i];
+
 		if (!enable)
 			rc = nvme_ctrlr_disable(req->sim, c);
 		else if (c->state == NVME_CTRLR_DELETING)
@@ -532,7 +530,7 @@ static void controller_op(struct sim_req *req, bool enable)
 		if (rc == -EALREADY)
 			rc = 0;
 	}
-	if (!matched)
+	if (n == 0)
 		rc = -ENODEV;
 	if (rc < 0 || cnt == 0) {
 		free(paths);
