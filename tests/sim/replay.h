@@ -19,8 +19,8 @@
 /* The simulated SPDK processes a transcript talks to. */
 enum replay_node {
 	NODE_STORAGE = 0, /* storage node: -m 0x1 -r <dir>/storage.sock */
-	NODE_HOST = 1,    /* compute host: -m 0x2 --wait-for-rpc -S <dir>/vhost */
-	NODE_COUNT = 2,   /* number of nodes */
+	NODE_HOST = 1,	  /* compute host: -m 0x2 --wait-for-rpc -S <dir>/vhost */
+	NODE_COUNT = 2,	  /* number of nodes */
 };
 
 struct replay_conn {
@@ -32,8 +32,8 @@ struct replay_conn {
 
 struct replay_env {
 	const char *sim_bin;
-	char dir[256];      /* the scratch <conf_dir> */
-	char key_dir[300];  /* <conf_dir>/keys */
+	char dir[256];	     /* the scratch <conf_dir> */
+	char key_dir[300];   /* <conf_dir>/keys */
 	char vhost_dir[300]; /* <conf_dir>/vhost */
 	pid_t pid[NODE_COUNT];
 	/* connections by target: storage, host, host#2 */
@@ -62,8 +62,8 @@ json_t *replay_conn_wait_id(struct replay_conn *c, const json_t *id, int timeout
 /* Wait up to timeout_ms for any new answer; the answer (new ref) or NULL. */
 json_t *replay_conn_wait_any(struct replay_conn *c, int timeout_ms);
 /* One request/answer on a private connection to node n (harness-internal polls). */
-json_t *replay_call(struct replay_env *e, enum replay_node n, const char *method,
-		    json_t *params, int timeout_ms);
+json_t *replay_call(struct replay_env *e, enum replay_node n, const char *method, json_t *params,
+		    int timeout_ms);
 
 /* ---- normalisation and comparison (replay_norm.c) ---------------------------------------- */
 
@@ -82,11 +82,11 @@ char *replay_show(const json_t *v);
 
 /* How a listed answer may differ from the recording. */
 enum replay_alt_kind {
-	ALT_OTHER_RUN,   /* the same step of another recorded run of the scenario is also valid */
+	ALT_OTHER_RUN,	 /* the same step of another recorded run of the scenario is also valid */
 	ALT_IGNORE_KEYS, /* compare after dropping the listed keys everywhere */
-	ALT_ERROR_OK,    /* an error answer with one of the listed codes is also valid */
-	ALT_NAMES_ONLY,  /* compare only the "name" members of the result array, as a set */
-	ALT_NAMES_IN,    /* the result array's names are any subset of the listed names */
+	ALT_ERROR_OK,	 /* an error answer with one of the listed codes is also valid */
+	ALT_NAMES_ONLY,	 /* compare only the "name" members of the result array, as a set */
+	ALT_NAMES_IN,	 /* the result array's names are any subset of the listed names */
 	ALT_SUBSEQUENCE, /* timed polls: the distinct states may skip intermediate ones */
 };
 
@@ -94,7 +94,10 @@ struct replay_alt {
 	const char *file;
 	const char *step; /* "25", or "timed:host:bdev_nvme_get_controllers" */
 	enum replay_alt_kind kind;
-	/* ALT_OTHER_RUN: file; ALT_IGNORE_KEYS, ALT_NAMES_IN: comma list; ALT_ERROR_OK: codes */
+	/*
+	 * ALT_OTHER_RUN: file; ALT_IGNORE_KEYS, ALT_NAMES_IN: comma list; ALT_ERROR_OK: codes;
+	 * ALT_SUBSEQUENCE: NULL, or "degraded" (states with a degraded raid may also appear)
+	 */
 	const char *arg;
 	const char *reason; /* why real SPDK can answer differently */
 };
